@@ -1,0 +1,36 @@
+// swift-tools-version:6.0
+// Fleetwire: an IoT telemetry collector. No package dependencies: only the toolchain, libnghttp2 and libsqlite3.
+import PackageDescription
+
+let package = Package(
+    name: "Fleetwire",
+    products: [
+        .executable(name: "collector", targets: ["collector"]),
+        .executable(name: "device-sim", targets: ["device-sim"]),
+    ],
+    targets: [
+        // C system modules: thin header-only shims, each imported by exactly one Swift module.
+        .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
+        .systemLibrary(
+            name: "CNghttp2", path: "Sources/CNghttp2", pkgConfig: "libnghttp2",
+            providers: [.apt(["libnghttp2-dev"])]),
+        .systemLibrary(
+            name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]),
+
+        // Pure model and codecs: imports nothing of ours.
+        .target(name: "Telemetry"),
+        // Incremental HTTP/1.1 parser and serializer: no sockets, imports nothing of ours.
+        .target(name: "HTTP1"),
+        // The only SQLite user: schema, group-commit writer, queries.
+        .target(name: "Store", dependencies: ["Telemetry", "CSQLite"]),
+
+        .executableTarget(name: "collector", dependencies: ["Telemetry", "Store"]),
+        .executableTarget(name: "device-sim", dependencies: ["Telemetry"], path: "device-sim"),
+
+        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"]),
+        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Telemetry"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

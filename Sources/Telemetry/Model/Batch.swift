@@ -1,0 +1,75 @@
+// The telemetry wire model of schema/telemetry/v1/telemetry.proto, as plain Swift values.
+//
+// A `Batch` is what one device sends in one message: a sequence number that makes retries idempotent, and one
+// `Series` per sensor in the compact delta form. Reading i of a series has value `mantissa_i × 10^exponent` where
+// `mantissa_0 = mantissaDeltas[0]` and `mantissa_i = mantissa_(i-1) + mantissaDeltas[i]`; its time in Unix ms is
+// `startMs + i × intervalMs` when `intervalMs > 0` (and `timeDeltasMs` is empty), otherwise `ts_0 = startMs` and
+// `ts_i = ts_(i-1) + timeDeltasMs[i-1]`.
+
+/// One batch of readings from one device, as carried by the gRPC `Upload`/`Push` calls.
+///
+/// `seq` numbers a device's batches from 1; `(device, seq)` identifies a batch, so a retried batch is stored once.
+public struct Batch: Equatable, Sendable {
+    /// Per-device batch number, starting at 1.
+    public var seq: UInt64
+    /// One entry per sensor (a sensor may appear in several entries; their readings are all stored).
+    public var series: [Series]
+
+    public init(seq: UInt64, series: [Series]) {
+        self.seq = seq
+        self.series = series
+    }
+
+    /// Number of readings in the batch.
+    public var readingCount: Int { series.reduce(0) { $0 + $1.count } }
+}
+
+/// One sensor's readings in the compact, delta-encoded columnar form (protobuf message `Series`).
+public struct Series: Equatable, Sendable {
+    /// Sensor name, matching `[a-z0-9_.-]{1,64}`.
+    public var sensor: String
+    /// Decimal exponent: a reading's value is `mantissa × 10^exponent`.
+    public var exponent: Int32
+    /// Time of the first reading, Unix milliseconds.
+    public var startMs: Int64
+    /// Regular spacing of readings in ms; 0 means the spacing is given by `timeDeltasMs`.
+    public var intervalMs: UInt32
+    /// First mantissa, then differences between consecutive mantissas.
+    public var mantissaDeltas: [Int64]
+    /// The n−1 gaps between consecutive timestamps when `intervalMs == 0`; empty otherwise.
+    public var timeDeltasMs: [UInt32]
+
+    public init(
+        sensor: String, exponent: Int32, startMs: Int64, intervalMs: UInt32,
+        mantissaDeltas: [Int64], timeDeltasMs: [UInt32] = []
+    ) {
+        self.sensor = sensor
+        self.exponent = exponent
+        self.startMs = startMs
+        self.intervalMs = intervalMs
+        self.mantissaDeltas = mantissaDeltas
+        self.timeDeltasMs = timeDeltasMs
+    }
+
+    /// Number of readings in the series.
+    public var count: Int { mantissaDeltas.count }
+}
+
+/// The collector's answer to an upload, sent only after every batch it counts is committed.
+public struct Ack: Equatable, Sendable {
+    /// Batches received on the call.
+    public var batches: UInt64
+    /// Readings newly stored by the call (duplicates of stored readings are not counted).
+    public var readings: UInt64
+    /// Batches whose `(device, seq)` was already stored, so nothing of them was stored again.
+    public var duplicateBatches: UInt64
+    /// Highest seq stored for the device, after this call.
+    public var lastSeq: UInt64
+
+    public init(batches: UInt64 = 0, readings: UInt64 = 0, duplicateBatches: UInt64 = 0, lastSeq: UInt64 = 0) {
+        self.batches = batches
+        self.readings = readings
+        self.duplicateBatches = duplicateBatches
+        self.lastSeq = lastSeq
+    }
+}

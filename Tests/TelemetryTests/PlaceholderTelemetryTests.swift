@@ -1,0 +1,3 @@
+import Testing
+@testable import Telemetry
+@Test func placeholderTelemetry() { #expect(Bool(true)) }

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what building and testing Fleetwire needs, and nothing that is already there.
+# Debian packages through apt-get (as root, or with sudo as a normal user); Python test tools through pip.
+# Usage: scripts/install-deps.sh [build|test|demo|bench]   (default: test)
+set -euo pipefail
+what="${1:-test}"
+
+apt_pkgs=(libnghttp2-dev libsqlite3-dev pkg-config)
+case "$what" in
+  test|bench) apt_pkgs+=(protobuf-compiler sqlite3 curl nghttp2-client) ;;
+  demo)       apt_pkgs+=(curl sqlite3) ;;
+esac
+
+missing=()
+for p in "${apt_pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+    sudo="sudo"
+  fi
+  echo "install-deps: installing Debian packages: ${missing[*]}"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ "$what" = test ] || [ "$what" = bench ]; then
+  py_missing=()
+  python3 -c 'import grpc' 2>/dev/null || py_missing+=(grpcio)
+  python3 -c 'import grpc_tools' 2>/dev/null || py_missing+=(grpcio-tools)
+  python3 -c 'import google.protobuf' 2>/dev/null || py_missing+=(protobuf)
+  if [ "${#py_missing[@]}" -gt 0 ]; then
+    echo "install-deps: installing Python packages: ${py_missing[*]}"
+    python3 -m pip install --quiet --disable-pip-version-check "${py_missing[@]}"
+  fi
+fi
+echo "install-deps: ready ($what)"
