@@ -22,14 +22,17 @@ let package = Package(
         .target(name: "Telemetry"),
         // Incremental HTTP/1.1 parser and serializer: no sockets, imports nothing of ours.
         .target(name: "HTTP1"),
+        // gRPC on HTTP/2: message framing, status, metadata, and the Telemetry service's calls.
+        .target(name: "GRPC", dependencies: ["Telemetry"]),
         // The only SQLite user: schema, group-commit writer, queries.
         .target(name: "Store", dependencies: ["Telemetry", "CSQLite"]),
 
         .executableTarget(name: "collector", dependencies: ["Telemetry", "Store"]),
         .executableTarget(name: "device-sim", dependencies: ["Telemetry"], path: "device-sim"),
 
-        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"]),
+        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], exclude: ["Fixtures"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
+        .testTarget(name: "GRPCTests", dependencies: ["GRPC"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Telemetry"]),
     ],
     swiftLanguageModes: [.v6]
