@@ -22,6 +22,8 @@ let package = Package(
         .target(name: "Telemetry"),
         // Incremental HTTP/1.1 parser and serializer: no sockets, imports nothing of ours.
         .target(name: "HTTP1"),
+        // HTTP/2 sessions on libnghttp2 (its only user) and byte attribution per frame.
+        .target(name: "HTTP2", dependencies: ["CNghttp2"]),
         // gRPC on HTTP/2: message framing, status, metadata, and the Telemetry service's calls.
         .target(name: "GRPC", dependencies: ["Telemetry"]),
         // The only SQLite user: schema, group-commit writer, queries.
@@ -33,6 +35,7 @@ let package = Package(
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], exclude: ["Fixtures"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
         .testTarget(name: "GRPCTests", dependencies: ["GRPC"]),
+        .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Telemetry"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,95 @@
+/// One HTTP/2 header field (names are lower-case on the wire).
+public struct HTTP2HeaderField: Equatable, Sendable {
+    public var name: String
+    public var value: String
+
+    public init(_ name: String, _ value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+extension Array where Element == HTTP2HeaderField {
+    /// The first value of `name`, if present.
+    public subscript(name: String) -> String? { first { $0.name == name }?.value }
+}
+
+/// Which side of the connection a session plays.
+public enum HTTP2Role: Sendable {
+    case server
+    case client
+}
+
+/// What a received header block is.
+public enum HTTP2HeaderBlockKind: Equatable, Sendable {
+    /// A request's headers (server side).
+    case request
+    /// A response's headers (client side); with `endStream` this is a Trailers-Only response.
+    case response
+    /// Trailers, or another header block after the first.
+    case trailers
+}
+
+/// Something the peer did, reported synchronously while `HTTP2Session.receive` runs.
+public enum HTTP2Event {
+    /// A complete header block. `isTooLarge` means the block passed `maxHeaderListSize`: the fields are
+    /// incomplete and the owner should refuse the stream (gRPC RESOURCE_EXHAUSTED, HTTP 431).
+    case headers(streamID: Int32, kind: HTTP2HeaderBlockKind, fields: [HTTP2HeaderField], endStream: Bool,
+                 isTooLarge: Bool)
+    /// DATA payload for a stream; the pointer is valid only during the call. The owner must eventually call
+    /// `consume(streamID:count:)` for these bytes, or the flow-control windows stay closed (that is the
+    /// backpressure mechanism).
+    case data(streamID: Int32, bytes: UnsafeRawBufferPointer)
+    /// The peer ended its side of the stream with a DATA frame.
+    case endStream(streamID: Int32)
+    /// The stream is closed in both directions (`errorCode` 0 unless reset).
+    case streamClosed(streamID: Int32, errorCode: UInt32)
+    /// The peer sent GOAWAY.
+    case goaway(lastStreamID: Int32, errorCode: UInt32)
+}
+
+/// Receives a session's events; called on the session's thread, from inside `receive`, so it must not call
+/// `receive` or `drainOutput` itself (submitting responses and data is fine).
+public protocol HTTP2SessionDelegate: AnyObject {
+    func http2Session(_ session: HTTP2Session, didReceive event: HTTP2Event)
+}
+
+/// HTTP/2 error codes (RFC 9113 §7).
+public enum HTTP2ErrorCode {
+    public static let noError: UInt32 = 0
+    public static let protocolError: UInt32 = 1
+    public static let internalError: UInt32 = 2
+    public static let flowControlError: UInt32 = 3
+    public static let refusedStream: UInt32 = 7
+    public static let cancel: UInt32 = 8
+    public static let enhanceYourCalm: UInt32 = 11
+}
+
+/// A fatal session failure: the connection must be closed.
+public struct HTTP2Error: Error, Equatable, Sendable, CustomStringConvertible {
+    /// nghttp2's error code.
+    public var code: Int32
+    /// nghttp2's description of it.
+    public var message: String
+    public var description: String { "HTTP/2 session error \(code): \(message)" }
+}
+
+/// The limits and windows a session advertises and enforces.
+public struct HTTP2Settings: Sendable {
+    /// Streams the peer may have open at once (server); extra streams are refused with REFUSED_STREAM.
+    public var maxConcurrentStreams: UInt32 = 100
+    /// Per-stream receive window.
+    public var initialWindowSize: UInt32 = 256 << 10
+    /// Connection receive window.
+    public var connectionWindowSize: Int32 = 1 << 20
+    /// Largest header list accepted, measured like SETTINGS_MAX_HEADER_LIST_SIZE (name + value + 32 per field);
+    /// nghttp2 only advertises it, the session enforces it.
+    public var maxHeaderListSize: Int = 8192
+    /// Queued SETTINGS/PING ACKs before the session fails as flooded.
+    public var maxOutboundAcks: Int = 100
+    /// Received RST_STREAM token bucket (server): burst and refill per second (rapid reset, CVE-2023-44487).
+    public var streamResetBurst: UInt64 = 100
+    public var streamResetRate: UInt64 = 10
+
+    public init() {}
+}
