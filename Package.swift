@@ -25,7 +25,7 @@ let package = Package(
         // HTTP/2 sessions on libnghttp2 (its only user) and byte attribution per frame.
         .target(name: "HTTP2", dependencies: ["CNghttp2"]),
         // gRPC on HTTP/2: message framing, status, metadata, and the Telemetry service's calls.
-        .target(name: "GRPC", dependencies: ["Telemetry"]),
+        .target(name: "GRPC", dependencies: ["HTTP2", "Telemetry"]),
         // The only SQLite user: schema, group-commit writer, queries.
         .target(name: "Store", dependencies: ["Telemetry", "CSQLite"]),
 
@@ -34,7 +34,7 @@ let package = Package(
 
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], exclude: ["Fixtures"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
-        .testTarget(name: "GRPCTests", dependencies: ["GRPC"]),
+        .testTarget(name: "GRPCTests", dependencies: ["GRPC", "HTTP2", "Telemetry"]),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Telemetry"]),
     ],

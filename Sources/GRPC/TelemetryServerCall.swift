@@ -1,0 +1,138 @@
+// One Telemetry call on the server, from validated headers to final status, as a state machine that returns
+// actions; the collector performs them (store submissions, responses) and reports store results back.
+//
+// Rules: each Batch is handed to the store as soon as it is decoded (an Upload's batches are not held until the
+// end); the Ack goes out only when the client has half-closed and every submitted batch has committed, so an
+// acknowledgement always means the data is committed; the first failure ends the call with its status and nothing
+// more is submitted, while batches already submitted still complete in the store (a retry is deduplicated by
+// `(device, seq)`); Push takes exactly one Batch.
+
+import HTTP2
+import Telemetry
+
+/// The server half of an `Upload` or `Push` call.
+public struct TelemetryServerCall {
+    /// What the collector must do next.
+    public enum Action: Equatable, Sendable {
+        /// Store this batch for the call's device; report the result with `committed` or `storeFailed`.
+        case submit(ReadingBatch)
+        /// Send the Ack as the response message, then OK trailers.
+        case respond(Ack)
+        /// End the call with this status (Trailers-Only when no response headers were sent).
+        case fail(GRPCStatus)
+    }
+
+    /// The request's validated headers.
+    public let head: GRPCRequestHead
+    /// The Ack figures so far: batches received, readings stored, duplicates, highest seq.
+    public private(set) var ack = Ack()
+    /// True once the call has produced its final action (or was cancelled).
+    public private(set) var isFinished = false
+    private var deframer: GRPCMessageDeframer
+    private let limits: DecodeLimits
+    private var outstanding = 0
+    private var isRequestComplete = false
+
+    public init(head: GRPCRequestHead, limits: DecodeLimits = .standard) {
+        self.head = head
+        self.limits = limits
+        self.deframer = GRPCMessageDeframer(maxMessageBytes: limits.maxMessageBytes)
+    }
+
+    /// Messages received so far (each cost a 5-byte prefix on the wire).
+    public var messageCount: Int { deframer.messageCount }
+    /// Batches handed to the store and not yet committed.
+    public var outstandingBatches: Int { outstanding }
+
+    /// Feeds DATA payload; returns the batches to submit, or the failure that ends the call.
+    public mutating func receive(_ bytes: UnsafeRawBufferPointer) -> [Action] {
+        guard !isFinished else { return [] }
+        var actions: [Action] = []
+        let method = head.method
+        let limits = self.limits
+        var received = ack.batches
+        do throws(GRPCDeframeErrorOr<GRPCStatus>) {
+            try deframer.process(bytes) { (message: UnsafeRawBufferPointer) throws(GRPCStatus) in
+                received += 1
+                actions.append(.submit(try Self.decode(message, number: received, method: method, limits: limits)))
+            }
+        } catch {
+            switch error {
+            case .deframe(let deframeError): return finish(with: actions, failure: deframeError.status)
+            case .handler(let status): return finish(with: actions, failure: status)
+            }
+        }
+        ack.batches = received
+        outstanding += actions.count
+        return actions
+    }
+
+    private static func decode(_ message: UnsafeRawBufferPointer, number: UInt64, method: TelemetryMethod,
+                               limits: DecodeLimits) throws(GRPCStatus) -> ReadingBatch {
+        if method == .push && number > 1 {
+            throw GRPCStatus(.unimplemented, "Push takes exactly one Batch; use Upload to stream several")
+        }
+        do {
+            return ReadingBatch(try Batch(protobuf: message, limits: limits))
+        } catch {
+            throw GRPCStatus(.invalidArgument, "batch \(number): \(error.description)")
+        }
+    }
+
+    /// The client half-closed the stream.
+    public mutating func receiveEnd() -> [Action] {
+        guard !isFinished else { return [] }
+        isRequestComplete = true
+        do {
+            try deframer.finish()
+        } catch {
+            return finish(with: [], failure: error.status)
+        }
+        if head.method == .push && ack.batches == 0 {
+            return finish(with: [], failure: GRPCStatus(.unimplemented, "Push takes exactly one Batch, got none"))
+        }
+        return respondIfDone()
+    }
+
+    /// A submitted batch committed: `readingsStored` new readings, or a duplicate; `lastSeq` is the device's
+    /// highest stored seq afterwards.
+    public mutating func committed(readingsStored: Int, isDuplicate: Bool, lastSeq: UInt64) -> [Action] {
+        outstanding -= 1
+        guard !isFinished else { return [] }
+        ack.readings += UInt64(readingsStored)
+        if isDuplicate { ack.duplicateBatches += 1 }
+        ack.lastSeq = max(ack.lastSeq, lastSeq)
+        return respondIfDone()
+    }
+
+    /// A submitted batch could not be stored (overloaded or failing storage): the call fails with `status`.
+    public mutating func storeFailed(_ status: GRPCStatus) -> [Action] {
+        outstanding -= 1
+        guard !isFinished else { return [] }
+        return finish(with: [], failure: status)
+    }
+
+    /// The deadline from `grpc-timeout` passed before the call finished.
+    public mutating func deadlineExpired() -> [Action] {
+        guard !isFinished else { return [] }
+        return finish(with: [], failure: GRPCStatus(.deadlineExceeded, "deadline of the call expired"))
+    }
+
+    /// The client reset the stream or the connection went away: nothing more is sent.
+    public mutating func cancel() {
+        isFinished = true
+    }
+
+    private mutating func respondIfDone() -> [Action] {
+        guard isRequestComplete, outstanding == 0, !isFinished else { return [] }
+        isFinished = true
+        return [.respond(ack)]
+    }
+
+    private mutating func finish(with submitted: [Action], failure: GRPCStatus) -> [Action] {
+        // Batches decoded before the failure in the same chunk are still submitted: they were accepted.
+        outstanding += submitted.count
+        isFinished = true
+        return submitted + [.fail(failure)]
+    }
+}
