@@ -29,13 +29,17 @@ let package = Package(
         // The only SQLite user: schema, group-commit writer, queries.
         .target(name: "Store", dependencies: ["Telemetry", "CSQLite"]),
 
-        .executableTarget(name: "collector", dependencies: ["Telemetry", "Store"]),
+        // Server wiring: protocol sniffing, REST and gRPC handlers, bandwidth ledger.
+        .target(name: "Collector", dependencies: ["Telemetry", "Store", "HTTP1", "HTTP2", "GRPC"]),
+
+        .executableTarget(name: "collector", dependencies: ["Collector"]),
         .executableTarget(name: "device-sim", dependencies: ["Telemetry"], path: "device-sim"),
 
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], exclude: ["Fixtures"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
         .testTarget(name: "GRPCTests", dependencies: ["GRPC", "HTTP2", "Telemetry"]),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2"]),
+        .testTarget(name: "CollectorTests", dependencies: ["Collector", "HTTP2", "GRPC", "Telemetry"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Telemetry"]),
     ],
     swiftLanguageModes: [.v6]
