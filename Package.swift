@@ -18,6 +18,8 @@ let package = Package(
             name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]),
 
+        // Command-line flags with help text, shared by the two executables.
+        .target(name: "Flags"),
         // Pure model and codecs: imports nothing of ours.
         .target(name: "Telemetry"),
         // Incremental HTTP/1.1 parser and serializer: no sockets, imports nothing of ours.
@@ -32,13 +34,14 @@ let package = Package(
         // Server wiring: protocol sniffing, REST and gRPC handlers, bandwidth ledger.
         .target(name: "Collector", dependencies: ["Telemetry", "Store", "HTTP1", "HTTP2", "GRPC"]),
 
-        .executableTarget(name: "collector", dependencies: ["Collector"]),
-        .executableTarget(name: "device-sim", dependencies: ["Telemetry"], path: "device-sim"),
+        .executableTarget(name: "collector", dependencies: ["Collector", "Flags"]),
+        .executableTarget(name: "device-sim", dependencies: ["Telemetry", "Flags"], path: "device-sim"),
 
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], exclude: ["Fixtures"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
         .testTarget(name: "GRPCTests", dependencies: ["GRPC", "HTTP2", "Telemetry"]),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2"]),
+        .testTarget(name: "FlagsTests", dependencies: ["Flags"]),
         .testTarget(name: "CollectorTests", dependencies: ["Collector", "HTTP2", "GRPC", "Telemetry"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Telemetry"]),
     ],
