@@ -35,26 +35,7 @@ public struct HTTPRequestParser: Sendable {
     }
 
     /// One event and the number of bytes consumed from the front of the input to produce it.
-    public struct Step: Sendable, Equatable {
-        /// What was found.
-        public var event: Event
-        /// Bytes consumed from the front of the input; the caller passes the rest to the next call.
-        public var consumed: Int
-
-        /// A step from its parts.
-        public init(_ event: Event, consumed: Int) {
-            self.event = event
-            self.consumed = consumed
-        }
-    }
-
-    /// How body payload reaches the caller.
-    public enum BodyDelivery: Sendable, Equatable {
-        /// The parser collects the body (at most `maxBodyBytes`) and hands it over whole in `.end`.
-        case accumulated
-        /// The parser hands out payload as `.body` events as it arrives; `.end` carries an empty body.
-        case streamed
-    }
+    public typealias Step = HTTPParseStep<Event>
 
     /// Where the parser is.
     enum Phase: Sendable, Equatable {
@@ -65,7 +46,7 @@ public struct HTTPRequestParser: Sendable {
     /// The limits in force.
     public let limits: HTTPLimits
     /// How body payload reaches the caller.
-    public let bodyDelivery: BodyDelivery
+    public let bodyDelivery: HTTPBodyDelivery
     /// Bytes of the message in progress taken so far (zero between messages).
     public internal(set) var messageBytes = HTTPMessageBytes()
 
@@ -79,7 +60,7 @@ public struct HTTPRequestParser: Sendable {
     var isKeepAlive = true
 
     /// A parser at the start of a connection.
-    public init(limits: HTTPLimits = .standard, bodyDelivery: BodyDelivery = .accumulated) {
+    public init(limits: HTTPLimits = .standard, bodyDelivery: HTTPBodyDelivery = .accumulated) {
         self.limits = limits
         self.bodyDelivery = bodyDelivery
     }

@@ -30,7 +30,7 @@ struct RequestFeed {
 /// and the accounting invariant on the way: `.needMoreData` consumes everything, no step consumes more than it was
 /// given, and bytes consumed = totals of completed requests + bytes of the request in progress.
 func feedRequests(
-    _ pieces: [[UInt8]], limits: HTTPLimits = .standard, delivery: HTTPRequestParser.BodyDelivery = .accumulated
+    _ pieces: [[UInt8]], limits: HTTPLimits = .standard, delivery: HTTPBodyDelivery = .accumulated
 ) -> RequestFeed {
     var feed = RequestFeed(parser: HTTPRequestParser(limits: limits, bodyDelivery: delivery))
     var completedBytes = 0
