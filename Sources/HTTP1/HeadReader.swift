@@ -67,6 +67,11 @@ struct HeadReader: Sendable {
         _ input: UnsafeRawBufferPointer, from start: Int, limits: HTTPLimits
     ) -> (output: Output, next: Int) {
         var index = start
+        if storage.capacity == 0 {
+            // One allocation fits a typical head (a few hundred bytes, a dozen fields) instead of regrowing.
+            storage.reserveCapacity(512)
+            ranges.reserveCapacity(16)
+        }
         while true {
             let maxLength =
                 hasStartLine ? max(0, limits.maxHeaderSectionBytes - sectionBytes - 2) : limits.maxStartLineBytes
