@@ -2,21 +2,37 @@
 ///
 /// Parsing is done on octets, never on decoded strings: a `String` is only made for a finished, validated piece.
 enum ASCII {
+    /// HTAB
     static let tab: UInt8 = 0x09
+    /// LF, the end of a line
     static let lf: UInt8 = 0x0A
+    /// CR, which must be followed by LF
     static let cr: UInt8 = 0x0D
+    /// SP
     static let space: UInt8 = 0x20
+    /// DQUOTE, which opens and closes a quoted-string
     static let quote: UInt8 = 0x22
+    /// `%`, which starts a percent-escape
     static let percent: UInt8 = 0x25
+    /// `,`, which separates list elements
     static let comma: UInt8 = 0x2C
+    /// `.`, between the digits of a version
     static let dot: UInt8 = 0x2E
+    /// `/`
     static let slash: UInt8 = 0x2F
+    /// `0`, the base of decimal digits
     static let zero: UInt8 = 0x30
+    /// `:`, which ends a field name
     static let colon: UInt8 = 0x3A
+    /// `;`, which starts a chunk extension
     static let semicolon: UInt8 = 0x3B
+    /// `=`, between a chunk extension's name and value
     static let equals: UInt8 = 0x3D
+    /// `?`, which starts a query
     static let question: UInt8 = 0x3F
+    /// `\`, which starts a quoted-pair
     static let backslash: UInt8 = 0x5C
+    /// CR LF, the line ending.
     static let crlf: [UInt8] = [cr, lf]
 }
 

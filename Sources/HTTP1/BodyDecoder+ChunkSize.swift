@@ -14,8 +14,10 @@ extension BodyDecoder {
         if index < line.count, !line[index].isWhitespace, line[index] != ASCII.semicolon {
             return .failure(HTTPParseError(.badRequest, "invalid chunk size"))
         }
-        return isValidChunkExtensions(line[index...]) ? .success(size) : .failure(
-            HTTPParseError(.badRequest, "invalid chunk extension"))
+        guard isValidChunkExtensions(line[index...]) else {
+            return .failure(HTTPParseError(.badRequest, "invalid chunk extension"))
+        }
+        return .success(size)
     }
 
     /// Whether bytes are a valid (possibly empty) `chunk-ext`.

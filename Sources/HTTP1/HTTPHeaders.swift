@@ -6,9 +6,13 @@
 public struct HTTPHeaders: Sendable, RandomAccessCollection, ExpressibleByDictionaryLiteral, CustomStringConvertible {
     /// Where one field's name and value lie in `storage`.
     struct FieldRange: Sendable, Equatable {
+        /// Index of the name's first byte.
         var nameStart: Int
+        /// Index past the name's last byte (where the colon is, in a parsed head).
         var nameEnd: Int
+        /// Index of the value's first byte, leading whitespace skipped.
         var valueStart: Int
+        /// Index past the value's last byte, trailing whitespace excluded.
         var valueEnd: Int
     }
 

@@ -1,8 +1,11 @@
 extension HTTPRequestParser {
     /// Where the pieces of a parsed request line lie in the head reader's storage.
     struct RequestLine: Sendable {
+        /// The method token.
         var method: Range<Int>
+        /// The request-target.
         var target: Range<Int>
+        /// The parsed version.
         var version: HTTPVersion
     }
 
@@ -48,7 +51,8 @@ extension HTTPRequestParser {
         let framing: HTTPBodyFraming
         if framingFields.hasTransferEncoding {
             if framingFields.contentLength != nil {
-                return fail(HTTPParseError(.badRequest, "Content-Length and Transfer-Encoding together"), consumed: consumed)
+                let error = HTTPParseError(.badRequest, "Content-Length and Transfer-Encoding together")
+                return fail(error, consumed: consumed)
             }
             if let error = framingFields.transferCodingError() { return fail(error, consumed: consumed) }
             framing = .chunked
@@ -80,7 +84,9 @@ extension HTTPRequestParser {
         framingFields = FramingFields()
         requestFields = RequestFields()
         bodyDecoder = BodyDecoder(framing: framing, limits: limits)
-        if bodyDelivery == .accumulated, case .contentLength(let length) = framing { bodyBuffer.reserveCapacity(length) }
+        if bodyDelivery == .accumulated, case .contentLength(let length) = framing {
+            bodyBuffer.reserveCapacity(length)
+        }
         phase = .body
         return Step(.head(head), consumed: consumed)
     }
@@ -119,7 +125,8 @@ extension HTTPRequestParser {
         guard bytes.count == 8, bytes.prefix(5).elementsEqual(prefix), bytes[start + 5].isDigit,
             bytes[start + 6] == ASCII.dot, bytes[start + 7].isDigit
         else { return .failure(HTTPParseError(.badRequest, "malformed HTTP version")) }
-        let version = HTTPVersion(major: Int(bytes[start + 5] &- ASCII.zero), minor: Int(bytes[start + 7] &- ASCII.zero))
+        let version = HTTPVersion(
+            major: Int(bytes[start + 5] &- ASCII.zero), minor: Int(bytes[start + 7] &- ASCII.zero))
         guard version.major == 1 else {
             return .failure(HTTPParseError(.httpVersionNotSupported, "\(version) not supported"))
         }

@@ -39,7 +39,13 @@ public struct HTTPRequestParser: Sendable {
 
     /// Where the parser is.
     enum Phase: Sendable, Equatable {
-        case head, body, closed
+        /// Reading a head (or waiting for the next request's first byte).
+        case head
+        /// The head was reported; reading its body, or about to report `.end`.
+        case body
+        /// A request that was not keep-alive has ended; nothing more is read.
+        case closed
+        /// A request was refused; the error is repeated.
         case failed(HTTPParseError)
     }
 
@@ -50,13 +56,21 @@ public struct HTTPRequestParser: Sendable {
     /// Bytes of the message in progress taken so far (zero between messages).
     public internal(set) var messageBytes = HTTPMessageBytes()
 
+    /// Where the parser is.
     var phase = Phase.head
+    /// Reads the head being parsed; emptied when the head is reported.
     var headReader = HeadReader(kind: .request)
+    /// The request line of the head being parsed, once read.
     var requestLine: RequestLine?
+    /// What the framing fields of the head being parsed say.
     var framingFields = FramingFields()
+    /// What Host and Expect in the head being parsed say.
     var requestFields = RequestFields()
+    /// Decodes the body of the request whose head was reported.
     var bodyDecoder = BodyDecoder(framing: .noBody, limits: .standard)
+    /// The body collected so far (accumulated delivery).
     var bodyBuffer: [UInt8] = []
+    /// Whether the connection stays open after the current request.
     var isKeepAlive = true
 
     /// A parser at the start of a connection.

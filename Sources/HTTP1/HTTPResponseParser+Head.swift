@@ -38,7 +38,8 @@ extension HTTPResponseParser {
             framing = .noBody
         } else if framingFields.hasTransferEncoding {
             if framingFields.contentLength != nil {
-                return fail(HTTPParseError(.badRequest, "Content-Length and Transfer-Encoding together"), consumed: consumed)
+                let error = HTTPParseError(.badRequest, "Content-Length and Transfer-Encoding together")
+                return fail(error, consumed: consumed)
             }
             if let error = framingFields.transferCodingError() { return fail(error, consumed: consumed) }
             framing = .chunked
@@ -64,7 +65,9 @@ extension HTTPResponseParser {
         }
         isAwaitingFinalResponse = false
         bodyDecoder = BodyDecoder(framing: framing, limits: limits)
-        if bodyDelivery == .accumulated, case .contentLength(let length) = framing { bodyBuffer.reserveCapacity(length) }
+        if bodyDelivery == .accumulated, case .contentLength(let length) = framing {
+            bodyBuffer.reserveCapacity(length)
+        }
         phase = .body
         return Step(.head(head), consumed: consumed)
     }

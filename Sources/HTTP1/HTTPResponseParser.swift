@@ -36,7 +36,13 @@ public struct HTTPResponseParser: Sendable {
 
     /// Where the parser is.
     enum Phase: Sendable, Equatable {
-        case head, body, closed
+        /// Reading a head (or waiting for the next response's first byte).
+        case head
+        /// A final head was reported; reading its body, or about to report `.end`.
+        case body
+        /// The connection carries no more responses.
+        case closed
+        /// A response was refused; the error is repeated.
         case failed(HTTPParseError)
     }
 
@@ -47,12 +53,19 @@ public struct HTTPResponseParser: Sendable {
     /// Bytes of the response in progress taken so far (zero between responses).
     public internal(set) var messageBytes = HTTPMessageBytes()
 
+    /// Where the parser is.
     var phase = Phase.head
+    /// Reads the head being parsed; emptied when the head is reported.
     var headReader = HeadReader(kind: .response)
+    /// The status line of the head being parsed, once read.
     var statusLine: (version: HTTPVersion, status: HTTPStatus)?
+    /// What the framing fields of the head being parsed say.
     var framingFields = FramingFields()
+    /// Decodes the body of the response whose head was reported.
     var bodyDecoder = BodyDecoder(framing: .noBody, limits: .standard)
+    /// The body collected so far (accumulated delivery).
     var bodyBuffer: [UInt8] = []
+    /// Whether the connection stays open after the current response.
     var isKeepAlive = true
     /// For each request sent and not yet answered (as far as the caller told us), whether it was HEAD.
     var pendingHEADRequests: [Bool] = []

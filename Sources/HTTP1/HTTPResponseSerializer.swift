@@ -23,7 +23,8 @@ public enum HTTPResponseSerializer {
     ) -> [UInt8] {
         var buffer: [UInt8] = []
         buffer.reserveCapacity(64 + headers.storage.count + 4 * headers.count + body.count)
-        appendResponse(status: status, version: version, headers: headers, body: body, isClosing: isClosing, to: &buffer)
+        appendResponse(
+            status: status, version: version, headers: headers, body: body, isClosing: isClosing, to: &buffer)
         return buffer
     }
 

@@ -22,7 +22,8 @@ func chunked(_ body: String) -> [UInt8] { wire(head("Transfer-Encoding: chunked"
 let refusedRequestCases: [RefusedRequestCase] = [
     // Limits.
     RefusedRequestCase(
-        name: "request line of 8193 bytes", input: wire("GET /" + String(repeating: "a", count: 8179) + " HTTP/1.1\r\n"),
+        name: "request line of 8193 bytes",
+        input: wire("GET /" + String(repeating: "a", count: 8179) + " HTTP/1.1\r\n"),
         status: 414, message: "request line longer than 8192 bytes"),
     RefusedRequestCase(
         name: "header section of 16385 bytes",
@@ -58,7 +59,8 @@ let refusedRequestCases: [RefusedRequestCase] = [
         input: wire(head("Content-Length: 5", "Transfer-Encoding: chunked")),
         status: 400, message: "Content-Length and Transfer-Encoding together"),
     RefusedRequestCase(
-        name: "Transfer-Encoding and Content-Length", input: wire(head("Transfer-Encoding: chunked", "Content-Length: 5")),
+        name: "Transfer-Encoding and Content-Length",
+        input: wire(head("Transfer-Encoding: chunked", "Content-Length: 5")),
         status: 400, message: "Content-Length and Transfer-Encoding together"),
     RefusedRequestCase(
         name: "Content-Length +5", input: wire(head("Content-Length: +5")), status: 400,
@@ -91,7 +93,8 @@ let refusedRequestCases: [RefusedRequestCase] = [
         name: "transfer codings gzip, chunked", input: wire(head("Transfer-Encoding: gzip, chunked")), status: 501,
         message: "unsupported transfer coding"),
     RefusedRequestCase(
-        name: "chunked then gzip on a second line", input: wire(head("Transfer-Encoding: chunked", "Transfer-Encoding: gzip")),
+        name: "chunked then gzip on a second line",
+        input: wire(head("Transfer-Encoding: chunked", "Transfer-Encoding: gzip")),
         status: 501, message: "unsupported transfer coding"),
     RefusedRequestCase(
         name: "chunked twice", input: wire(head("Transfer-Encoding: chunked, chunked")), status: 400,
@@ -103,7 +106,8 @@ let refusedRequestCases: [RefusedRequestCase] = [
     RefusedRequestCase(
         name: "HTTP/2.0", input: wire("GET / HTTP/2.0\r\n"), status: 505, message: "HTTP/2.0 not supported"),
     RefusedRequestCase(
-        name: "HTTP/0.9 spelled out", input: wire("GET / HTTP/0.9\r\n"), status: 505, message: "HTTP/0.9 not supported"),
+        name: "HTTP/0.9 spelled out", input: wire("GET / HTTP/0.9\r\n"), status: 505,
+        message: "HTTP/0.9 not supported"),
     RefusedRequestCase(
         name: "HTTP/1.10", input: wire("GET / HTTP/1.10\r\n"), status: 400, message: "malformed HTTP version"),
     RefusedRequestCase(
@@ -220,7 +224,8 @@ let refusedRequestCases: [RefusedRequestCase] = [
         message: "invalid character in field name"),
     RefusedRequestCase(
         // the head's field lines take 37 bytes; the trailer line takes 41 + 2
-        name: "trailer section over the limit", input: chunked("0\r\nX: " + String(repeating: "y", count: 38) + "\r\n\r\n"),
+        name: "trailer section over the limit",
+        input: chunked("0\r\nX: " + String(repeating: "y", count: 38) + "\r\n\r\n"),
         status: 431, message: "trailer section larger than 40 bytes", limits: HTTPLimits(maxHeaderSectionBytes: 40)),
 ]
 

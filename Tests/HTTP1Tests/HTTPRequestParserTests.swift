@@ -56,11 +56,14 @@ let validRequestCases: [ValidRequestCase] = [
         ]),
     ValidRequestCase(
         name: "chunked, list with an empty element and odd case",
-        input: wire("POST / HTTP/1.1\r\nhost: c\r\ntransfer-encoding: , Chunked\r\n\r\n" + "A\r\n0123456789\r\n0\r\n\r\n"),
+        input: wire(
+            "POST / HTTP/1.1\r\nhost: c\r\ntransfer-encoding: , Chunked\r\n\r\n" + "A\r\n0123456789\r\n0\r\n\r\n"),
         expected: [
             ParsedRequest(
                 method: "POST", target: "/",
-                headers: [HTTPField(name: "host", value: "c"), HTTPField(name: "transfer-encoding", value: ", Chunked")],
+                headers: [
+                    HTTPField(name: "host", value: "c"), HTTPField(name: "transfer-encoding", value: ", Chunked"),
+                ],
                 framing: .chunked, body: wire("0123456789"),
                 bytes: HTTPMessageBytes(head: 58, body: 20, chunkFraming: 10))
         ]),
@@ -96,7 +99,9 @@ let validRequestCases: [ValidRequestCase] = [
         expected: [
             ParsedRequest(
                 method: "GET", target: "/",
-                headers: [HTTPField(name: "Host", value: "c"), HTTPField(name: "Connection", value: "Keep-Alive, CLOSE")],
+                headers: [
+                    HTTPField(name: "Host", value: "c"), HTTPField(name: "Connection", value: "Keep-Alive, CLOSE"),
+                ],
                 isKeepAlive: false, bytes: HTTPMessageBytes(head: 58))
         ],
         endsClosed: true),
@@ -131,12 +136,15 @@ let validRequestCases: [ValidRequestCase] = [
         expected: [
             ParsedRequest(
                 method: "GET", target: "/", version: .http1_0,
-                headers: [HTTPField(name: "Expect", value: "teapot"), HTTPField(name: "Connection", value: "keep-alive")],
+                headers: [
+                    HTTPField(name: "Expect", value: "teapot"), HTTPField(name: "Connection", value: "keep-alive"),
+                ],
                 bytes: HTTPMessageBytes(head: 58))
         ]),
     ValidRequestCase(
         name: "chunked HTTP/1.0 request is handled, then the connection closes",
-        input: wire("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n1\r\nx\r\n0\r\n\r\n"),
+        input: wire(
+            "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n1\r\nx\r\n0\r\n\r\n"),
         expected: [
             ParsedRequest(
                 method: "POST", target: "/", version: .http1_0,
@@ -198,7 +206,8 @@ let validRequestCases: [ValidRequestCase] = [
     @Test func parsesPipelinedRequestsInOrderWithExactByteCounts() throws {
         let first = wire("GET /v1/health HTTP/1.1\r\nHost: c\r\n\r\n")
         let second = wire("\r\nPOST /v1/readings HTTP/1.1\r\nHost: c\r\nContent-Length: 4\r\n\r\nabcd")
-        let third = wire("POST /v1/readings HTTP/1.1\r\nHost: c\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nxy\r\n0\r\n\r\n")
+        let third = wire(
+            "POST /v1/readings HTTP/1.1\r\nHost: c\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nxy\r\n0\r\n\r\n")
         let fourth = wire("GET /bye HTTP/1.1\r\nHost: c\r\nConnection: close\r\n\r\n")
         let trailingJunk = wire("GET /never-parsed HTTP/1.1\r\n")
         let input = first + second + third + fourth + trailingJunk
@@ -220,12 +229,19 @@ let validRequestCases: [ValidRequestCase] = [
         let input = head + wire("ok")
         let step = parser.parse(input)
         #expect(step.consumed == head.count, "the head step stops at the blank line")
-        guard case .head(let parsed) = step.event else { Issue.record("expected a head, got \(step.event)"); return }
+        guard case .head(let parsed) = step.event else {
+            Issue.record("expected a head, got \(step.event)")
+            return
+        }
         #expect(parsed.expectsContinue && parsed.contentLength == 2 && parsed.byteCount == head.count)
         #expect(!parser.isBetweenMessages)
         let end = parser.parse(input[step.consumed...])
         #expect(end.consumed == 2)
-        #expect(end.event == .end(HTTPMessageEnd(body: wire("ok"), bytes: HTTPMessageBytes(head: head.count, body: 2), isKeepAlive: true)))
+        #expect(
+            end.event
+                == .end(
+                    HTTPMessageEnd(
+                        body: wire("ok"), bytes: HTTPMessageBytes(head: head.count, body: 2), isKeepAlive: true)))
         #expect(parser.isBetweenMessages)
         #expect(parser.parse([UInt8]()) == HTTPRequestParser.Step(.needMoreData, consumed: 0))
     }
@@ -235,13 +251,20 @@ let validRequestCases: [ValidRequestCase] = [
         let input = wire("GET / HTTP/1.1\r\nHost: c\r\n\r\n")
         #expect(parser.parse(input).consumed == input.count)
         let end = parser.parse([UInt8]())
-        #expect(end == .init(.end(HTTPMessageEnd(bytes: HTTPMessageBytes(head: input.count), isKeepAlive: true)), consumed: 0))
+        #expect(
+            end
+                == .init(
+                    .end(HTTPMessageEnd(bytes: HTTPMessageBytes(head: input.count), isKeepAlive: true)), consumed: 0))
     }
 
     @Test func keepsTheExactBytesOfFieldValues() throws {
-        let input = wire("GET / HTTP/1.1\r\nHost: c\r\nX-Name: caf") + [0xE9] + wire(" \r\n\r\n")  // obs-text (Latin-1 é)
+        // obs-text: a Latin-1 é, not UTF-8
+        let input = wire("GET / HTTP/1.1\r\nHost: c\r\nX-Name: caf") + [0xE9] + wire(" \r\n\r\n")
         let feed = feedRequests([input])
-        guard case .head(let head) = feed.events.first else { Issue.record("no head"); return }
+        guard case .head(let head) = feed.events.first else {
+            Issue.record("no head")
+            return
+        }
         let position = try #require(head.headers.firstIndex(named: "x-name"))
         #expect(Array(head.headers.valueBytes(at: position)) == wire("caf") + [0xE9])
         #expect(head.headers["X-NAME"] == "caf\u{FFFD}")

@@ -31,7 +31,10 @@ import Testing
             method: "PUT", target: "/x", host: "h", headers: ["Expect": "100-continue"], contentLength: 5)
         #expect(head == wire("PUT /x HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n"))
         let feed = feedRequests([head + wire("hello")])
-        guard case .head(let parsed) = feed.events.first else { Issue.record("no head"); return }
+        guard case .head(let parsed) = feed.events.first else {
+            Issue.record("no head")
+            return
+        }
         #expect(parsed.expectsContinue)
     }
 

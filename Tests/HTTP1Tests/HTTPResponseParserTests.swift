@@ -64,7 +64,9 @@ let validResponseCases: [ValidResponseCase] = [
         name: "200 with Content-Length",
         // status line 15+2, Content-Length 17+2, blank 2 = 38; body 2
         input: wire("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"),
-        expected: [ResponseSummary(code: 200, framing: .contentLength(2), body: wire("{}"), bytes: .init(head: 38, body: 2))]),
+        expected: [
+            ResponseSummary(code: 200, framing: .contentLength(2), body: wire("{}"), bytes: .init(head: 38, body: 2))
+        ]),
     ValidResponseCase(
         name: "100 Continue, then 200",
         // interim: "HTTP/1.1 100 Continue\r\n\r\n" = 25
@@ -105,7 +107,8 @@ let validResponseCases: [ValidResponseCase] = [
         input: wire("HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\nx"),
         expected: [
             ResponseSummary(
-                code: 200, framing: .contentLength(1), isKeepAlive: false, body: wire("x"), bytes: .init(head: 38, body: 1))
+                code: 200, framing: .contentLength(1), isKeepAlive: false, body: wire("x"),
+                bytes: .init(head: 38, body: 1))
         ],
         endsClosed: true),
     ValidResponseCase(
@@ -174,7 +177,8 @@ let refusedResponseCases: [RefusedResponseCase] = [
         message: "header section larger than 16384 bytes"),
     RefusedResponseCase(
         name: "Content-Length over the body limit", input: wire("HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n"),
-        status: 413, message: "Content-Length 11 larger than the 10-byte body limit", limits: HTTPLimits(maxBodyBytes: 10)),
+        status: 413, message: "Content-Length 11 larger than the 10-byte body limit",
+        limits: HTTPLimits(maxBodyBytes: 10)),
     RefusedResponseCase(
         name: "body until close over the limit", input: wire("HTTP/1.1 200 OK\r\n\r\n0123456789X"), status: 413,
         message: "body larger than 10 bytes", limits: HTTPLimits(maxBodyBytes: 10)),

@@ -22,7 +22,8 @@ import Testing
         (HTTPVersion(major: 1, minor: 2), false, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
     ])
     func answersInTheRequestsVersionAndSaysWhenItCloses(version: HTTPVersion, isClosing: Bool, expected: String) {
-        #expect(HTTPResponseSerializer.makeResponse(status: .ok, version: version, isClosing: isClosing) == wire(expected))
+        #expect(
+            HTTPResponseSerializer.makeResponse(status: .ok, version: version, isClosing: isClosing) == wire(expected))
     }
 
     @Test func leavesOutTheCallersFramingFields() {
@@ -33,8 +34,10 @@ import Testing
         #expect(bytes == wire("HTTP/1.1 200 OK\r\nX-Kept: 1\r\nContent-Length: 3\r\n\r\nabc"))
     }
 
-    @Test(arguments: [(HTTPStatus.noContent, "HTTP/1.1 204 No Content\r\n\r\n"),
-                      (HTTPStatus(code: 304), "HTTP/1.1 304 Not Modified\r\n\r\n")])
+    @Test(arguments: [
+        (HTTPStatus.noContent, "HTTP/1.1 204 No Content\r\n\r\n"),
+        (HTTPStatus(code: 304), "HTTP/1.1 304 Not Modified\r\n\r\n"),
+    ])
     func writesNoContentLengthWhereNoBodyIsAllowed(status: HTTPStatus, expected: String) {
         #expect(HTTPResponseSerializer.makeResponse(status: status) == wire(expected))
     }
