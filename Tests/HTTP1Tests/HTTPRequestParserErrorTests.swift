@@ -97,6 +97,9 @@ let refusedRequestCases: [RefusedRequestCase] = [
         input: wire(head("Transfer-Encoding: chunked", "Transfer-Encoding: gzip")),
         status: 501, message: "unsupported transfer coding"),
     RefusedRequestCase(
+        name: "transfer coding identity", input: wire(head("Transfer-Encoding: identity")), status: 501,
+        message: "unsupported transfer coding"),
+    RefusedRequestCase(
         name: "chunked twice", input: wire(head("Transfer-Encoding: chunked, chunked")), status: 400,
         message: "chunked transfer coding applied more than once"),
     RefusedRequestCase(

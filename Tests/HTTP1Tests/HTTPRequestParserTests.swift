@@ -165,6 +165,15 @@ let validRequestCases: [ValidRequestCase] = [
                 headers: [HTTPField(name: "Host", value: "")], bytes: HTTPMessageBytes(head: 29))
         ]),
     ValidRequestCase(
+        name: "IP-literal Host and a Content-Length with leading zeros",
+        input: wire("POST / HTTP/1.1\r\nHost: [::1]:8080\r\nContent-Length: 007\r\n\r\n1234567"),
+        expected: [
+            ParsedRequest(
+                method: "POST", target: "/",
+                headers: [HTTPField(name: "Host", value: "[::1]:8080"), HTTPField(name: "Content-Length", value: "007")],
+                framing: .contentLength(7), body: wire("1234567"), bytes: HTTPMessageBytes(head: 58, body: 7))
+        ]),
+    ValidRequestCase(
         name: "Content-Length at the body limit",
         input: wire("POST / HTTP/1.1\r\nHost: c\r\nContent-Length: 10\r\n\r\n0123456789"),
         expected: [
@@ -220,6 +229,7 @@ let validRequestCases: [ValidRequestCase] = [
             #expect(parsed[2].bytes.payload == 2)
             #expect(parsed.map(\.bytes.total).reduce(0, +) == input.count - trailingJunk.count)
             #expect(feed.events.last == .closed)
+            #expect(feed.consumed == input.count - trailingJunk.count, "nothing after Connection: close is read")
         }
     }
 

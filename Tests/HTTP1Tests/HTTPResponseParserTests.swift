@@ -131,6 +131,11 @@ let validResponseCases: [ValidResponseCase] = [
             ResponseSummary(code: 200, framing: .contentLength(1), body: wire("x"), bytes: .init(head: 36, body: 1)),
         ]),
     ValidResponseCase(
+        name: "101 Switching Protocols ends HTTP on the connection",
+        input: wire("HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n"),
+        expected: [ResponseSummary(code: 101, isKeepAlive: false, bytes: .init(head: 71))],
+        endsClosed: true),
+    ValidResponseCase(
         name: "peer closes between responses", input: wire("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
         peerCloses: true, expected: [ResponseSummary(code: 200, framing: .contentLength(0), bytes: .init(head: 38))],
         endsClosed: true),
