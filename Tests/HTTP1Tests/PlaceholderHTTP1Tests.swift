@@ -1,3 +1,0 @@
-import Testing
-@testable import HTTP1
-@Test func placeholderHTTP1() { #expect(Bool(true)) }
