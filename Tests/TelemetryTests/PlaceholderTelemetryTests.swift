@@ -1,3 +1,0 @@
-import Testing
-@testable import Telemetry
-@Test func placeholderTelemetry() { #expect(Bool(true)) }
