@@ -219,7 +219,8 @@ public struct JSONScanner {
     /// True when the open array has another element (positioned at its first byte); false when the array has
     /// closed (its `]` consumed).
     ///
-    /// The element must be read (or skipped) before the next call.
+    /// The element must be read (or skipped) before the next call. Whether a value really starts there is checked
+    /// by that read, so an error in it (`[1,]`) is reported as the element's.
     public mutating func nextElement() throws(DecodeError) -> Bool {
         skipWhitespace()
         guard position < bytes.count else { throw syntaxError("expected ',' or ']'") }
@@ -236,9 +237,6 @@ public struct JSONScanner {
             guard byte == UInt8(ascii: ",") else { throw syntaxError("expected ',' or ']'") }
             position += 1
             skipWhitespace()
-        }
-        guard position < bytes.count, Self.kind(startingWith: bytes[position]) != nil else {
-            throw syntaxError("expected a value")
         }
         return true
     }
