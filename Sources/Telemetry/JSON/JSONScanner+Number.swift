@@ -64,7 +64,9 @@ extension JSONScanner {
 
     @inline(__always)
     private mutating func skipDigits() {
-        while position < bytes.count && Self.isDigit(bytes[position]) { position += 1 }
+        var cursor = position
+        while cursor < bytes.count && Self.isDigit(bytes[cursor]) { cursor += 1 }
+        position = cursor
     }
 
     /// True for the ASCII digits 0–9.

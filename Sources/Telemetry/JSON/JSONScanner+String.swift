@@ -23,7 +23,18 @@ extension JSONScanner {
         position += 1
         let start = position
         var hasEscapes = false
-        while position < bytes.count {
+        while true {
+            // The common run of plain ASCII, scanned with a local cursor the optimizer keeps in a register.
+            var cursor = position
+            while cursor < bytes.count {
+                let byte = bytes[cursor]
+                guard byte >= 0x20 && byte < 0x80 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") else {
+                    break
+                }
+                cursor += 1
+            }
+            position = cursor
+            guard position < bytes.count else { throw syntaxError("unterminated string") }
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
                 position += 1
@@ -33,13 +44,10 @@ extension JSONScanner {
                 try scanEscape()
             } else if byte < 0x20 {
                 throw DecodeError(.syntax("control character in string"), offset: position)
-            } else if byte < 0x80 {
-                position += 1
             } else {
                 try scanUTF8Sequence()
             }
         }
-        throw syntaxError("unterminated string")
     }
 
     /// Checks the escape at `position` (a backslash) and moves past it.

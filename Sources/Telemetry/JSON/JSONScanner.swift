@@ -249,12 +249,16 @@ public struct JSONScanner {
     /// Skips JSON whitespace: space, tab, line feed, carriage return.
     @inline(__always)
     mutating func skipWhitespace() {
-        while position < bytes.count {
-            switch bytes[position] {
-            case 0x20, 0x0A, 0x0D, 0x09: position += 1
-            default: return
+        var cursor = position
+        while cursor < bytes.count {
+            switch bytes[cursor] {
+            case 0x20, 0x0A, 0x0D, 0x09: cursor += 1
+            default:
+                position = cursor
+                return
             }
         }
+        position = cursor
     }
 
     /// A syntax error at the current position: "unexpected end of input" when there is no more input, else `text`.

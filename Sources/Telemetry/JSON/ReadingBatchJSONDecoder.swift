@@ -35,15 +35,20 @@ struct ReadingBatchJSONDecoder {
         }
     }
 
+    /// Fewest bytes one reading takes: `{"sensor":"a","ts":0,"value":0},`.
+    static let minimumBytesPerReading = 32
+
     private var scanner: JSONScanner
     private let limits: DecodeLimits
-    private var groups = SensorGroups()
+    private var groups: SensorGroups
     private var location = Location.message
 
     /// A decoder over `bytes`, which must stay valid while it decodes.
     init(_ bytes: UnsafeRawBufferPointer, limits: DecodeLimits) {
         scanner = JSONScanner(bytes)
         self.limits = limits
+        let mostReadings = min(bytes.count / Self.minimumBytesPerReading, max(limits.maxReadingsPerSeries, 0))
+        groups = SensorGroups(expectedReadings: mostReadings)
     }
 
     /// Decodes the whole body.
@@ -159,9 +164,7 @@ struct ReadingBatchJSONDecoder {
     private mutating func decodeSensor() throws(DecodeError) -> Int {
         guard try scanner.peekKind() == .string else { throw scanner.typeMismatch(expected: "string") }
         let token = try scanner.readString()
-        let group = scanner.withUTF8(token) { name in
-            Identifiers.isValidSensorName(name) ? groups.group(named: name) : nil
-        }
+        let group = scanner.withUTF8(token) { name in groups.group(named: name) }
         guard let group else {
             throw DecodeError(.invalidSensorName, path: location.path, offset: token.range.lowerBound - 1)
         }
