@@ -38,7 +38,7 @@ public struct JSONScanner {
     public static let defaultMaxDepth = 64
 
     /// The input.
-    @usableFromInline let bytes: UnsafeRawBufferPointer
+    let bytes: UnsafeRawBufferPointer
     /// Offset of the next unread byte.
     public internal(set) var position: Int = 0
     /// Containers currently open.
@@ -46,7 +46,7 @@ public struct JSONScanner {
     /// Most containers that may be open at once.
     public let maxDepth: Int
     /// True right after `beginObject`/`beginArray`: the next `nextKey`/`nextElement` expects no separator.
-    @usableFromInline var isAtContainerStart = false
+    var isAtContainerStart = false
 
     /// A scanner over `bytes`, which must stay valid for as long as the scanner is used.
     ///

@@ -24,6 +24,7 @@ public enum JSONValue: Equatable, Sendable {
         /// The member's value.
         public var value: JSONValue
 
+        /// A member named `key` with `value`.
         public init(key: String, value: JSONValue) {
             self.key = key
             self.value = value

@@ -13,17 +13,30 @@
 
 /// Decodes one REST ingest body into a `ReadingBatch`.
 struct ReadingBatchJSONDecoder {
-    /// A field of a reading object.
+    /// A field of a reading object; the raw value is its key.
     enum ReadingField: String {
-        case sensor, ts, value
+        /// `sensor`: the sensor's name.
+        case sensor
+        /// `ts`: Unix milliseconds.
+        case ts
+        /// `value`: the reading.
+        case value
     }
 
     /// The value being read, for error paths.
     enum Location {
-        case message, seq, readings
+        /// The top-level object itself (the empty path).
+        case message
+        /// The value of `seq`.
+        case seq
+        /// The `readings` array.
+        case readings
+        /// Element `index` of `readings`.
         case reading(Int)
+        /// A field of element `index` of `readings`.
         case readingField(Int, ReadingField)
 
+        /// The location in the contract's spelling: `readings[3].ts`.
         var path: String {
             switch self {
             case .message: ""
