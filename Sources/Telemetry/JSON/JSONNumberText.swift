@@ -116,9 +116,15 @@ enum JSONNumberText {
                 } else if exponent < 0 && exponent >= -22 {
                     value = Double(mantissa) / powersOfTen[-exponent]
                 } else if exponent > 22 && exponent <= 22 + 15 {
+                    // Move powers of ten into the mantissa while it stays exact (checked before each step, so
+                    // the product never wraps).
                     var shifted = mantissa
-                    for _ in 0..<(exponent - 22) { shifted = shifted &* 10 }  // ≤ 2^53 × 10^15 < 2^64
-                    if shifted <= exactIntegerLimit { value = Double(shifted) * powersOfTen[22] }
+                    var remaining = exponent - 22
+                    while remaining > 0 && shifted <= exactIntegerLimit / 10 {
+                        shifted *= 10
+                        remaining -= 1
+                    }
+                    if remaining == 0 { value = Double(shifted) * powersOfTen[22] }
                 }
                 if let value { return isNegative ? -value : value }
             }
