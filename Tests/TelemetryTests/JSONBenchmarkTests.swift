@@ -6,6 +6,9 @@
 // Each contender decodes the same bytes `iterations` times per run; the median run is reported. Note the two do
 // different amounts of work: ours also validates names and ranges, checks for unknown and duplicate keys and
 // groups by sensor, JSONDecoder only fills flat structs.
+//
+// Recorded (release, Swift 6.3.1, Linux x86_64, 2 shared cores under a load average of ~2, three runs):
+//   ReadingBatch(json:) 6.9–7.1 µs (≈ 325 MB/s), JSONValue.parse 13–15 µs, JSONDecoder 95–99 µs (≈ 24 MB/s): ≈ 14×.
 
 import Foundation
 import Testing
