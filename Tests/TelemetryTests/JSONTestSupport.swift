@@ -1,21 +1,6 @@
-// Helpers shared by the JSON tests: a seeded generator and inputs whose expected error offset is marked in place.
+// Helpers shared by the JSON tests: inputs whose expected error offset is marked in place (the seeded generator is in TestSupport.swift).
 
 @testable import Telemetry
-
-/// SplitMix64: a tiny seeded generator, so every random test is reproducible from its seed.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// An input with its expected error position marked by `‸`: `bytes` is the input without the mark, `offset` is
 /// the byte position of the mark (−1 when there is none).

@@ -6,7 +6,7 @@
 // identical values for the same reading, and why encoding then decoding a value on the grid is lossless.
 
 #if canImport(Glibc)
-import Glibc  // libm: rounding
+internal import Glibc  // libm: rounding
 #endif
 
 /// Conversions between decimal mantissas and Doubles.

@@ -1,0 +1,84 @@
+// Which REST endpoint a request is for, and the checks every ingest request must pass before its body is decoded.
+
+import HTTP1
+import Telemetry
+
+/// The REST endpoints the collector serves.
+public enum RESTRoute: Equatable, Sendable {
+    /// `POST /v1/devices/{device}/readings`
+    case ingest(deviceID: String)
+    /// `GET /v1/bandwidth`
+    case bandwidth
+    /// `GET /v1/bandwidth/devices`
+    case bandwidthDevices
+    /// `GET /healthz`
+    case health
+
+    /// Routes a method and path; throws 404 for unknown paths and 405 (with Allow) for known paths.
+    public static func match(method: String, path: String) throws(RESTError) -> RESTRoute {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        let parts = Array(segments)
+        switch parts.count {
+        case 1 where parts[0] == "healthz":
+            try allow(method, ["GET", "HEAD"])
+            return .health
+        case 2 where parts[0] == "v1" && parts[1] == "bandwidth":
+            try allow(method, ["GET", "HEAD"])
+            return .bandwidth
+        case 3 where parts[0] == "v1" && parts[1] == "bandwidth" && parts[2] == "devices":
+            try allow(method, ["GET", "HEAD"])
+            return .bandwidthDevices
+        case 4 where parts[0] == "v1" && parts[1] == "devices" && parts[3] == "readings":
+            try allow(method, ["POST"])
+            guard let deviceID = PercentDecoding.decode(parts[2]), Identifiers.isValidDeviceID(deviceID) else {
+                throw .badRequest("device id in the path must match [A-Za-z0-9._:-]{1,128}")
+            }
+            return .ingest(deviceID: deviceID)
+        default:
+            throw .notFound("no endpoint at \(path)")
+        }
+    }
+
+    private static func allow(_ method: String, _ methods: [String]) throws(RESTError) {
+        guard methods.contains(method) else { throw .methodNotAllowed(method, allow: methods) }
+    }
+
+    /// The protocol a request is accounted under: ingest POSTs are `rest-json` (or `rest-json-h2`), reads `query`.
+    public static func protocolName(method: String, isHTTP2: Bool) -> String {
+        method == "POST" ? (isHTTP2 ? WireProtocol.restJSONH2 : WireProtocol.restJSON) : WireProtocol.query
+    }
+}
+
+/// Validation of an ingest request before and while decoding its body.
+public enum RESTIngest {
+    /// Checks the content type and decodes the batch; every refusal names the problem.
+    public static func batch(from request: RESTRequest, limits: DecodeLimits) throws(RESTError) -> ReadingBatch {
+        guard let contentType = request.header("content-type") else {
+            throw RESTError(415, "unsupported_media_type", "Content-Type must be application/json (none given)")
+        }
+        let mediaType = contentType.split(separator: ";", maxSplits: 1)[0].trimmingSpaces.lowercased()
+        guard mediaType == "application/json" else {
+            throw RESTError(415, "unsupported_media_type", "Content-Type must be application/json, got \(contentType)")
+        }
+        guard request.body.count <= limits.maxMessageBytes else {
+            throw RESTError(413, "payload_too_large", "body of \(request.body.count) bytes exceeds \(limits.maxMessageBytes)")
+        }
+        do {
+            return try ReadingBatch(json: request.body, limits: limits)
+        } catch {
+            throw .badRequest(error.description)
+        }
+    }
+
+    /// The Ack as the response body.
+    public static func response(_ ack: Ack) -> RESTResponse { .json(200, ack.jsonBytes()) }
+}
+
+extension Substring {
+    var trimmingSpaces: Substring {
+        var text = self
+        while text.first == " " || text.first == "\t" { text = text.dropFirst() }
+        while text.last == " " || text.last == "\t" { text = text.dropLast() }
+        return text
+    }
+}
