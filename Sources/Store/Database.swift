@@ -83,6 +83,18 @@ final class Database {
         return value
     }
 
+    /// Runs a PASSIVE checkpoint: copies committed WAL frames back into the database file without waiting for,
+    /// or blocking, the writer or the readers. Returns the frames in the WAL and how many of them are now copied.
+    func checkpointPassive() throws(StoreError) -> (walFrames: Int32, checkpointedFrames: Int32) {
+        var walFrames: Int32 = 0
+        var checkpointedFrames: Int32 = 0
+        let code = sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_PASSIVE, &walFrames, &checkpointedFrames)
+        guard code == SQLITE_OK else {
+            throw StoreError.fromSQLite(code: code, operation: "checkpoint", message: lastErrorMessage)
+        }
+        return (walFrames, checkpointedFrames)
+    }
+
     /// Rows changed by the most recent INSERT, UPDATE or DELETE (rows skipped by `ON CONFLICT DO NOTHING` excluded).
     var changes: Int { Int(sqlite3_changes(handle)) }
 

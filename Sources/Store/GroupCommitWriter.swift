@@ -79,6 +79,7 @@ final class GroupCommitWriter {
     let historyBucketMs: Int64
     private let queue: WriteQueue
     private let metrics: MetricsRecorder
+    private let checkpointer: Checkpointer?
     private let maxTransactionReadings: Int
     private let maxTransactionNs: UInt64
 
@@ -92,12 +93,14 @@ final class GroupCommitWriter {
 
     /// A writer on `database`, which is already configured and migrated.
     init(
-        database: Database, queue: WriteQueue, metrics: MetricsRecorder, configuration: StoreConfiguration
+        database: Database, queue: WriteQueue, metrics: MetricsRecorder, checkpointer: Checkpointer?,
+        configuration: StoreConfiguration
     ) throws(StoreError) {
         self.database = database
         self.statements = try WriterStatements(database)
         self.queue = queue
         self.metrics = metrics
+        self.checkpointer = checkpointer
         self.maxTransactionReadings = configuration.maxTransactionReadings
         self.maxTransactionNs = UInt64(configuration.maxTransactionMs) * 1_000_000
         self.historyBucketMs = configuration.historyBucketMs
@@ -144,6 +147,7 @@ final class GroupCommitWriter {
             devices.commitTransaction()
             series.commitTransaction()
             report.isCommitted = true
+            checkpointer?.noteCommit()
         }
         report.durationMs = Double(Clocks.monotonicNs() &- startNs) / 1_000_000
         metrics.record(report)

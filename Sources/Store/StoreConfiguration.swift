@@ -27,9 +27,12 @@ public struct StoreConfiguration: Equatable, Sendable {
     public var readConnections: Int
     /// Size of the `bandwidth_history` base bucket, in milliseconds.
     public var historyBucketMs: Int64
+    /// Page cache of the writer connection, in MiB: big enough to keep the last leaf page of every active series
+    /// (and the indexes' upper levels) in memory, so inserts do not re-read pages.
+    public var writerCacheMiB: Int
 
     /// The defaults: NORMAL sync, 10,000 batches / 1,000,000 readings queued, transactions of at most 50,000
-    /// readings or 10 ms, 5 s busy timeout, 2 idle read connections, 10 s history buckets.
+    /// readings or 10 ms, 5 s busy timeout, 2 idle read connections, 10 s history buckets, 64 MiB writer cache.
     public init(
         durability: Durability = .normal,
         maxQueuedBatches: Int = 10_000,
@@ -38,7 +41,8 @@ public struct StoreConfiguration: Equatable, Sendable {
         maxTransactionMs: Int = 10,
         busyTimeoutMs: Int = 5_000,
         readConnections: Int = 2,
-        historyBucketMs: Int64 = 10_000
+        historyBucketMs: Int64 = 10_000,
+        writerCacheMiB: Int = 64
     ) {
         self.durability = durability
         self.maxQueuedBatches = maxQueuedBatches
@@ -48,6 +52,7 @@ public struct StoreConfiguration: Equatable, Sendable {
         self.busyTimeoutMs = busyTimeoutMs
         self.readConnections = readConnections
         self.historyBucketMs = historyBucketMs
+        self.writerCacheMiB = writerCacheMiB
     }
 
     /// The configuration with every bound made usable: counts at least 1, the time bound within 1...20 ms.
@@ -60,6 +65,7 @@ public struct StoreConfiguration: Equatable, Sendable {
         copy.busyTimeoutMs = max(0, busyTimeoutMs)
         copy.readConnections = max(1, readConnections)
         copy.historyBucketMs = max(1, historyBucketMs)
+        copy.writerCacheMiB = min(1 << 20, max(1, writerCacheMiB))
         return copy
     }
 }

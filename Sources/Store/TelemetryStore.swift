@@ -18,6 +18,9 @@ public final class TelemetryStore: Sendable {
     private let queue: WriteQueue
     private let metricsRecorder: MetricsRecorder
     let readPool: ReadPool
+    private let checkpointer: Checkpointer
+    /// How often, at most, the background thread checkpoints the WAL while the writer commits.
+    static let checkpointIntervalMs = 100
     private let writerThread = WriterThreadState()
 
     /// Opens (creating it and its directory when missing) the store at `path`, brings its schema to the current
@@ -35,15 +38,25 @@ public final class TelemetryStore: Sendable {
         try Self.createParentDirectory(of: path)
 
         let database = try Database(path: path, mode: .readWrite, busyTimeoutMs: configuration.busyTimeoutMs)
-        try SchemaMigration.configureWriter(database, durability: configuration.durability)
+        try SchemaMigration.configureWriter(
+            database, durability: configuration.durability, cacheMiB: configuration.writerCacheMiB)
         try SchemaMigration.migrate(database)
 
         queue = WriteQueue(maxBatches: configuration.maxQueuedBatches, maxReadings: configuration.maxQueuedReadings)
         metricsRecorder = MetricsRecorder()
         readPool = ReadPool(
             path: path, busyTimeoutMs: configuration.busyTimeoutMs, maxIdle: configuration.readConnections)
-        let writer = try GroupCommitWriter(
-            database: database, queue: queue, metrics: metricsRecorder, configuration: configuration)
+        checkpointer = try Checkpointer(
+            path: path, busyTimeoutMs: configuration.busyTimeoutMs, intervalMs: Self.checkpointIntervalMs)
+        let writer: GroupCommitWriter
+        do throws(StoreError) {
+            writer = try GroupCommitWriter(
+                database: database, queue: queue, metrics: metricsRecorder, checkpointer: checkpointer,
+                configuration: configuration)
+        } catch {
+            checkpointer.close()
+            throw error
+        }
         startWriterThread(ExclusiveBox<GroupCommitWriter?>(writer))
     }
 
@@ -103,14 +116,12 @@ public final class TelemetryStore: Sendable {
     }
 
     /// Stops accepting writes, lets the writer commit everything already queued (running its completions), and
-    /// closes the connections. Idempotent and safe from any thread; called from a completion (on the writer
-    /// thread) it does not wait, and the writer finishes the queue right after.
+    /// closes the connections and threads, returning when they are closed. Idempotent and safe from any thread;
+    /// called from a completion (on the writer thread) it does not wait, and the writer finishes right after.
     public func close() {
         queue.close()
-        if !writerThread.isCurrent {
-            writerThread.finished.wait()
-        }
-        readPool.close()
+        guard !writerThread.isCurrent else { return }  // the writer finishes the queue after this completion
+        writerThread.finished.wait()
     }
 
     /// True once `close()` has been called.
@@ -127,13 +138,18 @@ public final class TelemetryStore: Sendable {
 
     private func startWriterThread(_ box: ExclusiveBox<GroupCommitWriter?>) {
         let state = writerThread
+        let readPool = readPool
+        let checkpointer = checkpointer
         state.finished.enter()
         let thread = Thread {
             state.threadID.store(pthread_self(), ordering: .releasing)
             box.withExclusiveAccess { writer in
                 writer?.run()
-                writer = nil  // closes the writer's connection before anyone is told the writer is done
+                writer = nil  // closes the writer's connection
             }
+            // Shutdown happens here, not in close(), so it also completes when close() ran on this thread.
+            readPool.close()
+            checkpointer.close()  // last connection: checkpoints the rest of the WAL and removes it
             state.finished.leave()
         }
         thread.name = "fleetwire-store-writer"

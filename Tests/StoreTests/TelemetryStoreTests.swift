@@ -144,6 +144,8 @@ import Testing
         #expect(try raw.integer("SELECT sum(readings) FROM devices") == Int64(tasks * batchesPerTask * 6))
         #expect(try raw.integer("SELECT min(last_seq) FROM devices") == Int64(2 * batchesPerTask))
         #expect(try raw.integer("SELECT sum(readings) FROM batches") == Int64(tasks * batchesPerTask * 6))
+        #expect(try raw.rows("PRAGMA foreign_key_check").isEmpty, "a row refers to a missing parent")
+        #expect(try raw.rows("PRAGMA integrity_check").map(\.0) == ["ok"])
         let metrics = store.metrics()
         #expect(metrics.committedBatches == UInt64(tasks * batchesPerTask))
         #expect(metrics.committedReadings == UInt64(tasks * batchesPerTask * 6))
@@ -244,6 +246,8 @@ import Testing
         #expect(throws: StoreError.closed) { try store.addCounters([], atMs: 0) }
         #expect(throws: StoreError.closed) { try store.readings(deviceID: "d", limit: 1) }
         store.close()  // idempotent
+        // Every connection is closed: the last one checkpointed the WAL and removed it.
+        #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
         #expect(try RawConnection(path: path).integer("SELECT count(*) FROM readings") == 500)
     }
 
