@@ -3,8 +3,11 @@ import Telemetry
 
 /// What one stored batch adds to the transaction's counter sums.
 struct BatchTotals {
+    /// The batch's device row id.
     var deviceID: Int64 = 0
+    /// Readings newly stored per series.
     var seriesReadings: [(seriesID: Int64, count: Int64)] = []
+    /// Entries whose exponent differed from the series' stored one.
     var exponentConflicts: UInt64 = 0
 }
 
@@ -81,7 +84,8 @@ extension GroupCommitWriter {
             try select.bind(entry.sensor, at: 2)
             if try select.step() {
                 known = SeriesEntry(
-                    id: select.int64(at: 0), exponent: select.optionalInt64(at: 1).map { Int32(truncatingIfNeeded: $0) })
+                    id: select.int64(at: 0), exponent: select.optionalInt64(at: 1).map { Int32(truncatingIfNeeded: $0) }
+                )
             }
             select.reset()
             if let known { series.set(known, for: key) }

@@ -66,6 +66,7 @@ final class GroupCommitWriter {
             }
         }
 
+        /// Runs the completion with the result.
         func deliver() {
             switch self {
             case .batch(let completion, let result): completion(result)
@@ -74,8 +75,11 @@ final class GroupCommitWriter {
         }
     }
 
+    /// The writer connection, used by this thread only.
     let database: Database
+    /// The prepared statements on `database`.
     let statements: WriterStatements
+    /// Base bucket of `bandwidth_history`, ms.
     let historyBucketMs: Int64
     private let queue: WriteQueue
     private let metrics: MetricsRecorder
@@ -83,11 +87,16 @@ final class GroupCommitWriter {
     private let maxTransactionReadings: Int
     private let maxTransactionNs: UInt64
 
+    /// Device name → row id and last seq.
     var devices = StagedCache<String, DeviceEntry>()
+    /// (device row id, sensor) → series row id and exponent.
     var series = StagedCache<SeriesKey, SeriesEntry>()
     // State of the open transaction.
+    /// Per-device sums of the open transaction, written before COMMIT.
     var deviceTotals: [Int64: DeviceTotals] = [:]
+    /// Per-series reading counts of the open transaction, written before COMMIT.
     var seriesTotals: [Int64: Int64] = [:]
+    /// What the open transaction did, for the metrics.
     var report = TransactionReport()
     private var finished: [Finished] = []
 

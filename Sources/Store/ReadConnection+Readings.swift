@@ -17,10 +17,8 @@ extension ReadConnection {
             }
             let isAscending = order == .ascending
             let select = try statement(
-                isAscending
-                    ? "SELECT ts, value FROM readings WHERE series_id = ?1 AND ts BETWEEN ?2 AND ?3 ORDER BY ts LIMIT ?4"
-                    : "SELECT ts, value FROM readings WHERE series_id = ?1 AND ts BETWEEN ?2 AND ?3 "
-                        + "ORDER BY ts DESC LIMIT ?4",
+                "SELECT ts, value FROM readings WHERE series_id = ?1 AND ts BETWEEN ?2 AND ?3 "
+                    + (isAscending ? "ORDER BY ts LIMIT ?4" : "ORDER BY ts DESC LIMIT ?4"),
                 operation: "read readings")
             var rows: [StoredReading] = []
             for series in try seriesOf(deviceRowID: deviceRowID, sensor: sensor) {
@@ -41,7 +39,8 @@ extension ReadConnection {
             guard rows.count > limit else { return ReadingPage(readings: rows, nextCursor: nil) }
             rows.removeLast(rows.count - limit)
             let last = rows[rows.count - 1]
-            return ReadingPage(readings: rows, nextCursor: ReadingCursor(ts: last.ts, sensor: last.sensor, order: order))
+            return ReadingPage(
+                readings: rows, nextCursor: ReadingCursor(ts: last.ts, sensor: last.sensor, order: order))
         }
     }
 

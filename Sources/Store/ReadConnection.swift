@@ -1,5 +1,6 @@
 /// One read-only connection with its cache of prepared query statements; used by one query at a time.
 final class ReadConnection {
+    /// The read-only connection.
     let database: Database
     private var statements: [String: Statement] = [:]
 
@@ -73,8 +74,12 @@ final class ReadConnection {
 
 /// A row of the `series` table, as queries use it.
 struct SeriesInfo {
+    /// Row id, the key of its readings.
     var id: Int64
+    /// Sensor name.
     var sensor: String
+    /// Declared exponent, if any.
     var exponent: Int32?
+    /// Readings stored for the series.
     var readings: Int64
 }

@@ -36,13 +36,21 @@ public struct StoreMetrics: Equatable, Sendable {
 
 /// What one transaction did, reported by the writer once per transaction.
 struct TransactionReport {
+    /// True when the transaction committed.
     var isCommitted = false
+    /// Batches stored (duplicates excluded).
     var storedBatches: UInt64 = 0
+    /// Duplicate batches acknowledged.
     var duplicateBatches: UInt64 = 0
+    /// Batches that failed.
     var failedBatches: UInt64 = 0
+    /// Readings newly stored.
     var storedReadings: UInt64 = 0
+    /// Counter flushes written.
     var counterFlushes: UInt64 = 0
+    /// Exponents ignored because the series had another one.
     var exponentConflicts: UInt64 = 0
+    /// BEGIN to end of COMMIT, ms.
     var durationMs: Double = 0
 }
 

@@ -17,6 +17,7 @@ public final class TelemetryStore: Sendable {
 
     private let queue: WriteQueue
     private let metricsRecorder: MetricsRecorder
+    /// The read-only connections the queries use.
     let readPool: ReadPool
     private let checkpointer: Checkpointer
     /// How often, at most, the background thread checkpoints the WAL while the writer commits.
@@ -82,7 +83,8 @@ public final class TelemetryStore: Sendable {
 
     /// Stores `batch` and returns its outcome once committed: `submit` for async callers, tests and tools.
     public func store(deviceID: String, batch: ReadingBatch) async throws(StoreError) -> BatchOutcome {
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<BatchOutcome, StoreError>, Never>) in
+        let result = await withCheckedContinuation {
+            (continuation: CheckedContinuation<Result<BatchOutcome, StoreError>, Never>) in
             do throws(StoreError) {
                 try submit(deviceID: deviceID, batch: batch) { continuation.resume(returning: $0) }
             } catch {
@@ -105,7 +107,8 @@ public final class TelemetryStore: Sendable {
 
     /// Adds counter deltas and returns once they are committed.
     public func addCounters(_ deltas: [CounterDelta], atMs: Int64) async throws(StoreError) {
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, StoreError>, Never>) in
+        let result = await withCheckedContinuation {
+            (continuation: CheckedContinuation<Result<Void, StoreError>, Never>) in
             do throws(StoreError) {
                 try addCounters(deltas, atMs: atMs) { continuation.resume(returning: $0) }
             } catch {

@@ -34,6 +34,7 @@ final class WriteQueue: Sendable {
         var isClosed = false
         var isWriterWaiting = false
 
+        /// Removes and returns the oldest request, keeping the counts and compacting the array now and then.
         mutating func popFirst() -> WriteRequest? {
             guard head < items.count, let item = items[head] else { return nil }
             items[head] = nil
@@ -94,7 +95,10 @@ final class WriteQueue: Sendable {
     /// Only the writer thread calls this.
     func waitForNext() -> WriteRequest? {
         while true {
-            enum Step { case take(WriteRequest), finish, sleep }
+            enum Step {
+                case take(WriteRequest)
+                case finish, sleep
+            }
             let step = state.withLock { state -> Step in
                 if let item = state.popFirst() { return .take(item) }
                 if state.isClosed { return .finish }

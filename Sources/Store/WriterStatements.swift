@@ -4,23 +4,41 @@
 /// stored (the duplicate batch, the later reading at the same ms), while `INSERT OR IGNORE` would also silently
 /// drop a row breaking any other constraint (a NaN value, stored as NULL, against `value REAL NOT NULL`).
 struct WriterStatements {
+    /// `BEGIN IMMEDIATE`: takes the write lock at once, so a busy file fails at BEGIN, not mid-transaction.
     let begin: Statement
+    /// `COMMIT` of the group transaction.
     let commit: Statement
+    /// `ROLLBACK` of the whole group transaction.
     let rollback: Statement
+    /// Opens the savepoint around one request.
     let savepoint: Statement
+    /// Keeps the request's writes in the transaction.
     let releaseSavepoint: Statement
+    /// Undoes one failed request's writes.
     let rollbackToSavepoint: Statement
+    /// Device id and last seq by name (cache miss).
     let selectDevice: Statement
+    /// A new device, first and last seen now.
     let insertDevice: Statement
+    /// Adds a transaction's sums to a device row, just before COMMIT.
     let addDeviceTotals: Statement
+    /// The dedup row of a batch; no change when (device, seq) is stored already.
     let insertBatch: Statement
+    /// How many readings the batch stored.
     let setBatchReadings: Statement
+    /// Series id and exponent by (device, sensor) (cache miss).
     let selectSeries: Statement
+    /// A new series.
     let insertSeries: Statement
+    /// Records the first declared exponent of a series that had none.
     let setSeriesExponent: Statement
+    /// Adds a transaction's reading count to a series row.
     let addSeriesReadings: Statement
+    /// One reading; no change when (series, ts) is stored already (first write wins).
     let insertReading: Statement
+    /// Adds a counter delta to its (protocol, device) row.
     let upsertBandwidth: Statement
+    /// Adds bytes and readings to a protocol's history bucket.
     let upsertHistory: Statement
 
     /// Prepares the statements on the writer's connection.

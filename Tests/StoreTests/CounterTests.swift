@@ -11,13 +11,15 @@ import Testing
             let store = try TelemetryStore(path: path)
             try await store.addCounters(
                 [
-                    CounterDelta(protocolName: "grpc", device: "d1", bytesIn: 100, bytesOut: 10, readings: 5, batches: 1),
+                    CounterDelta(
+                        protocolName: "grpc", device: "d1", bytesIn: 100, bytesOut: 10, readings: 5, batches: 1),
                     CounterDelta(protocolName: "grpc", bytesIn: 7, headerBytesIn: 3, connections: 1),
                 ], atMs: 10_000)
             try await store.addCounters(
                 [
                     CounterDelta(
-                        protocolName: "grpc", device: "d1", bytesIn: 50, bytesOut: 5, headerBytesIn: 1, headerBytesOut: 2,
+                        protocolName: "grpc", device: "d1", bytesIn: 50, bytesOut: 5, headerBytesIn: 1,
+                        headerBytesOut: 2,
                         framingBytesIn: 3, framingBytesOut: 4, payloadBytesIn: 5, payloadBytesOut: 6, readings: 7,
                         batches: 8, duplicateBatches: 9, calls: 10, connections: 11, errors: 12),
                     CounterDelta(protocolName: "http1", device: "d2", bytesIn: 1),
@@ -54,7 +56,10 @@ import Testing
         ]
         for (atMs, protocolName, bytes) in additions {
             try await store.addCounters(
-                [CounterDelta(protocolName: protocolName, device: "d", bytesIn: bytes, bytesOut: bytes * 2, readings: 1)],
+                [
+                    CounterDelta(
+                        protocolName: protocolName, device: "d", bytesIn: bytes, bytesOut: bytes * 2, readings: 1)
+                ],
                 atMs: atMs)
         }
         // A delta without bytes or readings adds no history row.

@@ -34,7 +34,8 @@ import Testing
                     values.append(Double(Int.random(in: -400...400, using: &random)) / 4)
                 }
                 let exponent: Int32? = Bool.random(using: &random) ? Int32.random(in: -3...0, using: &random) : nil
-                entries.append(SensorReadings(sensor: sensor, exponent: exponent, timestamps: timestamps, values: values))
+                entries.append(
+                    SensorReadings(sensor: sensor, exponent: exponent, timestamps: timestamps, values: values))
             }
             seqs[device, default: 0] += UInt64.random(in: 1...2, using: &random)
             let batch = ReadingBatch(seq: seqs[device]!, sensors: entries)
@@ -76,15 +77,19 @@ import Testing
             for sensor in [nil] + Self.sensors.map(Optional.some) {
                 for (fromMs, toMs) in ranges {
                     for limit in [1, 3, 50] {
-                        let expected = model.sortedReadings(deviceID: device, sensor: sensor, fromMs: fromMs, toMs: toMs)
+                        let expected = model.sortedReadings(
+                            deviceID: device, sensor: sensor, fromMs: fromMs, toMs: toMs)
                         let ascending = try Self.collectAllPages(
                             store, deviceID: device, sensor: sensor, fromMs: fromMs, toMs: toMs, limit: limit,
                             order: .ascending)
-                        #expect(ascending == expected, "\(device) \(sensor ?? "*") [\(fromMs as Any), \(toMs as Any)) limit \(limit)")
+                        #expect(
+                            ascending == expected,
+                            "\(device) \(sensor ?? "*") [\(fromMs as Any), \(toMs as Any)) limit \(limit)")
                         let descending = try Self.collectAllPages(
                             store, deviceID: device, sensor: sensor, fromMs: fromMs, toMs: toMs, limit: limit,
                             order: .descending)
-                        #expect(descending == expected.reversed(), "descending \(device) \(sensor ?? "*") limit \(limit)")
+                        #expect(
+                            descending == expected.reversed(), "descending \(device) \(sensor ?? "*") limit \(limit)")
                         checkedRows += expected.count
                     }
                 }
@@ -109,15 +114,18 @@ import Testing
                 cursor = page.nextCursor
                 // New readings both behind and ahead of the cursor, at new times (between existing ones).
                 seq += 1
-                let fresh = makeBatch(seq: seq, [("a", [(Int64(seq % 9_000) - 4_500, 0.5)]), ("new", [(0, 1), (5_000 + Int64(seq), 1)])])
+                let fresh = makeBatch(
+                    seq: seq, [("a", [(Int64(seq % 9_000) - 4_500, 0.5)]), ("new", [(0, 1), (5_000 + Int64(seq), 1)])])
                 _ = try await store.store(deviceID: device, batch: fresh)
             } while cursor != nil
             let keys = collected.map { "\($0.ts)/\($0.sensor)" }
             #expect(Set(keys).count == keys.count, "a row was repeated")
             let collectedKeys = Set(keys)
-            #expect(existing.allSatisfy { collectedKeys.contains("\($0.ts)/\($0.sensor)") }, "an existing row was skipped")
+            #expect(
+                existing.allSatisfy { collectedKeys.contains("\($0.ts)/\($0.sensor)") }, "an existing row was skipped")
             let isSorted = zip(collected, collected.dropFirst()).allSatisfy { lhs, rhs in
-                order == .ascending ? (lhs.ts, lhs.sensor) < (rhs.ts, rhs.sensor) : (lhs.ts, lhs.sensor) > (rhs.ts, rhs.sensor)
+                order == .ascending
+                    ? (lhs.ts, lhs.sensor) < (rhs.ts, rhs.sensor) : (lhs.ts, lhs.sensor) > (rhs.ts, rhs.sensor)
             }
             #expect(isSorted)
         }
@@ -161,8 +169,10 @@ import Testing
                 SeriesBucket(startMs: -2_000, value: 1, count: 1), SeriesBucket(startMs: -1_000, value: 5, count: 2),
                 SeriesBucket(startMs: 0, value: 9, count: 2), SeriesBucket(startMs: 1_000, value: 6, count: 1),
             ])
-        let last = try store.series(deviceID: "d", sensor: "x", fromMs: -1_000, toMs: 1_000, stepMs: 1_000, aggregate: .last)
-        #expect(last == [SeriesBucket(startMs: -1_000, value: 3, count: 2), SeriesBucket(startMs: 0, value: 5, count: 2)])
+        let last = try store.series(
+            deviceID: "d", sensor: "x", fromMs: -1_000, toMs: 1_000, stepMs: 1_000, aggregate: .last)
+        #expect(
+            last == [SeriesBucket(startMs: -1_000, value: 3, count: 2), SeriesBucket(startMs: 0, value: 5, count: 2)])
     }
 
     @Test func latestAndDevicesEqualTheBruteForce() async throws {

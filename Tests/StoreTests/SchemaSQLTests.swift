@@ -30,7 +30,8 @@ import Testing
         let names = try raw.rows(
             "SELECT name, 0, 0 FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name"
         ).map(\.0)
-        #expect(names == ["bandwidth", "bandwidth_history", "batches", "devices", "readings", "readings_view", "series"])
+        #expect(
+            names == ["bandwidth", "bandwidth_history", "batches", "devices", "readings", "readings_view", "series"])
         #expect(try raw.rows("PRAGMA journal_mode").map(\.0) == ["wal"])
     }
 

@@ -38,7 +38,9 @@ import Testing
                 while true {
                     do throws(StoreError) {
                         try store.submit(deviceID: device, batch: batch) { result in
-                            if case .success(let outcome) = result { stored.add(outcome.readingsStored, ordering: .relaxed) }
+                            if case .success(let outcome) = result {
+                                stored.add(outcome.readingsStored, ordering: .relaxed)
+                            }
                         }
                         break
                     } catch {
@@ -48,7 +50,8 @@ import Testing
                 }
             }
             store.close()
-            let seconds = Double((ContinuousClock.now - start).components.attoseconds) / 1e18
+            let seconds =
+                Double((ContinuousClock.now - start).components.attoseconds) / 1e18
                 + Double((ContinuousClock.now - start).components.seconds)
             let metrics = store.metrics()
             #expect(stored.load(ordering: .relaxed) == totalReadings)

@@ -11,12 +11,14 @@ import Testing
         let store = try TelemetryStore(path: directory.path())
         defer { store.close() }
         let outcome = try await store.store(
-            deviceID: "dev-1", batch: makeBatch(seq: 1, [("temp", [(1_000, 20.5), (2_000, 21)]), ("rh", [(1_000, 40)])]))
+            deviceID: "dev-1",
+            batch: makeBatch(seq: 1, [("temp", [(1_000, 20.5), (2_000, 21)]), ("rh", [(1_000, 40)])]))
         #expect(outcome == BatchOutcome(readingsStored: 3, isDuplicate: false, lastSeq: 1))
         let page = try store.readings(deviceID: "dev-1", limit: 10)
         #expect(
             page.readings == [
-                StoredReading(sensor: "rh", ts: 1_000, value: 40), StoredReading(sensor: "temp", ts: 1_000, value: 20.5),
+                StoredReading(sensor: "rh", ts: 1_000, value: 40),
+                StoredReading(sensor: "temp", ts: 1_000, value: 20.5),
                 StoredReading(sensor: "temp", ts: 2_000, value: 21),
             ])
         #expect(page.nextCursor == nil)
@@ -28,8 +30,10 @@ import Testing
         let before = Clocks.wallMs()
         do {
             let store = try TelemetryStore(path: path)
-            _ = try await store.store(deviceID: "dev-1", batch: makeBatch(seq: 1, exponent: -1, [("temp", [(10, 1.5)])]))
-            _ = try await store.store(deviceID: "dev-1", batch: makeBatch(seq: 2, exponent: -1, [("temp", [(20, 2.5)])]))
+            _ = try await store.store(
+                deviceID: "dev-1", batch: makeBatch(seq: 1, exponent: -1, [("temp", [(10, 1.5)])]))
+            _ = try await store.store(
+                deviceID: "dev-1", batch: makeBatch(seq: 2, exponent: -1, [("temp", [(20, 2.5)])]))
             store.close()
         }
         let after = Clocks.wallMs()
@@ -39,7 +43,10 @@ import Testing
         #expect(device.readings == 2 && device.batches == 2 && device.lastSeq == 2 && device.sensors == ["temp"])
         #expect(device.firstSeenMs >= before && device.firstSeenMs <= device.lastSeenMs && device.lastSeenMs <= after)
         #expect(try store.readings(deviceID: "dev-1", limit: 10).readings.map(\.value) == [1.5, 2.5])
-        #expect(try store.latest(deviceID: "dev-1") == [SensorLatest(sensor: "temp", exponent: -1, ts: 20, value: 2.5, readings: 2)])
+        #expect(
+            try store.latest(deviceID: "dev-1") == [
+                SensorLatest(sensor: "temp", exponent: -1, ts: 20, value: 2.5, readings: 2)
+            ])
         // The reopened store's caches start empty: a new batch must find the stored device and series.
         let third = try await store.store(deviceID: "dev-1", batch: makeBatch(seq: 3, [("temp", [(30, 3.5)])]))
         #expect(third == BatchOutcome(readingsStored: 1, isDuplicate: false, lastSeq: 3))
@@ -66,7 +73,9 @@ import Testing
         }
         let store = try TelemetryStore(path: path)
         defer { store.close() }
-        #expect(try await store.store(deviceID: "d", batch: batch) == BatchOutcome(readingsStored: 0, isDuplicate: true, lastSeq: 7))
+        #expect(
+            try await store.store(deviceID: "d", batch: batch)
+                == BatchOutcome(readingsStored: 0, isDuplicate: true, lastSeq: 7))
         // A lower seq that was never stored is not a duplicate; last_seq stays the highest.
         #expect(
             try await store.store(deviceID: "d", batch: makeBatch(seq: 3, [("temp", [(4, 4)])]))
@@ -88,7 +97,8 @@ import Testing
         let second = makeBatch(seq: 2, [("temp", [(200, 30), (400, 6)])])
         #expect(try await store.store(deviceID: "d", batch: second).readingsStored == 1)
         // Another sensor at the same ms is a different series.
-        #expect(try await store.store(deviceID: "d", batch: makeBatch(seq: 3, [("rh", [(100, 9)])])).readingsStored == 1)
+        #expect(
+            try await store.store(deviceID: "d", batch: makeBatch(seq: 3, [("rh", [(100, 9)])])).readingsStored == 1)
         let readings = try store.readings(deviceID: "d", sensor: "temp", limit: 100).readings
         #expect(readings.map(\.ts) == [100, 200, 300, 400])
         #expect(readings.map(\.value) == [1, 3, 5, 6])
@@ -164,8 +174,10 @@ import Testing
             let batch = makeBatch(seq: UInt64(seq), [("temp", [(Int64(seq), 1), (Int64(seq) + 100_000, 2)])])
             try store.submit(deviceID: "d", batch: batch) { result in
                 // A separate connection must already see this batch's rows.
-                let visible = (try? RawConnection(path: path).integer(
-                    "SELECT count(*) FROM readings_view WHERE device = 'd' AND ts IN (\(seq), \(seq + 100_000))")) ?? -1
+                let visible =
+                    (try? RawConnection(path: path).integer(
+                        "SELECT count(*) FROM readings_view WHERE device = 'd' AND ts IN (\(seq), \(seq + 100_000))"))
+                    ?? -1
                 seen.append(visible)
                 done.append((try? result.get()) != nil)
             }
