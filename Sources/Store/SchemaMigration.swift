@@ -7,29 +7,30 @@
 /// Connection settings and schema versioning for the store's database file.
 enum SchemaMigration {
     /// Settings of the writer connection: WAL (readers run beside the writer), the configured sync level, a page
-    /// cache of `cacheMiB`, and SQLite's automatic checkpoint kept only as a safety net far above where the
+    /// cache of `writerCacheMiB`, and SQLite's automatic checkpoint kept only as a safety net far above where the
     /// background `Checkpointer` works (see Checkpointer.swift), with the WAL file truncated back to 64 MiB after.
     ///
     /// Foreign keys are declared in the schema but not enforced on this connection: the check is an index lookup
     /// per inserted reading (measured at 10–25% of insert throughput), and the writer creates every parent row
     /// (device, series) before its children in the same transaction. Tests run `PRAGMA foreign_key_check`.
-    static func configureWriter(
-        _ database: Database, durability: StoreConfiguration.Durability, cacheMiB: Int
-    ) throws(StoreError) {
+    static func configureWriter(_ database: Database, _ configuration: StoreConfiguration) throws(StoreError) {
         let journalMode = try database.pragmaText("journal_mode = WAL")
         guard journalMode.lowercased() == "wal" else {
             throw .cannotOpen(path: database.path, reason: "cannot switch to WAL journal mode (got \(journalMode))")
         }
-        let synchronous = durability == .full ? "FULL" : "NORMAL"
+        let synchronous = configuration.durability == .full ? "FULL" : "NORMAL"
         try database.execute(
             """
             PRAGMA synchronous = \(synchronous);
-            PRAGMA cache_size = -\(cacheMiB * 1024);
+            PRAGMA cache_size = -\(configuration.writerCacheMiB * 1024);
             PRAGMA wal_autocheckpoint = \(safetyCheckpointPages);
             PRAGMA journal_size_limit = \(64 << 20);
             PRAGMA temp_store = MEMORY;
             PRAGMA foreign_keys = OFF;
             """, operation: "configure writer connection")
+        if let maxPageCount = configuration.maxPageCount {
+            try database.execute("PRAGMA max_page_count = \(maxPageCount)", operation: "cap the file size")
+        }
     }
 
     /// WAL size (pages) at which the writer checkpoints itself because the background checkpointer fell behind.

@@ -30,6 +30,8 @@ public struct StoreConfiguration: Equatable, Sendable {
     /// Page cache of the writer connection, in MiB: big enough to keep the last leaf page of every active series
     /// (and the indexes' upper levels) in memory, so inserts do not re-read pages.
     public var writerCacheMiB: Int
+    /// Tests only: caps the database file at this many pages, so a "disk full" (SQLITE_FULL) can be provoked.
+    var maxPageCount: Int?
 
     /// The defaults: NORMAL sync, 10,000 batches / 1,000,000 readings queued, transactions of at most 50,000
     /// readings or 10 ms, 5 s busy timeout, 2 idle read connections, 10 s history buckets, 64 MiB writer cache.

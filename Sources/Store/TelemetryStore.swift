@@ -39,8 +39,7 @@ public final class TelemetryStore: Sendable {
         try Self.createParentDirectory(of: path)
 
         let database = try Database(path: path, mode: .readWrite, busyTimeoutMs: configuration.busyTimeoutMs)
-        try SchemaMigration.configureWriter(
-            database, durability: configuration.durability, cacheMiB: configuration.writerCacheMiB)
+        try SchemaMigration.configureWriter(database, configuration)
         try SchemaMigration.migrate(database)
 
         queue = WriteQueue(maxBatches: configuration.maxQueuedBatches, maxReadings: configuration.maxQueuedReadings)

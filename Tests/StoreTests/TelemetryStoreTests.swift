@@ -326,4 +326,68 @@ import Testing
         #expect(try store.device("fresh")?.batches == 3)
         #expect(store.metrics().failedBatches == 1)
     }
+
+    @Test func aFullDiskFailsTheBatchAsUnavailableAndLeavesNoTrace() async throws {
+        let directory = TemporaryDirectory()
+        var configuration = StoreConfiguration()
+        configuration.maxPageCount = 40  // the schema takes about 15 pages; 20,000 readings need about 100 more
+        let store = try TelemetryStore(path: directory.path(), configuration: configuration)
+        defer { store.close() }
+        let big = makeBatch(seq: 1, [("x", (0..<20_000).map { (Int64($0), 1) })])
+        do {
+            _ = try await store.store(deviceID: "new-device", batch: big)
+            Issue.record("a batch larger than the file cap was stored")
+        } catch {
+            #expect(error.isUnavailable, "a full disk must read as unavailable: \(error)")
+            guard case .storageFailure(let code, _, let message) = error else {
+                Issue.record("unexpected \(error)")
+                return
+            }
+            #expect(code & 0xFF == 13, "SQLITE_FULL")
+            #expect(message.contains("full"))
+        }
+        #expect(try store.device("new-device") == nil)
+        // The device and series ids the failed attempt created must not linger in the writer's caches: if they
+        // did, these readings would be written under ids that no longer exist and the device would stay unknown.
+        let small = try await store.store(deviceID: "new-device", batch: makeBatch(seq: 1, [("x", [(1, 1)])]))
+        #expect(small == BatchOutcome(readingsStored: 1, isDuplicate: false, lastSeq: 1))
+        #expect(try store.device("new-device")?.readings == 1)
+        #expect(
+            try store.readings(deviceID: "new-device", limit: 10).readings == [
+                StoredReading(sensor: "x", ts: 1, value: 1)
+            ])
+        #expect(store.metrics().failedBatches == 1)
+    }
+
+    @Test func whenATransactionIsLostEveryBatchInItFailsAndAcknowledgedMeansStored() async throws {
+        let directory = TemporaryDirectory()
+        var configuration = StoreConfiguration()
+        configuration.maxPageCount = 60
+        let store = try TelemetryStore(path: directory.path(), configuration: configuration)
+        defer { store.close() }
+        // SQLITE_FULL makes SQLite abandon the whole transaction: the batches that share it fail with it, the ones
+        // queued behind it commit in the next one. Whatever the grouping, acknowledged must mean stored.
+        let devices = ["a", "b", "big", "c", "d"]
+        let batches = devices.map { device in
+            makeBatch(seq: 1, [("x", (0..<(device == "big" ? 20_000 : 3)).map { (Int64($0), 1) })])
+        }
+        let busy = makeBatch(seq: 1, [("x", (0..<2_000).map { (Int64($0), 1) })])
+        let results = ResultCollector<(String, Bool)>()
+        try store.submit(deviceID: "busy", batch: busy) { _ in }  // keeps the writer busy while the rest queue up
+        for (device, batch) in zip(devices, batches) {
+            try store.submit(deviceID: device, batch: batch) { result in
+                if case .failure(let error) = result { #expect(error.isUnavailable) }
+                results.append((device, (try? result.get()) != nil))
+            }
+        }
+        _ = try await store.store(deviceID: "after", batch: makeBatch(seq: 1, [("x", [(1, 1)])]))
+        #expect(results.values.map(\.0) == devices, "completions must run in submission order")
+        for (device, isAcknowledged) in results.values where device != "big" {
+            let stored = try store.readings(deviceID: device, limit: 10).readings.count
+            #expect(stored == (isAcknowledged ? 3 : 0), "\(device): acknowledged \(isAcknowledged), \(stored) stored")
+            #expect(try (store.device(device) != nil) == isAcknowledged)
+        }
+        #expect(results.values.first { $0.0 == "big" }?.1 == false)
+        #expect(try store.device("big") == nil)
+    }
 }
