@@ -98,6 +98,31 @@ import Testing
         #expect(checkedRows > 1_000, "the fixture is too small to test anything")
     }
 
+    @Test(arguments: [1, 2, 5])
+    func pagesReadInSmallChunksEqualTheBruteForceList(chunkSize: Int) async throws {
+        let directory = TemporaryDirectory()
+        let (store, model) = try await Self.makeFixture(directory)
+        defer { store.close() }
+        for device in Self.devices {
+            for order in [ReadingOrder.ascending, .descending] {
+                var expected = model.sortedReadings(deviceID: device, sensor: nil, fromMs: -2_000, toMs: 3_000)
+                if order == .descending { expected.reverse() }
+                var collected: [StoredReading] = []
+                var cursor: ReadingCursor?
+                repeat {
+                    let page = try store.readPool.withConnection { (connection) throws(StoreError) in
+                        try connection.readings(
+                            deviceID: device, sensor: nil, lowMs: -2_000, highMs: 2_999, limit: 9, order: order,
+                            after: cursor, chunkSize: chunkSize)
+                    }
+                    collected += page.readings
+                    cursor = page.nextCursor
+                } while cursor != nil
+                #expect(collected == expected, "\(device) \(order) chunk \(chunkSize)")
+            }
+        }
+    }
+
     @Test func pagingWhileReadingsArriveNeitherSkipsNorRepeats() async throws {
         let directory = TemporaryDirectory()
         let (store, model) = try await Self.makeFixture(directory)
