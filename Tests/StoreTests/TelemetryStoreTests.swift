@@ -220,24 +220,6 @@ import Testing
         #expect(try RawConnection(path: path).integer("SELECT count(*) FROM readings") == Int64(accepted * 50))
     }
 
-    @Test func readingBoundRefusesABatchThatWouldPassIt() throws {
-        let queue = WriteQueue(maxBatches: 100, maxReadings: 10)
-        let big = makeBatch(seq: 1, [("x", (0..<8).map { (Int64($0), 0) })])
-        func request(_ batch: ReadingBatch) -> WriteRequest {
-            .batch(deviceID: "d", batch: batch, readingCount: batch.readingCount, completion: { _ in })
-        }
-        try queue.enqueue(request(big))
-        #expect(throws: StoreError.overloaded(queuedBatches: 1)) { try queue.enqueue(request(big)) }
-        // Counter flushes skip the bounds.
-        try queue.enqueue(.counters(deltas: [], atMs: 0, completion: nil))
-        #expect(queue.depth == (1, 8))
-        queue.close()
-        #expect(throws: StoreError.closed) { try queue.enqueue(.counters(deltas: [], atMs: 0, completion: nil)) }
-        // An empty queue takes a batch larger than the bound, so it is not refused forever.
-        let empty = WriteQueue(maxBatches: 100, maxReadings: 4)
-        try empty.enqueue(request(big))
-    }
-
     @Test func closeDrainsTheQueueAndLaterSubmitsThrowClosed() throws {
         let directory = TemporaryDirectory()
         let path = directory.path()
