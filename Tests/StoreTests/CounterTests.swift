@@ -6,6 +6,7 @@ import Testing
 @Suite struct CounterTests {
     @Test func deltasAddUpPerProtocolAndDeviceAndPersistAcrossReopen() async throws {
         let directory = TemporaryDirectory()
+        defer { directory.remove() }
         let path = directory.path()
         do {
             let store = try TelemetryStore(path: path)
@@ -47,6 +48,7 @@ import Testing
 
     @Test func historyFallsInBaseBucketsAndSumsIntoSteps() async throws {
         let directory = TemporaryDirectory()
+        defer { directory.remove() }
         let store = try TelemetryStore(path: directory.path())
         defer { store.close() }
         // Base bucket 10 s: 0…9999 → 0, 10000 → 10000, −1 → −10000.
@@ -85,6 +87,7 @@ import Testing
     @Test(arguments: [Int64(0), -10_000, 15_000, 5_000])
     func historyStepMustBeAPositiveMultipleOfTheBaseBucket(stepMs: Int64) throws {
         let directory = TemporaryDirectory()
+        defer { directory.remove() }
         let store = try TelemetryStore(path: directory.path())
         defer { store.close() }
         #expect {
@@ -97,6 +100,7 @@ import Testing
 
     @Test func counterFlushesAreAcceptedWhenTheBatchQueueIsFull() throws {
         let directory = TemporaryDirectory()
+        defer { directory.remove() }
         let path = directory.path()
         let store = try TelemetryStore(path: path, configuration: StoreConfiguration(maxQueuedBatches: 1))
         let flushed = ResultCollector<Bool>()

@@ -69,6 +69,7 @@ import Testing
 
     @Test func readingPagesInBothOrdersEqualTheBruteForceList() async throws {
         let directory = TemporaryDirectory()
+        defer { directory.remove() }
         let (store, model) = try await Self.makeFixture(directory)
         defer { store.close() }
         let ranges: [(Int64?, Int64?)] = [(nil, nil), (-1_000, 1_000), (0, 1), (-1, 0), (2_000, nil), (nil, -3_000)]
@@ -101,6 +102,7 @@ import Testing
     @Test(arguments: [1, 2, 5])
     func pagesReadInSmallChunksEqualTheBruteForceList(chunkSize: Int) async throws {
         let directory = TemporaryDirectory()
+        defer { directory.remove() }
         let (store, model) = try await Self.makeFixture(directory)
         defer { store.close() }
         for device in Self.devices {
@@ -125,6 +127,7 @@ import Testing
 
     @Test func pagingWhileReadingsArriveNeitherSkipsNorRepeats() async throws {
         let directory = TemporaryDirectory()
+        defer { directory.remove() }
         let (store, model) = try await Self.makeFixture(directory)
         defer { store.close() }
         for order in [ReadingOrder.ascending, .descending] {
@@ -158,6 +161,7 @@ import Testing
 
     @Test func seriesBucketsForEveryAggregateEqualTheBruteForce() async throws {
         let directory = TemporaryDirectory()
+        defer { directory.remove() }
         let (store, model) = try await Self.makeFixture(directory)
         defer { store.close() }
         var nonEmpty = 0
@@ -184,6 +188,7 @@ import Testing
 
     @Test func bucketEdgesAndNegativeTimesAreFloored() async throws {
         let directory = TemporaryDirectory()
+        defer { directory.remove() }
         let store = try TelemetryStore(path: directory.path())
         defer { store.close() }
         let readings: [(Int64, Double)] = [(-1_001, 1), (-1_000, 2), (-1, 3), (0, 4), (999, 5), (1_000, 6)]
@@ -202,6 +207,7 @@ import Testing
 
     @Test func latestAndDevicesEqualTheBruteForce() async throws {
         let directory = TemporaryDirectory()
+        defer { directory.remove() }
         let (store, model) = try await Self.makeFixture(directory)
         defer { store.close() }
         for device in Self.devices {
@@ -236,6 +242,7 @@ import Testing
 
     @Test func badArgumentsThrowClearErrors() throws {
         let directory = TemporaryDirectory()
+        defer { directory.remove() }
         let store = try TelemetryStore(path: directory.path())
         defer { store.close() }
         for limit in [0, -1, TelemetryStore.maxPageLimit + 1] {

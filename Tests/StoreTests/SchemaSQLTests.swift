@@ -22,6 +22,7 @@ import Testing
 
     @Test func newFileGetsSchemaVersionOneWithEveryTableAndTheView() throws {
         let directory = TemporaryDirectory()
+        defer { directory.remove() }
         let path = directory.path("nested/deeper/telemetry.db")
         let store = try TelemetryStore(path: path)
         store.close()
@@ -37,6 +38,7 @@ import Testing
 
     @Test func reopeningAVersionOneFileChangesNothing() throws {
         let directory = TemporaryDirectory()
+        defer { directory.remove() }
         let path = directory.path()
         try TelemetryStore(path: path).close()
         let writable = try Database(path: path, mode: .readWrite, busyTimeoutMs: 1_000)
@@ -48,6 +50,7 @@ import Testing
 
     @Test func newerSchemaVersionIsRefusedWithAClearError() throws {
         let directory = TemporaryDirectory()
+        defer { directory.remove() }
         let path = directory.path()
         let database = try Database(path: path, mode: .readWrite, busyTimeoutMs: 1_000)
         try database.execute("PRAGMA user_version = 2", operation: "test")
@@ -59,6 +62,7 @@ import Testing
 
     @Test func aFileThatIsNotADatabaseIsRefused() throws {
         let directory = TemporaryDirectory()
+        defer { directory.remove() }
         let path = directory.path()
         try Data(repeating: 0x41, count: 4096).write(to: URL(fileURLWithPath: path))
         do {

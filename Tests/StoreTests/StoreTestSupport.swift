@@ -4,8 +4,10 @@ import Telemetry
 
 @testable import Store
 
-/// A fresh directory under the system temp directory, removed when the value goes away.
-final class TemporaryDirectory {
+/// A fresh directory under the system temp directory. Tests remove it with `defer { directory.remove() }`:
+/// explicitly, at the end of the scope, because Swift may end an object's life right after its last use, which
+/// would delete the directory under a store that is still open.
+struct TemporaryDirectory {
     let url: URL
 
     init() {
@@ -14,7 +16,8 @@ final class TemporaryDirectory {
         try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
 
-    deinit {
+    /// Deletes the directory and everything in it.
+    func remove() {
         try? FileManager.default.removeItem(at: url)
     }
 

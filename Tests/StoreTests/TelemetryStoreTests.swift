@@ -8,6 +8,7 @@ import Testing
 @Suite struct TelemetryStoreTests {
     @Test func storedBatchReportsItsOutcomeAndIsReadable() async throws {
         let directory = TemporaryDirectory()
+        defer { directory.remove() }
         let store = try TelemetryStore(path: directory.path())
         defer { store.close() }
         let outcome = try await store.store(
@@ -26,6 +27,7 @@ import Testing
 
     @Test func closeAndReopenKeepsReadingsDevicesAndCounters() async throws {
         let directory = TemporaryDirectory()
+        defer { directory.remove() }
         let path = directory.path()
         let before = Clocks.wallMs()
         do {
@@ -58,6 +60,7 @@ import Testing
 
     @Test func retriedBatchIsStoredOnceAlsoAcrossReopen() async throws {
         let directory = TemporaryDirectory()
+        defer { directory.remove() }
         let path = directory.path()
         let batch = makeBatch(seq: 7, [("temp", [(1, 1), (2, 2)])])
         do {
@@ -88,6 +91,7 @@ import Testing
 
     @Test func sameMillisecondFirstWriteWinsWithinAndAcrossBatches() async throws {
         let directory = TemporaryDirectory()
+        defer { directory.remove() }
         let store = try TelemetryStore(path: directory.path())
         defer { store.close() }
         // Within one batch: the second reading at ts 100 is ignored, also when it comes in a second entry.
@@ -109,6 +113,7 @@ import Testing
 
     @Test func firstDeclaredExponentIsKept() async throws {
         let directory = TemporaryDirectory()
+        defer { directory.remove() }
         let store = try TelemetryStore(path: directory.path())
         defer { store.close() }
         _ = try await store.store(deviceID: "d", batch: makeBatch(seq: 1, exponent: nil, [("temp", [(1, 1)])]))
@@ -123,6 +128,7 @@ import Testing
 
     @Test func concurrentSubmittersAreAllAcknowledgedAndEveryReadingIsStoredOnce() async throws {
         let directory = TemporaryDirectory()
+        defer { directory.remove() }
         let path = directory.path()
         let store = try TelemetryStore(path: path)
         let tasks = 8
@@ -165,6 +171,7 @@ import Testing
 
     @Test func completionRunsOnlyAfterTheCommitIsVisibleToAnotherConnection() async throws {
         let directory = TemporaryDirectory()
+        defer { directory.remove() }
         let path = directory.path()
         let store = try TelemetryStore(path: path)
         let seen = ResultCollector<Int64>()
@@ -190,6 +197,7 @@ import Testing
 
     @Test func fullQueueThrowsOverloadedAndLosesNothingAccepted() throws {
         let directory = TemporaryDirectory()
+        defer { directory.remove() }
         let path = directory.path()
         let store = try TelemetryStore(
             path: path, configuration: StoreConfiguration(maxQueuedBatches: 2, maxQueuedReadings: 1_000))
@@ -222,6 +230,7 @@ import Testing
 
     @Test func closeDrainsTheQueueAndLaterSubmitsThrowClosed() throws {
         let directory = TemporaryDirectory()
+        defer { directory.remove() }
         let path = directory.path()
         let store = try TelemetryStore(path: path)
         let completed = ResultCollector<Bool>()
@@ -247,6 +256,7 @@ import Testing
 
     @Test func closeFromACompletionDoesNotDeadlockAndStillDrains() throws {
         let directory = TemporaryDirectory()
+        defer { directory.remove() }
         let path = directory.path()
         let store = try TelemetryStore(path: path)
         let completed = ResultCollector<Bool>()
@@ -265,6 +275,7 @@ import Testing
 
     @Test func unclosedStoreIsClosedWhenReleased() async throws {
         let directory = TemporaryDirectory()
+        defer { directory.remove() }
         let path = directory.path()
         do {
             let store = try TelemetryStore(path: path)
@@ -278,6 +289,7 @@ import Testing
 
     @Test func aFailingBatchFailsAloneAndLeavesNoTrace() async throws {
         let directory = TemporaryDirectory()
+        defer { directory.remove() }
         let path = directory.path()
         let store = try TelemetryStore(path: path)
         defer { store.close() }
@@ -311,6 +323,7 @@ import Testing
 
     @Test func aFullDiskFailsTheBatchAsUnavailableAndLeavesNoTrace() async throws {
         let directory = TemporaryDirectory()
+        defer { directory.remove() }
         var configuration = StoreConfiguration()
         configuration.maxPageCount = 40  // the schema takes about 15 pages; 20,000 readings need about 100 more
         let store = try TelemetryStore(path: directory.path(), configuration: configuration)
@@ -343,6 +356,7 @@ import Testing
 
     @Test func whenATransactionIsLostEveryBatchInItFailsAndAcknowledgedMeansStored() async throws {
         let directory = TemporaryDirectory()
+        defer { directory.remove() }
         var configuration = StoreConfiguration()
         configuration.maxPageCount = 60
         let store = try TelemetryStore(path: directory.path(), configuration: configuration)
