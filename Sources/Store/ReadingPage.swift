@@ -1,0 +1,38 @@
+/// One stored reading of a device, as returned by `TelemetryStore.readings`.
+public struct StoredReading: Equatable, Sendable {
+    /// Sensor name.
+    public var sensor: String
+    /// Unix ms.
+    public var ts: Int64
+    /// The value.
+    public var value: Double
+
+    /// A reading with the given fields.
+    public init(sensor: String, ts: Int64, value: Double) {
+        self.sensor = sensor
+        self.ts = ts
+        self.value = value
+    }
+}
+
+/// The order of a readings page: by (ts, sensor), or the reverse.
+public enum ReadingOrder: Equatable, Sendable {
+    /// Oldest first; equal times by sensor name.
+    case ascending
+    /// Newest first; equal times by sensor name, reversed.
+    case descending
+}
+
+/// A page of readings and, when more rows follow, the cursor that continues after it.
+public struct ReadingPage: Equatable, Sendable {
+    /// The readings, in the requested order.
+    public var readings: [StoredReading]
+    /// Where the next page starts; nil when this page is the last.
+    public var nextCursor: ReadingCursor?
+
+    /// A page with the given fields.
+    public init(readings: [StoredReading], nextCursor: ReadingCursor?) {
+        self.readings = readings
+        self.nextCursor = nextCursor
+    }
+}

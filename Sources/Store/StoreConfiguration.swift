@@ -1,0 +1,73 @@
+/// How a `TelemetryStore` trades durability, latency and memory; the defaults suit the collector.
+public struct StoreConfiguration: Equatable, Sendable {
+    /// How hard SQLite works to make a commit survive a crash.
+    public enum Durability: Equatable, Sendable {
+        /// `synchronous=NORMAL` in WAL mode: a commit survives a process crash; a power loss may undo the last
+        /// commits but never corrupts the file.
+        case normal
+        /// `synchronous=FULL`: the WAL is synced at every commit, so a commit also survives a power loss.
+        case full
+    }
+
+    /// Sync policy of the writer connection.
+    public var durability: Durability
+    /// Most batches waiting in the write queue; `submit` throws `.overloaded` beyond it.
+    public var maxQueuedBatches: Int
+    /// Most readings waiting in the write queue; `submit` throws `.overloaded` beyond it (a single batch larger
+    /// than this is still accepted into an empty queue, so it is not refused forever).
+    public var maxQueuedReadings: Int
+    /// The writer stops taking batches into a transaction once it holds this many readings.
+    public var maxTransactionReadings: Int
+    /// The writer stops taking batches into a transaction this long after its BEGIN, in milliseconds
+    /// (clamped to 1...20): the most a queued batch's acknowledgement is delayed to share a commit.
+    public var maxTransactionMs: Int
+    /// How long a connection waits for a lock held by another process before failing, in milliseconds.
+    public var busyTimeoutMs: Int
+    /// Idle read-only connections kept for queries (more are opened while many queries run at once).
+    public var readConnections: Int
+    /// Size of the `bandwidth_history` base bucket, in milliseconds.
+    public var historyBucketMs: Int64
+    /// Page cache of the writer connection, in MiB: big enough to keep the last leaf page of every active series
+    /// (and the indexes' upper levels) in memory, so inserts do not re-read pages.
+    public var writerCacheMiB: Int
+    /// Tests only: caps the database file at this many pages, so a "disk full" (SQLITE_FULL) can be provoked.
+    var maxPageCount: Int?
+
+    /// The defaults: NORMAL sync, 10,000 batches / 1,000,000 readings queued, transactions of at most 50,000
+    /// readings or 10 ms, 5 s busy timeout, 2 idle read connections, 10 s history buckets, 64 MiB writer cache.
+    public init(
+        durability: Durability = .normal,
+        maxQueuedBatches: Int = 10_000,
+        maxQueuedReadings: Int = 1_000_000,
+        maxTransactionReadings: Int = 50_000,
+        maxTransactionMs: Int = 10,
+        busyTimeoutMs: Int = 5_000,
+        readConnections: Int = 2,
+        historyBucketMs: Int64 = 10_000,
+        writerCacheMiB: Int = 64
+    ) {
+        self.durability = durability
+        self.maxQueuedBatches = maxQueuedBatches
+        self.maxQueuedReadings = maxQueuedReadings
+        self.maxTransactionReadings = maxTransactionReadings
+        self.maxTransactionMs = maxTransactionMs
+        self.busyTimeoutMs = busyTimeoutMs
+        self.readConnections = readConnections
+        self.historyBucketMs = historyBucketMs
+        self.writerCacheMiB = writerCacheMiB
+    }
+
+    /// The configuration with every bound made usable: counts at least 1, the time bound within 1...20 ms.
+    var normalized: StoreConfiguration {
+        var copy = self
+        copy.maxQueuedBatches = max(1, maxQueuedBatches)
+        copy.maxQueuedReadings = max(1, maxQueuedReadings)
+        copy.maxTransactionReadings = max(1, maxTransactionReadings)
+        copy.maxTransactionMs = min(20, max(1, maxTransactionMs))
+        copy.busyTimeoutMs = max(0, busyTimeoutMs)
+        copy.readConnections = max(1, readConnections)
+        copy.historyBucketMs = max(1, historyBucketMs)
+        copy.writerCacheMiB = min(1 << 20, max(1, writerCacheMiB))
+        return copy
+    }
+}

@@ -1,0 +1,53 @@
+/// Why the store refused or failed an operation: the one error type of the `Store` module.
+///
+/// The collector maps `isUnavailable` errors to gRPC UNAVAILABLE / HTTP 503 (try again later: the queue is full,
+/// the store is shutting down, or the storage itself is failing), `.invalidArgument` to a 400, and everything else
+/// to an internal error.
+public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The write queue is full; the batch was not accepted. Carries the number of batches queued at the time.
+    case overloaded(queuedBatches: Int)
+    /// The store has been closed; nothing more is accepted.
+    case closed
+    /// The storage is failing: disk full, file read-only, I/O error, cannot open, out of memory, or locked by
+    /// another process for longer than the busy timeout. Nothing of the failed operation was stored.
+    case storageFailure(code: Int32, operation: String, message: String)
+    /// Any other SQLite error (for example a constraint violation). `code` is the extended result code and
+    /// `operation` names what the store was doing.
+    case sqlite(code: Int32, operation: String, message: String)
+    /// The database file has a schema newer than this code knows: it was written by a newer collector.
+    case schemaTooNew(found: Int32, supported: Int32)
+    /// The database file could not be prepared: a directory could not be created, or the file is not a database
+    /// this code can use.
+    case cannotOpen(path: String, reason: String)
+    /// A query argument is out of range (a limit or step that is not positive, a cursor of the wrong order, ...).
+    case invalidArgument(String)
+
+    /// True when the caller should answer "unavailable, retry later" (gRPC UNAVAILABLE, HTTP 503).
+    public var isUnavailable: Bool {
+        switch self {
+        case .overloaded, .closed, .storageFailure: true
+        case .sqlite, .schemaTooNew, .cannotOpen, .invalidArgument: false
+        }
+    }
+
+    /// A sentence naming the problem.
+    public var description: String {
+        switch self {
+        case .overloaded(let queuedBatches):
+            "store overloaded: write queue full (\(queuedBatches) batches queued); retry later"
+        case .closed:
+            "store closed: no more writes or queries are accepted"
+        case .storageFailure(let code, let operation, let message):
+            "storage failing during \(operation): \(message) (SQLite code \(code))"
+        case .sqlite(let code, let operation, let message):
+            "SQLite error during \(operation): \(message) (SQLite code \(code))"
+        case .schemaTooNew(let found, let supported):
+            "database schema version \(found) is newer than this collector supports (\(supported)); "
+                + "use a newer collector or another file"
+        case .cannotOpen(let path, let reason):
+            "cannot open store at \(path): \(reason)"
+        case .invalidArgument(let text):
+            "invalid argument: \(text)"
+        }
+    }
+}

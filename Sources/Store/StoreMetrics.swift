@@ -1,0 +1,88 @@
+import Synchronization
+
+/// A snapshot of the writer's queue and commit counters, for the collector's metrics endpoint.
+public struct StoreMetrics: Equatable, Sendable {
+    /// Upper bounds (inclusive, ms) of the commit latency histogram's buckets; one more bucket counts the rest.
+    public static let commitLatencyBoundsMs: [Double] = [1, 2, 5, 10, 20, 50, 100, 250, 500, 1000]
+
+    /// Batches accepted and not yet taken by the writer.
+    public var queuedBatches: Int = 0
+    /// Readings in those batches.
+    public var queuedReadings: Int = 0
+    /// Transactions committed.
+    public var commits: UInt64 = 0
+    /// Transactions whose COMMIT (or BEGIN) failed, failing all their batches.
+    public var failedCommits: UInt64 = 0
+    /// Batches stored (not counting duplicates).
+    public var committedBatches: UInt64 = 0
+    /// Duplicate batches acknowledged without writing.
+    public var duplicateBatches: UInt64 = 0
+    /// Batches that failed (alone, or with their transaction).
+    public var failedBatches: UInt64 = 0
+    /// Readings newly stored.
+    public var committedReadings: UInt64 = 0
+    /// Counter flushes committed.
+    public var committedCounterFlushes: UInt64 = 0
+    /// Batches that declared an exponent different from the one already stored for a series (the first is kept).
+    public var exponentConflicts: UInt64 = 0
+    /// Transactions per latency bucket (BEGIN to end of COMMIT), parallel to `commitLatencyBoundsMs` plus one.
+    public var commitLatencyCounts: [UInt64] = Array(repeating: 0, count: StoreMetrics.commitLatencyBoundsMs.count + 1)
+    /// Sum of all transaction latencies, ms.
+    public var commitLatencySumMs: Double = 0
+
+    /// An empty snapshot.
+    public init() {}
+}
+
+/// What one transaction did, reported by the writer once per transaction.
+struct TransactionReport {
+    /// True when the transaction committed.
+    var isCommitted = false
+    /// Batches stored (duplicates excluded).
+    var storedBatches: UInt64 = 0
+    /// Duplicate batches acknowledged.
+    var duplicateBatches: UInt64 = 0
+    /// Batches that failed.
+    var failedBatches: UInt64 = 0
+    /// Readings newly stored.
+    var storedReadings: UInt64 = 0
+    /// Counter flushes written.
+    var counterFlushes: UInt64 = 0
+    /// Exponents ignored because the series had another one.
+    var exponentConflicts: UInt64 = 0
+    /// BEGIN to end of COMMIT, ms.
+    var durationMs: Double = 0
+}
+
+/// The writer's counters, updated once per transaction and read from any thread.
+final class MetricsRecorder: Sendable {
+    private let state = Mutex(StoreMetrics())
+
+    /// An empty recorder.
+    init() {}
+
+    /// Adds one transaction's report.
+    func record(_ report: TransactionReport) {
+        state.withLock { metrics in
+            if report.isCommitted {
+                metrics.commits += 1
+                metrics.committedBatches += report.storedBatches
+                metrics.duplicateBatches += report.duplicateBatches
+                metrics.committedReadings += report.storedReadings
+                metrics.committedCounterFlushes += report.counterFlushes
+                metrics.exponentConflicts += report.exponentConflicts
+            } else {
+                metrics.failedCommits += 1
+            }
+            metrics.failedBatches += report.failedBatches
+            let bucket = StoreMetrics.commitLatencyBoundsMs.firstIndex { report.durationMs <= $0 }
+            metrics.commitLatencyCounts[bucket ?? StoreMetrics.commitLatencyBoundsMs.count] += 1
+            metrics.commitLatencySumMs += report.durationMs
+        }
+    }
+
+    /// The counters, with the queue depth filled in by the caller.
+    func snapshot() -> StoreMetrics {
+        state.withLock { $0 }
+    }
+}

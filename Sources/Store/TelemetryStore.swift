@@ -1,0 +1,182 @@
+import Dispatch
+import Foundation
+import Synchronization
+import Telemetry
+
+/// The collector's telemetry database: a group-commit writer thread for every write, and a pool of read-only
+/// connections for queries. Safe to use from any thread.
+///
+/// Writes are queued and never block the caller: `submit` either accepts a batch (its completion runs once, after
+/// the transaction holding it has committed) or throws at once (`.overloaded`, `.closed`). See
+/// `GroupCommitWriter.swift` for the batching, durability, exactly-once and first-write-wins rules.
+public final class TelemetryStore: Sendable {
+    /// The database file.
+    public let path: String
+    /// The configuration in effect (bounds clamped to usable values).
+    public let configuration: StoreConfiguration
+
+    private let queue: WriteQueue
+    private let metricsRecorder: MetricsRecorder
+    /// The read-only connections the queries use.
+    let readPool: ReadPool
+    private let checkpointer: Checkpointer
+    /// How often, at most, the background thread checkpoints the WAL while the writer commits.
+    static let checkpointIntervalMs = 100
+    private let writerThread = WriterThreadState()
+
+    /// Opens (creating it and its directory when missing) the store at `path`, brings its schema to the current
+    /// version, and starts the writer thread.
+    ///
+    /// Throws `.schemaTooNew` for a file written by a newer collector, `.cannotOpen` when the directory cannot be
+    /// created, and `.storageFailure`/`.sqlite` when SQLite cannot open or set up the file.
+    public init(path: String, configuration: StoreConfiguration = .init()) throws(StoreError) {
+        guard !path.isEmpty, path != ":memory:", !path.hasPrefix("file:") else {
+            throw .cannotOpen(path: path, reason: "the store needs a plain file path (readers open it separately)")
+        }
+        let configuration = configuration.normalized
+        self.path = path
+        self.configuration = configuration
+        try Self.createParentDirectory(of: path)
+
+        let database = try Database(path: path, mode: .readWrite, busyTimeoutMs: configuration.busyTimeoutMs)
+        try SchemaMigration.configureWriter(database, configuration)
+        try SchemaMigration.migrate(database)
+
+        queue = WriteQueue(maxBatches: configuration.maxQueuedBatches, maxReadings: configuration.maxQueuedReadings)
+        metricsRecorder = MetricsRecorder()
+        readPool = ReadPool(
+            path: path, busyTimeoutMs: configuration.busyTimeoutMs, maxIdle: configuration.readConnections)
+        checkpointer = try Checkpointer(
+            path: path, busyTimeoutMs: configuration.busyTimeoutMs, intervalMs: Self.checkpointIntervalMs)
+        let writer: GroupCommitWriter
+        do throws(StoreError) {
+            writer = try GroupCommitWriter(
+                database: database, queue: queue, metrics: metricsRecorder, checkpointer: checkpointer,
+                configuration: configuration)
+        } catch {
+            checkpointer.close()
+            throw error
+        }
+        startWriterThread(ExclusiveBox<GroupCommitWriter?>(writer))
+    }
+
+    deinit {
+        close()
+    }
+
+    /// Queues `batch` of device `deviceID` for storage without blocking.
+    ///
+    /// `completion` runs exactly once, on the writer thread, after the transaction holding the batch has
+    /// committed — or with the error that kept it from being stored, in which case nothing of it is stored.
+    /// Keep it short: the next transaction waits for it.
+    ///
+    /// - Throws: `.overloaded` at once when the write queue is full, `.closed` after `close()`; then the
+    ///   completion is never called.
+    public func submit(
+        deviceID: String, batch: ReadingBatch,
+        completion: @escaping @Sendable (Result<BatchOutcome, StoreError>) -> Void
+    ) throws(StoreError) {
+        try queue.enqueue(
+            .batch(deviceID: deviceID, batch: batch, readingCount: batch.readingCount, completion: completion))
+    }
+
+    /// Stores `batch` and returns its outcome once committed: `submit` for async callers, tests and tools.
+    public func store(deviceID: String, batch: ReadingBatch) async throws(StoreError) -> BatchOutcome {
+        let result = await withCheckedContinuation {
+            (continuation: CheckedContinuation<Result<BatchOutcome, StoreError>, Never>) in
+            do throws(StoreError) {
+                try submit(deviceID: deviceID, batch: batch) { continuation.resume(returning: $0) }
+            } catch {
+                continuation.resume(returning: .failure(error))
+            }
+        }
+        return try result.get()
+    }
+
+    /// Queues bandwidth counter deltas to be added to `bandwidth` and to the `bandwidth_history` bucket holding
+    /// `atMs`, through the writer like every write.
+    ///
+    /// Accepted even when the batch queue is full (a flush is tiny and losing it loses accounting); refused with
+    /// `.closed` after `close()`. `completion`, when given, runs after the commit, as for `submit`.
+    public func addCounters(
+        _ deltas: [CounterDelta], atMs: Int64, completion: (@Sendable (Result<Void, StoreError>) -> Void)? = nil
+    ) throws(StoreError) {
+        try queue.enqueue(.counters(deltas: deltas, atMs: atMs, completion: completion))
+    }
+
+    /// Adds counter deltas and returns once they are committed.
+    public func addCounters(_ deltas: [CounterDelta], atMs: Int64) async throws(StoreError) {
+        let result = await withCheckedContinuation {
+            (continuation: CheckedContinuation<Result<Void, StoreError>, Never>) in
+            do throws(StoreError) {
+                try addCounters(deltas, atMs: atMs) { continuation.resume(returning: $0) }
+            } catch {
+                continuation.resume(returning: .failure(error))
+            }
+        }
+        try result.get()
+    }
+
+    /// Stops accepting writes, lets the writer commit everything already queued (running its completions), and
+    /// closes the connections and threads, returning when they are closed. Idempotent and safe from any thread;
+    /// called from a completion (on the writer thread) it does not wait, and the writer finishes right after.
+    public func close() {
+        queue.close()
+        guard !writerThread.isCurrent else { return }  // the writer finishes the queue after this completion
+        writerThread.finished.wait()
+    }
+
+    /// True once `close()` has been called.
+    public var isClosed: Bool { queue.isClosed }
+
+    /// Queue depth and commit counters, for metrics.
+    public func metrics() -> StoreMetrics {
+        var snapshot = metricsRecorder.snapshot()
+        let depth = queue.depth
+        snapshot.queuedBatches = depth.batches
+        snapshot.queuedReadings = depth.readings
+        return snapshot
+    }
+
+    private func startWriterThread(_ box: ExclusiveBox<GroupCommitWriter?>) {
+        let state = writerThread
+        let readPool = readPool
+        let checkpointer = checkpointer
+        state.finished.enter()
+        let thread = Thread {
+            state.threadID.store(pthread_self(), ordering: .releasing)
+            box.withExclusiveAccess { writer in
+                writer?.run()
+                writer = nil  // closes the writer's connection
+            }
+            // Shutdown happens here, not in close(), so it also completes when close() ran on this thread.
+            readPool.close()
+            checkpointer.close()  // last connection: checkpoints the rest of the WAL and removes it
+            state.finished.leave()
+        }
+        thread.name = "fleetwire-store-writer"
+        thread.start()
+    }
+
+    private static func createParentDirectory(of path: String) throws(StoreError) {
+        let directory = (path as NSString).deletingLastPathComponent
+        guard !directory.isEmpty else { return }
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw .cannotOpen(path: path, reason: "cannot create directory \(directory): \(error.localizedDescription)")
+        }
+    }
+}
+
+/// What `close()` needs to know about the writer thread, shared with the thread without retaining the store
+/// (so an unclosed store can still be deinitialized, which closes it).
+private final class WriterThreadState: Sendable {
+    /// Left by the writer thread once it has drained the queue and closed its connection.
+    let finished = DispatchGroup()
+    /// The writer thread's pthread id, 0 until it starts.
+    let threadID = Atomic<UInt>(0)
+
+    /// True on the writer thread itself (from a completion), where waiting for the writer would deadlock.
+    var isCurrent: Bool { threadID.load(ordering: .acquiring) == pthread_self() }
+}
