@@ -117,7 +117,7 @@ struct JSONPythonCrossCheckTests {
                     fields = [("sensor", rng.choice(names)), ("ts", rng.randint(-2**63, 2**63 - 1)), ("value", value())]
                     rng.shuffle(fields)
                     readings.append(dict(fields))
-                body = {"seq": rng.randint(1, 2**64 - 1), "readings": readings}
+                body = {"seq": rng.randint(1, 2**63 - 1), "readings": readings}
                 if rng.random() < 0.5: body = {"readings": readings, "seq": body["seq"]}
                 style = rng.randrange(3)
                 if style == 0: text = json.dumps(body)

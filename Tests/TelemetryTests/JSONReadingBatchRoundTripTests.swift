@@ -62,7 +62,7 @@ struct JSONReadingBatchRoundTripTests {
             }
             sensors.append(SensorReadings(sensor: name, exponent: nil, timestamps: timestamps, values: values))
         }
-        return ReadingBatch(seq: UInt64.random(in: 1 ... .max, using: &random), sensors: sensors)
+        return ReadingBatch(seq: UInt64.random(in: 1...Batch.maxSeq, using: &random), sensors: sensors)
     }
 
     static func randomValue(using random: inout SeededGenerator) -> Double {

@@ -48,7 +48,7 @@ struct JSONReadingBatchTests {
         "bodies the contract accepts",
         arguments: [
             (#"{"seq":1,"readings":[]}"#, 1, 0),
-            (#" {"readings": [], "seq": 18446744073709551615} "# + "\n\t\r ", UInt64.max, 0),
+            (#" {"readings": [], "seq": 9223372036854775807} "# + "\n\t\r ", Batch.maxSeq, 0),
             (#"{"s\u0065q": 2, "readings": [{"value": 1, "ts": 2, "sensor": "t\u0065mp"}]}"#, 2, 1),
             (#"{"seq":3,"readings":[{"sensor":"a","ts":-9223372036854775808,"value":-0}]}"#, 3, 1),
             (#"{"seq":3,"readings":[{"sensor":"a","ts":9223372036854775807,"value":1E-400}]}"#, 3, 1),
@@ -89,6 +89,7 @@ struct JSONReadingBatchTests {
             (#"{"seq": ‸0, "readings": []}"#, "seq", .seqMustBePositive),
             (#"{"seq": ‸-0, "readings": []}"#, "seq", .seqMustBePositive),
             (#"{"seq": ‸18446744073709551616, "readings": []}"#, "seq", .numberOutOfRange),
+            (#"{"seq": ‸9223372036854775808, "readings": []}"#, "seq", .numberOutOfRange),
             (#"{"seq": ‸+1, "readings": []}"#, "seq", .syntax("expected a value")),
             (#"{"seq": ‸01, "readings": []}"#, "seq", .syntax("leading zeros are not allowed")),
             // readings.

@@ -18,7 +18,7 @@ import Telemetry
     @Test func extremeValuesRoundTrip() throws {
         let series = Series(sensor: String(repeating: "z", count: 64), exponent: -30, startMs: .min,
                             intervalMs: 0, mantissaDeltas: [.max, .min + 1, 0], timeDeltasMs: [0, .max])
-        let batch = Batch(seq: .max, series: [series])
+        let batch = Batch(seq: Batch.maxSeq, series: [series])
         #expect(try Batch(protobuf: batch.protobufBytes()) == batch)
         let ack = Ack(batches: .max, readings: 1, duplicateBatches: .max - 1, lastSeq: 1 << 63)
         #expect(try Ack(protobuf: ack.protobufBytes()) == ack)

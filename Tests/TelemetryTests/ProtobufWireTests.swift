@@ -118,6 +118,8 @@ import Telemetry
                   bytes: (0..<40).flatMap { _ in Wire.tag(7, 3) }, reason: .nestingTooDeep, path: ""),
         Malformed(name: "seq missing", bytes: Wire.field(2, bytes: sensorT), reason: .seqMustBePositive, path: "seq"),
         Malformed(name: "seq zero", bytes: Wire.field(1, varint: 0), reason: .seqMustBePositive, path: "seq"),
+        Malformed(name: "seq beyond 2^63-1", bytes: Wire.field(1, varint: 1 << 63), reason: .valueOutOfRange,
+                  path: "seq"),
         Malformed(name: "sensor missing", bytes: series(Wire.field(5, bytes: [0])), reason: .invalidSensorName,
                   path: "series[0].sensor"),
         Malformed(name: "sensor with upper case", bytes: series(Wire.field(1, bytes: Array("Temp".utf8))),

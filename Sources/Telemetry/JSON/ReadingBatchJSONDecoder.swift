@@ -105,7 +105,7 @@ struct ReadingBatchJSONDecoder {
     private mutating func decodeSeq() throws(DecodeError) -> UInt64 {
         let token = try readIntegerToken()
         if token.isNegative { throw DecodeError(.seqMustBePositive, path: "seq", offset: token.range.lowerBound) }
-        guard let seq = scanner.uint64(token) else {
+        guard let seq = scanner.uint64(token), seq <= Batch.maxSeq else {
             throw DecodeError(.numberOutOfRange, path: "seq", offset: token.range.lowerBound)
         }
         guard seq >= 1 else { throw DecodeError(.seqMustBePositive, path: "seq", offset: token.range.lowerBound) }

@@ -12,9 +12,12 @@
 public struct Batch: Equatable, Sendable {
     /// Per-device batch number, starting at 1.
     public var seq: UInt64
+    /// Largest seq accepted: 2^63−1, so a stored seq reads back the same in plain SQL (SQLite integers are signed).
+    public static let maxSeq = UInt64(Int64.max)
     /// One entry per sensor (a sensor may appear in several entries; their readings are all stored).
     public var series: [Series]
 
+    /// A batch from its parts (decoders validate; values built in code are the caller's responsibility).
     public init(seq: UInt64, series: [Series]) {
         self.seq = seq
         self.series = series

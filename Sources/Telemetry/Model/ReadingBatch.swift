@@ -25,7 +25,8 @@ public struct SensorReadings: Equatable, Sendable {
     public var exponent: Int32?
     /// Unix milliseconds, one per reading, in the order the device sent them.
     public var timestamps: [Int64]
-    /// Values, parallel to `timestamps`.
+    /// Values, parallel to `timestamps`; always finite (both decoders guarantee it, and the store refuses a batch
+    /// that breaks it).
     public var values: [Double]
 
     public init(sensor: String, exponent: Int32?, timestamps: [Int64], values: [Double]) {

@@ -33,6 +33,7 @@ extension Batch {
             }
         }
         guard seq >= 1 else { throw DecodeError(.seqMustBePositive, path: "seq", offset: bytes.count) }
+        guard seq <= Batch.maxSeq else { throw DecodeError(.valueOutOfRange, path: "seq", offset: bytes.count) }
         self.init(seq: seq, series: series)
     }
 
