@@ -4,7 +4,7 @@
 SWIFT ?= swift
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: all deps build release test test-swift demo bench clean help
+.PHONY: all deps build release test demo bench schema clean help
 
 all: build
 
@@ -12,6 +12,7 @@ help:
 	@echo "make demo    install what is missing, build, run a simulated fleet, print the bandwidth comparison"
 	@echo "make test    install what is missing, run every test"
 	@echo "make build   debug build;  make release: release build"
+	@echo "make schema  regenerate the store's embedded copy of schema/sqlite.sql"
 	@echo "make clean   remove build products"
 
 deps:
@@ -37,6 +38,9 @@ demo:
 bench:
 	@echo "make bench: the benchmark suite arrives with the benchmarks issue; nothing to run yet." >&2
 	@exit 1
+
+schema:
+	@scripts/embed-schema.sh
 
 clean:
 	rm -rf .build

@@ -12,8 +12,7 @@
 --     unchanged and the later one is ignored and not counted as stored.
 --   * Counters (devices.readings/batches/last_seq/last_seen_ms, series.readings) change in the same transaction
 --     as the readings they count.
---   * seq is a uint64 kept as the INTEGER with the same 64 bits; seqs above 2^63-1 read back negative in plain
---     SQL (the collector converts them back).
+--   * seq is at most 2^63-1 (both decoders refuse larger), so it reads back unchanged in plain SQL.
 --
 -- Times are Unix milliseconds (UTC). To read times as text in the sqlite3 shell:
 --   SELECT device, sensor, strftime('%Y-%m-%d %H:%M:%f', ts / 1000.0, 'unixepoch') AS time, value

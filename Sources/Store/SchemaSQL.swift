@@ -1,9 +1,9 @@
 // The database schema, embedded so the store needs no resource files at run time.
+// Generated from schema/sqlite.sql by scripts/embed-schema.sh (make schema): edit that file, not this one.
 
 /// The text of `schema/sqlite.sql`, which the store applies to a new database.
 ///
-/// Edit `schema/sqlite.sql`, then copy it here indented by eight spaces (ending with the empty line that keeps its
-/// final newline); `SchemaSQLTests` fails while the two differ, so the contract file and the code cannot drift.
+/// `SchemaSQLTests` fails while the two differ, so the contract file and the code cannot drift.
 enum SchemaSQL {
     /// The `PRAGMA user_version` the text leaves behind: the newest schema this code knows.
     static let version: Int32 = 1
@@ -24,8 +24,7 @@ enum SchemaSQL {
         --     unchanged and the later one is ignored and not counted as stored.
         --   * Counters (devices.readings/batches/last_seq/last_seen_ms, series.readings) change in the same transaction
         --     as the readings they count.
-        --   * seq is a uint64 kept as the INTEGER with the same 64 bits; seqs above 2^63-1 read back negative in plain
-        --     SQL (the collector converts them back).
+        --   * seq is at most 2^63-1 (both decoders refuse larger), so it reads back unchanged in plain SQL.
         --
         -- Times are Unix milliseconds (UTC). To read times as text in the sqlite3 shell:
         --   SELECT device, sensor, strftime('%Y-%m-%d %H:%M:%f', ts / 1000.0, 'unixepoch') AS time, value

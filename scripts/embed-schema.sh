@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Regenerates Sources/Store/SchemaSQL.swift from schema/sqlite.sql (the contract file is the source of truth;
+# SchemaSQLTests fails while the two differ). Run via `make schema` after editing schema/sqlite.sql.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+version=$(sed -n 's/^PRAGMA user_version = \([0-9]*\);$/\1/p' schema/sqlite.sql)
+[ -n "$version" ] || { echo "embed-schema: schema/sqlite.sql sets no PRAGMA user_version" >&2; exit 1; }
+{
+  cat <<HEAD
+// The database schema, embedded so the store needs no resource files at run time.
+// Generated from schema/sqlite.sql by scripts/embed-schema.sh (make schema): edit that file, not this one.
+
+/// The text of \`schema/sqlite.sql\`, which the store applies to a new database.
+///
+/// \`SchemaSQLTests\` fails while the two differ, so the contract file and the code cannot drift.
+enum SchemaSQL {
+    /// The \`PRAGMA user_version\` the text leaves behind: the newest schema this code knows.
+    static let version: Int32 = $version
+
+    /// The schema, byte for byte as in \`schema/sqlite.sql\`.
+    static let text = """
+HEAD
+  sed -e 's/\\/\\\\/g' -e 's/^\(.\)/        \1/' schema/sqlite.sql
+  echo ''
+  echo '        """'
+  echo '}'
+} > Sources/Store/SchemaSQL.swift
