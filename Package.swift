@@ -24,6 +24,8 @@ let package = Package(
         .target(name: "HTTP1"),
         // The only SQLite user: schema, group-commit writer, queries.
         .target(name: "Store", dependencies: ["Telemetry", "CSQLite"]),
+        // The event loop: epoll, timers, eventfd wake-up, non-blocking sockets; the only user of CLinux.
+        .target(name: "EventIO", dependencies: ["CLinux"]),
 
         .executableTarget(name: "collector", dependencies: ["Telemetry", "Store"]),
         .executableTarget(name: "device-sim", dependencies: ["Telemetry"], path: "device-sim"),
@@ -31,6 +33,7 @@ let package = Package(
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Telemetry"]),
+        .testTarget(name: "EventIOTests", dependencies: ["EventIO"]),
     ],
     swiftLanguageModes: [.v6]
 )

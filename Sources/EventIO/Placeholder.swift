@@ -1,0 +1,1 @@
+// EventIO is written in its own change; this keeps the target buildable until then.

@@ -1,0 +1,3 @@
+import Testing
+@testable import EventIO
+@Test func placeholderEventIO() { #expect(Bool(true)) }
