@@ -1,1 +1,0 @@
-// EventIO is written in its own change; this keeps the target buildable until then.

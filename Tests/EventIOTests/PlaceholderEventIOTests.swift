@@ -1,3 +1,0 @@
-import Testing
-@testable import EventIO
-@Test func placeholderEventIO() { #expect(Bool(true)) }
