@@ -30,7 +30,9 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         }
         var v6 = in6_addr()
         if inet_pton(AF_INET6, ipAddress, &v6) == 1 {
-            let (high, low) = withUnsafeBytes(of: v6) { ($0.load(as: UInt64.self), $0.load(fromByteOffset: 8, as: UInt64.self)) }
+            let (high, low) = withUnsafeBytes(of: v6) {
+                ($0.load(as: UInt64.self), $0.load(fromByteOffset: 8, as: UInt64.self))
+            }
             self.init(ip: .v6(high: high, low: low, scopeID: 0), port: port)
             return
         }
@@ -81,7 +83,9 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
             address.sin_port = port.bigEndian
             address.sin_addr = in_addr(s_addr: raw)
             return try withUnsafePointer(to: &address) { (pointer) throws(SystemError) -> Result in
-                try body(UnsafeRawPointer(pointer).assumingMemoryBound(to: sockaddr.self), socklen_t(MemoryLayout<sockaddr_in>.size))
+                try body(
+                    UnsafeRawPointer(pointer).assumingMemoryBound(to: sockaddr.self),
+                    socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         case .v6(let high, let low, let scopeID):
             var address = sockaddr_in6()
@@ -93,7 +97,9 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
                 $0.storeBytes(of: low, toByteOffset: 8, as: UInt64.self)
             }
             return try withUnsafePointer(to: &address) { (pointer) throws(SystemError) -> Result in
-                try body(UnsafeRawPointer(pointer).assumingMemoryBound(to: sockaddr.self), socklen_t(MemoryLayout<sockaddr_in6>.size))
+                try body(
+                    UnsafeRawPointer(pointer).assumingMemoryBound(to: sockaddr.self),
+                    socklen_t(MemoryLayout<sockaddr_in6>.size))
             }
         }
     }
