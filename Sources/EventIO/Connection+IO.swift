@@ -28,7 +28,7 @@ extension Connection: Selectable {
         if events.contains(.error) {
             let error = (try? Socket.pendingError(fd)) ?? 0
             if error != 0 {
-                fail(SystemError(call: "socket", errno: error))
+                fail(SystemError(call: "SO_ERROR", errno: error))
                 return
             }
         }

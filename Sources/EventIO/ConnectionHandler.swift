@@ -29,7 +29,8 @@ public protocol ConnectionHandler: AnyObject {
     /// One send(2) handed `byteCount` > 0 bytes to the kernel.
     func connection(_ connection: Connection, didWrite byteCount: Int)
 
-    /// The outbound buffer emptied after the socket had pushed back: a good time to produce more.
+    /// The outbound buffer emptied (after the socket had pushed back, or after `enqueue`d bytes were flushed): a
+    /// good time to produce more.
     func connectionDidDrain(_ connection: Connection)
 
     /// The peer sent FIN: no more input will come. The default sends what is buffered and closes.

@@ -148,3 +148,45 @@ extension SocketSuite {
         }
     }
 }
+
+extension SocketSuite.EventLoopTests {
+    @Test func aLoopThatNeverRanReleasesItsDescriptorsWhenDropped() throws {
+        let descriptorsBefore = ProcessProbe.eventIODescriptorCount()
+        do {
+            let loop = try EventLoop()
+            #expect(ProcessProbe.eventIODescriptorCount() == descriptorsBefore + 2)
+            #expect(loop.execute {}, "queued, though nothing will run it")
+        }
+        #expect(ProcessProbe.eventIODescriptorCount() == descriptorsBefore)
+    }
+
+    @Test func loopOnlyCallsOffTheLoopThreadStopTheProcess() async {
+        await #expect(processExitsWith: .failure) {
+            let loop = try EventLoop()
+            loop.schedule(after: .seconds(1)) {}
+        }
+    }
+
+    @Test func aLoopBoundValueUsedOffItsLoopStopsTheProcess() async {
+        await #expect(processExitsWith: .failure) {
+            let running = try RunningLoop()
+            let bound = try onLoop(running.loop) { LoopBound(LoopOwnedCounter(), on: running.loop) }
+            #expect(try onLoop(running.loop) { bound.value.count } == 0, "fine on the loop")
+            _ = bound.value.count  // not fine here
+        }
+    }
+
+    @Test func raisingTheOpenFileLimitReachesTheHardLimit() throws {
+        let raised = try ResourceLimits.raiseOpenFileLimit()
+        var limit = rlimit()
+        #expect(getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0)
+        #expect(raised == Int(limit.rlim_cur))
+        #expect(limit.rlim_cur == limit.rlim_max || limit.rlim_max == rlim_t.max)
+        #expect(try ResourceLimits.raiseOpenFileLimit() == raised, "idempotent")
+    }
+}
+
+/// A non-Sendable object that lives on a loop.
+final class LoopOwnedCounter {
+    var count = 0
+}

@@ -64,14 +64,17 @@ final class EchoHandler: RecordingHandler {
 /// of it came back.
 final class EchoClient: RecordingHandler {
     let payload: [UInt8]
+    /// False when the test writes the payload itself (for example while still connecting).
+    let sendsOnOpen: Bool
 
-    init(payload: [UInt8], closures: Shared<[ClosedConnection]>) {
+    init(payload: [UInt8], sendsOnOpen: Bool = true, closures: Shared<[ClosedConnection]>) {
         self.payload = payload
+        self.sendsOnOpen = sendsOnOpen
         super.init(closures: closures)
     }
 
     override func connectionDidOpen(_ connection: Connection) {
-        connection.write(payload)
+        if sendsOnOpen { connection.write(payload) }
     }
 
     override func connection(_ connection: Connection, didReceive input: UnsafeRawBufferPointer) -> Int {
