@@ -152,7 +152,7 @@ extension SocketSuite {
         @Test func idleTimeoutClosesSilentConnectionsOnly() throws {
             final class Idler: RecordingHandler {
                 override func connectionDidOpen(_ connection: Connection) {
-                    connection.idleTimeout = .milliseconds(150)
+                    connection.idleTimeout = .milliseconds(250)
                 }
             }
             let closures = Shared<[ClosedConnection]>([])
@@ -163,15 +163,16 @@ extension SocketSuite {
             let chatty = try RawClient.connect(to: server.listener.localAddress)
             defer { close(chatty) }
             let start = ContinuousClock.now
-            for _ in 0..<12 {
+            // One byte every 25 ms for 750 ms: ten times more often than the timeout.
+            for _ in 0..<30 {
                 RawClient.send(chatty, [0])
-                usleep(40_000)
+                usleep(25_000)
             }
             #expect(closures.value.count == 1, "the silent one timed out, the chatty one did not")
             #expect(closures.value.first?.received == 0)
-            #expect(ContinuousClock.now - start >= .milliseconds(150))
+            #expect(ContinuousClock.now - start >= .milliseconds(250))
             #expect(waitUntil(timeout: .seconds(5)) { closures.value.count == 2 })
-            #expect(closures.value.last?.received == 12)
+            #expect(closures.value.last?.received == 30)
         }
 
         @Test func eventsForAConnectionClosedMidBatchNeverReachTheConnectionThatReusedItsDescriptor() throws {
@@ -233,12 +234,14 @@ extension SocketSuite {
             let staleBefore = try onLoop(loop) { loop.core.value.selector.staleEventCount }
             // Hold the loop busy while both peers write, so both sockets are reported in the same epoll_wait batch.
             let busy = Shared(false)
+            let written = Shared(false)
             loop.execute {
                 busy.update { $0 = true }
-                usleep(100_000)
+                waitUntil(timeout: .seconds(10)) { written.value }
             }
             #expect(waitUntil { busy.value })
             for peer in peers.value { _ = write(peer, "x", 1) }
+            written.update { $0 = true }
             let bound = try #require(pair.value)
             #expect(waitUntil { (try? onLoop(loop) { bound.value.replacement != nil }) ?? false })
             usleep(50_000)
