@@ -33,6 +33,7 @@ final class Acceptor: Selectable {
         core.add(acceptor, fd: listener.fd)
     }
 
+    /// Accepts up to `acceptBurst` pending connections and hands each to its loop.
     func handle(_ events: IOEvents) {
         var attempts = 0
         while attempts < TCPListener.acceptBurst && !isClosed && !isBackingOff {
@@ -52,6 +53,7 @@ final class Acceptor: Selectable {
         }
     }
 
+    /// The loop is stopping: close the listening socket.
     func closeForLoopShutdown() { close() }
 
     /// Stops accepting and closes the listening socket.

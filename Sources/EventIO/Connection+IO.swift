@@ -41,6 +41,7 @@ extension Connection: Selectable {
         }
     }
 
+    /// The loop is stopping: close now with `.loopStopped`.
     func closeForLoopShutdown() {
         apply(lifecycle.close(.loopStopped))
     }
@@ -205,11 +206,13 @@ extension Connection: Selectable {
         }
     }
 
+    /// Takes the descriptor out of epoll while it hangs up with input paused; see `handle`.
     private func park() {
         core.selector.suspend(fd: fd)
         isParked = true
     }
 
+    /// Puts a parked descriptor back into epoll (reading resumes, or a lingering close needs its EOF).
     func unpark() {
         isParked = false
         do {
@@ -286,6 +289,7 @@ extension Connection: Selectable {
 
     // MARK: Idle timeout
 
+    /// Arms the idle timer for `deadline`; when it fires it re-arms itself if there was activity meanwhile.
     func armIdleTimer(at deadline: UInt64) {
         idleTimer = core.schedule(at: deadline) { [self] in
             idleTimer = nil

@@ -17,10 +17,15 @@ public final class Connection {
 
     /// The loop whose thread owns this connection; use it to schedule timers or to come back from another thread.
     public let loop: EventLoop
+    /// The loop-owned state (selector, timers, read buffer); same thread, so no check per access.
     let core: LoopCore
+    /// The socket; closed exactly once, in `finishClose`.
     let fd: Int32
+    /// Where the socket is registered in the loop's selector.
     var token = SelectorToken(slot: 0, generation: 0)
+    /// What epoll currently watches for; compared before every epoll_ctl.
     var interest: IOInterest = []
+    /// The state machine that decides what every event means (see ConnectionLifecycle).
     var lifecycle: ConnectionLifecycle
     /// True while the descriptor is out of epoll because it hung up while input was paused (see `handle`).
     var isParked = false
@@ -30,11 +35,17 @@ public final class Connection {
     var unconsumed: [UInt8] = []
     /// Bytes accepted by `write` that the kernel has not taken yet, from `outboundStart` on.
     var outbound: [UInt8] = []
+    /// Offset in `outbound` of the first byte not sent yet.
     var outboundStart = 0
+    /// Bounds the discard phase of a lingering close.
     var lingerTimer: TimerHandle?
+    /// The lingering close's timeout, kept from `closeLingering` until the drain starts the timer.
     var lingerMilliseconds: UInt32 = 2000
+    /// The one pending idle-timeout timer, if an idle timeout is set.
     var idleTimer: TimerHandle?
+    /// The idle timeout; 0 when disabled.
     var idleNanoseconds: UInt64 = 0
+    /// Loop time of the last byte read or written.
     var lastActivity: UInt64 = 0
 
     /// The protocol engine driving this connection. Replaceable at any time (a sniffer hands the connection to the
@@ -45,6 +56,7 @@ public final class Connection {
     /// Every byte the kernel accepted from `write`.
     public internal(set) var bytesWritten: UInt64 = 0
 
+    /// Wraps a socket the loop just accepted or started connecting; `EventLoop` registers it.
     init(loop: EventLoop, core: LoopCore, fd: Int32, connecting: Bool, handler: any ConnectionHandler) {
         self.loop = loop
         self.core = core

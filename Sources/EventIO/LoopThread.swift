@@ -9,6 +9,7 @@ enum LoopThread {
     private final class Start {
         let name: String
         let body: @Sendable () -> Void
+        /// Keeps the thread's name and body until the thread starts.
         init(name: String, body: @escaping @Sendable () -> Void) {
             self.name = name
             self.body = body

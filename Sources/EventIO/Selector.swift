@@ -17,17 +17,25 @@ import Glibc
 
 /// What the loop asks epoll to watch for on one descriptor.
 struct IOInterest: OptionSet, Hashable {
+    /// The EPOLL* bits.
     let rawValue: UInt32
+    /// EPOLLIN: input is wanted.
     static let readable = IOInterest(rawValue: EPOLLIN.rawValue)
+    /// EPOLLOUT: bytes are waiting to be sent, or a connect to finish.
     static let writable = IOInterest(rawValue: EPOLLOUT.rawValue)
 }
 
 /// What epoll reported for one descriptor.
 struct IOEvents: OptionSet {
+    /// The EPOLL* bits.
     let rawValue: UInt32
+    /// EPOLLIN: readable, or at EOF.
     static let readable = IOEvents(rawValue: EPOLLIN.rawValue)
+    /// EPOLLOUT: the send buffer has room, or a connect finished.
     static let writable = IOEvents(rawValue: EPOLLOUT.rawValue)
+    /// EPOLLHUP: both directions are shut or the connection is gone.
     static let hangUp = IOEvents(rawValue: EPOLLHUP.rawValue)
+    /// EPOLLERR: a socket error is pending (SO_ERROR).
     static let error = IOEvents(rawValue: EPOLLERR.rawValue)
 }
 
@@ -41,19 +49,24 @@ protocol Selectable: AnyObject {
 
 /// Where a registered descriptor lives in the table: packed into `epoll_event.data.u64`.
 struct SelectorToken: Hashable {
+    /// Index into the selector's slot table.
     let slot: UInt32
+    /// The slot's generation when the registration was made.
     let generation: UInt32
 
     /// The eventfd's token; never issued to a registration.
     static let wakeUp = SelectorToken(slot: .max, generation: .max)
 
+    /// The packed form stored in `epoll_event.data.u64`.
     var rawValue: UInt64 { UInt64(generation) << 32 | UInt64(slot) }
 
+    /// A token for `slot` in its current `generation`.
     init(slot: UInt32, generation: UInt32) {
         self.slot = slot
         self.generation = generation
     }
 
+    /// Unpacks a token read back from an epoll event.
     init(rawValue: UInt64) {
         slot = UInt32(truncatingIfNeeded: rawValue)
         generation = UInt32(truncatingIfNeeded: rawValue >> 32)

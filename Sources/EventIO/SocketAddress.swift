@@ -12,10 +12,12 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         case v6(high: UInt64, low: UInt64, scopeID: UInt32)
     }
 
+    /// The IP part.
     let ip: IP
     /// The TCP port; 0 asks the kernel to pick one when binding.
     public let port: UInt16
 
+    /// Makes an address from its parts.
     init(ip: IP, port: UInt16) {
         self.ip = ip
         self.port = port

@@ -11,7 +11,9 @@ import Glibc
 
 /// The outcome of a non-blocking call: it did its work, or the kernel had nothing for it right now.
 enum IOResult<Value> {
+    /// The call succeeded with this result.
     case done(Value)
+    /// EAGAIN / EWOULDBLOCK (or EINPROGRESS for connect): try again when epoll says so.
     case wouldBlock
 }
 

@@ -24,8 +24,11 @@ public final class TCPListener: Sendable {
     public let localAddress: SocketAddress
     /// The loop that runs accept(2).
     public let loop: EventLoop
+    /// The listening socket; owned by the acceptor once it is registered.
     let fd: Int32
+    /// Where accepted connections go; nil keeps them on `loop`.
     let group: EventLoopGroup?
+    /// Makes each accepted connection's handler, on the connection's own loop.
     let makeHandler: @Sendable () -> any ConnectionHandler
     private let isCloseRequested = Atomic<Bool>(false)
 

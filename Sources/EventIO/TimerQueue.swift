@@ -16,7 +16,9 @@
 /// A handle is only meaningful on the loop that issued it, so it is deliberately not `Sendable`: the compiler keeps it
 /// on that loop's thread.
 public struct TimerHandle: Hashable {
+    /// Index into the queue's slot table.
     let slot: UInt32
+    /// The slot's generation when the timer was scheduled.
     let generation: UInt32
 }
 
