@@ -49,8 +49,11 @@ public final class Connection {
     var lastActivity: UInt64 = 0
 
     /// The protocol engine driving this connection. Replaceable at any time (a sniffer hands the connection to the
-    /// handler of the protocol it detected); nil after `didCloseWith`.
-    public var handler: (any ConnectionHandler)?
+    /// handler of the protocol it detected); nil after `didCloseWith`, and setting it then is ignored, so a
+    /// handler that holds its connection cannot form a cycle with a closed one.
+    public var handler: (any ConnectionHandler)? {
+        didSet { if isClosed && handler != nil { handler = nil } }
+    }
     /// Every byte read from the socket, including bytes a lingering close discarded.
     public internal(set) var bytesRead: UInt64 = 0
     /// Every byte the kernel accepted from `write`.
