@@ -70,9 +70,7 @@ extension Connection: Selectable {
             apply(lifecycle.close(.unconsumedInputLimit))
             return
         }
-        if carried > 0 {
-            unconsumed.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: carried) }
-        }
+        stageUnconsumed()
         let result: IOResult<Int>
         do {
             result = try Syscall.nonBlocking("read") { read(fd, buffer.baseAddress! + carried, buffer.count - carried) }
@@ -116,10 +114,16 @@ extension Connection: Selectable {
         guard needsRedelivery else { return }
         needsRedelivery = false
         guard lifecycle.input == .delivering, lifecycle.phase == .open, !unconsumed.isEmpty else { return }
-        let buffer = core.readBuffer
         let count = unconsumed.count
-        unconsumed.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: count) }
-        deliver(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+        stageUnconsumed()
+        deliver(UnsafeRawBufferPointer(rebasing: core.readBuffer[..<count]))
+    }
+
+    /// Copies the leftovers to the start of the shared read buffer, where new input is appended to them.
+    private func stageUnconsumed() {
+        guard !unconsumed.isEmpty else { return }
+        let buffer = core.readBuffer
+        unconsumed.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
     }
 
     // MARK: Writing

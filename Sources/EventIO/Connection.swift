@@ -123,15 +123,6 @@ public final class Connection {
     /// Buffers `bytes` without a syscall, to coalesce several small writes into one send; they go out on the next
     /// `flush()`, `write`, or loop iteration, whichever comes first. Returns false once output is closed.
     @discardableResult
-    public func enqueue(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard lifecycle.acceptsWrites else { return false }
-        outbound.append(contentsOf: bytes)
-        updateInterest()
-        return true
-    }
-
-    /// `enqueue` for any byte collection.
-    @discardableResult
     public func enqueue(_ bytes: some Collection<UInt8>) -> Bool {
         guard lifecycle.acceptsWrites else { return false }
         outbound.append(contentsOf: bytes)

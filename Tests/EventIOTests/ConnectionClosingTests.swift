@@ -198,10 +198,7 @@ extension SocketSuite {
                     }
                     let closedFD = partner.fd
                     partner.close()
-                    var fds: [Int32] = [0, 0]
-                    let type =
-                        Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-                    socketpair(AF_UNIX, type, 0, &fds)
+                    let fds = makeSocketPair()
                     let watcher = Replacement(pair)
                     let adopted = connection.loop.adopt(socket: fds[0], handler: watcher)!
                     pair.replacement = (adopted, fds[0], closedFD)
@@ -222,10 +219,7 @@ extension SocketSuite {
             try onLoop(loop) {
                 let shared = Pair()
                 for _ in 0..<2 {
-                    var fds: [Int32] = [0, 0]
-                    let type =
-                        Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-                    socketpair(AF_UNIX, type, 0, &fds)
+                    let fds = makeSocketPair()
                     shared.members.append(loop.adopt(socket: fds[0], handler: Member(shared, peers))!)
                     peers.update { $0.append(fds[1]) }
                 }
@@ -259,6 +253,14 @@ extension SocketSuite {
             for peer in peers.value { close(peer) }
         }
     }
+}
+
+/// A connected pair of non-blocking Unix stream sockets: [the end a loop adopts, the test's end].
+private func makeSocketPair() -> [Int32] {
+    var fds: [Int32] = [-1, -1]
+    let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+    precondition(socketpair(AF_UNIX, type, 0, &fds) == 0)
+    return fds
 }
 
 /// Carries a `LoopBound` from a loop task back to the test thread.
