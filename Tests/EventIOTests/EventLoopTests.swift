@@ -114,50 +114,62 @@ extension SocketSuite {
             #expect(hookRuns.value >= before + 5)
         }
 
-        @Test func stopRunsQueuedTasksRefusesLaterOnesAndClosesDescriptors() throws {
-            let descriptorsBefore = ProcessProbe.eventIODescriptorCount()
-            let running = try RunningLoop()
-            let loop = running.loop
-            #expect(ProcessProbe.eventIODescriptorCount() == descriptorsBefore + 2, "epoll + eventfd")
-            let ran = Shared(0)
-            _ = try onLoop(loop) { () -> Int in
-                loop.schedule(after: .seconds(3600)) { ran.update { $0 += 100 } }
-                return loop.pendingTimerCount
+        @Test func stopRunsQueuedTasksRefusesLaterOnesAndClosesDescriptors() async {
+            // In a process of its own, so descriptors opened by tests running meanwhile are not counted.
+            await #expect(processExitsWith: .success) {
+                let descriptorsBefore = ProcessProbe.eventIODescriptorCount()
+                let running = try RunningLoop()
+                let loop = running.loop
+                #expect(ProcessProbe.eventIODescriptorCount() == descriptorsBefore + 2, "epoll + eventfd")
+                let ran = Shared(0)
+                _ = try onLoop(loop) { () -> Int in
+                    loop.schedule(after: .seconds(3600)) { ran.update { $0 += 100 } }
+                    return loop.pendingTimerCount
+                }
+                running.finish()
+                #expect(!loop.execute { ran.update { $0 += 1 } }, "a finished loop refuses tasks")
+                #expect(ran.value == 0)
+                #expect(ProcessProbe.eventIODescriptorCount() == descriptorsBefore)
+
             }
-            running.finish()
-            #expect(!loop.execute { ran.update { $0 += 1 } }, "a finished loop refuses tasks")
-            #expect(ran.value == 0)
-            #expect(ProcessProbe.eventIODescriptorCount() == descriptorsBefore)
         }
 
-        @Test func groupHandsOutLoopsRoundRobinAndJoinsOnShutdown() throws {
-            let descriptorsBefore = ProcessProbe.eventIODescriptorCount()
-            let group = try EventLoopGroup(loopCount: 3)
-            let picks = (0..<6).map { _ in ObjectIdentifier(group.next()) }
-            #expect(picks[0..<3] == picks[3..<6])
-            #expect(Set(picks).count == 3)
-            let threadNames = try group.loops.map { loop in
-                try onLoop(loop) { ProcessProbe.currentThreadName() }
+        @Test func groupHandsOutLoopsRoundRobinAndJoinsOnShutdown() async {
+            // In a process of its own, so descriptors opened by tests running meanwhile are not counted.
+            await #expect(processExitsWith: .success) {
+                let descriptorsBefore = ProcessProbe.eventIODescriptorCount()
+                let group = try EventLoopGroup(loopCount: 3)
+                let picks = (0..<6).map { _ in ObjectIdentifier(group.next()) }
+                #expect(picks[0..<3] == picks[3..<6])
+                #expect(Set(picks).count == 3)
+                let threadNames = try group.loops.map { loop in
+                    try onLoop(loop) { ProcessProbe.currentThreadName() }
+                }
+                #expect(threadNames == ["fw-loop-0", "fw-loop-1", "fw-loop-2"])
+                group.shutdownGracefully()
+                group.shutdownGracefully()
+                #expect(group.loops.allSatisfy { !$0.execute {} })
+                #expect(ProcessProbe.eventIODescriptorCount() == descriptorsBefore)
+                #expect(EventLoopGroup.defaultLoopCount == Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+
             }
-            #expect(threadNames == ["fw-loop-0", "fw-loop-1", "fw-loop-2"])
-            group.shutdownGracefully()
-            group.shutdownGracefully()
-            #expect(group.loops.allSatisfy { !$0.execute {} })
-            #expect(ProcessProbe.eventIODescriptorCount() == descriptorsBefore)
-            #expect(EventLoopGroup.defaultLoopCount == Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         }
     }
 }
 
 extension SocketSuite.EventLoopTests {
-    @Test func aLoopThatNeverRanReleasesItsDescriptorsWhenDropped() throws {
-        let descriptorsBefore = ProcessProbe.eventIODescriptorCount()
-        do {
-            let loop = try EventLoop()
-            #expect(ProcessProbe.eventIODescriptorCount() == descriptorsBefore + 2)
-            #expect(loop.execute {}, "queued, though nothing will run it")
+    @Test func aLoopThatNeverRanReleasesItsDescriptorsWhenDropped() async {
+        // In a process of its own, so descriptors opened by tests running meanwhile are not counted.
+        await #expect(processExitsWith: .success) {
+            let descriptorsBefore = ProcessProbe.eventIODescriptorCount()
+            do {
+                let loop = try EventLoop()
+                #expect(ProcessProbe.eventIODescriptorCount() == descriptorsBefore + 2)
+                #expect(loop.execute {}, "queued, though nothing will run it")
+            }
+            #expect(ProcessProbe.eventIODescriptorCount() == descriptorsBefore)
+
         }
-        #expect(ProcessProbe.eventIODescriptorCount() == descriptorsBefore)
     }
 
     @Test func loopOnlyCallsOffTheLoopThreadStopTheProcess() async {
