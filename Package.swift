@@ -30,6 +30,8 @@ let package = Package(
         .target(name: "GRPC", dependencies: ["HTTP2", "Telemetry"]),
         // The only SQLite user: schema, group-commit writer, queries.
         .target(name: "Store", dependencies: ["Telemetry", "CSQLite"]),
+        // The event loop: epoll, timers, eventfd wake-up, non-blocking sockets; the only user of CLinux.
+        .target(name: "EventIO", dependencies: ["CLinux"]),
 
         // Server wiring: protocol sniffing, REST and gRPC handlers, bandwidth ledger.
         .target(name: "Collector", dependencies: ["Telemetry", "Store", "HTTP1", "HTTP2", "GRPC"]),
@@ -44,6 +46,7 @@ let package = Package(
         .testTarget(name: "FlagsTests", dependencies: ["Flags"]),
         .testTarget(name: "CollectorTests", dependencies: ["Collector", "HTTP2", "GRPC", "Telemetry"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Telemetry"]),
+        .testTarget(name: "EventIOTests", dependencies: ["EventIO"]),
     ],
     swiftLanguageModes: [.v6]
 )
