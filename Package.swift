@@ -37,13 +37,17 @@ let package = Package(
         .target(name: "Collector", dependencies: ["Telemetry", "Store", "HTTP1", "HTTP2", "GRPC"]),
 
         .executableTarget(name: "collector", dependencies: ["Collector", "Flags"]),
-        .executableTarget(name: "device-sim", dependencies: ["Telemetry", "Flags"], path: "device-sim"),
+        // The simulator's core: sensor models, simulated devices, the report; pure, so it is tested without sockets.
+        .target(name: "Simulation", dependencies: ["Telemetry"], path: "device-sim/Simulation"),
+        .executableTarget(
+            name: "device-sim", dependencies: ["Simulation", "Telemetry", "Flags"], path: "device-sim/CLI"),
 
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], exclude: ["Fixtures"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
         .testTarget(name: "GRPCTests", dependencies: ["GRPC", "HTTP2", "Telemetry"]),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2"]),
         .testTarget(name: "FlagsTests", dependencies: ["Flags"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Telemetry"]),
         .testTarget(name: "CollectorTests", dependencies: ["Collector", "HTTP2", "GRPC", "Telemetry"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Telemetry"]),
         .testTarget(name: "EventIOTests", dependencies: ["EventIO"]),

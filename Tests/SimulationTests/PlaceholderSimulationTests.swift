@@ -1,0 +1,3 @@
+import Testing
+@testable import Simulation
+@Test func placeholderSimulation() { #expect(Bool(true)) }

@@ -1,0 +1,1 @@
+// The Simulation module is written in its own change; this keeps the target buildable until then.
