@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "EventIO", dependencies: ["CLinux"]),
 
         // Server wiring: protocol sniffing, REST and gRPC handlers, bandwidth ledger.
-        .target(name: "Collector", dependencies: ["Telemetry", "Store", "HTTP1", "HTTP2", "GRPC"]),
+        .target(name: "Collector", dependencies: ["Telemetry", "Store", "HTTP1", "HTTP2", "GRPC", "EventIO"]),
 
         .executableTarget(name: "collector", dependencies: ["Collector", "Flags"]),
         // The simulator's core: sensor models, simulated devices, the report; pure, so it is tested without sockets.

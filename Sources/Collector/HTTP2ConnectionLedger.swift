@@ -12,7 +12,22 @@ struct HTTP2ConnectionLedger {
     private struct Tally {
         var bytesIn = Traffic()
         var bytesOut = Traffic()
+        /// gRPC prefix bytes not yet moved from payload to framing (moved at drain, never past the payload seen).
+        var prefixIn: Int64 = 0
+        var prefixOut: Int64 = 0
         var isEmpty: Bool { bytesIn.total == 0 && bytesOut.total == 0 }
+
+        /// Moves as much pending prefix as payload allows from payload to framing.
+        mutating func settlePrefixes() {
+            let inbound = min(prefixIn, bytesIn.payload)
+            bytesIn.payload -= inbound
+            bytesIn.framing += inbound
+            prefixIn -= inbound
+            let outbound = min(prefixOut, bytesOut.payload)
+            bytesOut.payload -= outbound
+            bytesOut.framing += outbound
+            prefixOut -= outbound
+        }
     }
 
     /// Streams remembered after they close, for late frames (a WINDOW_UPDATE, our RST after trailers).
@@ -80,19 +95,13 @@ struct HTTP2ConnectionLedger {
     }
 
     /// `count` gRPC messages crossed the stream in one direction: their 5-byte prefixes are framing, not payload.
+    /// The shift is applied when the stream's bytes are drained, and never beyond the DATA payload already
+    /// recorded, so no category ever goes negative (an outbound message is counted before its bytes are written).
     mutating func messages(streamID: Int32, count: Int, inbound: Bool) {
         guard count > 0 else { return }
         let id = UInt32(streamID)
         let bytes = Int64(count * 5)
-        var tally = tallies[id, default: Tally()]
-        if inbound {
-            tally.bytesIn.payload -= bytes
-            tally.bytesIn.framing += bytes
-        } else {
-            tally.bytesOut.payload -= bytes
-            tally.bytesOut.framing += bytes
-        }
-        tallies[id] = tally
+        if inbound { tallies[id, default: Tally()].prefixIn += bytes } else { tallies[id, default: Tally()].prefixOut += bytes }
     }
 
     /// The row connection-level bytes go to now.
@@ -103,10 +112,15 @@ struct HTTP2ConnectionLedger {
 
     /// Moves identified streams' bytes and connection-level bytes into rows.
     mutating func drain(into sink: (BandwidthKey, BandwidthCounters) -> Void) {
-        for (id, tally) in tallies where !tally.isEmpty {
+        for (id, var tally) in tallies where !tally.isEmpty {
             guard let key = identities[id] else { continue }
+            tally.settlePrefixes()
             sink(key, Self.counters(tally))
-            tallies.removeValue(forKey: id)
+            if tally.prefixIn > 0 || tally.prefixOut > 0 {
+                tallies[id] = Tally(prefixIn: tally.prefixIn, prefixOut: tally.prefixOut)
+            } else {
+                tallies.removeValue(forKey: id)
+            }
         }
         // Connection-level bytes wait until the connection has a first stream, unless it is closing.
         if !connection.isEmpty && firstProtocol != nil {

@@ -1,1 +1,97 @@
-print("usage: collector serve [--listen 127.0.0.1:8080] [--db data/telemetry.db] [--loops N]  (not built yet)")
+// collector: the Fleetwire telemetry collector. Flags → CollectorServer → run until SIGINT/SIGTERM.
+
+import Collector
+import Dispatch
+import Flags
+import Foundation
+
+let serveFlags = FlagParser(
+    command: "collector serve",
+    summary: """
+        Serves telemetry ingest (gRPC over h2c and REST JSON over HTTP/1.1, on one port), stores every reading in \
+        SQLite, and reports bandwidth per protocol and per device. Stops cleanly on SIGINT or SIGTERM.
+        """,
+    specs: [
+        FlagSpec("listen", value: "HOST:PORT", default: "127.0.0.1:8080", help: "address to listen on (port 0: any free port)"),
+        FlagSpec("db", value: "PATH", default: "data/telemetry.db", help: "SQLite database file (created if missing)"),
+        FlagSpec("loops", value: "N", default: String(System.coreCount), help: "event loop threads"),
+        FlagSpec("max-message-bytes", value: "N", default: String(4 << 20), help: "largest gRPC message accepted"),
+        FlagSpec("max-body-bytes", value: "N", default: String(1 << 20), help: "largest REST request body accepted"),
+        FlagSpec("quiet", help: "log warnings and errors only"),
+    ])
+
+func usage() -> String {
+    """
+    usage: collector <command> [flags]
+
+    commands:
+      serve     run the collector (see `collector serve --help`)
+      help      show this help
+    """
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("collector: \(message)\n".utf8))
+    exit(2)
+}
+
+func serve(_ arguments: [String]) throws(FlagError) {
+    let flags = try serveFlags.parse(arguments)
+    if flags.wantsHelp {
+        print(serveFlags.helpText)
+        return
+    }
+    guard flags.positional.isEmpty else { throw FlagError("unexpected argument \(flags.positional[0])") }
+    var configuration = CollectorConfiguration()
+    configuration.listen = flags.string("listen")!
+    configuration.databasePath = flags.string("db")!
+    configuration.loops = try flags.int("loops", in: 1...256)!
+    configuration.maxMessageBytes = try flags.int("max-message-bytes", in: 1024...(64 << 20))!
+    configuration.maxBodyBytes = try flags.int("max-body-bytes", in: 1024...(64 << 20))!
+    let log = Log(isVerbose: !flags.bool("quiet"))
+
+    signal(SIGPIPE, SIG_IGN)
+    signal(SIGINT, SIG_IGN)
+    signal(SIGTERM, SIG_IGN)
+    let server: CollectorServer
+    do {
+        server = try CollectorServer(configuration: configuration, log: log)
+    } catch {
+        fail(error.description)
+    }
+    log.info("""
+        collector listening on \(server.localAddress) (database \(configuration.databasePath), \
+        \(configuration.loops) loops)
+        """)
+    let stop = DispatchSemaphore(value: 0)
+    var sources: [DispatchSourceSignal] = []
+    for number in [SIGINT, SIGTERM] {
+        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+        source.setEventHandler { stop.signal() }
+        source.resume()
+        sources.append(source)
+    }
+    stop.wait()
+    log.info("collector stopping: finishing in-flight requests")
+    server.shutdown()
+    let totals = server.ledger.perProtocol().values.reduce(into: (Int64(0), Int64(0))) {
+        $0.0 += $1.readings
+        $0.1 += $1.bytesIn.total + $1.bytesOut.total
+    }
+    log.info("collector stopped: database closed (\(totals.0) readings and \(totals.1) wire bytes counted in total)")
+    withExtendedLifetime(sources) {}
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+switch arguments.first {
+case "serve":
+    do {
+        try serve(Array(arguments.dropFirst()))
+    } catch {
+        fail(error.description)
+    }
+case "help", "--help", "-h", nil:
+    print(usage())
+default:
+    fail("unknown command \(arguments[0])\n\(usage())")
+}

@@ -1,0 +1,31 @@
+import Store
+
+extension BandwidthCounters {
+    /// Counters as the store persists them (every field is non-negative by construction).
+    func delta(for key: BandwidthKey) -> CounterDelta {
+        func u(_ value: Int64) -> UInt64 { UInt64(max(value, 0)) }
+        return CounterDelta(
+            protocolName: key.protocolName, device: key.device,
+            bytesIn: u(bytesIn.total), bytesOut: u(bytesOut.total),
+            headerBytesIn: u(bytesIn.header), headerBytesOut: u(bytesOut.header),
+            framingBytesIn: u(bytesIn.framing), framingBytesOut: u(bytesOut.framing),
+            payloadBytesIn: u(bytesIn.payload), payloadBytesOut: u(bytesOut.payload),
+            readings: u(readings), batches: u(batches), duplicateBatches: u(duplicateBatches), calls: u(calls),
+            connections: u(connections), errors: u(errors))
+    }
+
+    /// Counters from a persisted row.
+    init(_ row: CounterDelta) {
+        self.init()
+        bytesIn = Traffic(header: Int64(row.headerBytesIn), framing: Int64(row.framingBytesIn),
+                          payload: Int64(row.payloadBytesIn))
+        bytesOut = Traffic(header: Int64(row.headerBytesOut), framing: Int64(row.framingBytesOut),
+                           payload: Int64(row.payloadBytesOut))
+        readings = Int64(row.readings)
+        batches = Int64(row.batches)
+        duplicateBatches = Int64(row.duplicateBatches)
+        calls = Int64(row.calls)
+        connections = Int64(row.connections)
+        errors = Int64(row.errors)
+    }
+}

@@ -1,0 +1,50 @@
+import EventIO
+import GRPC
+import Store
+import Telemetry
+
+/// What every connection on every loop shares: configuration, the store, the bandwidth ledger and the log.
+final class CollectorContext: Sendable {
+    let configuration: CollectorConfiguration
+    let store: TelemetryStore
+    let ledger: BandwidthLedger
+    let log: Log
+
+    init(configuration: CollectorConfiguration, store: TelemetryStore, ledger: BandwidthLedger, log: Log) {
+        self.configuration = configuration
+        self.store = store
+        self.ledger = ledger
+        self.log = log
+    }
+
+    /// Submits a batch and calls `completion` on `loop` once it is committed or has failed. Throws at once when
+    /// the store refuses (overloaded or closed): nothing was queued.
+    func submit(deviceID: String, batch: ReadingBatch, on loop: EventLoop,
+                completion: @escaping (Result<BatchOutcome, StoreError>) -> Void) throws(StoreError) {
+        let bound = LoopBound(completion, on: loop)
+        try store.submit(deviceID: deviceID, batch: batch) { result in
+            loop.execute { bound.value(result) }
+        }
+    }
+}
+
+extension StoreError {
+    /// The message a client sees: what happened and that a retry is safe.
+    var clientMessage: String {
+        switch self {
+        case .overloaded: "the store is overloaded; retry later (retries are deduplicated by seq)"
+        case .closed: "the collector is shutting down; retry later"
+        default: "storage is failing (\(self)); retry later"
+        }
+    }
+
+    /// The gRPC status for a failed submission: UNAVAILABLE when retrying can help, INTERNAL otherwise.
+    var grpcStatus: GRPCStatus {
+        GRPCStatus(isUnavailable ? .unavailable : .internal, clientMessage)
+    }
+
+    /// The REST error for a failed submission: 503 with Retry-After when retrying can help.
+    var restError: RESTError {
+        isUnavailable ? .unavailable(clientMessage) : RESTError(500, "internal", clientMessage)
+    }
+}

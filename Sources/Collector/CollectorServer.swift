@@ -1,0 +1,164 @@
+// The collector process's server: one listening port for HTTP/1.1 and h2c, N event loops, one store.
+//
+// Start: open (or create) the database, load the persisted bandwidth counters, bind, start the loops.
+// Every `counterFlushMs` the counters that changed are persisted through the store's writer (so a crash loses at
+// most one interval). Shutdown: stop accepting, ask every connection to finish (HTTP/2 GOAWAY; HTTP/1.1 closes
+// after its current response), wait up to `shutdownGraceMs`, close what is left, persist the counters, close the
+// store (which commits everything queued), stop the loops.
+
+import Dispatch
+import EventIO
+import Foundation
+import Store
+import Synchronization
+import Telemetry
+
+/// Why the collector could not start.
+public struct CollectorError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// A running collector.
+public final class CollectorServer: Sendable {
+    /// The address actually bound (the real port when 0 was asked for).
+    public let localAddress: SocketAddress
+    /// The configuration it runs with.
+    public let configuration: CollectorConfiguration
+    /// The bandwidth ledger (totals per protocol and device).
+    public var ledger: BandwidthLedger { context.ledger }
+    /// The store.
+    public var store: TelemetryStore { context.store }
+
+    let context: CollectorContext
+    private let group: EventLoopGroup
+    private let listener: TCPListener
+    private let directory: RegistryDirectory
+    private let isStopped = Mutex(false)
+
+    /// Opens the store, binds and starts serving.
+    public init(configuration: CollectorConfiguration, log: Log = Log()) throws(CollectorError) {
+        self.configuration = configuration
+        let store: TelemetryStore
+        do {
+            store = try TelemetryStore(path: configuration.databasePath, configuration: configuration.store)
+        } catch {
+            throw CollectorError(description: "cannot open the database \(configuration.databasePath): \(error)")
+        }
+        var persisted: [BandwidthKey: BandwidthCounters] = [:]
+        do {
+            for row in try store.counters() {
+                persisted[BandwidthKey(row.totals.protocolName, row.totals.device)] = BandwidthCounters(row.totals)
+            }
+        } catch {
+            store.close()
+            throw CollectorError(description: "cannot read the bandwidth counters: \(error)")
+        }
+        context = CollectorContext(configuration: configuration, store: store,
+                                   ledger: BandwidthLedger(persisted: persisted), log: log)
+        let directory = RegistryDirectory()
+        self.directory = directory
+        do {
+            let address = try SocketAddress.resolve(configuration.listen)
+            group = try EventLoopGroup(loopCount: max(configuration.loops, 1), name: "fw-loop")
+            let context = self.context
+            listener = try TCPListener(bindingTo: address, on: group.loops[0], distributingTo: group) {
+                ProtocolSniffer(context: context, directory: directory)
+            }
+        } catch {
+            store.close()
+            throw CollectorError(description: "cannot listen on \(configuration.listen): \(error)")
+        }
+        localAddress = listener.localAddress
+        scheduleCounterFlush()
+    }
+
+    /// Persists the counters changed since the last flush; on failure they are kept for the next one.
+    public func flushCounters(completion: (@Sendable () -> Void)? = nil) {
+        let deltas = context.ledger.takeUnpersisted()
+        guard !deltas.isEmpty else {
+            completion?()
+            return
+        }
+        let ledger = context.ledger
+        let log = context.log
+        do {
+            try context.store.addCounters(deltas.map { $0.value.delta(for: $0.key) }, atMs: System.nowMs()) { result in
+                if case .failure(let error) = result {
+                    ledger.restore(deltas)
+                    log.warning("could not persist bandwidth counters (will retry): \(error)")
+                }
+                completion?()
+            }
+        } catch {
+            ledger.restore(deltas)
+            completion?()
+        }
+    }
+
+    private func scheduleCounterFlush() {
+        let loop = group.loops[0]
+        let interval = Duration.milliseconds(configuration.counterFlushMs)
+        loop.execute { [self] in
+            func tick() {
+                guard !isStopped.withLock({ $0 }) else { return }
+                flushCounters()
+                loop.schedule(after: interval) { tick() }
+            }
+            loop.schedule(after: interval) { tick() }
+        }
+    }
+
+    /// Graceful shutdown; returns when the store is closed. Safe to call more than once.
+    public func shutdown() {
+        let wasStopped = isStopped.withLock { stopped in
+            defer { stopped = true }
+            return stopped
+        }
+        guard !wasStopped else { return }
+        listener.close()
+        for loop in group.loops { loop.execute { [directory] in directory.registry(for: loop).beginShutdown() } }
+        let deadline = ContinuousClock.now + .milliseconds(configuration.shutdownGraceMs)
+        while ContinuousClock.now < deadline && openConnections() > 0 {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        for loop in group.loops { loop.execute { [directory] in directory.registry(for: loop).closeAll() } }
+        _ = openConnections()  // a round trip through every loop: close callbacks have run
+        let flushed = DispatchSemaphore(value: 0)
+        flushCounters { flushed.signal() }
+        flushed.wait()
+        context.store.close()
+        group.shutdownGracefully()
+    }
+
+    /// Open connections across all loops (asks each loop; blocks briefly).
+    public func openConnections() -> Int {
+        let total = Mutex(0)
+        let done = DispatchSemaphore(value: 0)
+        var asked = 0
+        for loop in group.loops {
+            if loop.execute({ [directory] in
+                let count = directory.registry(for: loop).openCount
+                total.withLock { $0 += count }
+                done.signal()
+            }) {
+                asked += 1
+            }
+        }
+        for _ in 0..<asked { done.wait() }
+        return total.withLock { $0 }
+    }
+}
+
+/// Finds each loop's connection registry; a registry is created on first use, on its loop's thread.
+final class RegistryDirectory: Sendable {
+    private let registries = Mutex<[ObjectIdentifier: LoopBound<ConnectionRegistry>]>([:])
+
+    /// The registry of `loop`; call on that loop's thread.
+    func registry(for loop: EventLoop) -> ConnectionRegistry {
+        let key = ObjectIdentifier(loop)
+        if let bound = registries.withLock({ $0[key] }) { return bound.value }
+        let registry = ConnectionRegistry()
+        registries.withLock { $0[key] = LoopBound(registry, on: loop) }
+        return registry
+    }
+}

@@ -1,0 +1,40 @@
+// The connections of one event loop, so shutdown can reach them. Used only on its loop's thread.
+
+import EventIO
+
+/// What the server asks of every connection handler at shutdown.
+protocol GracefulShutdown: AnyObject {
+    /// Stop taking new requests, finish the ones in flight, then close.
+    func beginShutdown()
+}
+
+/// Open connections of one loop, weakly held.
+final class ConnectionRegistry {
+    private struct Entry {
+        weak var handler: (any GracefulShutdown)?
+        weak var connection: Connection?
+    }
+
+    private var entries: [ObjectIdentifier: Entry] = [:]
+
+    /// Remembers a connection's handler until the connection closes.
+    func register(_ handler: any GracefulShutdown, _ connection: Connection) {
+        entries[ObjectIdentifier(connection)] = Entry(handler: handler, connection: connection)
+    }
+
+    /// Connections still open.
+    var openCount: Int {
+        entries = entries.filter { $0.value.connection.map { !$0.isClosed } ?? false }
+        return entries.count
+    }
+
+    /// Asks every open connection to finish and close.
+    func beginShutdown() {
+        for entry in entries.values { entry.handler?.beginShutdown() }
+    }
+
+    /// Closes every connection still open.
+    func closeAll() {
+        for entry in entries.values { entry.connection?.close() }
+    }
+}

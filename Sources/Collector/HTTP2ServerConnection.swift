@@ -1,0 +1,161 @@
+// One h2c connection on the collector: nghttp2 pumped by the event loop, every byte scanned for attribution.
+//
+// Input: each chunk is scanned (frame headers → stream tallies) and then fed to nghttp2 whole; the session's events
+// (HTTP2ServerConnection+Streams.swift) run the gRPC calls and REST requests. Output: what nghttp2 produces is
+// scanned and queued with its frame runs; runs are attributed only as send(2) reports them written. Output is
+// pulled from nghttp2 only while the socket keeps up (outbound backpressure). Rows are posted to the collector's
+// ledger after every input chunk, write and stream event, and everything left is booked at close.
+
+import EventIO
+import GRPC
+import HTTP2
+import Telemetry
+
+/// The collector's handler for an HTTP/2 (h2c, prior knowledge) connection.
+final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, GracefulShutdown {
+    let context: CollectorContext
+    let service: RESTService
+    var session: HTTP2Session!
+    weak var connection: Connection?
+    var streams: [Int32: ServerStream] = [:]
+    var ledger = HTTP2ConnectionLedger()
+    var hasCountedConnection = false
+    var isShuttingDown = false
+    private var inboundScanner = HTTP2FrameScanner(expectsPreface: true)
+    private var outboundScanner = HTTP2FrameScanner(expectsPreface: false)
+    private var written = WrittenBytes<HTTP2ByteRun>()
+    private var output: [UInt8] = []
+    private var bytesRead = 0
+    private var bytesScanned = 0
+    /// Output pulled from nghttp2 stops while this much is waiting in the socket buffer.
+    static let outboundHighWater = 256 << 10
+
+    init(context: CollectorContext) {
+        self.context = context
+        self.service = RESTService(context: context)
+        self.session = nil
+        self.session = HTTP2Session(role: .server, settings: context.configuration.http2, delegate: self)
+    }
+
+    /// Takes over from the sniffer, which already counted `bytesRead` bytes read.
+    func start(on connection: Connection, bytesRead: Int) {
+        self.connection = connection
+        self.bytesRead = bytesRead
+        connection.idleTimeout = .milliseconds(context.configuration.idleTimeoutMs)
+        flush()
+    }
+
+    // MARK: Input
+
+    func connection(_ connection: Connection, didRead byteCount: Int) {
+        bytesRead += byteCount
+        context.ledger.recordSocketBytes(read: byteCount, written: 0)
+    }
+
+    func connection(_ connection: Connection, didReceive input: UnsafeRawBufferPointer) -> Int {
+        bytesScanned += input.count
+        inboundScanner.scan(input) { ledger.record($0, inbound: true) }
+        do {
+            try session.receive(input)
+        } catch {
+            context.log.warning("h2 connection from \(connection.remoteAddress?.description ?? "?") failed: \(error)")
+            flush()
+            connection.closeLingering()
+            return input.count
+        }
+        flush()
+        postRows()
+        return input.count
+    }
+
+    // MARK: Output
+
+    func connection(_ connection: Connection, didWrite byteCount: Int) {
+        context.ledger.recordSocketBytes(read: 0, written: byteCount)
+        written.written(byteCount) { run, count in
+            var part = run
+            part.count = count
+            ledger.record(part, inbound: false)
+        }
+        postRows()
+    }
+
+    func connectionDidDrain(_ connection: Connection) {
+        flush()
+    }
+
+    /// Pulls frames from nghttp2 into the socket while the socket keeps up; closes once both sides are done.
+    func flush() {
+        guard let connection, !connection.isClosed else { return }
+        while connection.outboundByteCount < Self.outboundHighWater {
+            output.removeAll(keepingCapacity: true)
+            do {
+                try session.drainOutput(into: &output, limit: 64 << 10)
+            } catch {
+                context.log.warning("h2 session error: \(error)")
+                connection.close()
+                return
+            }
+            if output.isEmpty { break }
+            output.withUnsafeBytes { bytes in
+                outboundScanner.scan(bytes) { written.append($0, count: $0.count) }
+            }
+            connection.write(output)
+        }
+        if session.isFinished || (isShuttingDown && streams.isEmpty && !session.wantsWrite) {
+            connection.closeLingering()
+        }
+    }
+
+    /// Moves finished attributions from this connection to the collector's ledger.
+    func postRows() {
+        ledger.drain { key, counters in context.ledger.add(key, counters) }
+    }
+
+    /// Counts the connection once, under the row of its first identified stream.
+    func countConnection(under key: BandwidthKey) {
+        guard !hasCountedConnection else { return }
+        hasCountedConnection = true
+        var counters = BandwidthCounters()
+        counters.connections = 1
+        context.ledger.add(key, counters)
+    }
+
+    // MARK: Lifecycle
+
+    func connectionInputDidEnd(_ connection: Connection) {
+        for (id, stream) in streams { stream.cancel(on: connection.loop); streams[id] = nil }
+        flush()
+        connection.closeLingering()
+    }
+
+    func connectionIdleTimeoutExpired(_ connection: Connection) {
+        session.submitGoaway(errorCode: HTTP2ErrorCode.noError, debug: "idle timeout")
+        isShuttingDown = true
+        flush()
+        connection.closeLingering()
+    }
+
+    func connection(_ connection: Connection, didCloseWith reason: CloseReason) {
+        for (_, stream) in streams { stream.cancel(on: connection.loop) }
+        streams = [:]
+        // Bytes read but never scanned (discarded by a lingering close) are connection-level, like unsent frames
+        // of streams that never got identified.
+        let unscanned = bytesRead - bytesScanned
+        if unscanned > 0 {
+            ledger.record(HTTP2ByteRun(streamID: 0, frameType: 0, part: .payload, count: unscanned), inbound: true)
+        }
+        if !hasCountedConnection { countConnection(under: ledger.connectionKey) }
+        ledger.close { key, counters in context.ledger.add(key, counters) }
+        session.delegate = nil
+    }
+
+    /// Graceful shutdown: GOAWAY naming the last stream processed; in-flight streams finish, then the connection
+    /// closes.
+    func beginShutdown() {
+        guard !isShuttingDown else { return }
+        isShuttingDown = true
+        session.submitGoaway(errorCode: HTTP2ErrorCode.noError, debug: "shutting down")
+        flush()
+    }
+}

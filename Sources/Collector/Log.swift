@@ -1,0 +1,65 @@
+import Foundation
+
+/// One-line log records on standard error: UTC time, level, message. Thread-safe (one write per line).
+/// Messages never contain credentials: callers pass device ids and statuses, never header values they do not own.
+public struct Log: Sendable {
+    /// Severity of a record.
+    public enum Level: String, Sendable {
+        case info = "INFO"
+        case warning = "WARN"
+        case error = "ERROR"
+    }
+
+    /// Whether info records are written.
+    public var isVerbose: Bool
+
+    public init(isVerbose: Bool = true) {
+        self.isVerbose = isVerbose
+    }
+
+    public func info(_ message: @autoclosure () -> String) { write(.info, message()) }
+    public func warning(_ message: @autoclosure () -> String) { write(.warning, message()) }
+    public func error(_ message: @autoclosure () -> String) { write(.error, message()) }
+
+    private func write(_ level: Level, _ message: String) {
+        if level == .info && !isVerbose { return }
+        let line = "\(Self.timestamp()) \(level.rawValue) \(message)\n"
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    static func timestamp() -> String {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        var parts = tm()
+        var seconds = time.tv_sec
+        gmtime_r(&seconds, &parts)
+        let millis = time.tv_nsec / 1_000_000
+        func pad(_ n: Int32, _ width: Int = 2) -> String {
+            let text = String(n)
+            return String(repeating: "0", count: max(width - text.count, 0)) + text
+        }
+        return "\(parts.tm_year + 1900)-\(pad(parts.tm_mon + 1))-\(pad(parts.tm_mday))T\(pad(parts.tm_hour)):"
+            + "\(pad(parts.tm_min)):\(pad(parts.tm_sec)).\(pad(Int32(millis), 3))Z"
+    }
+}
+
+/// Facts about the machine.
+public enum System {
+    /// Online processor count, at least 1.
+    public static var coreCount: Int { max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1) }
+
+    /// Wall-clock Unix milliseconds.
+    public static func nowMs() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
+    }
+
+    /// Resident set size of this process in bytes, from /proc/self/statm.
+    public static func residentBytes() -> Int64? {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return nil }
+        let fields = text.split(separator: " ")
+        guard fields.count > 1, let pages = Int64(fields[1]) else { return nil }
+        return pages * Int64(sysconf(Int32(_SC_PAGESIZE)))
+    }
+}

@@ -1,0 +1,95 @@
+// REST request handling shared by HTTP/1.1 connections and h2c streams. Routing happens as soon as the request
+// head is known (so the transport can refuse early and knows which bandwidth row the request's bytes belong to);
+// the response comes through a callback on the connection's loop, after the commit for ingest.
+
+import EventIO
+import Store
+import Telemetry
+
+/// How a REST request was routed: its endpoint (or the refusal) and the bandwidth row its bytes go to.
+struct RoutedRequest {
+    var route: Result<RESTRoute, RESTError>
+    var key: BandwidthKey
+
+    /// Routes a request head; refusals are decided here, before any body is read.
+    init(method: String, path: String, isHTTP2: Bool) {
+        let protocolName = RESTRoute.protocolName(method: method, isHTTP2: isHTTP2)
+        do {
+            let route = try RESTRoute.match(method: method, path: path)
+            self.route = .success(route)
+            if case .ingest(let deviceID) = route {
+                key = BandwidthKey(protocolName, deviceID)
+            } else {
+                key = BandwidthKey(protocolName, WireProtocol.overheadDevice)
+            }
+        } catch {
+            self.route = .failure(error)
+            key = BandwidthKey(protocolName, WireProtocol.overheadDevice)
+        }
+    }
+}
+
+/// Serves routed REST requests.
+struct RESTService {
+    let context: CollectorContext
+
+    /// Answers `request`; `respond` runs on `loop` (at once, or after the commit for ingest) with the response and
+    /// the non-byte counters for the request's bandwidth row.
+    func handle(_ request: RESTRequest, routed: RoutedRequest, on loop: EventLoop,
+                respond: @escaping (RESTResponse, BandwidthCounters) -> Void) {
+        var counters = BandwidthCounters()
+        counters.calls = 1
+        let route: RESTRoute
+        switch routed.route {
+        case .failure(let error):
+            counters.errors = 1
+            respond(error.response, counters)
+            return
+        case .success(let matched):
+            route = matched
+        }
+        switch route {
+        case .health:
+            respond(.json(200, Array(#"{"status":"ok"}"#.utf8)), counters)
+        case .bandwidth:
+            respond(.json(200, BandwidthReport.perProtocol(context.ledger)), counters)
+        case .bandwidthDevices:
+            respond(.json(200, BandwidthReport.perDevice(context.ledger, protocolName: request.queryValue("protocol"))),
+                    counters)
+        case .ingest(let deviceID):
+            ingest(request, deviceID: deviceID, counters: counters, on: loop, respond: respond)
+        }
+    }
+
+    private func ingest(_ request: RESTRequest, deviceID: String, counters: BandwidthCounters, on loop: EventLoop,
+                        respond: @escaping (RESTResponse, BandwidthCounters) -> Void) {
+        var counters = counters
+        let batch: ReadingBatch
+        do {
+            batch = try RESTIngest.batch(from: request, limits: context.configuration.decodeLimits)
+        } catch {
+            counters.errors = 1
+            respond(error.response, counters)
+            return
+        }
+        counters.batches = 1
+        do {
+            try context.submit(deviceID: deviceID, batch: batch, on: loop) { result in
+                switch result {
+                case .success(let outcome):
+                    counters.readings = Int64(outcome.readingsStored)
+                    counters.duplicateBatches = outcome.isDuplicate ? 1 : 0
+                    let ack = Ack(batches: 1, readings: UInt64(outcome.readingsStored),
+                                  duplicateBatches: outcome.isDuplicate ? 1 : 0, lastSeq: outcome.lastSeq)
+                    respond(RESTIngest.response(ack), counters)
+                case .failure(let error):
+                    counters.errors = 1
+                    respond(error.restError.response, counters)
+                }
+            }
+        } catch {
+            counters.errors = 1
+            respond(error.restError.response, counters)
+        }
+    }
+}
