@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2"]),
         .testTarget(name: "FlagsTests", dependencies: ["Flags"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Telemetry"]),
-        .testTarget(name: "CollectorTests", dependencies: ["Collector", "HTTP2", "GRPC", "Telemetry"]),
+        .testTarget(name: "CollectorTests", dependencies: ["Collector", "HTTP1", "HTTP2", "GRPC", "Telemetry"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Telemetry"]),
         .testTarget(name: "EventIOTests", dependencies: ["EventIO"]),
     ],

@@ -1,0 +1,48 @@
+import Foundation
+import Collector
+
+/// A real collector on an ephemeral port with a fresh database in a temp directory.
+final class TestCollector {
+    let directory: URL
+    let server: CollectorServer
+    var port: UInt16 { server.localAddress.port }
+    var databasePath: String { directory.appendingPathComponent("telemetry.db").path }
+
+    init(_ configure: (inout CollectorConfiguration) -> Void = { _ in }) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("fw-e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var configuration = CollectorConfiguration()
+        configuration.listen = "127.0.0.1:0"
+        configuration.databasePath = directory.appendingPathComponent("telemetry.db").path
+        configuration.loops = 2
+        configuration.shutdownGraceMs = 2_000
+        configure(&configuration)
+        server = try CollectorServer(configuration: configuration, log: Log(isVerbose: false))
+    }
+
+    /// Waits until no connection is open on the server (clients closed theirs), bounded.
+    func waitForIdle(timeout: Double = 5) {
+        let deadline = Date().addingTimeInterval(timeout)
+        while server.openConnections() > 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+    }
+
+    /// Runs `sql` with the `sqlite3` shell: an independent reader of the database file.
+    func query(_ sql: String) throws -> [String] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["sqlite3", "-separator", "|", databasePath, sql]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+
+    func stop() {
+        server.shutdown()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    deinit { stop() }
+}
