@@ -108,13 +108,14 @@ final class GRPCTestClient: HTTP2SessionDelegate {
     }
 }
 
-/// Batches for tests: `count` readings of one sensor on a 1 s grid, starting at `seq`'s own 10 s window.
+/// Batches for tests: `readings` readings of one sensor on a 1 s grid, in `seq`'s own 1000 s window (so batches
+/// never share a timestamp).
 enum TestBatches {
     static func batch(_ seq: UInt64, sensor: String = "temperature", readings: Int = 10, start: Int64 = 1_732_190_000_000)
         -> Batch
     {
         let deltas = (0..<readings).map { i -> Int64 in i == 0 ? 2154 + Int64(seq) : (i % 3 == 0 ? -1 : 1) }
-        return Batch(seq: seq, series: [Series(sensor: sensor, exponent: -2, startMs: start + Int64(seq) * 10_000,
+        return Batch(seq: seq, series: [Series(sensor: sensor, exponent: -2, startMs: start + Int64(seq) * 1_000_000,
                                                 intervalMs: 1000, mantissaDeltas: deltas)])
     }
 
