@@ -30,7 +30,9 @@ final class ConnectionRegistry {
 
     /// Asks every open connection to finish and close.
     func beginShutdown() {
-        for entry in entries.values { entry.handler?.beginShutdown() }
+        for entry in entries.values where entry.connection.map({ !$0.isClosed }) ?? false {
+            entry.handler?.beginShutdown()
+        }
     }
 
     /// Closes every connection still open.

@@ -213,7 +213,7 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
 
     /// Shutdown: an idle connection closes now; one with a request in flight closes after its response.
     func beginShutdown() {
-        guard let connection = currentConnection, !isClosing else { return }
+        guard let connection = currentConnection, !connection.isClosed, !isClosing else { return }
         if !isAwaitingResponse && head == nil {
             isClosing = true
             cancelHeaderTimer(connection)

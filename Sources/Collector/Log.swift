@@ -6,6 +6,8 @@ public struct Log: Sendable {
     /// Severity of a record.
     public enum Level: String, Sendable {
         case info = "INFO"
+        /// Start and stop lines: written even when quiet (tools read the listening address from them).
+        case notice = "NOTICE"
         case warning = "WARN"
         case error = "ERROR"
     }
@@ -18,6 +20,7 @@ public struct Log: Sendable {
     }
 
     public func info(_ message: @autoclosure () -> String) { write(.info, message()) }
+    public func notice(_ message: @autoclosure () -> String) { write(.notice, message()) }
     public func warning(_ message: @autoclosure () -> String) { write(.warning, message()) }
     public func error(_ message: @autoclosure () -> String) { write(.error, message()) }
 

@@ -59,7 +59,7 @@ func serve(_ arguments: [String]) throws(FlagError) {
     } catch {
         fail(error.description)
     }
-    log.info("""
+    log.notice("""
         collector listening on \(server.localAddress) (database \(configuration.databasePath), \
         \(configuration.loops) loops)
         """)
@@ -72,13 +72,13 @@ func serve(_ arguments: [String]) throws(FlagError) {
         sources.append(source)
     }
     stop.wait()
-    log.info("collector stopping: finishing in-flight requests")
+    log.notice("collector stopping: finishing in-flight requests")
     server.shutdown()
     let totals = server.ledger.perProtocol().values.reduce(into: (Int64(0), Int64(0))) {
         $0.0 += $1.readings
         $0.1 += $1.bytesIn.total + $1.bytesOut.total
     }
-    log.info("collector stopped: database closed (\(totals.0) readings and \(totals.1) wire bytes counted in total)")
+    log.notice("collector stopped: database closed (\(totals.0) readings and \(totals.1) wire bytes counted in total)")
     withExtendedLifetime(sources) {}
 }
 

@@ -5,7 +5,7 @@ import HTTP1
 final class RawClient {
     struct Failure: Error, CustomStringConvertible { let description: String }
 
-    let fd: Int32
+    private(set) var fd: Int32
     private(set) var bytesSent = 0
     private(set) var bytesReceived = 0
     private var buffered: [UInt8] = []
@@ -13,6 +13,10 @@ final class RawClient {
 
     init(port: UInt16, timeoutSeconds: Int = 5) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Failure(description: "socket failed: errno \(errno)") }
+        // Small writes (HEADERS, then DATA, then END_STREAM) must not wait for delayed ACKs.
+        var noDelay: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &noDelay, socklen_t(MemoryLayout<Int32>.size))
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
@@ -29,8 +33,10 @@ final class RawClient {
 
     deinit { close() }
 
+    /// Closes once: a second close could hit a descriptor number another thread has reused.
     func close() {
         if fd >= 0 { Glibc.close(fd) }
+        fd = -1
     }
 
     func send(_ bytes: [UInt8]) throws {
