@@ -80,6 +80,11 @@ public enum SensorKind: String, CaseIterable, Equatable, Hashable, Sendable {
         /// The name as given.
         public var name: String
 
+        /// The error for `name`.
+        public init(name: String) {
+            self.name = name
+        }
+
         /// A sentence naming the problem and the known sensors.
         public var description: String {
             let known = SensorKind.allCases.map(\.name).joined(separator: ", ")
