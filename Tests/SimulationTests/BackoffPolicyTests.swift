@@ -1,5 +1,5 @@
-import Testing
 import Simulation
+import Testing
 
 /// Exponential backoff: ceilings double to the cap; jitter stays within its bounds and spreads devices out.
 @Suite struct BackoffPolicyTests {

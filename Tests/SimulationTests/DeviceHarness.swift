@@ -1,5 +1,6 @@
-@testable import Simulation
 import Telemetry
+
+@testable import Simulation
 
 /// A stand-in for the event-loop driver: performs a device's actions the way the contract in DeviceAction.swift
 /// says (one wake at a time, the request-completing action's seqs echoed in the Ack) and lets a test decide what the
@@ -63,8 +64,10 @@ struct DeviceHarness {
         let (seqs, sentAt) = request!
         request = nil
         let count = seqs.upperBound - seqs.lowerBound + 1
-        return send(.acked(Ack(batches: count, readings: 0, duplicateBatches: duplicates, lastSeq: seqs.upperBound),
-                           covering: seqs, latencyNs: now - sentAt))
+        return send(
+            .acked(
+                Ack(batches: count, readings: 0, duplicateBatches: duplicates, lastSeq: seqs.upperBound),
+                covering: seqs, latencyNs: now - sentAt))
     }
 
     /// The real time at which batch `seq` closes under a paced clock.

@@ -1,5 +1,5 @@
-import Testing
 import Simulation
+import Testing
 
 /// `--protocol`: names, and `mixed` splitting a fleet evenly and deterministically.
 @Suite struct DeviceProtocolTests {
@@ -31,14 +31,16 @@ import Simulation
         let first = (0..<9).map { ProtocolMode.mixed.protocolForDevice(at: $0) }
         let again = (0..<9).map { ProtocolMode.mixed.protocolForDevice(at: $0) }
         #expect(first == again)
-        #expect(first == [.grpcStream, .grpcUnary, .rest, .grpcStream, .grpcUnary, .rest, .grpcStream, .grpcUnary, .rest])
+        #expect(
+            first == [.grpcStream, .grpcUnary, .rest, .grpcStream, .grpcUnary, .rest, .grpcStream, .grpcUnary, .rest])
         let settings = makeSettings()
         let fleet = FleetConfiguration(seed: 42, deviceCount: 300, protocolMode: .mixed, settings: settings)
         #expect(fleet.protocolCounts == [.grpcStream: 100, .grpcUnary: 100, .rest: 100])
         #expect(fleet.makeDevice(at: 4).deviceProtocol == .grpcUnary)
         #expect(fleet.makeDevice(at: 4).deviceID == "dev-00005")
-        #expect(FleetConfiguration(seed: 1, deviceCount: 1, protocolMode: .single(.rest), settings: settings)
-            .makeDevice(at: 123_455).deviceID == "dev-123456")
+        #expect(
+            FleetConfiguration(seed: 1, deviceCount: 1, protocolMode: .single(.rest), settings: settings)
+                .makeDevice(at: 123_455).deviceID == "dev-123456")
     }
 
     @Test func collectorNamesMatchTheBandwidthReport() {

@@ -1,8 +1,9 @@
 import Testing
+
 @testable import Simulation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Percentiles from the log-bucket histogram against an exact sort.

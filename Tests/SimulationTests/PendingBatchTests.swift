@@ -1,6 +1,7 @@
-import Testing
-@testable import Simulation
 import Telemetry
+import Testing
+
+@testable import Simulation
 
 /// Buffered batches → wire forms: every value on its grid, and both wire forms lossless and equal to each other.
 @Suite struct PendingBatchTests {
@@ -9,11 +10,14 @@ import Telemetry
         let batch = PendingBatch(seq: 9, startMs: 1_000, count: 3, mantissas: [2154, 2155, 2153, 451, 451, 450])
         let compact = batch.makeBatch(sensors: [.temperature, .humidity], intervalMs: 1_000)
         #expect(compact.seq == 9)
-        #expect(compact.series == [
-            Series(sensor: "temperature", exponent: -2, startMs: 1_000, intervalMs: 1_000,
-                   mantissaDeltas: [2154, 1, -2]),
-            Series(sensor: "humidity", exponent: -1, startMs: 1_000, intervalMs: 1_000, mantissaDeltas: [451, 0, -1]),
-        ])
+        #expect(
+            compact.series == [
+                Series(
+                    sensor: "temperature", exponent: -2, startMs: 1_000, intervalMs: 1_000,
+                    mantissaDeltas: [2154, 1, -2]),
+                Series(
+                    sensor: "humidity", exponent: -1, startMs: 1_000, intervalMs: 1_000, mantissaDeltas: [451, 0, -1]),
+            ])
         let plain = batch.makeReadingBatch(sensors: [.temperature, .humidity], intervalMs: 1_000)
         #expect(plain.sensors[0].timestamps == [1_000, 2_000, 3_000])
         #expect(plain.sensors[0].values == [21.54, 21.55, 21.53])
@@ -37,8 +41,9 @@ import Telemetry
                 let plain = pending.makeReadingBatch(sensors: settings.sensors, intervalMs: settings.intervalMs)
                 // Every value is on its sensor's grid: re-encoding the plain values refuses anything off it.
                 for (entry, series) in zip(plain.sensors, compact.series) {
-                    let reencoded = try Series(sensor: entry.sensor, exponent: series.exponent,
-                                               timestamps: entry.timestamps, values: entry.values)
+                    let reencoded = try Series(
+                        sensor: entry.sensor, exponent: series.exponent,
+                        timestamps: entry.timestamps, values: entry.values)
                     #expect(reencoded == series)
                     #expect(series.intervalMs == UInt32(settings.intervalMs) && series.timeDeltasMs.isEmpty)
                 }

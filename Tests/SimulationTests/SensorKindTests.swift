@@ -1,5 +1,5 @@
-import Testing
 import Simulation
+import Testing
 
 /// Sensor names and resolutions, and the `--sensors` list.
 @Suite struct SensorKindTests {
@@ -13,8 +13,9 @@ import Simulation
     }
 
     @Test func parsesTheSensorsFlag() throws {
-        #expect(try SensorKind.list(parsing: "temperature,humidity,pressure,battery").get()
-            == [.temperature, .humidity, .pressure, .battery])
+        #expect(
+            try SensorKind.list(parsing: "temperature,humidity,pressure,battery").get()
+                == [.temperature, .humidity, .pressure, .battery])
         #expect(try SensorKind.list(parsing: "co2,co2,vibration").get() == [.co2, .vibration])
         #expect(throws: SensorKind.UnknownSensor(name: "wind")) { try SensorKind.list(parsing: "co2,wind").get() }
         #expect(throws: SensorKind.UnknownSensor(name: "")) { try SensorKind.list(parsing: "").get() }

@@ -1,6 +1,7 @@
-import Testing
-@testable import Simulation
 import Telemetry
+import Testing
+
+@testable import Simulation
 
 /// Sensor models: deterministic per (seed, device), different across devices, plausible over a simulated week.
 @Suite struct SensorModelTests {
@@ -86,8 +87,9 @@ import Telemetry
 
     @Test func valuesStayPlausibleOverASimulatedWeek() {
         // One reading a minute for seven days, ten devices, every sensor.
-        let settings = makeSettings(sensors: Self.allSensors, intervalMs: 60_000, batchMs: 3_600_000,
-                                    bufferCapacity: 1_000)
+        let settings = makeSettings(
+            sensors: Self.allSensors, intervalMs: 60_000, batchMs: 3_600_000,
+            bufferCapacity: 1_000)
         let ranges: [SensorKind: ClosedRange<Double>] = [
             .temperature: 15...28, .humidity: 20...70, .pressure: 985...1041, .battery: 3.695...4.105,
             .co2: 350...1_300, .vibration: 0...0.8,
@@ -107,8 +109,9 @@ import Telemetry
 
     @Test func temperatureFollowsTheReferenceWorkload() {
         // Around 21 °C ± 1.5 with a daily sine and noise of about 2 LSB.
-        let settings = makeSettings(sensors: [.temperature], intervalMs: 1_000, batchMs: 60_000,
-                                    bufferCapacity: 10_000)
+        let settings = makeSettings(
+            sensors: [.temperature], intervalMs: 1_000, batchMs: 60_000,
+            bufferCapacity: 10_000)
         var device = makeDevice(settings: settings)
         let values = readings(of: .temperature, in: produceBatches(&device, count: 24 * 60), settings: settings)
             .map(\.value)

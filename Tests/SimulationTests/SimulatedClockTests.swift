@@ -1,5 +1,5 @@
-import Testing
 import Simulation
+import Testing
 
 /// Real monotonic time ⇄ simulated Unix ms, paced and max-rate.
 @Suite struct SimulatedClockTests {

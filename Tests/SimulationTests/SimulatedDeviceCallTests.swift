@@ -1,6 +1,7 @@
-import Testing
-@testable import Simulation
 import Telemetry
+import Testing
+
+@testable import Simulation
 
 /// The device state machine with one call per batch (Push, POST), failures, the buffer bound and the end of a run.
 @Suite struct SimulatedDeviceCallTests {

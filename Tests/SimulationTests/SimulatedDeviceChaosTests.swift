@@ -1,6 +1,7 @@
-import Testing
-@testable import Simulation
 import Telemetry
+import Testing
+
+@testable import Simulation
 
 /// The device against a seeded, unreliable fake network: whatever happens, the buffer stays bounded, every batch
 /// is accounted for exactly once, and a healthy network at the end drains everything.
@@ -13,8 +14,9 @@ import Telemetry
 
     @Test(arguments: DeviceProtocol.allCases, [1, 2, 3] as [UInt64])
     func everyBatchIsAccountedForExactlyOnce(deviceProtocol: DeviceProtocol, seed: UInt64) {
-        let settings = makeSettings(streamBatches: 4, bufferCapacity: 8,
-                                    backoff: BackoffPolicy(initialNs: 50_000_000, maxNs: 2_000_000_000))
+        let settings = makeSettings(
+            streamBatches: 4, bufferCapacity: 8,
+            backoff: BackoffPolicy(initialNs: 50_000_000, maxNs: 2_000_000_000))
         var harness = DeviceHarness(makeDevice(protocol: deviceProtocol, seed: seed, settings: settings))
         var random = SplitMix64(seed: seed &* 1_000_003)
         var pending: Pending?
@@ -70,7 +72,8 @@ import Telemetry
             switch pending {
             case .connect:
                 pending = nil
-                perform(harness.send(!healthy && (roll < 0.2 || isDown) ? .connectFailed(.connectionRefused) : .connected))
+                perform(
+                    harness.send(!healthy && (roll < 0.2 || isDown) ? .connectFailed(.connectionRefused) : .connected))
             case .answer:
                 pending = nil
                 let request = harness.request!
@@ -80,8 +83,9 @@ import Telemetry
                     stored.formUnion(callSeqs)
                     releasedByCalls += callSeqs.count
                     readingsReported += Int64(fresh.count * 40)
-                    let ack = Ack(batches: UInt64(callSeqs.count), readings: UInt64(fresh.count * 40),
-                                  duplicateBatches: UInt64(callSeqs.count - fresh.count), lastSeq: stored.max()!)
+                    let ack = Ack(
+                        batches: UInt64(callSeqs.count), readings: UInt64(fresh.count * 40),
+                        duplicateBatches: UInt64(callSeqs.count - fresh.count), lastSeq: stored.max()!)
                     perform(harness.send(.acked(ack, covering: request.seqs, latencyNs: 1)))
                 } else if roll < 0.87 {
                     perform(harness.send(.callFailed(.grpcStatus(14))))

@@ -1,6 +1,7 @@
-import Testing
-@testable import Simulation
 import Telemetry
+import Testing
+
+@testable import Simulation
 
 /// The device state machine over a gRPC Upload stream: windows, acks, reconnects.
 @Suite struct SimulatedDeviceStreamTests {

@@ -1,13 +1,16 @@
-import Testing
 import Simulation
+import Testing
 
 /// The generator: the reference outputs, sane distributions, derived streams that differ.
 @Suite struct SplitMix64Tests {
     @Test func matchesTheReferenceImplementation() {
         // Outputs of the reference C code (Vigna's splitmix64.c) for seeds 0 and 42.
         var zero = SplitMix64(seed: 0)
-        #expect([zero.next(), zero.next(), zero.next()] == [0xE220_A839_7B1D_CDAF, 0x6E78_9E6A_A1B9_65F4,
-                                                             0x06C4_5D18_8009_454F])
+        #expect(
+            [zero.next(), zero.next(), zero.next()] == [
+                0xE220_A839_7B1D_CDAF, 0x6E78_9E6A_A1B9_65F4,
+                0x06C4_5D18_8009_454F,
+            ])
         var fortyTwo = SplitMix64(seed: 42)
         #expect([fortyTwo.next(), fortyTwo.next()] == [0xBDD7_3226_2FEB_6E95, 0x28EF_E333_B266_F103])
     }

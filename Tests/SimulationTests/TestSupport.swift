@@ -1,5 +1,6 @@
-@testable import Simulation
 import Telemetry
+
+@testable import Simulation
 
 /// 2024-11-21T12:00:00Z: a fixed start so every test run sees the same simulated days.
 let testStartMs: Int64 = 1_732_190_400_000
@@ -11,8 +12,9 @@ func makeSettings(
     durationMs: Int64? = nil, streamBatches: Int = 6, bufferCapacity: Int = 64,
     backoff: BackoffPolicy = BackoffPolicy()
 ) -> DeviceSettings {
-    DeviceSettings(sensors: sensors, intervalMs: intervalMs, batchMs: batchMs, clock: clock, durationMs: durationMs,
-                   streamBatches: streamBatches, bufferCapacity: bufferCapacity, backoff: backoff)
+    DeviceSettings(
+        sensors: sensors, intervalMs: intervalMs, batchMs: batchMs, clock: clock, durationMs: durationMs,
+        streamBatches: streamBatches, bufferCapacity: bufferCapacity, backoff: backoff)
 }
 
 /// A device of the run seeded with `seed`.
@@ -35,13 +37,18 @@ func produceBatches(_ device: inout SimulatedDevice, count: Int) -> [PendingBatc
 }
 
 /// One sensor's readings from a list of batches, as (timestamp, value) pairs in time order.
-func readings(of sensor: SensorKind, in batches: [PendingBatch], settings: DeviceSettings) -> [(ts: Int64, value: Double)] {
+func readings(of sensor: SensorKind, in batches: [PendingBatch], settings: DeviceSettings) -> [(
+    ts: Int64, value: Double
+)] {
     let index = settings.sensors.firstIndex(of: sensor)!
     var out: [(ts: Int64, value: Double)] = []
     for batch in batches {
         for (i, mantissa) in batch.mantissas(ofSensor: index).enumerated() {
-            out.append((batch.startMs + Int64(i) * settings.intervalMs,
-                        DecimalGrid.value(mantissa: Int64(mantissa), exponent: sensor.exponent)))
+            out.append(
+                (
+                    batch.startMs + Int64(i) * settings.intervalMs,
+                    DecimalGrid.value(mantissa: Int64(mantissa), exponent: sensor.exponent)
+                ))
         }
     }
     return out

@@ -9,7 +9,7 @@
 // meeting room does, and nights stay near outdoor air.
 
 #if canImport(Glibc)
-internal import Glibc
+    internal import Glibc
 #endif
 
 /// The CO₂ model; see above.

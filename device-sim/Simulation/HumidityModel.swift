@@ -7,7 +7,7 @@
 // reading often repeats, as a real capacitive sensor's does.
 
 #if canImport(Glibc)
-internal import Glibc
+    internal import Glibc
 #endif
 
 /// The relative humidity model; see above.

@@ -56,8 +56,10 @@ public struct PendingBatch: Equatable, Sendable {
                 previous = Int64(mantissa)
             }
             // One reading has no spacing: like `Series(sensor:exponent:timestamps:values:)`, say nothing about it.
-            series.append(Series(sensor: kind.name, exponent: kind.exponent, startMs: startMs,
-                                 intervalMs: count > 1 ? UInt32(intervalMs) : 0, mantissaDeltas: deltas))
+            series.append(
+                Series(
+                    sensor: kind.name, exponent: kind.exponent, startMs: startMs,
+                    intervalMs: count > 1 ? UInt32(intervalMs) : 0, mantissaDeltas: deltas))
         }
         return Batch(seq: seq, series: series)
     }
@@ -74,8 +76,10 @@ public struct PendingBatch: Equatable, Sendable {
             let values = mantissas(ofSensor: index).map {
                 DecimalGrid.value(mantissa: Int64($0), exponent: kind.exponent)
             }
-            entries.append(SensorReadings(sensor: kind.name, exponent: kind.exponent, timestamps: timestamps,
-                                          values: values))
+            entries.append(
+                SensorReadings(
+                    sensor: kind.name, exponent: kind.exponent, timestamps: timestamps,
+                    values: values))
         }
         return ReadingBatch(seq: seq, sensors: entries)
     }

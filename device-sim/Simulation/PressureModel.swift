@@ -10,7 +10,7 @@
 // device; the level is clamped to mean ± 20 hPa so no run, however long, leaves plausible weather.
 
 #if canImport(Glibc)
-internal import Glibc
+    internal import Glibc
 #endif
 
 /// The pressure model; see above.

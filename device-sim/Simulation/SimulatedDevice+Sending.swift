@@ -42,12 +42,14 @@ extension SimulatedDevice {
                 actions.append(.openUploadStream)
                 call = .streaming(sent: 0)
             case .grpcUnary:
-                actions.append(.push(takeNextBatch().makeBatch(sensors: settings.sensors, intervalMs: settings.intervalMs)))
+                actions.append(
+                    .push(takeNextBatch().makeBatch(sensors: settings.sensors, intervalMs: settings.intervalMs)))
                 call = .awaitingAnswer
                 return
             case .rest:
                 let batch = takeNextBatch()
-                actions.append(.post(batch.makeReadingBatch(sensors: settings.sensors, intervalMs: settings.intervalMs)))
+                actions.append(
+                    .post(batch.makeReadingBatch(sensors: settings.sensors, intervalMs: settings.intervalMs)))
                 call = .awaitingAnswer
                 return
             }
@@ -56,8 +58,11 @@ extension SimulatedDevice {
         while sent < settings.streamBatches {
             produceOnDemand()
             guard queue.hasWaiting else { break }
-            actions.append(.sendOnStream(takeNextBatch().makeBatch(sensors: settings.sensors,
-                                                                    intervalMs: settings.intervalMs)))
+            actions.append(
+                .sendOnStream(
+                    takeNextBatch().makeBatch(
+                        sensors: settings.sensors,
+                        intervalMs: settings.intervalMs)))
             sent += 1
         }
         call = .streaming(sent: sent)

@@ -157,8 +157,9 @@ public struct SimulatedDevice: Sendable {
 
     /// The device's figures for the report.
     public var summary: DeviceSummary {
-        DeviceSummary(deviceID: deviceID, deviceProtocol: deviceProtocol, statistics: statistics,
-                      bufferedBatches: queue.count, bufferedReadings: queue.batches.reduce(0) { $0 + $1.readingCount })
+        DeviceSummary(
+            deviceID: deviceID, deviceProtocol: deviceProtocol, statistics: statistics,
+            bufferedBatches: queue.count, bufferedReadings: queue.batches.reduce(0) { $0 + $1.readingCount })
     }
 
     // MARK: Outcomes

@@ -7,7 +7,7 @@
 // 0.01 °C grid) makes consecutive deltas small but non-zero, as a real thermistor's are.
 
 #if canImport(Glibc)
-internal import Glibc
+    internal import Glibc
 #endif
 
 /// The temperature model; see above.
