@@ -40,6 +40,9 @@ public struct DeviceSettings: Equatable, Sendable {
     /// Simulated Unix ms at which readings stop; nil when there is no duration.
     public var endMs: Int64? { durationMs.map { clock.startMs + $0 } }
 
+    /// Most readings one batch may hold, all sensors together.
+    public static let maxReadingsPerBatch: Int64 = 50_000
+
     /// Readings per sensor in a full batch.
     public var readingsPerBatch: Int64 { (batchMs + intervalMs - 1) / intervalMs }
 
@@ -48,7 +51,11 @@ public struct DeviceSettings: Equatable, Sendable {
         if sensors.isEmpty { return "at least one sensor is needed" }
         if intervalMs < 1 || intervalMs > Int64(UInt32.max) { return "the interval must be 1 ms to 49 days" }
         if batchMs < intervalMs { return "the batch period must be at least one interval" }
-        if batchMs / intervalMs > 100_000 { return "a batch may hold at most 100,000 readings per sensor" }
+        // The collector refuses messages over 4 MiB; a JSON reading takes about 60 bytes, so 50,000 readings per
+        // batch (3 MB) stay clear of it, and of its 100,000-readings-per-batch limit.
+        if readingsPerBatch * Int64(sensors.count) > Self.maxReadingsPerBatch {
+            return "a batch may hold at most 50,000 readings (sensors × batch / interval)"
+        }
         if let durationMs, durationMs < 0 { return "the duration must not be negative" }
         if streamBatches < 1 { return "a stream carries at least one batch" }
         if bufferCapacity < 1 { return "the buffer must hold at least one batch" }

@@ -110,8 +110,10 @@ public struct SimulatedDevice: Sendable {
         case .start:
             guard lifecycle == .notStarted else { break }
             lifecycle = .running
-            connection = .connecting
-            actions.append(.connect)
+            if !isProductionOver {
+                connection = .connecting
+                actions.append(.connect)
+            }
         case .tick:
             wakeNs = nil
         case .connected:
