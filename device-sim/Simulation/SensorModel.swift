@@ -10,11 +10,17 @@
 
 /// A sensor model of any kind.
 enum SensorModel: Equatable, Sendable {
+    /// A thermometer.
     case temperature(TemperatureModel)
+    /// A hygrometer.
     case humidity(HumidityModel)
+    /// A barometer.
     case pressure(PressureModel)
+    /// The battery's voltage.
     case battery(BatteryModel)
+    /// A CO₂ sensor.
     case co2(CO2Model)
+    /// An accelerometer's RMS.
     case vibration(VibrationModel)
 
     /// The model of `kind` for the device seeded with `deviceSeed`, whose readings start at `originMs` and follow

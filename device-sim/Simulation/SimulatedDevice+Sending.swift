@@ -42,14 +42,11 @@ extension SimulatedDevice {
                 actions.append(.openUploadStream)
                 call = .streaming(sent: 0)
             case .grpcUnary:
-                actions.append(
-                    .push(takeNextBatch().makeBatch(sensors: settings.sensors, intervalMs: settings.intervalMs)))
+                actions.append(.push(takeNextBatch().makeBatch(sensors: settings.sensors, intervalMs: interval)))
                 call = .awaitingAnswer
                 return
             case .rest:
-                let batch = takeNextBatch()
-                actions.append(
-                    .post(batch.makeReadingBatch(sensors: settings.sensors, intervalMs: settings.intervalMs)))
+                actions.append(.post(takeNextBatch().makeReadingBatch(sensors: settings.sensors, intervalMs: interval)))
                 call = .awaitingAnswer
                 return
             }
@@ -58,11 +55,7 @@ extension SimulatedDevice {
         while sent < settings.streamBatches {
             produceOnDemand()
             guard queue.hasWaiting else { break }
-            actions.append(
-                .sendOnStream(
-                    takeNextBatch().makeBatch(
-                        sensors: settings.sensors,
-                        intervalMs: settings.intervalMs)))
+            actions.append(.sendOnStream(takeNextBatch().makeBatch(sensors: settings.sensors, intervalMs: interval)))
             sent += 1
         }
         call = .streaming(sent: sent)
@@ -71,6 +64,9 @@ extension SimulatedDevice {
             call = .awaitingAnswer
         }
     }
+
+    /// Simulated ms between readings.
+    private var interval: Int64 { settings.intervalMs }
 
     /// Puts the oldest waiting batch on the call and counts the transmission.
     private mutating func takeNextBatch() -> PendingBatch {

@@ -28,7 +28,12 @@ import Telemetry
 public struct SimulatedDevice: Sendable {
     /// Where the device's one connection stands.
     public enum ConnectionState: Equatable, Sendable {
-        case disconnected, connecting, connected
+        /// No connection; the device connects when it has a batch to send (or at start).
+        case disconnected
+        /// `.connect` was asked for; waiting for `.connected` or `.connectFailed`.
+        case connecting
+        /// The connection is up.
+        case connected
     }
 
     /// Where the device's one call stands.
@@ -43,7 +48,12 @@ public struct SimulatedDevice: Sendable {
 
     /// Where the device is in its life.
     public enum Lifecycle: Equatable, Sendable {
-        case notStarted, running, finished
+        /// Waiting for `.start`.
+        case notStarted
+        /// Producing and sending.
+        case running
+        /// Reported `.finished`; ignores every event.
+        case finished
     }
 
     /// The device's name, sent as gRPC metadata `device-id` or in the REST path.

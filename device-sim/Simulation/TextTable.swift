@@ -6,12 +6,17 @@
 struct TextTable {
     /// How a column's cells line up.
     enum Alignment {
-        case left, right
+        /// Text: padded on the right.
+        case left
+        /// Numbers: padded on the left.
+        case right
     }
 
     /// One line of the table.
     private enum Line {
+        /// A row of cells.
         case cells([String])
+        /// A horizontal rule.
         case rule
     }
 
