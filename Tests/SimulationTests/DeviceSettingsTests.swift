@@ -1,18 +1,12 @@
 import Testing
+
 @testable import Simulation
 
 /// Settings a run cannot use are refused with a sentence the CLI can print.
 @Suite struct DeviceSettingsTests {
     @Test func explainsWhatCannotRun() {
-        let clock = SimulatedClock(start: 0, speedup: 1)
         func problem(sensors: [SensorKind] = [.co2], interval: Int64 = 1_000, batch: Int64 = 10_000) -> String? {
-            // `problem` is checked before the initializer's precondition would stop the process.
-            var settings = makeSettings()
-            settings.sensors = sensors
-            settings.intervalMs = interval
-            settings.batchMs = batch
-            settings.clock = clock
-            return settings.problem
+            DeviceSettings(sensors: sensors, intervalMs: interval, batchMs: batch, clock: .maxRate(start: 0)).problem
         }
         #expect(problem() == nil)
         #expect(problem(sensors: []) == "at least one sensor is needed")
@@ -23,6 +17,9 @@ import Testing
             problem(interval: 1, batch: 50_001)
                 == "a batch may hold at most 50,000 readings (sensors × batch / interval)")
         #expect(problem(sensors: [.co2, .battery], interval: 1, batch: 25_001) != nil)
+        #expect(
+            DeviceSettings(sensors: [.co2], intervalMs: 1, batchMs: 1, clock: .maxRate(start: 0), streamBatches: 0)
+                .problem == "a stream carries at least one batch")
     }
 
     @Test func aDeviceWhoseRunEndsBeforeItsFirstReadingFinishesAtOnce() {

@@ -14,12 +14,9 @@ import Testing
         #expect(MemoryLayout<SensorModel>.stride <= 72)
         #expect(device.queue.count == 6)
         #expect(device.stateBytes < 1_536, "state \(device.stateBytes) B")
-        // Six batches of 10 readings × 6 sensors: 4 bytes per reading plus a header per batch.
-        // (malloc may round each array up by a few elements).
+        // Six batches of 10 readings × 6 sensors: 4 bytes per reading plus a header per batch (malloc may round each
+        // array up by a few elements).
         #expect(device.bufferedBytes >= 6 * (32 + 60 * 4) && device.bufferedBytes <= 6 * (32 + 64 * 4))
-        print(
-            "device memory: inline \(MemoryLayout<SimulatedDevice>.size) B, state \(device.stateBytes) B,"
-                + " buffered \(device.bufferedBytes) B for \(device.queue.count) batches")
     }
 
     @Test func theEstimateCountsWhatTheDeviceOwns() {

@@ -21,7 +21,8 @@ public struct DeviceSettings: Equatable, Sendable {
     /// Waits between attempts after retryable failures.
     public var backoff: BackoffPolicy
 
-    /// Settings with the defaults for the stream window (6), buffer (64 batches) and backoff.
+    /// Settings with the defaults for the stream window (6), buffer (64 batches) and backoff. Check
+    /// `problem` before making devices with them (a device refuses settings that have one).
     public init(
         sensors: [SensorKind], intervalMs: Int64, batchMs: Int64, clock: SimulatedClock, durationMs: Int64? = nil,
         streamBatches: Int = 6, bufferCapacity: Int = 64, backoff: BackoffPolicy = BackoffPolicy()
@@ -34,7 +35,6 @@ public struct DeviceSettings: Equatable, Sendable {
         self.streamBatches = streamBatches
         self.bufferCapacity = bufferCapacity
         self.backoff = backoff
-        if let problem { preconditionFailure(problem) }
     }
 
     /// Simulated Unix ms at which readings stop; nil when there is no duration.
@@ -46,7 +46,7 @@ public struct DeviceSettings: Equatable, Sendable {
     /// Readings per sensor in a full batch.
     public var readingsPerBatch: Int64 { (batchMs + intervalMs - 1) / intervalMs }
 
-    /// Why these settings cannot run, for the CLI to print; nil when they can.
+    /// Why these settings cannot run, for the CLI to print (`error: \(problem)`); nil when they can.
     public var problem: String? {
         if sensors.isEmpty { return "at least one sensor is needed" }
         if intervalMs < 1 || intervalMs > Int64(UInt32.max) { return "the interval must be 1 ms to 49 days" }

@@ -91,8 +91,9 @@ public struct SimulatedDevice: Sendable {
     /// What the device did.
     public internal(set) var statistics = DeviceStatistics()
 
-    /// A device named `deviceID` of the run seeded with `seed`.
+    /// A device named `deviceID` of the run seeded with `seed`; `settings.problem` must be nil.
     public init(deviceID: String, deviceProtocol: DeviceProtocol, seed: UInt64, settings: DeviceSettings) {
+        precondition(settings.problem == nil, settings.problem ?? "")
         self.deviceID = deviceID
         self.deviceProtocol = deviceProtocol
         self.settings = settings
