@@ -1,3 +1,0 @@
-import Testing
-@testable import Simulation
-@Test func placeholderSimulation() { #expect(Bool(true)) }

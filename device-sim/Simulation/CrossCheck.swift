@@ -1,0 +1,81 @@
+// The simulator's client-side counts next to the collector's, so a run proves (or disproves) that both ends saw
+// the same bytes and readings.
+//
+// Compared, per protocol and per (device, protocol):
+//     simulator bytes sent      = collector bytes_in
+//     simulator bytes received  = collector bytes_out
+//     Σ Ack.readings            = collector readings
+// Any difference, and any simulator device or protocol the collector has no row for, is a mismatch: the
+// collector's ledger attributes every socket byte exactly once, so on a quiet collector the figures agree exactly.
+// Collector rows for devices the simulator does not know (other clients, earlier runs) are counted, not compared.
+// A collector that was not fresh (earlier runs of the same device ids) shows up here as mismatches: its counters
+// are totals since it started.
+
+/// The cross-check; see above.
+public struct CrossCheck: Equatable, Sendable {
+    /// One compared row.
+    public struct Comparison: Equatable, Sendable {
+        /// The simulator's protocol.
+        public var deviceProtocol: DeviceProtocol
+        /// The device; nil for a protocol's totals.
+        public var deviceID: String?
+        /// What the simulator counted, in the collector's directions.
+        public var simulator: CollectorFigures.Counts
+        /// What the collector reported; nil when it has no such row.
+        public var collector: CollectorFigures.Counts?
+
+        /// True when both sides agree exactly.
+        public var isMatch: Bool { simulator == collector }
+    }
+
+    /// One comparison per protocol the simulator used.
+    public var protocols: [Comparison]
+    /// The devices whose figures differ, in device order.
+    public var deviceMismatches: [Comparison]
+    /// Devices compared.
+    public var devicesCompared: Int
+    /// Collector device rows of devices or protocols the simulator did not use.
+    public var collectorOnlyRows: Int
+
+    /// True when every protocol and every device agrees.
+    public var isConsistent: Bool { protocols.allSatisfy(\.isMatch) && deviceMismatches.isEmpty }
+
+    /// Compares the simulator's device summaries with the collector's figures.
+    public static func make(devices: [DeviceSummary], collector: CollectorFigures) -> CrossCheck {
+        var perProtocol: [DeviceProtocol: CollectorFigures.Counts] = [:]
+        var collectorRows: [String: CollectorFigures.Counts] = [:]
+        for row in collector.devices { collectorRows[row.deviceID + "\u{0}" + row.protocolName] = row.counts }
+        var mismatches: [Comparison] = []
+        var matchedKeys = Set<String>()
+        for device in devices.sorted(by: { $0.deviceID < $1.deviceID }) {
+            let counts = clientCounts(device.statistics)
+            perProtocol[device.deviceProtocol, default: Self.zero] += counts
+            let key = device.deviceID + "\u{0}" + device.deviceProtocol.collectorName
+            matchedKeys.insert(key)
+            let comparison = Comparison(
+                deviceProtocol: device.deviceProtocol, deviceID: device.deviceID,
+                simulator: counts, collector: collectorRows[key])
+            if !comparison.isMatch { mismatches.append(comparison) }
+        }
+        let protocols = DeviceProtocol.allCases.compactMap { deviceProtocol -> Comparison? in
+            guard let counts = perProtocol[deviceProtocol] else { return nil }
+            return Comparison(
+                deviceProtocol: deviceProtocol, deviceID: nil, simulator: counts,
+                collector: collector.protocols[deviceProtocol.collectorName])
+        }
+        let unknown = collectorRows.keys.filter { !matchedKeys.contains($0) }.count
+        return CrossCheck(
+            protocols: protocols, deviceMismatches: mismatches, devicesCompared: devices.count,
+            collectorOnlyRows: unknown)
+    }
+
+    /// Nothing counted.
+    static let zero = CollectorFigures.Counts(bytesIn: 0, bytesOut: 0, readings: 0)
+
+    /// A device's counters in the collector's terms.
+    static func clientCounts(_ statistics: DeviceStatistics) -> CollectorFigures.Counts {
+        CollectorFigures.Counts(
+            bytesIn: statistics.bytesSent, bytesOut: statistics.bytesReceived,
+            readings: statistics.readingsStored)
+    }
+}

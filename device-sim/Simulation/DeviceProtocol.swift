@@ -1,0 +1,73 @@
+// How a simulated device talks to the collector, and how `--protocol` assigns protocols to a fleet.
+
+/// The protocol one device uses for all its uploads.
+public enum DeviceProtocol: String, CaseIterable, Equatable, Hashable, Sendable, Comparable {
+    /// gRPC `Upload`: one client stream carries a window of batches, then one Ack.
+    case grpcStream = "grpc-stream"
+    /// gRPC `Push`: one unary call, one Ack, per batch.
+    case grpcUnary = "grpc-unary"
+    /// REST: one `POST /v1/devices/{device}/readings` (HTTP/1.1, JSON body) per batch.
+    case rest
+
+    /// The name used by the simulator's flags and report.
+    public var name: String { rawValue }
+
+    /// The name of the protocol's rows in the collector's bandwidth report (`GET /v1/bandwidth`).
+    public var collectorName: String {
+        switch self {
+        case .grpcStream: "grpc-stream"
+        case .grpcUnary: "grpc-unary"
+        case .rest: "rest-json"
+        }
+    }
+
+    /// The protocols in report order.
+    public static func < (lhs: DeviceProtocol, rhs: DeviceProtocol) -> Bool { lhs.rank < rhs.rank }
+
+    /// Position in `allCases`.
+    private var rank: Int {
+        switch self {
+        case .grpcStream: 0
+        case .grpcUnary: 1
+        case .rest: 2
+        }
+    }
+}
+
+/// The `--protocol` flag: one protocol for every device, or `mixed`.
+public enum ProtocolMode: Equatable, Hashable, Sendable {
+    /// Every device uses this protocol.
+    case single(DeviceProtocol)
+    /// Devices are split evenly over the three protocols.
+    case mixed
+
+    /// The mode named `name` (`grpc-stream`, `grpc-unary`, `rest` or `mixed`), or nil.
+    public init?(name: String) {
+        if name == "mixed" {
+            self = .mixed
+        } else if let single = DeviceProtocol(rawValue: name) {
+            self = .single(single)
+        } else {
+            return nil
+        }
+    }
+
+    /// The flag's spelling of the mode.
+    public var name: String {
+        switch self {
+        case .single(let single): single.name
+        case .mixed: "mixed"
+        }
+    }
+
+    /// The protocol of the device at `index` (0-based) in the fleet.
+    ///
+    /// `mixed` deals protocols round-robin in `DeviceProtocol.allCases` order (grpc-stream, grpc-unary, rest), so the
+    /// assignment depends only on the index, and any fleet size splits with counts that differ by at most one.
+    public func protocolForDevice(at index: Int) -> DeviceProtocol {
+        switch self {
+        case .single(let single): single
+        case .mixed: DeviceProtocol.allCases[index % DeviceProtocol.allCases.count]
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// The Simulation module is written in its own change; this keeps the target buildable until then.

@@ -1,0 +1,61 @@
+// The header of a report: what was run, so a saved report can be read on its own.
+
+/// What a run was: fleet, sensors, timing, pacing, and how long it took.
+public struct RunDescription: Equatable, Sendable {
+    /// Devices in the fleet.
+    public var deviceCount: Int
+    /// `--protocol`.
+    public var protocolMode: ProtocolMode
+    /// `--seed`.
+    public var seed: UInt64
+    /// `--sensors`.
+    public var sensors: [SensorKind]
+    /// `--interval`, in ms.
+    public var intervalMs: Int64
+    /// `--batch`, in ms.
+    public var batchMs: Int64
+    /// `--speedup` or `--max-rate`.
+    public var pacing: SimulatedClock.Pacing
+    /// Real time the run took, in ns.
+    public var elapsedNs: UInt64
+    /// Simulated time the run covered, in ms; nil at max-rate.
+    public var simulatedMs: Int64?
+
+    /// A description from its parts.
+    public init(
+        deviceCount: Int, protocolMode: ProtocolMode, seed: UInt64, sensors: [SensorKind], intervalMs: Int64,
+        batchMs: Int64, pacing: SimulatedClock.Pacing, elapsedNs: UInt64, simulatedMs: Int64?
+    ) {
+        self.deviceCount = deviceCount
+        self.protocolMode = protocolMode
+        self.seed = seed
+        self.sensors = sensors
+        self.intervalMs = intervalMs
+        self.batchMs = batchMs
+        self.pacing = pacing
+        self.elapsedNs = elapsedNs
+        self.simulatedMs = simulatedMs
+    }
+
+    /// The description of a run of `configuration` that took `elapsedNs` real ns and covered `simulatedMs`.
+    public init(configuration: FleetConfiguration, elapsedNs: UInt64, simulatedMs: Int64?) {
+        let settings = configuration.settings
+        self.init(
+            deviceCount: configuration.deviceCount, protocolMode: configuration.protocolMode,
+            seed: configuration.seed, sensors: settings.sensors, intervalMs: settings.intervalMs,
+            batchMs: settings.batchMs, pacing: settings.clock.pacing, elapsedNs: elapsedNs,
+            simulatedMs: simulatedMs)
+    }
+
+    /// `speedup 60×` or `max-rate`.
+    public var pacingText: String {
+        switch pacing {
+        case .speedup(let speedup):
+            "speedup "
+                + (speedup == speedup.rounded()
+                    ? NumberText.fixed(speedup, decimals: 0)
+                    : NumberText.fixed(speedup, decimals: 2)) + "×"
+        case .maxRate: "max-rate"
+        }
+    }
+}
