@@ -39,8 +39,12 @@ let package = Package(
         .executableTarget(name: "collector", dependencies: ["Collector", "Flags"]),
         // The simulator's core: sensor models, simulated devices, the report; pure, so it is tested without sockets.
         .target(name: "Simulation", dependencies: ["Telemetry"], path: "device-sim/Simulation"),
+        // The simulator's networking: devices' connections on our event loop, HTTP/1.1 and h2c clients.
+        .target(
+            name: "FleetDriver", dependencies: ["Simulation", "EventIO", "HTTP1", "HTTP2", "GRPC", "Telemetry"],
+            path: "device-sim/Driver"),
         .executableTarget(
-            name: "device-sim", dependencies: ["Simulation", "Telemetry", "Flags"], path: "device-sim/CLI"),
+            name: "device-sim", dependencies: ["FleetDriver", "Simulation", "Telemetry", "Flags"], path: "device-sim/CLI"),
 
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], exclude: ["Fixtures"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),

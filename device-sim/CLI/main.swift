@@ -1,1 +1,189 @@
-print("usage: device-sim run --target http://127.0.0.1:8080 --devices 100 --protocol mixed  (not built yet)")
+// device-sim: runs a fleet of simulated devices against a collector and reports what each protocol cost.
+
+import Flags
+import FleetDriver
+import Foundation
+import Simulation
+
+let runFlags = FlagParser(
+    command: "device-sim run",
+    summary: """
+        Simulates a fleet of devices, each with its own TCP connection, sending sensor readings to a collector over \
+        gRPC client streams, gRPC unary calls or REST JSON, then prints the bandwidth per protocol and per device \
+        next to the collector's own figures.
+        """,
+    specs: [
+        FlagSpec("target", value: "URL", default: "http://127.0.0.1:8080", help: "the collector"),
+        FlagSpec("devices", value: "N", default: "100", help: "number of devices"),
+        FlagSpec("protocol", value: "NAME", default: "mixed",
+                 help: "grpc-stream, grpc-unary, rest, or mixed (split evenly and deterministically)"),
+        FlagSpec("sensors", value: "LIST", default: "temperature,humidity,pressure,battery",
+                 help: "sensors per device: temperature, humidity, pressure, battery, co2, vibration"),
+        FlagSpec("interval", value: "DURATION", default: "1s", help: "time between readings of a sensor"),
+        FlagSpec("batch", value: "DURATION", default: "10s", help: "readings are sent as one batch this often"),
+        FlagSpec("duration", value: "DURATION", default: "60s", help: "simulated time to cover"),
+        FlagSpec("speedup", value: "X", default: "1", help: "simulated seconds per real second (60: an hour a minute)"),
+        FlagSpec("max-rate", help: "send each batch as soon as the previous one is acknowledged (benchmarks)"),
+        FlagSpec("stream-batches", value: "N", default: "6", help: "batches per gRPC Upload stream before its Ack"),
+        FlagSpec("buffer", value: "N", default: "64", help: "batches a device buffers while it cannot send"),
+        FlagSpec("seed", value: "N", default: "42", help: "seed for the sensor models"),
+        FlagSpec("loops", value: "N", default: String(ProcessInfo.processInfo.activeProcessorCount),
+                 help: "event loop threads"),
+        FlagSpec("time-limit", value: "DURATION", help: "stop after this much real time (devices then send what they hold)"),
+        FlagSpec("call-timeout", value: "DURATION", default: "30s", help: "a call not answered by then is retried"),
+        FlagSpec("json", value: "PATH", help: "write the report (per protocol and per device) as JSON"),
+        FlagSpec("csv", value: "PATH", help: "write the per-device figures as CSV"),
+        FlagSpec("quiet", help: "no progress line"),
+    ])
+
+func fail(_ message: String, code: Int32 = 2) -> Never {
+    FileHandle.standardError.write(Data("device-sim: \(message)\n".utf8))
+    exit(code)
+}
+
+/// `http://host:port[/...]` or `host:port` → `host:port`.
+func hostPort(_ url: String) -> String {
+    var text = Substring(url)
+    if let scheme = text.range(of: "://") { text = text[scheme.upperBound...] }
+    if let slash = text.firstIndex(of: "/") { text = text[..<slash] }
+    return String(text)
+}
+
+func run(_ arguments: [String]) throws(FlagError) {
+    let flags = try runFlags.parse(arguments)
+    if flags.wantsHelp {
+        print(runFlags.helpText)
+        return
+    }
+    guard flags.positional.isEmpty else { throw FlagError("unexpected argument \(flags.positional[0])") }
+    let target = hostPort(flags.string("target")!)
+    guard let mode = ProtocolMode(name: flags.string("protocol")!) else {
+        throw FlagError("--protocol: expected grpc-stream, grpc-unary, rest or mixed, got \(flags.string("protocol")!)")
+    }
+    let sensors: [SensorKind]
+    switch SensorKind.list(parsing: flags.string("sensors")!) {
+    case .success(let list): sensors = list
+    case .failure(let error): throw FlagError("--sensors: \(error)")
+    }
+    let devices = try flags.int("devices", in: 1...1_000_000)!
+    let intervalMs = try flags.milliseconds("interval")!
+    let batchMs = try flags.milliseconds("batch")!
+    let durationMs = try flags.milliseconds("duration")!
+    guard let speedup = Double(flags.string("speedup")!), speedup > 0 else {
+        throw FlagError("--speedup: expected a positive number, got \(flags.string("speedup")!)")
+    }
+    let maxRate = flags.bool("max-rate")
+    if maxRate && flags.values["speedup"] != nil { throw FlagError("--speedup and --max-rate exclude each other") }
+    let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
+    let startMs = (nowMs - durationMs) / 1000 * 1000
+    let clock = maxRate ? SimulatedClock.maxRate(start: startMs) : SimulatedClock(start: startMs, speedup: speedup)
+    let settings = DeviceSettings(
+        sensors: sensors, intervalMs: intervalMs, batchMs: batchMs, clock: clock, durationMs: durationMs,
+        streamBatches: try flags.int("stream-batches", in: 1...100_000)!, bufferCapacity: try flags.int("buffer", in: 1...100_000)!)
+    if let problem = settings.problem { throw FlagError(problem) }
+    let configuration = FleetConfiguration(seed: UInt64(try flags.int("seed", in: 0...Int.max)!), deviceCount: devices,
+                                           protocolMode: mode, settings: settings)
+    var options = RunOptions(target: target, loops: try flags.int("loops", in: 1...256)!)
+    options.callTimeoutMs = try flags.milliseconds("call-timeout")!
+    options.timeLimitMs = try flags.milliseconds("time-limit")
+    let isTerminal = isatty(STDERR_FILENO) != 0
+    if !flags.bool("quiet") {
+        let startNs = DispatchTime.now().uptimeNanoseconds
+        let previous = LockedSnapshot()
+        options.onProgress = { snapshot in
+            let line = snapshot.line(startNs: startNs, previous: previous.swap(snapshot))
+            if isTerminal {
+                FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
+            } else if previous.tick() % 5 == 0 {
+                FileHandle.standardError.write(Data("\(line)\n".utf8))
+            }
+        }
+    }
+
+    // The collector must be there before anything starts.
+    let before: CollectorFigures
+    do {
+        _ = try CollectorClient.get(target, "/healthz", timeoutSeconds: 5)
+        before = try CollectorClient.figures(target)
+    } catch {
+        fail("cannot reach the collector at \(target): \(error)", code: 1)
+    }
+    FileHandle.standardError.write(Data("""
+        device-sim: \(devices) devices (\(mode.name)) → \(target); \(sensors.count) sensors every \
+        \(flags.string("interval")!), batches every \(flags.string("batch")!), \(flags.string("duration")!) simulated \
+        \(maxRate ? "at max rate" : "at \(flags.string("speedup")!)x")\n
+        """.utf8))
+    let result: RunResult
+    do {
+        result = try FleetRunner.run(configuration, options: options)
+    } catch {
+        fail(error.description, code: 1)
+    }
+    if isTerminal && !flags.bool("quiet") { FileHandle.standardError.write(Data("\n".utf8)) }
+
+    // The collector books a connection's last bytes when it closes: wait until its figures settle.
+    var after = try? CollectorClient.figures(target)
+    for _ in 0..<20 {
+        Thread.sleep(forTimeInterval: 0.15)
+        let again = try? CollectorClient.figures(target)
+        if again == after { break }
+        after = again
+    }
+    let simulatedMs = maxRate ? nil : durationMs
+    let report = FleetReport.make(
+        run: RunDescription(configuration: configuration, elapsedNs: result.elapsedNs, simulatedMs: simulatedMs),
+        devices: result.summaries, latencies: result.latencies, collector: after?.subtracting(before))
+    print(report.renderTable())
+    if let path = flags.string("json") {
+        FileManager.default.createFile(atPath: path, contents: Data(report.renderJSON()))
+    }
+    if let path = flags.string("csv") {
+        FileManager.default.createFile(atPath: path, contents: Data(report.renderCSV().utf8))
+    }
+    if report.total.readingsAcked == 0 { fail("nothing was delivered", code: 1) }
+}
+
+/// The previous progress snapshot, shared with the progress callback.
+final class LockedSnapshot: @unchecked Sendable {
+    private let lock = NSLock()
+    private var snapshot: ProgressSnapshot?
+    private var ticks = 0
+
+    func swap(_ next: ProgressSnapshot) -> ProgressSnapshot? {
+        lock.lock()
+        defer { lock.unlock() }
+        let previous = snapshot
+        snapshot = next
+        return previous
+    }
+
+    func tick() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        ticks += 1
+        return ticks
+    }
+}
+
+let usage = """
+    usage: device-sim <command> [flags]
+
+    commands:
+      run     run a simulated fleet against a collector (see `device-sim run --help`)
+      help    show this help
+    """
+
+signal(SIGPIPE, SIG_IGN)
+let arguments = Array(CommandLine.arguments.dropFirst())
+switch arguments.first {
+case "run":
+    do {
+        try run(Array(arguments.dropFirst()))
+    } catch {
+        fail(error.description)
+    }
+case "help", "--help", "-h", nil:
+    print(usage)
+default:
+    fail("unknown command \(arguments[0])\n\(usage)")
+}

@@ -1,0 +1,83 @@
+// Reads the collector's bandwidth figures for the report's cross-check: a plain blocking HTTP/1.1 GET.
+
+import EventIO
+import Foundation
+import HTTP1
+import Simulation
+
+/// Blocking GETs against the collector's REST API.
+public enum CollectorClient {
+    /// `GET path` and the body; throws with a message naming the problem.
+    public static func get(_ target: String, _ path: String, timeoutSeconds: Int = 10) throws -> [UInt8] {
+        let address = try SocketAddress.resolve(target)
+        let fd = socket(address.isIPv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw RunError(description: "socket: errno \(errno)") }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let connected: Int32
+        if address.isIPv6 {
+            var socketAddress = sockaddr_in6()
+            socketAddress.sin6_family = sa_family_t(AF_INET6)
+            socketAddress.sin6_port = address.port.bigEndian
+            inet_pton(AF_INET6, address.ipAddress, &socketAddress.sin6_addr)
+            connected = withUnsafePointer(to: &socketAddress) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
+                }
+            }
+        } else {
+            var socketAddress = sockaddr_in()
+            socketAddress.sin_family = sa_family_t(AF_INET)
+            socketAddress.sin_port = address.port.bigEndian
+            inet_pton(AF_INET, address.ipAddress, &socketAddress.sin_addr)
+            connected = withUnsafePointer(to: &socketAddress) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+        }
+        guard connected == 0 else { throw RunError(description: "cannot connect to \(target): errno \(errno)") }
+        let request = HTTPRequestSerializer.makeRequest(method: "GET", target: path, host: target, headers: HTTPHeaders(),
+                                                        body: [], isClosing: true)
+        guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else {
+            throw RunError(description: "cannot send to \(target)")
+        }
+        var parser = HTTPResponseParser()
+        parser.expectResponse(to: "GET")
+        var status = 0
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 {
+                if case .end(let end) = parser.parseEndOfInput().event, status == 200 { return end.body }
+                throw RunError(description: "GET \(path): connection ended early (status \(status))")
+            }
+            var offset = 0
+            while offset < n {
+                let step = parser.parse(buffer[offset..<n])
+                offset += step.consumed
+                switch step.event {
+                case .head(let head): status = head.status.code
+                case .end(let end):
+                    guard status == 200 else { throw RunError(description: "GET \(path): HTTP \(status)") }
+                    return end.body
+                case .error(let error): throw RunError(description: "GET \(path): \(error.message)")
+                case .needMoreData: offset = n
+                default: break
+                }
+            }
+        }
+    }
+
+    /// The collector's per-protocol and per-device bandwidth figures.
+    public static func figures(_ target: String) throws -> CollectorFigures {
+        let bandwidth = try get(target, "/v1/bandwidth")
+        let devices = try get(target, "/v1/bandwidth/devices")
+        do {
+            return try CollectorFigures(bandwidthJSON: bandwidth, devicesJSON: devices)
+        } catch {
+            throw RunError(description: "unreadable bandwidth figures: \(error)")
+        }
+    }
+}

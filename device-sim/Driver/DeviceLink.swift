@@ -1,0 +1,271 @@
+// One simulated device's TCP connection: the protocol client that turns its actions into bytes and the collector's
+// answers into device events. HTTP/1.1 for REST devices (one request in flight, keep-alive); h2c with our nghttp2
+// client session for gRPC devices (one call in flight; an Upload stream spans several batches).
+//
+// Rules: a link reports exactly one outcome per call (`.acked` or `.callFailed`), and `.disconnected` /
+// `.connectFailed` when the connection ends on its own; a link the device closed (`abandon`) reports nothing more.
+// Every read and write is counted for the device's wire bytes.
+
+import EventIO
+import GRPC
+import HTTP1
+import HTTP2
+import Simulation
+import Telemetry
+internal import Glibc
+
+/// The networking half of one simulated device.
+final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
+    let slot: Int
+    let deviceID: String
+    let deviceProtocol: DeviceProtocol
+    unowned let fleet: LoopFleet
+    var connection: Connection?
+    private var isOpen = false
+    private var isAbandoned = false
+    // HTTP/1.1
+    private var responseParser = HTTPResponseParser()
+    // HTTP/2
+    private var session: HTTP2Session?
+    private var streamID: Int32?
+    private var response = TelemetryClientResponse()
+    private var output: [UInt8] = []
+    // The call in flight: what its answer covers and when the request was completed.
+    private var pending: (seqs: ClosedRange<UInt64>, sentNs: UInt64)?
+    private var callTimer: TimerHandle?
+
+    init(slot: Int, deviceID: String, deviceProtocol: DeviceProtocol, fleet: LoopFleet) {
+        self.slot = slot
+        self.deviceID = deviceID
+        self.deviceProtocol = deviceProtocol
+        self.fleet = fleet
+    }
+
+    var isGRPC: Bool { deviceProtocol != .rest }
+
+    // MARK: Connection events
+
+    func connectionDidOpen(_ connection: Connection) {
+        isOpen = true
+        if isGRPC {
+            var settings = HTTP2Settings()
+            settings.initialWindowSize = 64 << 10
+            settings.connectionWindowSize = 65_535
+            session = HTTP2Session(role: .client, settings: settings, delegate: self)
+            flush()  // preface and SETTINGS
+        }
+        fleet.deliver(.connected, slot: slot)
+    }
+
+    func connection(_ connection: Connection, didRead byteCount: Int) {
+        fleet.recordWireBytes(slot: slot, sent: 0, received: byteCount)
+    }
+
+    func connection(_ connection: Connection, didWrite byteCount: Int) {
+        fleet.recordWireBytes(slot: slot, sent: byteCount, received: 0)
+    }
+
+    func connection(_ connection: Connection, didReceive input: UnsafeRawBufferPointer) -> Int {
+        if let session {
+            do {
+                try session.receive(input)
+            } catch {
+                fail(.malformedResponse, closing: connection)
+                return input.count
+            }
+            flush()
+        } else {
+            receiveHTTP1(input, on: connection)
+        }
+        return input.count
+    }
+
+    func connectionInputDidEnd(_ connection: Connection) {
+        connection.close()
+    }
+
+    func connection(_ connection: Connection, didCloseWith reason: CloseReason) {
+        cancelCallTimer()
+        self.connection = nil
+        session?.delegate = nil
+        session = nil
+        guard !isAbandoned else { return }
+        isAbandoned = true
+        switch reason {
+        case .connectFailed(let error):
+            fleet.deliver(.connectFailed(error.errno == ECONNREFUSED ? .connectionRefused : .connectionReset),
+                          slot: slot)
+        case .failed:
+            fleet.deliver(.disconnected(.connectionReset), slot: slot)
+        default:
+            fleet.deliver(.disconnected(isOpen ? .connectionClosed : .connectionRefused), slot: slot)
+        }
+    }
+
+    // MARK: Actions
+
+    /// Closes the connection on the device's request: nothing more is reported.
+    func abandon() {
+        isAbandoned = true
+        cancelCallTimer()
+        connection?.close()
+        connection = nil
+    }
+
+    func openUploadStream() {
+        guard let session else { return }
+        response = TelemetryClientResponse()
+        let head = GRPCRequestHead(method: .upload, deviceID: deviceID, authorization: fleet.authorization(for: deviceID))
+        streamID = try? session.submitRequest(head.requestHeaders(authority: fleet.authority), endStream: false)
+        flush()
+    }
+
+    func sendOnStream(_ batch: Batch) {
+        guard let session, let streamID else { return }
+        session.send(streamID: streamID, GRPCMessageFramer.frame(batch.protobufBytes()))
+        flush()
+    }
+
+    func halfCloseStream(covering seqs: ClosedRange<UInt64>) {
+        guard let session, let streamID else { return }
+        startCall(seqs)
+        session.finish(streamID: streamID)
+        flush()
+    }
+
+    func push(_ batch: Batch) {
+        guard let session else { return }
+        response = TelemetryClientResponse()
+        let head = GRPCRequestHead(method: .push, deviceID: deviceID, authorization: fleet.authorization(for: deviceID))
+        guard let id = try? session.submitRequest(head.requestHeaders(authority: fleet.authority), endStream: false)
+        else { return }
+        streamID = id
+        session.send(streamID: id, GRPCMessageFramer.frame(batch.protobufBytes()))
+        startCall(batch.seq...batch.seq)
+        session.finish(streamID: id)
+        flush()
+    }
+
+    func post(_ batch: ReadingBatch) {
+        guard let connection else { return }
+        var headers = HTTPHeaders()
+        headers.append(name: "Content-Type", value: "application/json")
+        if let token = fleet.authorization(for: deviceID) { headers.append(name: "Authorization", value: token) }
+        let request = HTTPRequestSerializer.makeRequest(
+            method: "POST", target: "/v1/devices/\(deviceID)/readings", host: fleet.authority, headers: headers,
+            body: batch.jsonBytes())
+        responseParser.expectResponse(to: "POST")
+        startCall(batch.seq...batch.seq)
+        connection.write(request)
+    }
+
+    private func startCall(_ seqs: ClosedRange<UInt64>) {
+        pending = (seqs, fleet.now())
+        cancelCallTimer()
+        guard let loop = connection?.loop else { return }
+        callTimer = loop.schedule(after: .nanoseconds(Int64(fleet.callTimeoutNs))) { [weak self] in
+            guard let self, let connection else { return }
+            callTimer = nil
+            fail(.timedOut, closing: connection)
+        }
+    }
+
+    private func cancelCallTimer() {
+        if let callTimer, let loop = connection?.loop { loop.cancel(callTimer) }
+        callTimer = nil
+    }
+
+    /// How a call ended.
+    private enum Outcome {
+        case acked(Ack)
+        case failed(DeviceFailure)
+    }
+
+    /// The call's answer: one outcome, then the call is over.
+    private func complete(_ outcome: Outcome) {
+        cancelCallTimer()
+        let call = pending
+        pending = nil
+        streamID = nil
+        switch outcome {
+        case .acked(let ack):
+            guard let call else { return }
+            fleet.deliver(.acked(ack, covering: call.seqs, latencyNs: fleet.now() - call.sentNs), slot: slot)
+        case .failed(let failure):
+            fleet.deliver(.callFailed(failure), slot: slot)
+        }
+    }
+
+    /// A broken exchange: report it as a lost connection and close.
+    private func fail(_ failure: DeviceFailure, closing connection: Connection) {
+        guard !isAbandoned else { return }
+        isAbandoned = true
+        cancelCallTimer()
+        connection.close()
+        self.connection = nil
+        fleet.deliver(.disconnected(failure), slot: slot)
+    }
+
+    // MARK: HTTP/1.1
+
+    private func receiveHTTP1(_ input: UnsafeRawBufferPointer, on connection: Connection) {
+        var offset = 0
+        var status = 0
+        while true {
+            let step = responseParser.parse(UnsafeRawBufferPointer(rebasing: input[offset...]))
+            offset += step.consumed
+            switch step.event {
+            case .needMoreData: return
+            case .interim: continue
+            case .head(let head): status = head.status.code
+            case .body: continue
+            case .end(let end):
+                if status == 0 { status = 200 }
+                if status == 200, let ack = try? Ack(json: end.body) {
+                    complete(.acked(ack))
+                } else {
+                    complete(.failed(status == 200 ? .malformedResponse : .httpStatus(status)))
+                }
+                if !end.isKeepAlive, let live = self.connection, live === connection { connection.closeLingering() }
+                if offset >= input.count { return }
+            case .error, .closed:
+                fail(.malformedResponse, closing: connection)
+                return
+            }
+        }
+    }
+
+    // MARK: HTTP/2
+
+    private func flush() {
+        guard let session, let connection, !connection.isClosed else { return }
+        output.removeAll(keepingCapacity: true)
+        do {
+            try session.drainOutput(into: &output, limit: 256 << 10)
+        } catch {
+            fail(.malformedResponse, closing: connection)
+            return
+        }
+        if !output.isEmpty { connection.write(output) }
+    }
+
+    func http2Session(_ session: HTTP2Session, didReceive event: HTTP2Event) {
+        switch event {
+        case .headers(let id, _, let fields, _, _) where id == streamID:
+            response.receiveHeaders(fields)
+        case .data(let id, let bytes):
+            if id == streamID { response.receiveData(bytes) }
+            session.consume(streamID: id, count: bytes.count)
+        case .streamClosed(let id, let code) where id == streamID:
+            switch response.outcome(errorCode: code) {
+            case .success(let ack): complete(.acked(ack))
+            case .failure(let status): complete(.failed(.grpcStatus(status.code.rawValue)))
+            }
+        case .goaway:
+            // The collector is going away: finish what is in flight, then reconnect on the next batch.
+            break
+        default:
+            break
+        }
+    }
+}

@@ -1,0 +1,152 @@
+// Runs a whole fleet: devices spread over N event loops (each device on one loop for its whole life), a progress
+// line while running, then the report with the collector's own figures for the cross-check.
+
+import EventIO
+import Foundation
+import Simulation
+import Synchronization
+import Telemetry
+
+/// What a run needs besides the fleet itself.
+public struct RunOptions: Sendable {
+    /// The collector, `host:port`.
+    public var target: String
+    /// Event loop threads.
+    public var loops: Int
+    /// A call not answered within this is abandoned (connection closed, retried).
+    public var callTimeoutMs: Int64 = 30_000
+    /// Real-time limit: devices are told to finish then (nil: none).
+    public var timeLimitMs: Int64?
+    /// After finishing, how long stragglers get to deliver what they hold.
+    public var drainMs: Int64 = 15_000
+    /// Called about once a second with a progress snapshot.
+    public var onProgress: (@Sendable (ProgressSnapshot) -> Void)?
+
+    public init(target: String, loops: Int) {
+        self.target = target
+        self.loops = loops
+    }
+}
+
+/// What a run produced.
+public struct RunResult: Sendable {
+    public var summaries: [DeviceSummary]
+    public var latencies: ProtocolLatencies
+    public var elapsedNs: UInt64
+    public var startNs: UInt64
+}
+
+/// Why a run could not start.
+public struct RunError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// Drives a fleet against a collector.
+public enum FleetRunner {
+    /// Runs until every device finished (or the time limit plus the drain passed); blocks the calling thread.
+    public static func run(_ configuration: FleetConfiguration, options: RunOptions) throws(RunError) -> RunResult {
+        var configuration = configuration
+        if let problem = configuration.settings.problem { throw RunError(description: problem) }
+        let target: SocketAddress
+        do {
+            target = try SocketAddress.resolve(options.target)
+        } catch {
+            throw RunError(description: "cannot resolve the target \(options.target): \(error)")
+        }
+        _ = try? ResourceLimits.raiseOpenFileLimit()
+        let group: EventLoopGroup
+        do {
+            group = try EventLoopGroup(loopCount: max(options.loops, 1), name: "sim-loop")
+        } catch {
+            throw RunError(description: "cannot start event loops: \(error)")
+        }
+        defer { group.shutdownGracefully() }
+        let loops = group.loops
+        let fleets = FleetTable()
+        let finished = DispatchSemaphore(value: 0)
+        let startNs = Monotonic.nowNs()
+        // Simulated time starts now: anchor the clock at this run's real start.
+        let clock = configuration.settings.clock
+        switch clock.pacing {
+        case .speedup(let speedup):
+            configuration.settings.clock = SimulatedClock(start: clock.startMs, speedup: speedup, realOrigin: startNs)
+        case .maxRate:
+            configuration.settings.clock = .maxRate(start: clock.startMs, realOrigin: startNs)
+        }
+        let fleetConfiguration = configuration
+        for (index, loop) in loops.enumerated() {
+            let indices = Array(stride(from: index, to: configuration.deviceCount, by: loops.count))
+            loop.execute {
+                let fleet = LoopFleet(
+                    loop: loop, fleet: DeviceFleet(configuration: fleetConfiguration, indices: indices), target: target,
+                    authority: options.target, callTimeoutNs: UInt64(options.callTimeoutMs) * 1_000_000,
+                    onFinished: { finished.signal() })
+                fleets.set(index, LoopBound(fleet, on: loop))
+                fleet.start()
+            }
+        }
+        // Wait for every loop's devices, reporting progress and enforcing the time limit.
+        var done = 0
+        var toldToFinish = false
+        var lastProgress = startNs
+        while done < loops.count {
+            if finished.wait(timeout: .now() + .milliseconds(100)) == .success {
+                done += 1
+                continue
+            }
+            let now = Monotonic.nowNs()
+            if let limit = options.timeLimitMs, !toldToFinish, now - startNs >= UInt64(limit) * 1_000_000 {
+                toldToFinish = true
+                onEveryLoop(loops, fleets) { $0.finish() }
+            }
+            if let limit = options.timeLimitMs, now - startNs >= UInt64(limit + options.drainMs) * 1_000_000 {
+                break  // stragglers keep what they could not deliver; the report shows it as buffered
+            }
+            if let report = options.onProgress, now - lastProgress >= 1_000_000_000 {
+                lastProgress = now
+                let snapshot = Mutex(ProgressSnapshot(atNs: now))
+                onEveryLoop(loops, fleets) { fleet in
+                    let part = fleet.progress()
+                    snapshot.withLock { $0.merge(part) }
+                }
+                report(snapshot.withLock { $0 })
+            }
+        }
+        let elapsed = Monotonic.nowNs() - startNs
+        let summaries = Mutex<[DeviceSummary]>([])
+        let latencies = Mutex(ProtocolLatencies())
+        onEveryLoop(loops, fleets) { fleet in
+            let part = fleet.fleet.summaries
+            let histogram = fleet.fleet.latencies
+            summaries.withLock { $0 += part }
+            latencies.withLock { $0.merge(histogram) }
+        }
+        return RunResult(summaries: summaries.withLock { $0 }, latencies: latencies.withLock { $0 }, elapsedNs: elapsed,
+                         startNs: startNs)
+    }
+
+    /// Runs `body` on every loop with its fleet and waits for all of them.
+    private static func onEveryLoop(_ loops: [EventLoop], _ fleets: FleetTable,
+                                    _ body: @escaping @Sendable (LoopFleet) -> Void) {
+        let done = DispatchSemaphore(value: 0)
+        var asked = 0
+        for (index, loop) in loops.enumerated() {
+            guard let bound = fleets.get(index) else { continue }
+            if loop.execute({
+                body(bound.value)
+                done.signal()
+            }) {
+                asked += 1
+            }
+        }
+        for _ in 0..<asked { done.wait() }
+    }
+}
+
+/// Each loop's fleet, reachable from the runner's thread (used only on its own loop, via `LoopBound`).
+final class FleetTable: Sendable {
+    private let fleets = Mutex<[Int: LoopBound<LoopFleet>]>([:])
+
+    func set(_ index: Int, _ fleet: LoopBound<LoopFleet>) { fleets.withLock { $0[index] = fleet } }
+    func get(_ index: Int) -> LoopBound<LoopFleet>? { fleets.withLock { $0[index] } }
+}

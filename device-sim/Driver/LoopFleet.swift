@@ -1,0 +1,107 @@
+// The devices of one event loop: their state machines, links and wake timers, all on the loop's thread.
+// Events go in through `deliver`; the actions the devices return are carried out at once, in order.
+
+import EventIO
+import Simulation
+internal import Glibc
+
+/// One loop's share of the fleet.
+final class LoopFleet {
+    let loop: EventLoop
+    let target: SocketAddress
+    let authority: String
+    let callTimeoutNs: UInt64
+    private(set) var fleet: DeviceFleet
+    private var links: [DeviceLink?]
+    private var wakeTimers: [TimerHandle?]
+    private(set) var finishedCount = 0
+    private let onFinished: () -> Void
+
+    init(loop: EventLoop, fleet: DeviceFleet, target: SocketAddress, authority: String, callTimeoutNs: UInt64,
+         onFinished: @escaping () -> Void) {
+        self.loop = loop
+        self.fleet = fleet
+        self.target = target
+        self.authority = authority
+        self.callTimeoutNs = callTimeoutNs
+        self.onFinished = onFinished
+        links = Array(repeating: nil, count: fleet.devices.count)
+        wakeTimers = Array(repeating: nil, count: fleet.devices.count)
+    }
+
+    /// Real monotonic time in ns, the clock the devices and their wake-ups use.
+    func now() -> UInt64 { Monotonic.nowNs() }
+
+    /// The `authorization` value for a device (none until authentication exists).
+    func authorization(for deviceID: String) -> String? { nil }
+
+    var isFinished: Bool { finishedCount == fleet.devices.count }
+
+    func start() {
+        if fleet.devices.isEmpty { onFinished() }
+        for slot in fleet.devices.indices { deliver(.start, slot: slot) }
+    }
+
+    /// Tells every device to stop producing and send what it holds.
+    func finish() {
+        for slot in fleet.devices.indices where !fleet.devices[slot].isFinished { deliver(.finish, slot: slot) }
+    }
+
+    func deliver(_ event: DeviceEvent, slot: Int) {
+        let actions = fleet.handle(event, slot: slot, at: now())
+        for action in actions { perform(action, slot: slot) }
+    }
+
+    func recordWireBytes(slot: Int, sent: Int, received: Int) {
+        fleet.recordWireBytes(slot: slot, sent: sent, received: received)
+    }
+
+    func progress() -> ProgressSnapshot { fleet.progress(at: now()) }
+
+    private func perform(_ action: DeviceAction, slot: Int) {
+        switch action {
+        case .connect:
+            let device = fleet.devices[slot]
+            let link = DeviceLink(slot: slot, deviceID: device.deviceID, deviceProtocol: device.deviceProtocol,
+                                  fleet: self)
+            links[slot] = link
+            do {
+                link.connection = try loop.connect(to: target, handler: link)
+            } catch {
+                links[slot] = nil
+                // No socket could be made (out of descriptors): retry like a refused connect.
+                loop.schedule(after: .zero) { [weak self] in self?.deliver(.connectFailed(.connectionRefused), slot: slot) }
+            }
+        case .openUploadStream: links[slot]?.openUploadStream()
+        case .sendOnStream(let batch): links[slot]?.sendOnStream(batch)
+        case .halfCloseStream(let seqs): links[slot]?.halfCloseStream(covering: seqs)
+        case .push(let batch): links[slot]?.push(batch)
+        case .post(let batch): links[slot]?.post(batch)
+        case .scheduleWake(let atNs):
+            if let timer = wakeTimers[slot] { loop.cancel(timer) }
+            let delay = atNs > now() ? atNs - now() : 0
+            wakeTimers[slot] = loop.schedule(after: .nanoseconds(Int64(clamping: delay))) { [weak self] in
+                guard let self else { return }
+                wakeTimers[slot] = nil
+                deliver(.tick, slot: slot)
+            }
+        case .disconnect:
+            links[slot]?.abandon()
+            links[slot] = nil
+        case .finished:
+            if let timer = wakeTimers[slot] { loop.cancel(timer) }
+            wakeTimers[slot] = nil
+            finishedCount += 1
+            if isFinished { onFinished() }
+        }
+    }
+}
+
+/// The monotonic clock.
+enum Monotonic {
+    static func nowNs() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+    }
+}
