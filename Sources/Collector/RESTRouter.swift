@@ -13,6 +13,14 @@ public enum RESTRoute: Equatable, Sendable {
     case bandwidthDevices
     /// `GET /healthz`
     case health
+    /// `GET /v1/devices`
+    case devices
+    /// `GET /v1/devices/{device}`
+    case device(deviceID: String)
+    /// `GET /v1/devices/{device}/readings`
+    case readings(deviceID: String)
+    /// `GET /v1/devices/{device}/series`
+    case series(deviceID: String)
 
     /// Routes a method and path; throws 404 for unknown paths and 405 (with Allow) for known paths.
     public static func match(method: String, path: String) throws(RESTError) -> RESTRoute {
@@ -28,15 +36,29 @@ public enum RESTRoute: Equatable, Sendable {
         case 3 where parts[0] == "v1" && parts[1] == "bandwidth" && parts[2] == "devices":
             try allow(method, ["GET", "HEAD"])
             return .bandwidthDevices
+        case 2 where parts[0] == "v1" && parts[1] == "devices":
+            try allow(method, ["GET", "HEAD"])
+            return .devices
+        case 3 where parts[0] == "v1" && parts[1] == "devices":
+            try allow(method, ["GET", "HEAD"])
+            return .device(deviceID: try deviceID(parts[2]))
         case 4 where parts[0] == "v1" && parts[1] == "devices" && parts[3] == "readings":
-            try allow(method, ["POST"])
-            guard let deviceID = PercentDecoding.decode(parts[2]), Identifiers.isValidDeviceID(deviceID) else {
-                throw .badRequest("device id in the path must match [A-Za-z0-9._:-]{1,128}")
-            }
-            return .ingest(deviceID: deviceID)
+            try allow(method, ["GET", "HEAD", "POST"])
+            let id = try deviceID(parts[2])
+            return method == "POST" ? .ingest(deviceID: id) : .readings(deviceID: id)
+        case 4 where parts[0] == "v1" && parts[1] == "devices" && parts[3] == "series":
+            try allow(method, ["GET", "HEAD"])
+            return .series(deviceID: try deviceID(parts[2]))
         default:
             throw .notFound("no endpoint at \(path)")
         }
+    }
+
+    private static func deviceID(_ segment: Substring) throws(RESTError) -> String {
+        guard let id = PercentDecoding.decode(segment), Identifiers.isValidDeviceID(id) else {
+            throw .badRequest("device id in the path must match [A-Za-z0-9._:-]{1,128}")
+        }
+        return id
     }
 
     private static func allow(_ method: String, _ methods: [String]) throws(RESTError) {

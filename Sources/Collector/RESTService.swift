@@ -58,6 +58,23 @@ struct RESTService {
                     counters)
         case .ingest(let deviceID):
             ingest(request, deviceID: deviceID, counters: counters, on: loop, respond: respond)
+        case .devices, .device, .readings, .series:
+            do {
+                respond(try read(route, request), counters)
+            } catch {
+                counters.errors = 1
+                respond(error.response, counters)
+            }
+        }
+    }
+
+    private func read(_ route: RESTRoute, _ request: RESTRequest) throws(RESTError) -> RESTResponse {
+        switch route {
+        case .devices: try devices(request)
+        case .device(let id): try device(id)
+        case .readings(let id): try readings(request, deviceID: id)
+        case .series(let id): try series(request, deviceID: id)
+        default: throw .notFound("no endpoint at \(request.path)")
         }
     }
 

@@ -27,6 +27,8 @@ let runFlags = FlagParser(
         FlagSpec("stream-batches", value: "N", default: "6", help: "batches per gRPC Upload stream before its Ack"),
         FlagSpec("buffer", value: "N", default: "64", help: "batches a device buffers while it cannot send"),
         FlagSpec("seed", value: "N", default: "42", help: "seed for the sensor models"),
+        FlagSpec("seq-base", value: "N|auto", default: "auto",
+                 help: "added to batch numbers; auto continues after the highest seq the collector stored"),
         FlagSpec("loops", value: "N", default: String(ProcessInfo.processInfo.activeProcessorCount),
                  help: "event loop threads"),
         FlagSpec("time-limit", value: "DURATION", help: "stop after this much real time (devices then send what they hold)"),
@@ -81,8 +83,22 @@ func run(_ arguments: [String]) throws(FlagError) {
         sensors: sensors, intervalMs: intervalMs, batchMs: batchMs, clock: clock, durationMs: durationMs,
         streamBatches: try flags.int("stream-batches", in: 1...100_000)!, bufferCapacity: try flags.int("buffer", in: 1...100_000)!)
     if let problem = settings.problem { throw FlagError(problem) }
+    var settingsWithBase = settings
+    let seqBaseText = flags.string("seq-base")!
+    if seqBaseText != "auto" {
+        guard let base = UInt64(seqBaseText), base < UInt64(Int64.max / 2) else {
+            throw FlagError("--seq-base: expected auto or a whole number, got \(seqBaseText)")
+        }
+        settingsWithBase.seqBase = base
+    } else {
+        do {
+            settingsWithBase.seqBase = try CollectorClient.highestSeq(target, prefix: "dev-")
+        } catch {
+            fail("cannot reach the collector at \(target): \(error)", code: 1)
+        }
+    }
     let configuration = FleetConfiguration(seed: UInt64(try flags.int("seed", in: 0...Int.max)!), deviceCount: devices,
-                                           protocolMode: mode, settings: settings)
+                                           protocolMode: mode, settings: settingsWithBase)
     var options = RunOptions(target: target, loops: try flags.int("loops", in: 1...256)!)
     options.callTimeoutMs = try flags.milliseconds("call-timeout")!
     options.timeLimitMs = try flags.milliseconds("time-limit")

@@ -4,6 +4,7 @@ import EventIO
 import Foundation
 import HTTP1
 import Simulation
+import Telemetry
 
 /// Blocking GETs against the collector's REST API.
 public enum CollectorClient {
@@ -68,6 +69,22 @@ public enum CollectorClient {
                 }
             }
         }
+    }
+
+    /// The highest seq the collector stored for any device whose id starts with `prefix` (0 when none).
+    public static func highestSeq(_ target: String, prefix: String) throws -> UInt64 {
+        var highest: UInt64 = 0
+        var cursor: String?
+        repeat {
+            var path = "/v1/devices?limit=1000&prefix=\(prefix)"
+            if let cursor { path += "&cursor=\(cursor)" }
+            let page = try JSONValue.parse(try get(target, path))
+            for device in page["devices"]?.arrayValue ?? [] {
+                highest = max(highest, device["last_seq"]?.uint64Value ?? 0)
+            }
+            cursor = page["next_cursor"]?.stringValue
+        } while cursor != nil
+        return highest
     }
 
     /// The collector's per-protocol and per-device bandwidth figures.

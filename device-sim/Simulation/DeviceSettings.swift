@@ -20,6 +20,9 @@ public struct DeviceSettings: Equatable, Sendable {
     public var bufferCapacity: Int
     /// Waits between attempts after retryable failures.
     public var backoff: BackoffPolicy
+    /// Added to every batch number on the wire: a device whose counter survives restarts continues after the seqs
+    /// the collector already stored (seqs of a new run would otherwise be duplicates of the last one's).
+    public var seqBase: UInt64 = 0
 
     /// Settings with the defaults for the stream window (6), buffer (64 batches) and backoff. Check
     /// `problem` before making devices with them (a device refuses settings that have one).

@@ -44,7 +44,8 @@ extension SimulatedDevice {
                 mantissas.append(models[sensor].nextMantissa(at: originMs + k * interval))
             }
         }
-        let batch = PendingBatch(seq: seq, startMs: originMs + first * interval, count: count, mantissas: mantissas)
+        let batch = PendingBatch(seq: settings.seqBase + seq, startMs: originMs + first * interval, count: count,
+                                 mantissas: mantissas)
         statistics.batchesGenerated += 1
         statistics.readingsGenerated += Int64(batch.readingCount)
         for dropped in queue.append(batch) {

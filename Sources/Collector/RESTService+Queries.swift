@@ -1,0 +1,189 @@
+// The read endpoints over the store: devices, a device with its latest values, raw readings with cursor paging,
+// and downsampled series computed in SQL.
+
+import Store
+import Telemetry
+
+extension RESTService {
+    /// Largest page of readings one request returns.
+    static let maxReadingsLimit = 10_000
+
+    func devices(_ request: RESTRequest) throws(RESTError) -> RESTResponse {
+        let parameters = QueryParameters(request: request)
+        let limit = try parameters.integer("limit", in: 1...1000, default: 100)
+        let prefix = request.queryValue("prefix")
+        let after = request.queryValue("cursor")
+        let rows = try storeCall { () throws(StoreError) in
+            try context.store.devices(namePrefix: prefix, limit: limit + 1, after: after)
+        }
+        var writer = JSONWriter(reservingCapacity: 256 * rows.count)
+        writer.beginObject()
+        writer.key("devices")
+        writer.beginArray()
+        for row in rows.prefix(limit) { Self.write(row, into: &writer) }
+        writer.endArray()
+        writer.key("next_cursor")
+        if rows.count > limit, let last = rows.prefix(limit).last { writer.value(last.name) } else { writer.null() }
+        writer.endObject()
+        return .json(200, writer.bytes)
+    }
+
+    func device(_ deviceID: String) throws(RESTError) -> RESTResponse {
+        guard let summary = try storeCall({ () throws(StoreError) in try context.store.device(deviceID) }) else {
+            throw .notFound("no device \(deviceID)")
+        }
+        let latest = try storeCall { () throws(StoreError) in try context.store.latest(deviceID: deviceID) }
+        var writer = JSONWriter(reservingCapacity: 512)
+        writer.beginObject()
+        Self.writeFields(summary, into: &writer)
+        writer.key("sensors")
+        writer.beginArray()
+        for sensor in latest {
+            writer.beginObject()
+            writer.key("sensor")
+            writer.value(sensor.sensor)
+            writer.key("exponent")
+            if let exponent = sensor.exponent { writer.value(Int(exponent)) } else { writer.null() }
+            writer.key("readings")
+            writer.value(sensor.readings)
+            writer.key("latest")
+            writer.beginObject()
+            writer.key("ts")
+            writer.value(sensor.ts)
+            writer.key("value")
+            writer.value(sensor.value)
+            writer.endObject()
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.endObject()
+        return .json(200, writer.bytes)
+    }
+
+    func readings(_ request: RESTRequest, deviceID: String) throws(RESTError) -> RESTResponse {
+        let parameters = QueryParameters(request: request)
+        let sensor = try parameters.sensor()
+        let from = try parameters.time("from")
+        let to = try parameters.time("to")
+        let limit = try parameters.integer("limit", in: 1...Self.maxReadingsLimit, default: 1000)
+        let order: ReadingOrder = try parameters.choice("order", ["asc", "desc"], default: "asc") == "asc"
+            ? .ascending : .descending
+        var cursor: ReadingCursor?
+        if let token = request.queryValue("cursor"), !token.isEmpty {
+            guard let parsed = ReadingCursor(token: token) else {
+                throw .badRequest("query parameter cursor is not a cursor this API returned")
+            }
+            cursor = parsed
+        }
+        try requireDevice(deviceID)
+        let page = try storeCall { () throws(StoreError) in
+            try context.store.readings(deviceID: deviceID, sensor: sensor, fromMs: from, toMs: to, limit: limit,
+                                       order: order, after: cursor)
+        }
+        var writer = JSONWriter(reservingCapacity: 64 * page.readings.count + 128)
+        writer.beginObject()
+        writer.key("device")
+        writer.value(deviceID)
+        writer.key("readings")
+        writer.beginArray()
+        for reading in page.readings {
+            writer.beginObject()
+            writer.key("sensor")
+            writer.value(reading.sensor)
+            writer.key("ts")
+            writer.value(reading.ts)
+            writer.key("value")
+            writer.value(reading.value)
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.key("next_cursor")
+        if let next = page.nextCursor { writer.value(next.token) } else { writer.null() }
+        writer.endObject()
+        return .json(200, writer.bytes)
+    }
+
+    func series(_ request: RESTRequest, deviceID: String) throws(RESTError) -> RESTResponse {
+        let parameters = QueryParameters(request: request)
+        let sensor = try parameters.sensor(required: true)!
+        let from = try parameters.time("from")
+        let to = try parameters.time("to")
+        let stepMs = try parameters.duration("step") ?? 60_000
+        let aggregateName = try parameters.choice("agg", SeriesAggregate.allCases.map(\.rawValue), default: "avg")
+        let aggregate = SeriesAggregate(rawValue: aggregateName)!
+        if let from, let to, (to - from) / stepMs > 100_000 {
+            throw .badRequest("query parameter step is too small for the range: more than 100000 buckets")
+        }
+        try requireDevice(deviceID)
+        let buckets = try storeCall { () throws(StoreError) in
+            try context.store.series(deviceID: deviceID, sensor: sensor, fromMs: from, toMs: to, stepMs: stepMs,
+                                     aggregate: aggregate)
+        }
+        var writer = JSONWriter(reservingCapacity: 48 * buckets.count + 128)
+        writer.beginObject()
+        writer.key("device")
+        writer.value(deviceID)
+        writer.key("sensor")
+        writer.value(sensor)
+        writer.key("step_ms")
+        writer.value(stepMs)
+        writer.key("agg")
+        writer.value(aggregateName)
+        writer.key("buckets")
+        writer.beginArray()
+        for bucket in buckets {
+            writer.beginObject()
+            writer.key("start")
+            writer.value(bucket.startMs)
+            writer.key("value")
+            writer.value(bucket.value)
+            writer.key("count")
+            writer.value(bucket.count)
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.endObject()
+        return .json(200, writer.bytes)
+    }
+
+    private func requireDevice(_ deviceID: String) throws(RESTError) {
+        guard try storeCall({ () throws(StoreError) in try context.store.device(deviceID) }) != nil else {
+            throw .notFound("no device \(deviceID)")
+        }
+    }
+
+    /// Runs a store read; store failures become the REST error the edge answers with.
+    private func storeCall<T>(_ body: () throws(StoreError) -> T) throws(RESTError) -> T {
+        do {
+            return try body()
+        } catch {
+            if case .invalidArgument(let message) = error { throw .badRequest(message) }
+            throw error.restError
+        }
+    }
+
+    static func write(_ summary: DeviceSummary, into writer: inout JSONWriter) {
+        writer.beginObject()
+        writeFields(summary, into: &writer)
+        writer.key("sensors")
+        writer.beginArray()
+        for sensor in summary.sensors { writer.value(sensor) }
+        writer.endArray()
+        writer.endObject()
+    }
+
+    static func writeFields(_ summary: DeviceSummary, into writer: inout JSONWriter) {
+        writer.key("device")
+        writer.value(summary.name)
+        writer.key("first_seen_ms")
+        writer.value(summary.firstSeenMs)
+        writer.key("last_seen_ms")
+        writer.value(summary.lastSeenMs)
+        writer.key("readings")
+        writer.value(summary.readings)
+        writer.key("batches")
+        writer.value(summary.batches)
+        writer.key("last_seq")
+        writer.value(summary.lastSeq)
+    }
+}
