@@ -32,7 +32,8 @@ test: deps
 
 demo:
 	@scripts/install-deps.sh demo
-	$(SWIFT) build -c release $(SWIFT_BUILD_FLAGS)
+	$(SWIFT) build -c release --product collector $(SWIFT_BUILD_FLAGS)
+	$(SWIFT) build -c release --product device-sim $(SWIFT_BUILD_FLAGS)
 	@scripts/demo.sh
 
 bench:

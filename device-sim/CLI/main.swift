@@ -150,11 +150,11 @@ func run(_ arguments: [String]) throws(FlagError) {
         run: RunDescription(configuration: configuration, elapsedNs: result.elapsedNs, simulatedMs: simulatedMs),
         devices: result.summaries, latencies: result.latencies, collector: after?.subtracting(before))
     print(report.renderTable())
-    if let path = flags.string("json") {
-        FileManager.default.createFile(atPath: path, contents: Data(report.renderJSON()))
+    if let path = flags.string("json"), !FileManager.default.createFile(atPath: path, contents: Data(report.renderJSON())) {
+        fail("cannot write \(path)", code: 1)
     }
-    if let path = flags.string("csv") {
-        FileManager.default.createFile(atPath: path, contents: Data(report.renderCSV().utf8))
+    if let path = flags.string("csv"), !FileManager.default.createFile(atPath: path, contents: Data(report.renderCSV().utf8)) {
+        fail("cannot write \(path)", code: 1)
     }
     if report.total.readingsAcked == 0 { fail("nothing was delivered", code: 1) }
 }
