@@ -23,8 +23,16 @@ final class Checkpointer: Sendable {
         finished.enter()
         let thread = Thread { [self] in
             box.withExclusiveAccess { database in
-                if let database { run(database, intervalMs: intervalMs) }
-                database = nil  // the last connection to close checkpoints the rest and removes the WAL
+                if let database {
+                    run(database, intervalMs: intervalMs)
+                    // The store is closing and every other connection is closed. SQLite's own last-close cleanup
+                    // leaves the WAL and -shm behind once a read-only connection has had the file open in this
+                    // process, so fold the WAL into the database and leave WAL mode: a cleanly stopped store is one
+                    // self-contained file (the next open switches back to WAL).
+                    try? database.checkpointTruncate()
+                    _ = try? database.pragmaText("journal_mode = DELETE")
+                }
+                database = nil
             }
             finished.leave()
         }

@@ -85,6 +85,14 @@ final class Database {
 
     /// Runs a PASSIVE checkpoint: copies committed WAL frames back into the database file without waiting for,
     /// or blocking, the writer or the readers. Returns the frames in the WAL and how many of them are now copied.
+    /// Copies the whole WAL into the database file and truncates the WAL to zero bytes (waits for readers).
+    func checkpointTruncate() throws(StoreError) {
+        let code = sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_TRUNCATE, nil, nil)
+        guard code == SQLITE_OK else {
+            throw StoreError.fromSQLite(code: code, operation: "final checkpoint", message: lastErrorMessage)
+        }
+    }
+
     func checkpointPassive() throws(StoreError) -> (walFrames: Int32, checkpointedFrames: Int32) {
         var walFrames: Int32 = 0
         var checkpointedFrames: Int32 = 0

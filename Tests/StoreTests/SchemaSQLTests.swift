@@ -25,6 +25,8 @@ import Testing
         defer { directory.remove() }
         let path = directory.path("nested/deeper/telemetry.db")
         let store = try TelemetryStore(path: path)
+        // WAL while the store is open; a cleanly closed store is one self-contained file.
+        #expect(try RawConnection(path: path).rows("PRAGMA journal_mode").map(\.0) == ["wal"])
         store.close()
         let raw = try RawConnection(path: path)
         #expect(try raw.integer("PRAGMA user_version") == 1)
@@ -33,7 +35,7 @@ import Testing
         ).map(\.0)
         #expect(
             names == ["bandwidth", "bandwidth_history", "batches", "devices", "readings", "readings_view", "series"])
-        #expect(try raw.rows("PRAGMA journal_mode").map(\.0) == ["wal"])
+        #expect(try raw.rows("PRAGMA journal_mode").map(\.0) == ["delete"])
     }
 
     @Test func reopeningAVersionOneFileChangesNothing() throws {
