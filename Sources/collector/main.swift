@@ -51,8 +51,13 @@ func serve(_ arguments: [String]) throws(FlagError) {
     let log = Log(isVerbose: !flags.bool("quiet"))
 
     signal(SIGPIPE, SIG_IGN)
-    signal(SIGINT, SIG_IGN)
-    signal(SIGTERM, SIG_IGN)
+    // SIGINT and SIGTERM are blocked in every thread (threads inherit this mask) and taken with sigwait below, so
+    // a signal that arrives at any moment, even during start-up, stays pending until it is handled.
+    var stopSignals = sigset_t()
+    sigemptyset(&stopSignals)
+    sigaddset(&stopSignals, SIGINT)
+    sigaddset(&stopSignals, SIGTERM)
+    pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
     let server: CollectorServer
     do {
         server = try CollectorServer(configuration: configuration, log: log)
@@ -63,23 +68,15 @@ func serve(_ arguments: [String]) throws(FlagError) {
         collector listening on \(server.localAddress) (database \(configuration.databasePath), \
         \(configuration.loops) loops)
         """)
-    let stop = DispatchSemaphore(value: 0)
-    var sources: [DispatchSourceSignal] = []
-    for number in [SIGINT, SIGTERM] {
-        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-        source.setEventHandler { stop.signal() }
-        source.resume()
-        sources.append(source)
-    }
-    stop.wait()
-    log.notice("collector stopping: finishing in-flight requests")
+    var received: Int32 = 0
+    sigwait(&stopSignals, &received)
+    log.notice("collector stopping (\(received == SIGINT ? "SIGINT" : "SIGTERM")): finishing in-flight requests")
     server.shutdown()
     let totals = server.ledger.perProtocol().values.reduce(into: (Int64(0), Int64(0))) {
         $0.0 += $1.readings
         $0.1 += $1.bytesIn.total + $1.bytesOut.total
     }
     log.notice("collector stopped: database closed (\(totals.0) readings and \(totals.1) wire bytes counted in total)")
-    withExtendedLifetime(sources) {}
 }
 
 let arguments = Array(CommandLine.arguments.dropFirst())
