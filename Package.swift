@@ -52,6 +52,8 @@ let package = Package(
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2"]),
         .testTarget(name: "FlagsTests", dependencies: ["Flags"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Telemetry"]),
+        .testTarget(
+            name: "FleetDriverTests", dependencies: ["FleetDriver", "Simulation", "Collector", "Store", "Telemetry"]),
         .testTarget(name: "CollectorTests", dependencies: ["Collector", "HTTP1", "HTTP2", "GRPC", "Telemetry"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Telemetry"]),
         .testTarget(name: "EventIOTests", dependencies: ["EventIO"]),

@@ -130,6 +130,11 @@ public final class CollectorServer: Sendable {
         group.shutdownGracefully()
     }
 
+    /// Closes every open connection at once, as a network failure would (for tests of client recovery).
+    public func dropAllConnections() {
+        for loop in group.loops { loop.execute { [directory] in directory.registry(for: loop).closeAll() } }
+    }
+
     /// Open connections across all loops (asks each loop; blocks briefly).
     public func openConnections() -> Int {
         let total = Mutex(0)
