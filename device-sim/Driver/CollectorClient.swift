@@ -44,7 +44,9 @@ public enum CollectorClient {
         guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else {
             throw RunError(description: "cannot send to \(target)")
         }
-        var parser = HTTPResponseParser()
+        var limits = HTTPLimits.standard
+        limits.maxBodyBytes = 512 << 20  // the per-device bandwidth list of a large fleet runs to megabytes
+        var parser = HTTPResponseParser(limits: limits)
         parser.expectResponse(to: "GET")
         var status = 0
         var buffer = [UInt8](repeating: 0, count: 65_536)
