@@ -96,7 +96,7 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
     private func received(_ requestHead: HTTPRequestHead, on connection: Connection) {
         cancelHeaderTimer(connection)
         head = requestHead
-        var route = RoutedRequest(method: requestHead.method, path: String(requestHead.path), isHTTP2: false)
+        var route = RoutedRequest(method: requestHead.method, target: requestHead.target, isHTTP2: false)
         if case .success = route.route, let refusal = Self.refusal(for: requestHead) { route.route = .failure(refusal) }
         routed = route
         switch (route.route, requestHead.expectsContinue) {
@@ -132,8 +132,7 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
         guard let requestHead = head, let route = routed else { return }
         book(end.bytes, to: route.key)
         isAwaitingResponse = true
-        let (path, query) = RESTRequest.split(target: requestHead.target) ?? (String(requestHead.path), [])
-        let request = RESTRequest(method: requestHead.method, path: path, query: query,
+        let request = RESTRequest(method: requestHead.method, path: route.path, query: route.query,
                                   headers: requestHead.headers.map { ($0.name.lowercased(), $0.value) },
                                   body: end.body)
         let isKeepAlive = end.isKeepAlive

@@ -181,8 +181,9 @@ extension HTTP2ServerConnection {
     private func submit(_ batch: ReadingBatch, on id: Int32, _ stream: GRPCServerStream) {
         guard let loop = connection?.loop else { return }
         do {
+            let ledger = context.ledger
             try context.submit(deviceID: stream.call.head.deviceID, batch: batch, on: loop) { [weak self] result in
-                guard let self else { return }
+                // Stored is stored: count it even when the client's connection has gone away meanwhile.
                 var counters = BandwidthCounters()
                 let actions: [TelemetryServerCall.Action]
                 switch result {
@@ -195,7 +196,8 @@ extension HTTP2ServerConnection {
                 case .failure(let error):
                     actions = stream.call.storeFailed(error.grpcStatus)
                 }
-                context.ledger.add(stream.key, counters)
+                ledger.add(stream.key, counters)
+                guard let self else { return }
                 if case .grpc(let live)? = streams[id], live === stream { perform(actions, on: id, stream) }
                 flush()
                 postRows()
@@ -242,8 +244,7 @@ extension HTTP2ServerConnection {
     private func openREST(_ id: Int32, fields: [HTTP2HeaderField], endStream: Bool, isTooLarge: Bool) {
         let method = fields[":method"] ?? "GET"
         let target = fields[":path"] ?? "/"
-        let (path, _) = RESTRequest.split(target: target) ?? (target, [])
-        let routed = RoutedRequest(method: method, path: path, isHTTP2: true)
+        let routed = RoutedRequest(method: method, target: target, isHTTP2: true)
         ledger.identify(streamID: id, as: routed.key)
         countConnection(under: routed.key)
         let stream = RESTServerStream(method: method, target: target, headers: fields, routed: routed)
@@ -261,8 +262,7 @@ extension HTTP2ServerConnection {
     private func dispatch(_ id: Int32, _ stream: RESTServerStream) {
         guard let loop = connection?.loop else { return }
         streams[id] = .answered
-        let (path, query) = RESTRequest.split(target: stream.target) ?? (stream.target, [])
-        let request = RESTRequest(method: stream.method, path: path, query: query,
+        let request = RESTRequest(method: stream.method, path: stream.routed.path, query: stream.routed.query,
                                   headers: stream.headers.filter { !$0.name.hasPrefix(":") }.map { ($0.name, $0.value) },
                                   body: stream.body)
         service.handle(request, routed: stream.routed, on: loop) { [weak self] response, counters in

@@ -66,6 +66,18 @@ import Telemetry
         }
     }
 
+    static let outsideTheFastPath: [(Int64, Int32)] = [
+        (1, -30), (3, 23), (9_007_199_254_740_993, -2), (-9_007_199_254_740_993, -2), (Int64.max, -30),
+        (Int64.min, 30), (17, -2), (123_456_789_012_345_678, -7), (9, 30),
+    ]
+
+    @Test(arguments: outsideTheFastPath)
+    func everyGridValueIsTheNearestDouble(mantissa: Int64, exponent: Int32) {
+        // The oracle: the decimal text parsed by Double(String), correctly rounded.
+        #expect(DecimalGrid.value(mantissa: mantissa, exponent: exponent).bitPattern
+                == Double("\(mantissa)e\(exponent)")!.bitPattern)
+    }
+
     @Test func seededReadingBatchesRoundTripLosslessly() throws {
         var rng = SeededGenerator(seed: 2026)
         for _ in 0..<300 {

@@ -1,8 +1,8 @@
 // Values on a sensor's decimal grid: `mantissa × 10^exponent` ⇄ Double.
 //
-// For |mantissa| ≤ 2^53 and |exponent| ≤ 22 both `Double(mantissa)` and `10^|exponent|` are exact, and IEEE
-// division/multiplication rounds correctly, so `value(mantissa:exponent:)` is the Double nearest to the decimal:
-// the same Double a JSON parser produces for its text (`21.54`). That is why the gRPC and REST paths store
+// `value(mantissa:exponent:)` is always the Double nearest to the decimal: the same Double a JSON parser produces
+// for its text (`21.54`). For |mantissa| ≤ 2^53 and |exponent| ≤ 22 both operands are exact and one IEEE
+// operation rounds correctly; outside that range the decimal text is parsed (correctly rounded) instead. That is why the gRPC and REST paths store
 // identical values for the same reading, and why encoding then decoding a value on the grid is lossless.
 
 #if canImport(Glibc)
@@ -17,12 +17,20 @@ public enum DecimalGrid {
         1e19, 1e20, 1e21, 1e22, 1e23, 1e24, 1e25, 1e26, 1e27, 1e28, 1e29, 1e30,
     ]
 
-    /// `mantissa × 10^exponent` as the nearest Double (exponent within `Series.exponentRange`).
+    /// `mantissa × 10^exponent` as the nearest Double, for every Int64 mantissa and exponent in
+    /// `Series.exponentRange`.
     @inline(__always)
     public static func value(mantissa: Int64, exponent: Int32) -> Double {
-        if exponent == 0 { return Double(mantissa) }
-        if exponent < 0 { return Double(mantissa) / powersOfTen[Int(-exponent)] }
-        return Double(mantissa) * powersOfTen[Int(exponent)]
+        // Fast path: both operands exact (|m| ≤ 2^53, |e| ≤ 22), so one correctly rounded IEEE operation gives the
+        // nearest Double.
+        if mantissa.magnitude <= 1 << 53 && exponent >= -22 && exponent <= 22 {
+            if exponent == 0 { return Double(mantissa) }
+            if exponent < 0 { return Double(mantissa) / powersOfTen[Int(-exponent)] }
+            return Double(mantissa) * powersOfTen[Int(exponent)]
+        }
+        // Otherwise an inexact operand would add a second rounding: read the decimal the way a JSON parser reads
+        // `21.54` (correctly rounded), so gRPC and REST store the same Double for the same reading.
+        return Double("\(mantissa)e\(exponent)")!
     }
 
     /// The integer mantissa whose grid value is exactly `value`; nil when `value` is not on the grid of
