@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import re
 import signal
 import sqlite3
@@ -47,7 +46,13 @@ class Collector:
 
     # -- lifecycle -----------------------------------------------------------------------------------------
 
-    def start(self) -> "Collector":
+    def start(self, wait_for_signal_handler: bool = True) -> "Collector":
+        """Starts the process and waits for its listening line.
+
+        With `wait_for_signal_handler` it also waits until the process catches SIGTERM (Linux: SigCgt in
+        /proc/PID/status). The collector logs its listening line before its SIGTERM handler is armed, and a SIGTERM
+        in that window is ignored and lost (see test_lifecycle.py::test_sigterm_right_after_listening_line); this
+        wait keeps the other tests from tripping over that bug."""
         if not COLLECTOR_BIN.exists():
             raise RuntimeError(f"{COLLECTOR_BIN} not found: run `swift build` in {REPO_ROOT} first")
         # A restart appends to the same log; only lines after this offset belong to this run.
@@ -61,7 +66,7 @@ class Collector:
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             match = LISTEN_RE.search(self.log())
-            if match:
+            if match and (not wait_for_signal_handler or self.catches_sigterm()):
                 self.port = int(match.group(1))
                 assert match.group(2) == str(self.db), f"collector logged another database: {match.group(0)}"
                 return self
@@ -70,6 +75,17 @@ class Collector:
             time.sleep(0.02)
         self.kill()
         raise RuntimeError(f"collector did not log its listening line within {START_TIMEOUT} s:\n{self.log()}")
+
+    def catches_sigterm(self) -> bool:
+        """True when the process has a handler installed for SIGTERM (bit 15 of SigCgt)."""
+        try:
+            with open(f"/proc/{self.proc.pid}/status") as f:
+                for line in f:
+                    if line.startswith("SigCgt:"):
+                        return bool(int(line.split()[1], 16) & (1 << (signal.SIGTERM - 1)))
+        except FileNotFoundError:
+            return False
+        return False
 
     def log(self) -> str:
         """This run's log so far."""
@@ -264,5 +280,33 @@ def wait_until(predicate, timeout: float = 5.0, interval: float = 0.05, message:
     return value
 
 
-def env_without_proxies() -> dict:
-    return {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+def grpc_frame(message: bytes, compressed: bool = False) -> bytes:
+    """One gRPC length-prefixed message."""
+    return bytes([1 if compressed else 0]) + len(message).to_bytes(4, "big") + message
+
+
+def grpc_curl(collector: Collector, path: str, body: bytes, headers=(), timeout: float = CALL_TIMEOUT) -> Response:
+    """A raw gRPC request over h2c with curl; `headers` of the Response hold the response headers and trailers."""
+    with tempfile.TemporaryDirectory() as tmp:
+        head, out, data = Path(tmp) / "head", Path(tmp) / "body", Path(tmp) / "data"
+        data.write_bytes(body)
+        cmd = ["curl", "-sS", "--noproxy", "*", "--max-time", str(timeout), "--http2-prior-knowledge",
+               "-D", str(head), "-o", str(out), "-w", "%{http_code} %{http_version}",
+               "-H", "content-type: application/grpc", "-H", "te: trailers", "--data-binary", f"@{data}"]
+        for h in headers:
+            cmd += ["-H", h]
+        cmd.append(collector.url + path)
+        done = subprocess.run(cmd, capture_output=True, timeout=timeout + 5)
+        assert done.returncode == 0, f"curl failed ({done.returncode}): {done.stderr.decode()} {cmd}"
+        status, version = done.stdout.decode().split()
+        return Response(int(status), version, parse_header_lines(head.read_text("latin-1")), out.read_bytes())
+
+
+def parse_header_lines(text: str) -> dict:
+    """Header and trailer lines (every block curl dumped) as {lower-case name: value}."""
+    fields = {}
+    for line in text.splitlines():
+        if ":" in line and not line.startswith("HTTP/"):
+            name, value = line.split(":", 1)
+            fields[name.strip().lower()] = value.strip()
+    return fields
