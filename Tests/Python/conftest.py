@@ -83,18 +83,19 @@ def proto(tmp_path_factory):
 
 @pytest.fixture
 def start_collector(tmp_path):
-    """start_collector(*extra_flags, db=None) starts a collector (fresh database unless `db` is given).
+    """start_collector(*extra_flags, db=None) starts a collector (fresh database unless `db` is given) and returns
+    it once it listens and catches SIGTERM.
 
     At the end of the test every collector it started and that is still running is stopped with SIGTERM, and exit
     code 0 plus the stopping/stopped log lines are asserted; anything left is killed."""
     started: list[Collector] = []
 
-    def start(*extra_args, db=None) -> Collector:
+    def start(*extra_args, db=None, wait_for_signal_handler=True) -> Collector:
         n = len(started)
         collector = Collector(db or tmp_path / "telemetry.db", tmp_path / f"collector-{n}.log", extra_args)
         started.append(collector)
         _all_collectors.append(collector)
-        return collector.start()
+        return collector.start(wait_for_signal_handler=wait_for_signal_handler)
 
     yield start
     try:

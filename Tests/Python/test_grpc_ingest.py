@@ -6,8 +6,8 @@ import threading
 import grpc
 import pytest
 
-from fwtest import (CALL_TIMEOUT, CHANNEL_OPTIONS, db_batches, db_query, db_readings, make_series, reading_value,
-                    simple_batch)
+from fwtest import (CALL_TIMEOUT, CHANNEL_OPTIONS, db_batches, db_query, db_readings, get_json, make_series,
+                    reading_value, simple_batch)
 
 T0 = 1_732_190_000_000  # a Unix ms timestamp in November 2024
 
@@ -221,6 +221,10 @@ def test_concurrent_pushes_on_one_channel(proto, stub, collector):
                                   "WHERE device LIKE 'conc-%' GROUP BY device")
     assert sorted(rows) == sorted((f"conc-{t}", 100, 100) for t in range(20))
     assert db_query(collector.db, "SELECT count(*), sum(readings) FROM batches") == [(400, 2000)]
+    # One channel is one HTTP/2 connection: counted once, under the device of its first stream.
+    rows = get_json(collector, "/v1/bandwidth/devices?protocol=grpc-unary")["devices"]
+    assert sum(r["connections"] for r in rows) == 1, rows
+    assert sum(r["calls"] for r in rows) == 400 and sum(r["readings"] for r in rows) == 2000
 
 
 def test_concurrent_pushes_on_separate_channels_to_one_device(proto, collector):
@@ -243,3 +247,5 @@ def test_concurrent_pushes_on_separate_channels_to_one_device(proto, collector):
                                   "WHERE device = 'shared-1'") == [(2000, 2000)]
     assert db_query(collector.db, "SELECT readings, batches, last_seq FROM devices WHERE name = 'shared-1'") == \
         [(2000, 400, 400)]
+    rows = get_json(collector, "/v1/bandwidth/devices?protocol=grpc-unary")["devices"]
+    assert [(r["device"], r["connections"], r["calls"], r["readings"]) for r in rows] == [("shared-1", 20, 400, 2000)]
