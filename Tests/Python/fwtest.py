@@ -53,8 +53,8 @@ class Collector:
 
         With `wait_for_signal_handler` it also waits until the process catches SIGTERM (Linux: SigCgt in
         /proc/PID/status). The collector logs its listening line before its SIGTERM handler is armed, and a SIGTERM
-        in that window is ignored and lost (see test_lifecycle.py::test_sigterm_right_after_listening_line); this
-        wait keeps the other tests from tripping over that bug."""
+        in that window is ignored and lost (test_sigterm_right_after_listening_line_stops_the_collector in
+        test_lifecycle.py); this wait keeps the other tests from tripping over that bug."""
         if not COLLECTOR_BIN.exists():
             raise RuntimeError(f"{COLLECTOR_BIN} not found: run `swift build` in {REPO_ROOT} first")
         # A restart appends to the same log; only lines after this offset belong to this run.

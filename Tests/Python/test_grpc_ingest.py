@@ -6,8 +6,7 @@ import threading
 import grpc
 import pytest
 
-from fwtest import (CALL_TIMEOUT, CHANNEL_OPTIONS, db_batches, db_query, db_readings, get_json, make_series,
-                    reading_value, simple_batch)
+from fwtest import CALL_TIMEOUT, CHANNEL_OPTIONS, db_batches, db_query, db_readings, get_json, make_series, simple_batch
 
 T0 = 1_732_190_000_000  # a Unix ms timestamp in November 2024
 
