@@ -248,3 +248,17 @@ def test_concurrent_pushes_on_separate_channels_to_one_device(proto, collector):
         [(2000, 400, 400)]
     rows = get_json(collector, "/v1/bandwidth/devices?protocol=grpc-unary")["devices"]
     assert [(r["device"], r["connections"], r["calls"], r["readings"]) for r in rows] == [("shared-1", 20, 400, 2000)]
+
+
+def test_more_concurrent_uploads_than_max_concurrent_streams(proto, stub, collector):
+    """300 Uploads in flight at once on one channel (the collector advertises 100 concurrent streams)."""
+    pb = proto.pb
+    futures = {}
+    for d in range(300):
+        batches = [simple_batch(pb, seq, start_ms=T0 + seq * 10_000, count=2, first=d)[0] for seq in range(1, 11)]
+        futures[f"many-{d}"] = stub.Upload.future(iter(batches), metadata=md(f"many-{d}"), timeout=30)
+    for device, future in futures.items():
+        ack = future.result(timeout=30)
+        assert (ack.batches, ack.readings, ack.duplicate_batches, ack.last_seq) == (10, 20, 0, 10), device
+    assert db_query(collector.db, "SELECT count(DISTINCT device), count(*) FROM readings_view "
+                                  "WHERE device LIKE 'many-%'") == [(300, 6000)]
