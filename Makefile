@@ -29,6 +29,9 @@ release:
 test: deps
 	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
 	$(SWIFT) test --skip-build $(SWIFT_BUILD_FLAGS)
+	status=0; python3 -m pytest -q Tests/Python || status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests in Tests/Python" >&2; fi; \
+	exit $$status
 
 demo:
 	@scripts/install-deps.sh demo

@@ -31,6 +31,7 @@ if [ "$what" = test ] || [ "$what" = bench ]; then
   python3 -c 'import grpc' 2>/dev/null || py_missing+=(grpcio)
   python3 -c 'import grpc_tools' 2>/dev/null || py_missing+=(grpcio-tools)
   python3 -c 'import google.protobuf' 2>/dev/null || py_missing+=(protobuf)
+  python3 -c 'import pytest' 2>/dev/null || py_missing+=(pytest)
   if [ "${#py_missing[@]}" -gt 0 ]; then
     echo "install-deps: installing Python packages: ${py_missing[*]}"
     python3 -m pip install --quiet --disable-pip-version-check "${py_missing[@]}"
