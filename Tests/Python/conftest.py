@@ -90,12 +90,12 @@ def start_collector(tmp_path):
     code 0 plus the stopping/stopped log lines are asserted; anything left is killed."""
     started: list[Collector] = []
 
-    def start(*extra_args, db=None, wait_for_signal_handler=True) -> Collector:
+    def start(*extra_args, db=None) -> Collector:
         n = len(started)
         collector = Collector(db or tmp_path / "telemetry.db", tmp_path / f"collector-{n}.log", extra_args)
         started.append(collector)
         _all_collectors.append(collector)
-        return collector.start(wait_for_signal_handler=wait_for_signal_handler)
+        return collector.start()
 
     yield start
     try:

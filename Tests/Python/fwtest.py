@@ -48,13 +48,9 @@ class Collector:
 
     # -- lifecycle -----------------------------------------------------------------------------------------
 
-    def start(self, wait_for_signal_handler: bool = True) -> "Collector":
-        """Starts the process and waits for its listening line.
-
-        With `wait_for_signal_handler` it also waits until the process catches SIGTERM (Linux: SigCgt in
-        /proc/PID/status). The collector logs its listening line before its SIGTERM handler is armed, and a SIGTERM
-        in that window is ignored and lost (test_sigterm_right_after_listening_line_stops_the_collector in
-        test_lifecycle.py); this wait keeps the other tests from tripping over that bug."""
+    def start(self) -> "Collector":
+        """Starts the process and waits for its listening line, which the collector logs only once SIGINT and
+        SIGTERM are handled (test_sigterm_right_after_listening_line_stops_the_collector checks that)."""
         if not COLLECTOR_BIN.exists():
             raise RuntimeError(f"{COLLECTOR_BIN} not found: run `swift build` in {REPO_ROOT} first")
         # A restart appends to the same log; only lines after this offset belong to this run.
@@ -68,7 +64,7 @@ class Collector:
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             match = LISTEN_RE.search(self.log())
-            if match and (not wait_for_signal_handler or self.catches_sigterm()):
+            if match:
                 self.port = int(match.group(1))
                 assert match.group(2) == str(self.db), f"collector logged another database: {match.group(0)}"
                 return self
@@ -77,17 +73,6 @@ class Collector:
             time.sleep(0.002)
         self.kill()
         raise RuntimeError(f"collector did not log its listening line within {START_TIMEOUT} s:\n{self.log()}")
-
-    def catches_sigterm(self) -> bool:
-        """True when the process has a handler installed for SIGTERM (bit 15 of SigCgt)."""
-        try:
-            with open(f"/proc/{self.proc.pid}/status") as f:
-                for line in f:
-                    if line.startswith("SigCgt:"):
-                        return bool(int(line.split()[1], 16) & (1 << (signal.SIGTERM - 1)))
-        except FileNotFoundError:
-            return False
-        return False
 
     def log(self) -> str:
         """This run's log so far."""

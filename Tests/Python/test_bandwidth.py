@@ -205,11 +205,6 @@ def test_bytes_per_reading_grpc_stream_far_below_rest_json(proto, collector, cap
     assert stream < unary < rest, (stream, unary, rest)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "collector bug: a batch that commits after its client's HTTP/2 connection has closed is stored but never "
-    "counted: the commit callback in HTTP2ServerConnection+Streams.swift submit() is [weak self] and returns "
-    "before context.ledger.add when the connection is gone, so the (grpc-unary, device) row keeps readings 0 and "
-    "batches 0 while the database holds the readings"))
 def test_readings_committed_after_the_client_left_are_counted(proto, collector):
     pb = proto.pb
     batch, rows = simple_batch(pb, 1, count=5)

@@ -99,12 +99,6 @@ def test_values_are_the_nearest_double_of_mantissa_times_power_of_ten(proto, stu
     assert stored[("exp28", -5_000_000 - 200_000 + 9)] == 21.54
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "collector bug: outside |exponent| <= 22 and |mantissa| <= 2^53 the stored value is Double(m) / 10^-e or "
-    "Double(m) * 10^e with an inexact power or a rounded mantissa, not the nearest double: 1 x 10^-30 is stored "
-    "as 9.999999999999999e-31 (nearest: 1e-30), 3 x 10^23 as 2.9999999999999997e+23, (2^53+1) x 10^-2 as "
-    "90071992547409.92 (nearest: 90071992547409.94); REST's JSON 1e-30 stores 1e-30, so the two protocols store "
-    "different values for the same reading"))
 def test_values_are_the_nearest_double_for_every_exponent_and_mantissa(proto, stub, collector):
     """The whole contract range: exponent -30...30 and any int64 mantissa."""
     mantissas = [1, -1, 3, 7, 9, 11, 13, 17, 123, 2154, -2154, 999_999_999, 123_456_789_012_345,

@@ -185,11 +185,6 @@ def test_restart_keeps_readings_counters_and_dedup(proto, start_collector, tmp_p
     assert later["rest-json"]["bytes_in"] > after["rest-json"]["bytes_in"]
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "collector bug: main.swift sets SIGTERM to SIG_IGN, opens the store, binds, logs 'collector listening on ...' "
-    "and only then creates and resumes the DispatchSource signal sources, which arm the handler asynchronously; a "
-    "SIGTERM sent right after the listening line (or at any time during start-up) is ignored and lost - about 5 "
-    "times in 6 when sent at once - and the collector keeps running until a second signal"))
 def test_sigterm_right_after_listening_line_stops_the_collector(tmp_path):
     """Reads the collector's stderr through a pipe and sends SIGTERM the moment the listening line arrives."""
     for attempt in range(10):
