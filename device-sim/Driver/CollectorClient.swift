@@ -38,7 +38,9 @@ public enum CollectorClient {
                 }
             }
         }
-        guard connected == 0 else { throw RunError(description: "cannot connect to \(target): errno \(errno)") }
+        guard connected == 0 else {
+            throw RunError(description: "cannot connect to \(target): \(String(cString: strerror(errno)))")
+        }
         let request = HTTPRequestSerializer.makeRequest(method: "GET", target: path, host: target, headers: HTTPHeaders(),
                                                         body: [], isClosing: true)
         guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else {
