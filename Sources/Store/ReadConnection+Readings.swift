@@ -7,6 +7,8 @@
 // therefore costs about limit + series × chunk rows, however deep into the range it starts, and its memory stays
 // bounded even for a device with many sensors.
 
+import Telemetry
+
 extension ReadConnection {
     /// Rows read from one series per query when filling a page.
     static let readingsChunkSize = 1_024
@@ -32,7 +34,7 @@ extension ReadConnection {
                 streams.append(SeriesStream(sensor: series.sensor, seriesID: series.id, low: low, high: high))
             }
 
-            var rows: [StoredReading] = []
+            var rows: [Reading] = []
             while rows.count <= limit {
                 var best: Int?
                 for index in streams.indices {
@@ -52,7 +54,7 @@ extension ReadConnection {
                     }
                 }
                 guard let best, let head = streams[best].head else { break }
-                rows.append(StoredReading(sensor: streams[best].sensor, ts: head.ts, value: head.value))
+                rows.append(Reading(sensor: streams[best].sensor, ts: head.ts, value: head.value))
                 streams[best].next += 1
             }
             guard rows.count > limit else { return ReadingPage(readings: rows, nextCursor: nil) }

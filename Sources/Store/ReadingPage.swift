@@ -1,19 +1,4 @@
-/// One stored reading of a device, as returned by `TelemetryStore.readings`.
-public struct StoredReading: Equatable, Sendable {
-    /// Sensor name.
-    public var sensor: String
-    /// Unix ms.
-    public var ts: Int64
-    /// The value.
-    public var value: Double
-
-    /// A reading with the given fields.
-    public init(sensor: String, ts: Int64, value: Double) {
-        self.sensor = sensor
-        self.ts = ts
-        self.value = value
-    }
-}
+import Telemetry
 
 /// The order of a readings page: by (ts, sensor), or the reverse.
 public enum ReadingOrder: Equatable, Sendable {
@@ -26,12 +11,12 @@ public enum ReadingOrder: Equatable, Sendable {
 /// A page of readings and, when more rows follow, the cursor that continues after it.
 public struct ReadingPage: Equatable, Sendable {
     /// The readings, in the requested order.
-    public var readings: [StoredReading]
+    public var readings: [Reading]
     /// Where the next page starts; nil when this page is the last.
     public var nextCursor: ReadingCursor?
 
     /// A page with the given fields.
-    public init(readings: [StoredReading], nextCursor: ReadingCursor?) {
+    public init(readings: [Reading], nextCursor: ReadingCursor?) {
         self.readings = readings
         self.nextCursor = nextCursor
     }

@@ -77,7 +77,7 @@ import Telemetry
         var cursor: ReadingCursor?
         repeat {
             let page = try server.store.readings(deviceID: deviceID, limit: 10_000, after: cursor)
-            all += page.readings.map { Reading(sensor: $0.sensor, ts: $0.ts, value: $0.value) }
+            all += page.readings
             cursor = page.nextCursor
         } while cursor != nil
         return all

@@ -49,8 +49,8 @@ import Testing
     static func collectAllPages(
         _ store: TelemetryStore, deviceID: String, sensor: String?, fromMs: Int64?, toMs: Int64?, limit: Int,
         order: ReadingOrder
-    ) throws -> [StoredReading] {
-        var collected: [StoredReading] = []
+    ) throws -> [Reading] {
+        var collected: [Reading] = []
         var cursor: ReadingCursor?
         var pages = 0
         repeat {
@@ -109,7 +109,7 @@ import Testing
             for order in [ReadingOrder.ascending, .descending] {
                 var expected = model.sortedReadings(deviceID: device, sensor: nil, fromMs: -2_000, toMs: 3_000)
                 if order == .descending { expected.reverse() }
-                var collected: [StoredReading] = []
+                var collected: [Reading] = []
                 var cursor: ReadingCursor?
                 repeat {
                     let page = try store.readPool.withConnection { (connection) throws(StoreError) in
@@ -133,7 +133,7 @@ import Testing
         for order in [ReadingOrder.ascending, .descending] {
             let device = "alpha-1"
             let existing = model.sortedReadings(deviceID: device, sensor: nil, fromMs: nil, toMs: nil)
-            var collected: [StoredReading] = []
+            var collected: [Reading] = []
             var cursor: ReadingCursor?
             var seq: UInt64 = order == .ascending ? 10_000 : 20_000
             repeat {

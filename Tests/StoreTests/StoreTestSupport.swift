@@ -106,11 +106,11 @@ struct ReferenceModel {
     }
 
     /// The device's readings in [from, to), sorted by (ts, sensor).
-    func sortedReadings(deviceID: String, sensor: String?, fromMs: Int64?, toMs: Int64?) -> [StoredReading] {
-        var rows: [StoredReading] = []
+    func sortedReadings(deviceID: String, sensor: String?, fromMs: Int64?, toMs: Int64?) -> [Reading] {
+        var rows: [Reading] = []
         for (name, series) in readings[deviceID] ?? [:] where sensor == nil || sensor == name {
             for (ts, value) in series where ts >= (fromMs ?? .min) && (toMs == nil || ts < toMs!) {
-                rows.append(StoredReading(sensor: name, ts: ts, value: value))
+                rows.append(Reading(sensor: name, ts: ts, value: value))
             }
         }
         return rows.sorted { ($0.ts, $0.sensor) < ($1.ts, $1.sensor) }

@@ -18,9 +18,9 @@ import Testing
         let page = try store.readings(deviceID: "dev-1", limit: 10)
         #expect(
             page.readings == [
-                StoredReading(sensor: "rh", ts: 1_000, value: 40),
-                StoredReading(sensor: "temp", ts: 1_000, value: 20.5),
-                StoredReading(sensor: "temp", ts: 2_000, value: 21),
+                Reading(sensor: "rh", ts: 1_000, value: 40),
+                Reading(sensor: "temp", ts: 1_000, value: 20.5),
+                Reading(sensor: "temp", ts: 2_000, value: 21),
             ])
         #expect(page.nextCursor == nil)
     }
@@ -349,7 +349,7 @@ import Testing
         #expect(try store.device("new-device")?.readings == 1)
         #expect(
             try store.readings(deviceID: "new-device", limit: 10).readings == [
-                StoredReading(sensor: "x", ts: 1, value: 1)
+                Reading(sensor: "x", ts: 1, value: 1)
             ])
         #expect(store.metrics().failedBatches == 1)
     }
