@@ -214,7 +214,8 @@ extension HTTP2ServerConnection {
         counters.calls = 1
         counters.errors = status.code == .ok ? 0 : 1
         context.ledger.add(stream.key, counters)
-        if status.code != .ok {
+        // Overload (UNAVAILABLE) can fail thousands of calls a second: it shows in the error counters, not the log.
+        if status.code != .ok && status.code != .unavailable {
             context.log.info("\(stream.key.protocolName) call from \(stream.call.head.deviceID) ended \(status)")
         }
         streams[id] = .answered
