@@ -25,6 +25,8 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
     private var isAwaitingResponse = false
     private var isClosing = false
     private var hasCountedConnection = false
+    /// The protocol this connection is counted under in the open-connections gauge.
+    private var openProtocol: String?
     private var inboundBooked = 0
     private var bytesRead = 0
     private var written = WrittenBytes<(BandwidthKey, Part)>()
@@ -138,6 +140,7 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
         let isKeepAlive = end.isKeepAlive
         service.handle(request, routed: route, on: connection.loop) { [self] response, counters in
             context.ledger.add(route.key, counters)
+            if response.status >= 400 { context.operations.error(transport: "http", code: String(response.status)) }
             send(response, to: requestHead, key: route.key, closing: !isKeepAlive || isShuttingDown, on: connection)
             head = nil
             routed = nil
@@ -160,6 +163,7 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
         counters.calls = 1
         counters.errors = 1
         context.ledger.add(key, counters)
+        context.operations.error(transport: "http", code: String(status.code))
         var response = error.response
         response.status = status.code
         let version = head?.version ?? .http1_1
@@ -192,6 +196,8 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
         if !hasCountedConnection {
             counters.connections = 1
             hasCountedConnection = true
+            openProtocol = key.protocolName
+            context.operations.connectionOpened(key.protocolName)
         }
         inboundBooked += bytes.total
         context.ledger.add(key, counters)
@@ -199,6 +205,7 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
 
     func connection(_ connection: Connection, didCloseWith reason: CloseReason) {
         cancelHeaderTimer(connection)
+        if let openProtocol { context.operations.connectionClosed(openProtocol) }
         // Bytes read that no request accounted for: a request cut short, garbage, or what a lingering close
         // discarded.
         let unbooked = bytesRead - inboundBooked

@@ -130,6 +130,10 @@ extension HTTP2ServerConnection {
         context.ledger.add(BandwidthKey(protocolName, WireProtocol.overheadDevice), counters)
         streams[id] = .answered
         switch rejection {
+        case .http(let status, _): context.operations.error(transport: "http", code: String(status))
+        case .grpc(let status): context.operations.error(transport: "grpc", code: status.code.name)
+        }
+        switch rejection {
         case .http(let status, let message):
             respondHTTP(id, status: status, contentType: "text/plain; charset=utf-8", body: Array((message + "\n").utf8))
         case .grpc(let status):
@@ -214,6 +218,7 @@ extension HTTP2ServerConnection {
         counters.calls = 1
         counters.errors = status.code == .ok ? 0 : 1
         context.ledger.add(stream.key, counters)
+        if status.code != .ok { context.operations.error(transport: "grpc", code: status.code.name) }
         // Overload (UNAVAILABLE) can fail thousands of calls a second: it shows in the error counters, not the log.
         if status.code != .ok && status.code != .unavailable {
             context.log.info("\(stream.key.protocolName) call from \(stream.call.head.deviceID) ended \(status)")
@@ -276,6 +281,7 @@ extension HTTP2ServerConnection {
 
     private func answer(_ id: Int32, _ stream: RESTServerStream, _ response: RESTResponse, counters: BandwidthCounters) {
         context.ledger.add(stream.routed.key, counters)
+        if response.status >= 400 { context.operations.error(transport: "http", code: String(response.status)) }
         let isHead = stream.method == "HEAD"
         var headers = [HTTP2HeaderField(":status", String(response.status))]
         headers += response.headers.map { HTTP2HeaderField($0.name, $0.value) }

@@ -21,6 +21,8 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
     var ledger = HTTP2ConnectionLedger()
     var hasCountedConnection = false
     var isShuttingDown = false
+    /// The protocol this connection is counted under in the open-connections gauge.
+    var openProtocol: String?
     private var inboundScanner = HTTP2FrameScanner(expectsPreface: true)
     private var outboundScanner = HTTP2FrameScanner(expectsPreface: false)
     private var written = WrittenBytes<HTTP2ByteRun>()
@@ -116,6 +118,8 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
     func countConnection(under key: BandwidthKey) {
         guard !hasCountedConnection else { return }
         hasCountedConnection = true
+        openProtocol = key.protocolName
+        context.operations.connectionOpened(key.protocolName)
         var counters = BandwidthCounters()
         counters.connections = 1
         context.ledger.add(key, counters)
@@ -145,7 +149,13 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
         if unscanned > 0 {
             ledger.record(HTTP2ByteRun(streamID: 0, frameType: 0, part: .payload, count: unscanned), inbound: true)
         }
-        if !hasCountedConnection { countConnection(under: ledger.connectionKey) }
+        if !hasCountedConnection {
+            hasCountedConnection = true
+            var counters = BandwidthCounters()
+            counters.connections = 1
+            context.ledger.add(ledger.connectionKey, counters)
+        }
+        if let openProtocol { context.operations.connectionClosed(openProtocol) }
         ledger.close { key, counters in context.ledger.add(key, counters) }
         session.delegate = nil
     }

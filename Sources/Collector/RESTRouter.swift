@@ -13,6 +13,14 @@ public enum RESTRoute: Equatable, Sendable {
     case bandwidthDevices
     /// `GET /healthz`
     case health
+    /// `GET /readyz`
+    case ready
+    /// `GET /metrics`
+    case metrics
+    /// `GET /v1/bandwidth/devices/{device}`
+    case bandwidthDevice(deviceID: String)
+    /// `GET /v1/bandwidth/history`
+    case bandwidthHistory
     /// `GET /v1/devices`
     case devices
     /// `GET /v1/devices/{device}`
@@ -30,6 +38,18 @@ public enum RESTRoute: Equatable, Sendable {
         case 1 where parts[0] == "healthz":
             try allow(method, ["GET", "HEAD"])
             return .health
+        case 1 where parts[0] == "readyz":
+            try allow(method, ["GET", "HEAD"])
+            return .ready
+        case 1 where parts[0] == "metrics":
+            try allow(method, ["GET", "HEAD"])
+            return .metrics
+        case 3 where parts[0] == "v1" && parts[1] == "bandwidth" && parts[2] == "history":
+            try allow(method, ["GET", "HEAD"])
+            return .bandwidthHistory
+        case 4 where parts[0] == "v1" && parts[1] == "bandwidth" && parts[2] == "devices":
+            try allow(method, ["GET", "HEAD"])
+            return .bandwidthDevice(deviceID: try deviceID(parts[3]))
         case 2 where parts[0] == "v1" && parts[1] == "bandwidth":
             try allow(method, ["GET", "HEAD"])
             return .bandwidth

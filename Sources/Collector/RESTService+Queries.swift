@@ -16,16 +16,24 @@ extension RESTService {
         let rows = try storeCall { () throws(StoreError) in
             try context.store.devices(namePrefix: prefix, limit: limit + 1, after: after)
         }
+        var table = ResponseTable(columns: Self.deviceColumns)
+        for row in rows.prefix(limit) { table.append(Self.cells(row) + [.strings(row.sensors)]) }
+        if try ResponseFormat(request) == .csv { return ResponseFormat.csvResponse(table) }
         var writer = JSONWriter(reservingCapacity: 256 * rows.count)
         writer.beginObject()
         writer.key("devices")
-        writer.beginArray()
-        for row in rows.prefix(limit) { Self.write(row, into: &writer) }
-        writer.endArray()
+        table.writeJSON(into: &writer)
         writer.key("next_cursor")
         if rows.count > limit, let last = rows.prefix(limit).last { writer.value(last.name) } else { writer.null() }
         writer.endObject()
         return .json(200, writer.bytes)
+    }
+
+    static let deviceColumns = ["device", "first_seen_ms", "last_seen_ms", "readings", "batches", "last_seq", "sensors"]
+
+    static func cells(_ summary: DeviceSummary) -> [TableCell] {
+        [.string(summary.name), .integer(summary.firstSeenMs), .integer(summary.lastSeenMs), .integer(summary.readings),
+         .integer(summary.batches), .integer(Int64(clamping: summary.lastSeq))]
     }
 
     func device(_ deviceID: String) throws(RESTError) -> RESTResponse {
@@ -62,6 +70,7 @@ extension RESTService {
 
     func readings(_ request: RESTRequest, deviceID: String) throws(RESTError) -> RESTResponse {
         let parameters = QueryParameters(request: request)
+        let format = try ResponseFormat(request)
         let sensor = try parameters.sensor()
         let from = try parameters.time("from")
         let to = try parameters.time("to")
@@ -80,23 +89,15 @@ extension RESTService {
             try context.store.readings(deviceID: deviceID, sensor: sensor, fromMs: from, toMs: to, limit: limit,
                                        order: order, after: cursor)
         }
+        var table = ResponseTable(columns: ["sensor", "ts", "value"])
+        for reading in page.readings { table.append([.string(reading.sensor), .integer(reading.ts), .number(reading.value)]) }
+        if format == .csv { return ResponseFormat.csvResponse(table) }
         var writer = JSONWriter(reservingCapacity: 64 * page.readings.count + 128)
         writer.beginObject()
         writer.key("device")
         writer.value(deviceID)
         writer.key("readings")
-        writer.beginArray()
-        for reading in page.readings {
-            writer.beginObject()
-            writer.key("sensor")
-            writer.value(reading.sensor)
-            writer.key("ts")
-            writer.value(reading.ts)
-            writer.key("value")
-            writer.value(reading.value)
-            writer.endObject()
-        }
-        writer.endArray()
+        table.writeJSON(into: &writer)
         writer.key("next_cursor")
         if let next = page.nextCursor { writer.value(next.token) } else { writer.null() }
         writer.endObject()
@@ -105,6 +106,7 @@ extension RESTService {
 
     func series(_ request: RESTRequest, deviceID: String) throws(RESTError) -> RESTResponse {
         let parameters = QueryParameters(request: request)
+        let format = try ResponseFormat(request)
         let sensor = try parameters.sensor(required: true)!
         let from = try parameters.time("from")
         let to = try parameters.time("to")
@@ -119,6 +121,9 @@ extension RESTService {
             try context.store.series(deviceID: deviceID, sensor: sensor, fromMs: from, toMs: to, stepMs: stepMs,
                                      aggregate: aggregate)
         }
+        var table = ResponseTable(columns: ["start", "value", "count"])
+        for bucket in buckets { table.append([.integer(bucket.startMs), .number(bucket.value), .integer(Int64(bucket.count))]) }
+        if format == .csv { return ResponseFormat.csvResponse(table) }
         var writer = JSONWriter(reservingCapacity: 48 * buckets.count + 128)
         writer.beginObject()
         writer.key("device")
@@ -130,18 +135,7 @@ extension RESTService {
         writer.key("agg")
         writer.value(aggregateName)
         writer.key("buckets")
-        writer.beginArray()
-        for bucket in buckets {
-            writer.beginObject()
-            writer.key("start")
-            writer.value(bucket.startMs)
-            writer.key("value")
-            writer.value(bucket.value)
-            writer.key("count")
-            writer.value(bucket.count)
-            writer.endObject()
-        }
-        writer.endArray()
+        table.writeJSON(into: &writer)
         writer.endObject()
         return .json(200, writer.bytes)
     }
@@ -160,16 +154,6 @@ extension RESTService {
             if case .invalidArgument(let message) = error { throw .badRequest(message) }
             throw error.restError
         }
-    }
-
-    static func write(_ summary: DeviceSummary, into writer: inout JSONWriter) {
-        writer.beginObject()
-        writeFields(summary, into: &writer)
-        writer.key("sensors")
-        writer.beginArray()
-        for sensor in summary.sensors { writer.value(sensor) }
-        writer.endArray()
-        writer.endObject()
     }
 
     static func writeFields(_ summary: DeviceSummary, into writer: inout JSONWriter) {

@@ -59,14 +59,9 @@ struct RESTService {
         switch route {
         case .health:
             respond(.json(200, Array(#"{"status":"ok"}"#.utf8)), counters)
-        case .bandwidth:
-            respond(.json(200, BandwidthReport.perProtocol(context.ledger)), counters)
-        case .bandwidthDevices:
-            respond(.json(200, BandwidthReport.perDevice(context.ledger, protocolName: request.queryValue("protocol"))),
-                    counters)
         case .ingest(let deviceID):
             ingest(request, deviceID: deviceID, counters: counters, on: loop, respond: respond)
-        case .devices, .device, .readings, .series:
+        default:
             do {
                 respond(try read(route, request), counters)
             } catch {
@@ -82,7 +77,15 @@ struct RESTService {
         case .device(let id): try device(id)
         case .readings(let id): try readings(request, deviceID: id)
         case .series(let id): try series(request, deviceID: id)
-        default: throw .notFound("no endpoint at \(request.path)")
+        case .bandwidth: BandwidthReport.perProtocol(context.ledger, format: try ResponseFormat(request))
+        case .bandwidthDevices: try BandwidthReport.perDevice(context.ledger, request)
+        case .bandwidthDevice(let id): try BandwidthReport.device(context.ledger, id)
+        case .bandwidthHistory:
+            try BandwidthReport.history(context.store, request,
+                                        baseBucketMs: Int64(context.configuration.store.historyBucketMs))
+        case .ready: try readiness()
+        case .metrics: metrics()
+        case .health, .ingest: throw .notFound("no endpoint at \(request.path)")
         }
     }
 

@@ -1,0 +1,59 @@
+// What operators watch besides bandwidth: errors by status code, open connections by protocol, and whether
+// storage is currently failing. Updated from every loop thread, read by `/metrics` and `/readyz`.
+
+import Synchronization
+
+/// Thread-safe operational counters and gauges.
+final class OperationalCounters: Sendable {
+    private struct State {
+        var errors: [ErrorKey: Int64] = [:]
+        var openConnections: [String: Int] = [:]
+        var lastStorageFailureMs: Int64?
+        var lastStorageFailure = ""
+    }
+
+    /// An error's transport (`http`, `grpc`) and code (`404`, `UNAVAILABLE`).
+    struct ErrorKey: Hashable, Comparable {
+        var transport: String
+        var code: String
+
+        static func < (lhs: ErrorKey, rhs: ErrorKey) -> Bool { (lhs.transport, lhs.code) < (rhs.transport, rhs.code) }
+    }
+
+    private let state = Mutex(State())
+
+    /// Counts a response with an error status.
+    func error(transport: String, code: String) {
+        state.withLock { $0.errors[ErrorKey(transport: transport, code: code), default: 0] += 1 }
+    }
+
+    /// A connection was identified as `protocolName` (its first request or stream).
+    func connectionOpened(_ protocolName: String) {
+        state.withLock { $0.openConnections[protocolName, default: 0] += 1 }
+    }
+
+    /// A connection counted by `connectionOpened` closed.
+    func connectionClosed(_ protocolName: String) {
+        state.withLock { $0.openConnections[protocolName, default: 0] -= 1 }
+    }
+
+    /// A store submission failed for a storage reason (disk full, read-only, I/O), or succeeded (`nil`).
+    func storageResult(failure: String?, atMs: Int64) {
+        state.withLock { state in
+            if let failure {
+                state.lastStorageFailureMs = atMs
+                state.lastStorageFailure = failure
+            } else {
+                state.lastStorageFailureMs = nil
+            }
+        }
+    }
+
+    func errorCounts() -> [ErrorKey: Int64] { state.withLock { $0.errors } }
+    func openConnectionCounts() -> [String: Int] { state.withLock { $0.openConnections } }
+
+    /// The last storage failure, when the latest result was one.
+    func currentStorageFailure() -> (atMs: Int64, message: String)? {
+        state.withLock { state in state.lastStorageFailureMs.map { ($0, state.lastStorageFailure) } }
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+// `/readyz` and `/metrics`.
+//
+// Ready means: the store is open, its queue is below 90 % of either bound, the database file is writable, and the
+// latest commit did not fail for a storage reason (disk full, read-only, I/O error). `/metrics` is the Prometheus
+// text exposition format 0.0.4.
+
+import Glibc
+import Store
+
+extension RESTService {
+    func readiness() throws(RESTError) -> RESTResponse {
+        let store = context.store
+        let configuration = context.configuration.store
+        let metrics = store.metrics()
+        var problems: [String] = []
+        if store.isClosed { problems.append("the store is closed") }
+        if metrics.queuedBatches * 10 >= configuration.maxQueuedBatches * 9
+            || metrics.queuedReadings * 10 >= configuration.maxQueuedReadings * 9
+        {
+            problems.append("the store queue is nearly full (\(metrics.queuedBatches) batches, "
+                            + "\(metrics.queuedReadings) readings)")
+        }
+        if access(context.configuration.databasePath, W_OK) != 0 {
+            problems.append("the database file is not writable")
+        }
+        if let failure = context.operations.currentStorageFailure() {
+            problems.append("the latest commit failed: \(failure.message)")
+        }
+        guard problems.isEmpty else { throw .unavailable("not ready: " + problems.joined(separator: "; ")) }
+        return .json(200, Array(#"{"status":"ready"}"#.utf8))
+    }
+
+    func metrics() -> RESTResponse {
+        var text = PrometheusText()
+        let perProtocol = context.ledger.perProtocol().sorted { $0.key < $1.key }
+        text.family("fleetwire_bytes_total", "counter", "Bytes on the wire by protocol and direction.")
+        for (name, counters) in perProtocol {
+            text.sample("fleetwire_bytes_total", [("protocol", name), ("direction", "in")], counters.bytesIn.total)
+            text.sample("fleetwire_bytes_total", [("protocol", name), ("direction", "out")], counters.bytesOut.total)
+        }
+        let counts: [(String, String, (BandwidthCounters) -> Int64)] = [
+            ("fleetwire_readings_total", "Readings newly stored.", { $0.readings }),
+            ("fleetwire_batches_total", "Batches received and committed.", { $0.batches }),
+            ("fleetwire_duplicate_batches_total", "Batches that were already stored.", { $0.duplicateBatches }),
+            ("fleetwire_calls_total", "gRPC calls and HTTP requests.", { $0.calls }),
+            ("fleetwire_connections_total", "Connections accepted.", { $0.connections }),
+        ]
+        for (name, help, value) in counts {
+            text.family(name, "counter", help)
+            for (protocolName, counters) in perProtocol { text.sample(name, [("protocol", protocolName)], value(counters)) }
+        }
+        let socket = context.ledger.socketTotals()
+        text.family("fleetwire_socket_bytes_total", "counter", "Bytes read from and written to all sockets.")
+        text.sample("fleetwire_socket_bytes_total", [("direction", "in")], socket.bytesIn)
+        text.sample("fleetwire_socket_bytes_total", [("direction", "out")], socket.bytesOut)
+        text.family("fleetwire_errors_total", "counter", "Responses with an error status, by transport and code.")
+        for (key, count) in context.operations.errorCounts().sorted(by: { $0.key < $1.key }) {
+            text.sample("fleetwire_errors_total", [("transport", key.transport), ("code", key.code)], count)
+        }
+        text.family("fleetwire_open_connections", "gauge", "Open connections by the protocol of their first request.")
+        for (name, count) in context.operations.openConnectionCounts().sorted(by: { $0.key < $1.key }) {
+            text.sample("fleetwire_open_connections", [("protocol", name)], Int64(count))
+        }
+        let store = context.store.metrics()
+        text.family("fleetwire_store_queue_batches", "gauge", "Batches waiting for the store's writer.")
+        text.sample("fleetwire_store_queue_batches", [], Int64(store.queuedBatches))
+        text.family("fleetwire_store_queue_readings", "gauge", "Readings waiting for the store's writer.")
+        text.sample("fleetwire_store_queue_readings", [], Int64(store.queuedReadings))
+        text.family("fleetwire_store_commits_total", "counter", "Transactions committed by the store's writer.")
+        text.sample("fleetwire_store_commits_total", [], Int64(store.commits))
+        text.family("fleetwire_store_commit_failures_total", "counter", "Transactions that failed to commit.")
+        text.sample("fleetwire_store_commit_failures_total", [], Int64(store.failedCommits))
+        text.family("fleetwire_store_commit_duration_seconds", "histogram", "Time from BEGIN to COMMIT.")
+        var cumulative: UInt64 = 0
+        for (bound, count) in zip(StoreMetrics.commitLatencyBoundsMs, store.commitLatencyCounts) {
+            cumulative += count
+            text.sample("fleetwire_store_commit_duration_seconds_bucket", [("le", "\(bound / 1000)")], Int64(cumulative))
+        }
+        cumulative += store.commitLatencyCounts.last ?? 0
+        text.sample("fleetwire_store_commit_duration_seconds_bucket", [("le", "+Inf")], Int64(cumulative))
+        text.sample("fleetwire_store_commit_duration_seconds_sum", [], store.commitLatencySumMs / 1000)
+        text.sample("fleetwire_store_commit_duration_seconds_count", [], Int64(cumulative))
+        text.family("fleetwire_process_resident_memory_bytes", "gauge", "Resident set size of the collector.")
+        text.sample("fleetwire_process_resident_memory_bytes", [], System.residentBytes() ?? 0)
+        return RESTResponse(status: 200, headers: [("content-type", "text/plain; version=0.0.4; charset=utf-8")],
+                            body: Array(text.text.utf8))
+    }
+}
+
+/// Prometheus text exposition format.
+struct PrometheusText {
+    private(set) var text = ""
+
+    mutating func family(_ name: String, _ type: String, _ help: String) {
+        text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+    }
+
+    mutating func sample(_ name: String, _ labels: [(String, String)], _ value: Int64) {
+        text += "\(name)\(Self.labels(labels)) \(value)\n"
+    }
+
+    mutating func sample(_ name: String, _ labels: [(String, String)], _ value: Double) {
+        text += "\(name)\(Self.labels(labels)) \(value)\n"
+    }
+
+    private static func labels(_ labels: [(String, String)]) -> String {
+        guard !labels.isEmpty else { return "" }
+        let escaped = labels.map { name, value in
+            let text = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+                .replacingOccurrences(of: "\n", with: "\\n")
+            return "\(name)=\"\(text)\""
+        }
+        return "{" + escaped.joined(separator: ",") + "}"
+    }
+}
