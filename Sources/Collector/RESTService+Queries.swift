@@ -16,8 +16,11 @@ extension RESTService {
         let rows = try storeCall { () throws(StoreError) in
             try context.store.devices(namePrefix: prefix, limit: limit + 1, after: after)
         }
+        let traffic = deviceTraffic()
         var table = ResponseTable(columns: Self.deviceColumns)
-        for row in rows.prefix(limit) { table.append(Self.cells(row) + [.strings(row.sensors)]) }
+        for row in rows.prefix(limit) {
+            table.append(Self.cells(row) + [.strings(row.sensors)] + Self.trafficCells(traffic[row.name]))
+        }
         if try ResponseFormat(request) == .csv { return ResponseFormat.csvResponse(table) }
         var writer = JSONWriter(reservingCapacity: 256 * rows.count)
         writer.beginObject()
@@ -29,7 +32,28 @@ extension RESTService {
         return .json(200, writer.bytes)
     }
 
-    static let deviceColumns = ["device", "first_seen_ms", "last_seen_ms", "readings", "batches", "last_seq", "sensors"]
+    static let deviceColumns = [
+        "device", "first_seen_ms", "last_seen_ms", "readings", "batches", "last_seq", "sensors", "protocols", "bytes_in",
+        "bytes_out",
+    ]
+
+    /// Protocols each device used and its wire bytes, from the bandwidth ledger.
+    func deviceTraffic() -> [String: (protocols: [String], bytesIn: Int64, bytesOut: Int64)] {
+        var traffic: [String: (protocols: [String], bytesIn: Int64, bytesOut: Int64)] = [:]
+        for (key, counters) in context.ledger.snapshot().sorted(by: { $0.key < $1.key })
+        where key.device != WireProtocol.overheadDevice {
+            var entry = traffic[key.device] ?? ([], 0, 0)
+            entry.protocols.append(key.protocolName)
+            entry.bytesIn += counters.bytesIn.total
+            entry.bytesOut += counters.bytesOut.total
+            traffic[key.device] = entry
+        }
+        return traffic
+    }
+
+    static func trafficCells(_ traffic: (protocols: [String], bytesIn: Int64, bytesOut: Int64)?) -> [TableCell] {
+        [.strings(traffic?.protocols ?? []), .integer(traffic?.bytesIn ?? 0), .integer(traffic?.bytesOut ?? 0)]
+    }
 
     static func cells(_ summary: DeviceSummary) -> [TableCell] {
         [.string(summary.name), .integer(summary.firstSeenMs), .integer(summary.lastSeenMs), .integer(summary.readings),
@@ -44,6 +68,15 @@ extension RESTService {
         var writer = JSONWriter(reservingCapacity: 512)
         writer.beginObject()
         Self.writeFields(summary, into: &writer)
+        let traffic = deviceTraffic()[deviceID]
+        writer.key("protocols")
+        writer.beginArray()
+        for name in traffic?.protocols ?? [] { writer.value(name) }
+        writer.endArray()
+        writer.key("bytes_in")
+        writer.value(traffic?.bytesIn ?? 0)
+        writer.key("bytes_out")
+        writer.value(traffic?.bytesOut ?? 0)
         writer.key("sensors")
         writer.beginArray()
         for sensor in latest {

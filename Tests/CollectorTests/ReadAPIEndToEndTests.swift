@@ -87,6 +87,8 @@ import Telemetry
         #expect(buckets.reduce(0) { $0 + $1["count"]!.int64Value! } == 50)
         let device = try JSONValue.parse(Self.get(client, "/v1/devices/r-b").1)
         #expect(device["readings"]?.int64Value == 50)
+        #expect(device["protocols"]?.arrayValue == [.string("rest-json")])
+        #expect((device["bytes_in"]?.int64Value ?? 0) > 2000)
         #expect(device["sensors"]?[0]?["latest"]?["value"]?.doubleValue
                 == ReadingBatch(TestBatches.batch(5)).readings.last?.value)
     }
@@ -97,8 +99,8 @@ import Telemetry
         let (status, body, type) = try Self.get(client, "/v1/devices?format=csv")
         #expect(status == 200 && type.hasPrefix("text/csv"))
         let lines = String(decoding: body, as: UTF8.self).split(separator: "\r\n")
-        #expect(lines.first == "device,first_seen_ms,last_seen_ms,readings,batches,last_seq,sensors")
-        #expect(lines.count == 4 && lines[1].hasPrefix("r-a,") && lines[1].hasSuffix(",50,5,5,temperature"))
+        #expect(lines.first == "device,first_seen_ms,last_seen_ms,readings,batches,last_seq,sensors,protocols,bytes_in,bytes_out")
+        #expect(lines.count == 4 && lines[1].hasPrefix("r-a,") && lines[1].contains(",50,5,5,temperature,rest-json,"))
         let readings = try Self.get(client, "/v1/devices/r-a/readings?limit=2", accept: "text/csv")
         #expect(String(decoding: readings.1, as: UTF8.self).hasPrefix("sensor,ts,value\r\ntemperature,"))
         for path in ["/v1/bandwidth", "/v1/bandwidth/devices", "/v1/bandwidth/history",
