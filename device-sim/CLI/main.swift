@@ -35,6 +35,7 @@ let runFlags = FlagParser(
         FlagSpec("call-timeout", value: "DURATION", default: "30s", help: "a call not answered by then is retried"),
         FlagSpec("json", value: "PATH", help: "write the report (per protocol and per device) as JSON"),
         FlagSpec("csv", value: "PATH", help: "write the per-device figures as CSV"),
+        FlagSpec("html", value: "PATH", help: "write the report as a self-contained HTML page with charts"),
         FlagSpec("quiet", help: "no progress line"),
     ])
 
@@ -159,6 +160,9 @@ func run(_ arguments: [String]) throws(FlagError) {
         fail("cannot write \(path)", code: 1)
     }
     if let path = flags.string("csv"), !FileManager.default.createFile(atPath: path, contents: Data(report.renderCSV().utf8)) {
+        fail("cannot write \(path)", code: 1)
+    }
+    if let path = flags.string("html"), !FileManager.default.createFile(atPath: path, contents: Data(report.renderHTML().utf8)) {
         fail("cannot write \(path)", code: 1)
     }
     if report.total.readingsAcked == 0 { fail("nothing was delivered", code: 1) }
