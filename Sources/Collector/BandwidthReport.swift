@@ -113,9 +113,7 @@ enum BandwidthReport {
         }
         let from = try parameters.time("from")
         let to = try parameters.time("to")
-        if let from, let to, (to - from) / step > 100_000 {
-            throw .badRequest("query parameter step is too small for the range: more than 100000 buckets")
-        }
+        try QueryParameters.checkBucketCount(from: from, to: to, stepMs: step)
         let buckets: [HistoryBucket]
         do {
             buckets = try store.counterHistory(stepMs: step, fromMs: from, toMs: to)

@@ -59,6 +59,15 @@ struct QueryParameters {
         throw .badRequest("query parameter \(name) must be a positive duration like 60000, 10s, 5m, 1h or 1d, got \"\(value)\"")
     }
 
+    /// Refuses a range that would need more than `limit` buckets of `stepMs`; overflow-safe for any Int64 range.
+    static func checkBucketCount(from: Int64?, to: Int64?, stepMs: Int64, limit: Int64 = 100_000) throws(RESTError) {
+        guard let from, let to, to > from else { return }
+        let (span, overflow) = to.subtractingReportingOverflow(from)
+        if overflow || span / stepMs > limit {
+            throw .badRequest("query parameter step is too small for the range: more than \(limit) buckets")
+        }
+    }
+
     /// One of `choices`, or `defaultValue`.
     func choice(_ name: String, _ choices: [String], default defaultValue: String) throws(RESTError) -> String {
         guard let value = request.queryValue(name), !value.isEmpty else { return defaultValue }
@@ -99,7 +108,8 @@ enum RFC3339 {
                 index += 1
             }
             guard digits > 0 else { return nil }
-            for _ in digits..<3 where digits < 3 { millis *= 10 }
+            // Any number of fraction digits is valid RFC 3339; milliseconds keep the first three.
+            if digits < 3 { for _ in digits..<3 { millis *= 10 } }
         }
         guard index < bytes.count else { return nil }
         var offsetMinutes: Int64 = 0

@@ -146,9 +146,7 @@ extension RESTService {
         let stepMs = try parameters.duration("step") ?? 60_000
         let aggregateName = try parameters.choice("agg", SeriesAggregate.allCases.map(\.rawValue), default: "avg")
         let aggregate = SeriesAggregate(rawValue: aggregateName)!
-        if let from, let to, (to - from) / stepMs > 100_000 {
-            throw .badRequest("query parameter step is too small for the range: more than 100000 buckets")
-        }
+        try QueryParameters.checkBucketCount(from: from, to: to, stepMs: stepMs)
         try requireDevice(deviceID)
         let buckets = try storeCall { () throws(StoreError) in
             try context.store.series(deviceID: deviceID, sensor: sensor, fromMs: from, toMs: to, stepMs: stepMs,

@@ -159,3 +159,32 @@ enum RFC3339Text {
         return formatter.string(from: date)
     }
 }
+
+/// Inputs that once crashed the collector (found by schemathesis): each must get an answer, and the collector must
+/// keep serving.
+@Suite(.serialized) struct HostileQueryTests {
+    @Test(arguments: [
+        ("/v1/devices/r-a/series?sensor=temperature&from=-1&to=9223372036854775807", 400),
+        ("/v1/devices/r-a/series?sensor=temperature&from=-9223372036854775808&to=9223372036854775807&step=1", 400),
+        ("/v1/devices/r-a/series?sensor=temperature&from=0367-04-13T20:24:47-14:41&to=9223372036854775807", 400),
+        ("/v1/bandwidth/history?from=-9223372036854775808&to=9223372036854775807", 400),
+        ("/v1/devices/r-a/readings?from=2024-11-21T12:00:00.1234Z", 200),
+        ("/v1/devices/r-a/series?sensor=temperature&from=2024-11-21T12:00:00.123456789Z", 200),
+        ("/v1/devices/r-a/readings?from=-9223372036854775808&to=-9223372036854775808", 200),
+        ("/v1/devices/r-a/readings?to=9223372036854775807&order=desc", 200),
+    ])
+    func extremeRangesAndLongFractionsAreAnswered(path: String, status: Int) throws {
+        let (collector, client) = try ReadAPIEndToEndTests.populated()
+        defer { withExtendedLifetime(collector) {} }
+        #expect(try ReadAPIEndToEndTests.get(client, path).0 == status)
+        #expect(try ReadAPIEndToEndTests.get(client, "/healthz").0 == 200)
+    }
+
+    @Test func rfc3339KeepsMillisecondsOfAnyFraction() {
+        #expect(RFC3339.milliseconds("1970-01-01T00:00:01.1234Z") == 1123)
+        #expect(RFC3339.milliseconds("1970-01-01T00:00:01.5Z") == 1500)
+        #expect(RFC3339.milliseconds("1970-01-01T01:00:00+01:00") == 0)
+        #expect(RFC3339.milliseconds("1970-01-01T00:00:00.Z") == nil)
+        #expect(RFC3339.milliseconds("2026-11-21T12:00:00Z") == 1_795_262_400_000)
+    }
+}
