@@ -32,6 +32,10 @@ if [ "$what" = test ] || [ "$what" = bench ]; then
   python3 -c 'import grpc_tools' 2>/dev/null || py_missing+=(grpcio-tools)
   python3 -c 'import google.protobuf' 2>/dev/null || py_missing+=(protobuf)
   python3 -c 'import pytest' 2>/dev/null || py_missing+=(pytest)
+  python3 -c 'import openapi_spec_validator' 2>/dev/null || py_missing+=(openapi-spec-validator)
+  python3 -c 'import openapi_schema_validator' 2>/dev/null || py_missing+=(openapi-schema-validator)
+  python3 -c 'import jsonschema' 2>/dev/null || py_missing+=(jsonschema)
+  python3 -c 'import schemathesis' 2>/dev/null || py_missing+=(schemathesis)
   if [ "${#py_missing[@]}" -gt 0 ]; then
     echo "install-deps: installing Python packages: ${py_missing[*]}"
     python3 -m pip install --quiet --disable-pip-version-check "${py_missing[@]}"
