@@ -451,23 +451,12 @@ def _survives(collector: Collector, path: str) -> None:
     assert r.status in (200, 400), (r.status, r.body)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "collector bug: GET /v1/devices/dev-1/series?sensor=temperature&from=-1&to=9223372036854775807 (any valid "
-    "device id, known or not; also from=0367-04-13T20:24:47-14:41&to=9223372036854775807) kills the collector with SIGILL 'Swift runtime failure: arithmetic overflow' at "
-    "RESTService+Queries.swift:114 ((to - from) / stepMs overflows Int64); expected 400 naming step (more than "
-    "100000 buckets) or 200, got the connection closed without a response and the process gone"))
 def test_series_with_int64_extreme_range_does_not_crash(start_collector):
     collector = start_collector()
     seed(collector)
     _survives(collector, "/v1/devices/dev-1/series?sensor=temperature&from=-1&to=9223372036854775807")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "collector bug: GET /v1/devices/dev-1/readings?from=2024-11-21T12:00:00.1234Z (an RFC 3339 time with more "
-    "than 3 fraction digits, on readings or series, any valid device id) kills the collector with SIGILL "
-    "'Fatal error: Range requires lowerBound <= upperBound' at QueryParameters.swift:102 (`for _ in "
-    "digits..<3 where digits < 3`); expected 200 (RFC 3339 allows any number of fraction digits), got the "
-    "connection closed without a response and the process gone"))
 def test_rfc3339_with_long_fraction_does_not_crash(start_collector):
     collector = start_collector()
     seed(collector)
@@ -496,8 +485,7 @@ def test_schemathesis_fuzz_pass(start_collector, tmp_path):
            "--phases", "examples,coverage,fuzzing,stateful"]
     for template in absent:
         cmd += ["--exclude-path", template]
-    env = {**os.environ, "SCHEMATHESIS_HOOKS": "schemathesis_hooks",
-           "PYTHONPATH": HERE + os.pathsep + os.environ.get("PYTHONPATH", ""), "NO_PROXY": "*", "no_proxy": "*"}
+    env = {**os.environ, "NO_PROXY": "*", "no_proxy": "*"}
     done = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=90)
     output = done.stdout + done.stderr
     assert collector.running, f"collector died during the fuzz pass:\n{output[-4000:]}\n{collector.log()[-3000:]}"
