@@ -59,6 +59,8 @@ struct RESTService {
         switch route {
         case .health:
             respond(.json(200, Array(#"{"status":"ok"}"#.utf8)), counters)
+        case .dashboard:
+            respond(DashboardPage.response, counters)
         case .bandwidth:
             respond(.json(200, BandwidthReport.perProtocol(context.ledger)), counters)
         case .bandwidthDevices:
