@@ -221,7 +221,9 @@ function lineChart(lines, o) {
   let s = `<svg width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(o.label || "chart")}"><g class="grid">`;
   for (const v of ticks) s += `<line x1="${L}" x2="${W - R}" y1="${sy(v)}" y2="${sy(v)}"/>`;
   s += `</g><g class="axis">`;
-  const decimals = Math.max(0, Math.min(6, -Math.floor(Math.log10((y1 - y0) / (ticks.length - 1 || 1)) + 1e-9)));
+  const tick = (y1 - y0) / (ticks.length - 1 || 1);
+  let decimals = 0;   // as many as the tick step needs (0.25 needs 2)
+  while (decimals < 6 && Math.abs(tick * 10 ** decimals - Math.round(tick * 10 ** decimals)) > 1e-6) decimals++;
   for (const v of ticks) s += `<text x="${L - 6}" y="${sy(v) + 4}" text-anchor="end">${esc(o.fmt ? o.fmt(v) : v.toFixed(decimals))}</text>`;
   const nx = Math.max(2, Math.floor((W - L - R) / 90));
   for (let i = 0; i <= nx; i++) {
