@@ -4,7 +4,7 @@
 SWIFT ?= swift
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: all deps build release test demo bench schema clean help
+.PHONY: all deps build release test demo bench schema screenshot clean help
 
 all: build
 
@@ -12,6 +12,7 @@ help:
 	@echo "make demo    install what is missing, build, run a simulated fleet, print the bandwidth comparison"
 	@echo "make test    install what is missing, run every test"
 	@echo "make build   debug build;  make release: release build"
+	@echo "make screenshot  render the dashboard of a collector fed by a simulated fleet into docs/dashboard.png"
 	@echo "make schema  regenerate the store's embedded copy of schema/sqlite.sql"
 	@echo "make clean   remove build products"
 
@@ -45,6 +46,9 @@ bench:
 
 schema:
 	@scripts/embed-schema.sh
+
+screenshot:
+	@scripts/screenshot.sh
 
 clean:
 	rm -rf .build

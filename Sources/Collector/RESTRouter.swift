@@ -29,12 +29,17 @@ public enum RESTRoute: Equatable, Sendable {
     case readings(deviceID: String)
     /// `GET /v1/devices/{device}/series`
     case series(deviceID: String)
+    /// `GET /`: the dashboard page (DashboardPage.swift)
+    case dashboard
 
     /// Routes a method and path; throws 404 for unknown paths and 405 (with Allow) for known paths.
     public static func match(method: String, path: String) throws(RESTError) -> RESTRoute {
         let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
         let parts = Array(segments)
         switch parts.count {
+        case 1 where parts[0] == "":
+            try allow(method, ["GET", "HEAD"])
+            return .dashboard
         case 1 where parts[0] == "healthz":
             try allow(method, ["GET", "HEAD"])
             return .health

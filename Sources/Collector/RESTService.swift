@@ -59,6 +59,8 @@ struct RESTService {
         switch route {
         case .health:
             respond(.json(200, Array(#"{"status":"ok"}"#.utf8)), counters)
+        case .dashboard:
+            respond(DashboardPage.response, counters)
         case .ingest(let deviceID):
             ingest(request, deviceID: deviceID, counters: counters, on: loop, respond: respond)
         default:
@@ -85,7 +87,7 @@ struct RESTService {
                                         baseBucketMs: Int64(context.configuration.store.historyBucketMs))
         case .ready: try readiness()
         case .metrics: metrics()
-        case .health, .ingest: throw .notFound("no endpoint at \(request.path)")
+        case .health, .ingest, .dashboard: throw .notFound("no endpoint at \(request.path)")
         }
     }
 

@@ -1,0 +1,37 @@
+import Testing
+@testable import Collector
+
+/// `GET /` is the dashboard: routed for GET and HEAD only, served as uncached UTF-8 HTML that loads nothing from
+/// elsewhere. (What the page requests from the API is checked end to end in Tests/Python/test_dashboard.py.)
+struct DashboardPageTests {
+    @Test(arguments: ["GET", "HEAD"])
+    func rootRoutesToTheDashboard(method: String) throws {
+        #expect(try RESTRoute.match(method: method, path: "/") == .dashboard)
+    }
+
+    @Test(arguments: ["POST", "PUT", "DELETE"])
+    func otherMethodsOnRootAre405WithAllow(method: String) {
+        #expect {
+            _ = try RESTRoute.match(method: method, path: "/")
+        } throws: { error in
+            guard let error = error as? RESTError else { return false }
+            return error.status == 405 && error.headers.contains { $0.name == "allow" && $0.value == "GET, HEAD" }
+        }
+    }
+
+    @Test func responseIsUncachedUTF8HTML() {
+        let response = DashboardPage.response
+        #expect(response.status == 200)
+        #expect(response.headers.contains { $0 == ("content-type", "text/html; charset=utf-8") })
+        #expect(response.headers.contains { $0 == ("cache-control", "no-cache") })
+        #expect(response.body == Array(DashboardPage.html.utf8))
+    }
+
+    @Test func pageLoadsNothingFromElsewhere() {
+        let html = DashboardPage.html
+        #expect(html.hasPrefix("<!doctype html>"))
+        for forbidden in ["http://", "https://", "<script src", "@import", "url("] {
+            #expect(!html.contains(forbidden), "the page contains \(forbidden)")
+        }
+    }
+}
