@@ -85,7 +85,7 @@ def test_spec_documents_every_endpoint_of_the_api_shapes():
         ("get", "/v1/devices"), ("get", "/v1/devices/{device}"), ("get", "/v1/devices/{device}/series"),
         ("get", "/healthz"), ("get", "/readyz"), ("get", "/metrics"), ("get", "/v1/bandwidth"),
         ("get", "/v1/bandwidth/devices"), ("get", "/v1/bandwidth/devices/{device}"),
-        ("get", "/v1/bandwidth/history"),
+        ("get", "/v1/bandwidth/history"), ("get", "/"),
     }
     documented = {(m, p) for p, item in SPEC["paths"].items() for m in item if m in ("get", "post", "put", "delete")}
     assert documented == expected
