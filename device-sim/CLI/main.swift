@@ -4,6 +4,7 @@ import Flags
 import FleetDriver
 import Foundation
 import Simulation
+import Synchronization
 
 let runFlags = FlagParser(
     command: "device-sim run",
@@ -168,25 +169,22 @@ func run(_ arguments: [String]) throws(FlagError) {
     if report.total.readingsAcked == 0 { fail("nothing was delivered", code: 1) }
 }
 
-/// The previous progress snapshot, shared with the progress callback.
-final class LockedSnapshot: @unchecked Sendable {
-    private let lock = NSLock()
-    private var snapshot: ProgressSnapshot?
-    private var ticks = 0
+/// The previous progress snapshot and a tick count, shared with the progress callback (runner thread).
+final class LockedSnapshot: Sendable {
+    private let state = Mutex<(snapshot: ProgressSnapshot?, ticks: Int)>((nil, 0))
 
     func swap(_ next: ProgressSnapshot) -> ProgressSnapshot? {
-        lock.lock()
-        defer { lock.unlock() }
-        let previous = snapshot
-        snapshot = next
-        return previous
+        state.withLock { state in
+            defer { state.snapshot = next }
+            return state.snapshot
+        }
     }
 
     func tick() -> Int {
-        lock.lock()
-        defer { lock.unlock() }
-        ticks += 1
-        return ticks
+        state.withLock { state in
+            state.ticks += 1
+            return state.ticks
+        }
     }
 }
 
