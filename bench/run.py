@@ -280,10 +280,12 @@ def wire(args, protocol, batch, sensors, devices, stream_batches=None, sim_minut
         "collector_readings": c_readings, "collector_bytes_per_reading": round(c_bpr, 3) if c_bpr else None,
         "agree": (sim_bytes == c_bytes and row["readings_acked"] == c_readings),
         "sim_cross_check_consistent": cross.get("consistent"),
+        "batches_retried": row["batches_retried"], "errors": row["errors"], "errors_by_kind": row.get("errors_by_kind"),
     }
     sb = f" stream-batches {stream_batches}" if stream_batches else ""
     log(f"  wire {protocol:11} batch {batch:>4}{sb}: sim {result['sim_bytes_per_reading']} B/reading, "
-        f"collector {result['collector_bytes_per_reading']}, agree={result['agree']}")
+        f"collector {result['collector_bytes_per_reading']}, agree={result['agree']}, "
+        f"retried {result['batches_retried']}, errors {result['errors']}")
     return result
 
 
@@ -412,12 +414,13 @@ def fmt(n, digits=0):
 
 
 def wire_table(rows, title_batch=True):
-    lines = ["| protocol | batch | stream-batches | readings | sim B/reading | collector B/reading | agree |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| protocol | batch | stream-batches | readings | sim B/reading | collector B/reading | agree | "
+             "batches retried / errors |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['protocol']} | {r['batch']} | {r['stream_batches'] or '–'} | {fmt(r['readings'])} | "
                      f"{fmt(r['sim_bytes_per_reading'], 2)} | {fmt(r['collector_bytes_per_reading'], 2)} | "
-                     f"{'yes' if r['agree'] else 'NO'} |")
+                     f"{'yes' if r['agree'] else 'NO'} | {fmt(r['batches_retried'])} / {fmt(r['errors'])} |")
     return lines
 
 
