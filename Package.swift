@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "collector", targets: ["collector"]),
         .executable(name: "device-sim", targets: ["device-sim"]),
+        .executable(name: "store-bench", targets: ["store-bench"]),
     ],
     targets: [
         // C system modules: thin header-only shims, each imported by exactly one Swift module.
@@ -45,6 +46,8 @@ let package = Package(
             path: "device-sim/Driver"),
         .executableTarget(
             name: "device-sim", dependencies: ["FleetDriver", "Simulation", "Telemetry", "Flags"], path: "device-sim/CLI"),
+        // `make bench` row 1: the store's writer alone on pre-built batches, no network.
+        .executableTarget(name: "store-bench", dependencies: ["Store", "Telemetry"], path: "bench/store-bench"),
 
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], exclude: ["Fixtures"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),

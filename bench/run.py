@@ -1,0 +1,591 @@
+#!/usr/bin/env python3
+"""Fleetwire benchmark suite (issue #6): `make bench` runs this after a release build.
+
+Writes bench/results/<date>-<host>.json and .md and prints the markdown table. Standard library only.
+Every process it starts is stopped and every temporary file removed on exit (normal, error or signal).
+
+  python3 bench/run.py [--bin .build/release] [--out bench/results] [--quick]
+  python3 bench/run.py --wire-only --batch 10s --sensors a,b,c --devices N      (bench/compare.sh)
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PROTOCOLS = ["grpc-stream", "grpc-unary", "rest"]
+COLLECTOR_NAME = {"grpc-stream": "grpc-stream", "grpc-unary": "grpc-unary", "rest": "rest-json"}
+REF_SENSORS = "temperature,humidity,pressure,battery"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+TARGETS = {
+    "ingest_grpc_stream_pct": 80.0,  # >= 80 % of the store limit
+    "ingest_grpc_unary_pct": 90.0,  # within 10 % of it
+    "ingest_rest_pct": 60.0,  # >= 60 %
+    "wire_grpc_stream_10s": 4.35,
+    "wire_grpc_stream_60s": 1.70,
+    "wire_grpc_unary": 6.3,
+    "ack_p99_ms_at_80pct": 15.0,  # group-commit window 10 ms + 5 ms
+    "idle_rss_mib_10k": 64.0,
+}
+
+_children = []
+_tmpdir = tempfile.mkdtemp(prefix="fleetwire-bench-")
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def cleanup():
+    for proc in list(_children):
+        if proc.poll() is None:
+            try:
+                proc.terminate()
+                proc.wait(timeout=10)
+            except Exception:
+                proc.kill()
+                proc.wait()
+    _children.clear()
+    shutil.rmtree(_tmpdir, ignore_errors=True)
+
+
+def _on_signal(signum, _frame):
+    cleanup()
+    sys.exit(128 + signum)
+
+
+# --------------------------------------------------------------------------------------------- processes
+
+
+def proc_stat(pid):
+    """(utime+stime seconds) of a live process."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def proc_mem(pid):
+    """(VmRSS, VmHWM) in bytes."""
+    rss = hwm = 0
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                rss = int(line.split()[1]) * 1024
+            elif line.startswith("VmHWM:"):
+                hwm = int(line.split()[1]) * 1024
+    return rss, hwm
+
+
+class Collector:
+    def __init__(self, binary):
+        self.db = tempfile.mktemp(prefix="db-", suffix=".sqlite", dir=_tmpdir)
+        self.errpath = self.db + ".log"
+        self.err = open(self.errpath, "w+")
+        self.proc = subprocess.Popen(
+            [binary, "serve", "--listen", "127.0.0.1:0", "--db", self.db],
+            stdout=subprocess.DEVNULL, stderr=self.err)
+        _children.append(self.proc)
+        self.port = None
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            with open(self.errpath) as f:
+                m = re.search(r"collector listening on [^\s]*:(\d+)", f.read())
+            if m:
+                self.port = int(m.group(1))
+                break
+            if self.proc.poll() is not None:
+                raise RuntimeError("collector exited: " + open(self.errpath).read())
+            time.sleep(0.02)
+        if self.port is None:
+            raise RuntimeError("collector did not report its port")
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def get(self, path):
+        with urllib.request.urlopen(self.url + path, timeout=30) as r:
+            return json.loads(r.read())
+
+    def cpu(self):
+        return proc_stat(self.proc.pid)
+
+    def mem(self):
+        return proc_mem(self.proc.pid)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc in _children:
+            _children.remove(self.proc)
+        self.err.close()
+        for suffix in ["", "-wal", "-shm", ".log"]:
+            try:
+                os.remove(self.db + suffix)
+            except FileNotFoundError:
+                pass
+
+
+class RSSSampler:
+    """Samples a pid's VmRSS while waiting for another process."""
+
+    def __init__(self, pid):
+        self.pid, self.peak = pid, 0
+
+    def sample(self):
+        try:
+            rss, _ = proc_mem(self.pid)
+            self.peak = max(self.peak, rss)
+        except FileNotFoundError:
+            pass
+
+
+def run_sim(args, sim_args, sampler=None):
+    """Runs device-sim, returns (report dict, sim max RSS bytes, wall seconds)."""
+    report_path = tempfile.mktemp(prefix="sim-", suffix=".json", dir=_tmpdir)
+    cmd = [args.sim, "run", *sim_args, "--json", report_path, "--quiet"]
+    start = time.time()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _children.append(proc)
+    rusage = None
+    while True:
+        pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            break
+        if sampler:
+            sampler.sample()
+        time.sleep(0.1)
+    _children.remove(proc)
+    wall = time.time() - start
+    stderr = proc.stderr.read().decode(errors="replace")
+    proc.stderr.close()
+    if not os.path.exists(report_path):
+        raise RuntimeError(f"device-sim failed ({proc.returncode}): {' '.join(cmd)}\n{stderr[-2000:]}")
+    with open(report_path) as f:
+        report = json.load(f)
+    os.remove(report_path)
+    if proc.returncode != 0:
+        log(f"  note: device-sim exited {proc.returncode}: {stderr.strip()[-300:]}")
+    return report, rusage.ru_maxrss * 1024, wall
+
+
+def proto_row(report, protocol):
+    for row in report["protocols"]:
+        if row["protocol"] == protocol:
+            return row
+    return report["total"]
+
+
+def bandwidth_row(bandwidth, name):
+    rows = bandwidth.get("protocols", bandwidth)
+    if isinstance(rows, dict):
+        rows = [dict(v, protocol=k) for k, v in rows.items()]
+    for row in rows:
+        if isinstance(row, dict) and row.get("protocol") == name:
+            return row
+    return None
+
+
+# --------------------------------------------------------------------------------------------- the rows
+
+
+def store_limit(args):
+    out = []
+    for devices in args.store_devices:
+        proc = subprocess.run(
+            [args.store_bench, "--devices", str(devices), "--readings", str(args.store_readings),
+             "--sensors", "4", "--per-series", "10", "--dir", _tmpdir],
+            capture_output=True, text=True, timeout=300)
+        if proc.returncode != 0:
+            raise RuntimeError("store-bench failed: " + proc.stdout + proc.stderr)
+        row = json.loads(proc.stdout.strip().splitlines()[-1])
+        log(f"  store limit, {devices} devices: {row['readings_per_s']:,} readings/s ({row['seconds']} s)")
+        out.append(row)
+    return out
+
+
+def ingest(args, protocol, devices, peak):
+    collector = Collector(args.collector)
+    try:
+        cpu0 = collector.cpu()
+        sampler = RSSSampler(collector.proc.pid)
+        report, sim_rss, wall = run_sim(args, [
+            "--target", collector.url, "--devices", str(devices), "--protocol", protocol,
+            "--sensors", REF_SENSORS, "--interval", "1s", "--batch", "10s", "--duration", "3650d",
+            "--max-rate", "--time-limit", args.ingest_time], sampler)
+        cpu = collector.cpu() - cpu0
+        sampler.sample()
+        _, hwm = collector.mem()
+        peak["rss"] = max(peak["rss"], sampler.peak)
+        peak["hwm"] = max(peak["hwm"], hwm)
+    finally:
+        collector.stop()
+    row = proto_row(report, protocol)
+    elapsed = report["run"]["elapsed_ms"] / 1000
+    acked = row["readings_acked"]
+    result = {
+        "protocol": protocol, "devices": devices, "readings_acked": acked, "elapsed_s": round(elapsed, 2),
+        "readings_per_s": round(acked / elapsed), "errors": row["errors"], "batches_retried": row["batches_retried"],
+        "latency_p50_ms": row.get("latency_p50_ms"), "latency_p99_ms": row.get("latency_p99_ms"),
+        "collector_cpu_s": round(cpu, 2),
+        "collector_cpu_s_per_m_readings": round(cpu / (acked / 1e6), 3) if acked else None,
+        "collector_peak_rss_mib": round(sampler.peak / 2**20, 1), "collector_vmhwm_mib": round(hwm / 2**20, 1),
+        "sim_max_rss_mib": round(sim_rss / 2**20, 1), "sim_rss_kib_per_device": round(sim_rss / 1024 / devices, 1),
+    }
+    log(f"  ingest {protocol:11} {devices:5} devices: {result['readings_per_s']:,} readings/s, "
+        f"CPU {result['collector_cpu_s_per_m_readings']} s/M, collector peak RSS {result['collector_peak_rss_mib']} MiB")
+    return result
+
+
+def wire(args, protocol, batch, sensors, devices, stream_batches=None, sim_minutes=10):
+    collector = Collector(args.collector)
+    try:
+        extra = ["--stream-batches", str(stream_batches)] if stream_batches else []
+        report, _, _ = run_sim(args, [
+            "--target", collector.url, "--devices", str(devices), "--protocol", protocol, "--sensors", sensors,
+            "--interval", "1s", "--batch", batch, "--duration", f"{sim_minutes}m", "--max-rate", *extra])
+        bandwidth = collector.get("/v1/bandwidth")
+    finally:
+        collector.stop()
+    row = proto_row(report, protocol)
+    sim_bytes = row["bytes_sent"] + row["bytes_received"]
+    sim_bpr = sim_bytes / row["readings_acked"] if row["readings_acked"] else None
+    crow = bandwidth_row(bandwidth, COLLECTOR_NAME[protocol]) or {}
+    c_bytes = (crow.get("bytes_in") or 0) + (crow.get("bytes_out") or 0)
+    c_readings = crow.get("readings") or 0
+    c_bpr = crow.get("bytes_per_reading")
+    if c_bpr is None and c_readings:
+        c_bpr = c_bytes / c_readings
+    cross = report.get("cross_check") or {}
+    result = {
+        "protocol": protocol, "batch": batch, "stream_batches": stream_batches, "devices": devices,
+        "sensors": sensors, "readings": row["readings_acked"],
+        "sim_bytes_sent": row["bytes_sent"], "sim_bytes_received": row["bytes_received"],
+        "sim_bytes_per_reading": round(sim_bpr, 3) if sim_bpr else None,
+        "collector_bytes_in": crow.get("bytes_in"), "collector_bytes_out": crow.get("bytes_out"),
+        "collector_readings": c_readings, "collector_bytes_per_reading": round(c_bpr, 3) if c_bpr else None,
+        "agree": (sim_bytes == c_bytes and row["readings_acked"] == c_readings),
+        "sim_cross_check_consistent": cross.get("consistent"),
+        "batches_retried": row["batches_retried"], "errors": row["errors"], "errors_by_kind": row.get("errors_by_kind"),
+    }
+    sb = f" stream-batches {stream_batches}" if stream_batches else ""
+    log(f"  wire {protocol:11} batch {batch:>4}{sb}: sim {result['sim_bytes_per_reading']} B/reading, "
+        f"collector {result['collector_bytes_per_reading']}, agree={result['agree']}, "
+        f"retried {result['batches_retried']}, errors {result['errors']}")
+    return result
+
+
+def latency(args, protocol, target_rate, load):
+    devices, sensors, interval_s = 100, 4, 1.0
+    speedup = max(1.0, target_rate * interval_s / (devices * sensors))
+    real_s = args.latency_time
+    collector = Collector(args.collector)
+    try:
+        report, _, _ = run_sim(args, [
+            "--target", collector.url, "--devices", str(devices), "--protocol", protocol, "--sensors", REF_SENSORS,
+            "--interval", "1s", "--batch", "10s", "--duration", f"{int(speedup * (real_s + 5))}s",
+            "--speedup", f"{speedup:.3f}", "--time-limit", f"{real_s}s"])
+    finally:
+        collector.stop()
+    row = proto_row(report, protocol)
+    elapsed = report["run"]["elapsed_ms"] / 1000
+    result = {
+        "protocol": protocol, "load": load, "target_readings_per_s": round(target_rate), "speedup": round(speedup, 3),
+        "achieved_readings_per_s": round(row["readings_acked"] / elapsed), "p50_ms": row.get("latency_p50_ms"),
+        "p99_ms": row.get("latency_p99_ms"), "p999_ms": row.get("latency_p999_ms"), "errors": row["errors"],
+    }
+    log(f"  latency {protocol:11} at {load}: target {result['target_readings_per_s']:,}/s achieved "
+        f"{result['achieved_readings_per_s']:,}/s p50 {result['p50_ms']} p99 {result['p99_ms']} p99.9 {result['p999_ms']} ms")
+    return result
+
+
+IDLE_HELPER = r'''
+import socket, sys, resource
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+port, n = int(sys.argv[1]), int(sys.argv[2]); held = []
+body = b'{"seq":1,"readings":[]}'
+for i in range(n):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    if i % 2 == 0:
+        s.sendall(b"POST /v1/devices/idle-%d/readings HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: %d\r\n\r\n%s" % (i, len(body), body))
+        reply = b""
+        while b'"last_seq":1}' not in reply:
+            chunk = s.recv(4096)
+            if not chunk: sys.exit("closed at %d" % i)
+            reply += chunk
+    else:
+        s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0]))
+    held.append(s)
+print("ready", flush=True)
+sys.stdin.readline()
+'''
+
+
+def idle_memory(args):
+    collector = Collector(args.collector)
+    helper = None
+    try:
+        time.sleep(1.0)
+        idle_rss, _ = collector.mem()
+        fds_before = len(os.listdir(f"/proc/{collector.proc.pid}/fd"))
+        helper = subprocess.Popen([sys.executable, "-c", IDLE_HELPER, str(collector.port), str(args.idle_conns)],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        _children.append(helper)
+        line = helper.stdout.readline()
+        if not line.startswith("ready"):
+            raise RuntimeError("idle helper failed: " + line)
+        # Wait (bounded) until the collector holds them all: its open file descriptors, since /metrics
+        # open_connections does not count h2c connections that never opened a stream.
+        deadline = time.time() + 15
+        open_conns = None
+        while time.time() < deadline:
+            open_conns = len(os.listdir(f"/proc/{collector.proc.pid}/fd")) - fds_before
+            if open_conns >= args.idle_conns:
+                break
+            time.sleep(0.2)
+        time.sleep(0.5)
+        held_rss, hwm = collector.mem()
+        helper.stdin.write("\n")
+        helper.stdin.flush()
+        helper.wait(timeout=30)
+        _children.remove(helper)
+    finally:
+        if helper and helper.poll() is None:
+            helper.kill()
+            helper.wait()
+        collector.stop()
+    result = {"idle_rss_mib": round(idle_rss / 2**20, 1), "connections": args.idle_conns,
+              "open_connections_seen": open_conns, "rss_with_idle_conns_mib": round(held_rss / 2**20, 1),
+              "growth_mib": round((held_rss - idle_rss) / 2**20, 1),
+              "bytes_per_connection": round((held_rss - idle_rss) / args.idle_conns)}
+    log(f"  memory: idle {result['idle_rss_mib']} MiB, with {args.idle_conns} idle connections "
+        f"{result['rss_with_idle_conns_mib']} MiB (collector holds {open_conns} more descriptors)")
+    return result
+
+
+# --------------------------------------------------------------------------------------------- report
+
+
+def machine():
+    model = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        swift = subprocess.run(["swift", "--version"], capture_output=True, text=True).stdout.strip().splitlines()[0]
+    except Exception:
+        swift = "unknown"
+    mem = 0
+    with open("/proc/meminfo") as f:
+        mem = int(f.readline().split()[1]) * 1024
+    return {"host": socket.gethostname(), "cores": os.cpu_count(), "cpu_model": model, "kernel": platform.release(),
+            "memory_gib": round(mem / 2**30, 1), "swift": swift, "load_avg_at_start": os.getloadavg()}
+
+
+def verdict(ok):
+    return "met" if ok else "**MISSED**"
+
+
+def fmt(n, digits=0):
+    if n is None:
+        return "–"
+    return f"{n:,.{digits}f}"
+
+
+def wire_table(rows, title_batch=True):
+    lines = ["| protocol | batch | stream-batches | readings | sim B/reading | collector B/reading | agree | "
+             "batches retried / errors |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['protocol']} | {r['batch']} | {r['stream_batches'] or '–'} | {fmt(r['readings'])} | "
+                     f"{fmt(r['sim_bytes_per_reading'], 2)} | {fmt(r['collector_bytes_per_reading'], 2)} | "
+                     f"{'yes' if r['agree'] else 'NO'} | {fmt(r['batches_retried'])} / {fmt(r['errors'])} |")
+    return lines
+
+
+def markdown(res):
+    m = res["machine"]
+    out = [f"# Fleetwire benchmark, {res['date']} on {m['host']}", "",
+           f"Machine: {m['cores']} cores, {m['cpu_model']}, {m['memory_gib']} GiB, Linux {m['kernel']}, {m['swift']}; "
+           f"load average at start {', '.join(f'{x:.2f}' for x in m['load_avg_at_start'])} (shared machine). "
+           f"`make bench` took {res.get('duration_s', 0):.0f} s.", ""]
+    store = res["store_limit"]
+    limit = {r["devices"]: r["readings_per_s"] for r in store}
+    out += ["## 1. Store limit (writer alone, pre-built batches of 4 sensors × 10 readings, no network)", "",
+            "| devices | readings | seconds | readings/s | commits |", "|---|---|---|---|---|"]
+    for r in store:
+        out.append(f"| {r['devices']} | {fmt(r['readings'])} | {r['seconds']} | {fmt(r['readings_per_s'])} | "
+                   f"{fmt(r['commits'])} |")
+    targets = {"grpc-stream": TARGETS["ingest_grpc_stream_pct"], "grpc-unary": TARGETS["ingest_grpc_unary_pct"],
+               "rest": TARGETS["ingest_rest_pct"]}
+    out += ["", f"## 2. Ingest at --max-rate ({res['params']['ingest_time']} real time, 4 sensors, 10 readings per "
+                "sensor per batch, fresh database per run) and 6. collector CPU", "",
+            "| protocol | devices | readings/s acked | % of store limit | target | verdict | collector CPU s per M readings | collector peak RSS MiB | ack p50 / p99 ms | errors |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in res["ingest"]:
+        pct = 100 * r["readings_per_s"] / limit[r["devices"]] if limit.get(r["devices"]) else None
+        r["pct_of_store_limit"] = round(pct, 1) if pct is not None else None
+        ok = pct is not None and pct >= targets[r["protocol"]]
+        out.append(f"| {r['protocol']} | {r['devices']} | {fmt(r['readings_per_s'])} | {fmt(pct, 1)} % | "
+                   f"≥ {targets[r['protocol']]:.0f} % | {verdict(ok)} | {fmt(r['collector_cpu_s_per_m_readings'], 2)} | "
+                   f"{fmt(r['collector_peak_rss_mib'], 1)} | {fmt(r['latency_p50_ms'], 2)} / {fmt(r['latency_p99_ms'], 1)} | {r['errors']} |")
+    out += ["", "## 3. Wire bytes per reading (100 devices × temperature, humidity, pressure, battery at 1 s, "
+                "10 simulated minutes, --max-rate; fresh collector per run; bytes in + out)", ""]
+    out += wire_table(res["wire"])
+    w = {(r["protocol"], r["batch"], r["stream_batches"]): r for r in res["wire"]}
+    checks = []
+    s10 = w.get(("grpc-stream", "10s", 60))
+    s60 = w.get(("grpc-stream", "60s", 10))
+    u10 = w.get(("grpc-unary", "10s", None))
+    if s10:
+        checks.append(("grpc-stream, 10 s batches, 1 Upload per 10 min", s10["collector_bytes_per_reading"],
+                       TARGETS["wire_grpc_stream_10s"]))
+    if s60:
+        checks.append(("grpc-stream, 60 s batches, 1 Upload per 10 min", s60["collector_bytes_per_reading"],
+                       TARGETS["wire_grpc_stream_60s"]))
+    if u10:
+        checks.append(("grpc-unary, 10 s batches", u10["collector_bytes_per_reading"], TARGETS["wire_grpc_unary"]))
+    out += ["", "| wire target | measured B/reading | target | verdict |", "|---|---|---|---|"]
+    for name, got, target in checks:
+        out.append(f"| {name} | {fmt(got, 2)} | ≤ {target} | {verdict(got is not None and got <= target)} |")
+    out += ["", "## 4. Ack latency, paced (100 devices × 4 sensors at 1 s, 10 s batches; speedup = rate / 400)", "",
+            "| protocol | load | target readings/s | speedup | achieved readings/s | p50 ms | p99 ms | p99.9 ms | p99 target | verdict |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in res["latency"]:
+        target = "≤ 15 ms" if r["load"] == "80%" else ""
+        v = verdict(r["p99_ms"] is not None and r["p99_ms"] <= TARGETS["ack_p99_ms_at_80pct"]) if r["load"] == "80%" else ""
+        out.append(f"| {r['protocol']} | {r['load']} | {fmt(r['target_readings_per_s'])} | {r['speedup']} | "
+                   f"{fmt(r['achieved_readings_per_s'])} | {fmt(r['p50_ms'], 2)} | {fmt(r['p99_ms'], 2)} | "
+                   f"{fmt(r['p999_ms'], 2)} | {target} | {v} |")
+    mem = res["memory"]
+    peak = res["peak_memory"]
+    ok = mem["rss_with_idle_conns_mib"] <= TARGETS["idle_rss_mib_10k"]
+    out += ["", "## 5. Memory", "", "| what | measured | target | verdict |", "|---|---|---|---|",
+            f"| collector RSS idle, after start | {mem['idle_rss_mib']} MiB | | |",
+            f"| collector RSS with {fmt(mem['connections'])} idle connections (half HTTP/1.1, half h2c) | "
+            f"{mem['rss_with_idle_conns_mib']} MiB (+{mem['growth_mib']} MiB, {fmt(mem['bytes_per_connection'])} B/connection) | ≤ 64 MiB | {verdict(ok)} |",
+            f"| collector peak RSS at full ingest (max over row 2 runs; VmHWM) | {peak['rss_mib']} MiB (VmHWM {peak['hwm_mib']} MiB) | | |"]
+    for r in res["ingest"]:
+        out.append(f"| simulator max RSS, {r['protocol']} × {r['devices']} devices | {r['sim_max_rss_mib']} MiB = "
+                   f"{r['sim_rss_kib_per_device']} KiB/device | | |")
+    out.append("")
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------------------------- main
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin", default=os.path.join(ROOT, ".build", "release"))
+    parser.add_argument("--out", default=os.path.join(ROOT, "bench", "results"))
+    parser.add_argument("--quick", action="store_true", help="short runs, to try the harness")
+    parser.add_argument("--wire-only", action="store_true", help="only the wire table (bench/compare.sh)")
+    parser.add_argument("--batch", default="10s")
+    parser.add_argument("--sensors", default=REF_SENSORS)
+    parser.add_argument("--devices", type=int, default=100)
+    parser.add_argument("--minutes", type=int, default=10)
+    args = parser.parse_args()
+    args.collector = os.path.join(args.bin, "collector")
+    args.sim = os.path.join(args.bin, "device-sim")
+    args.store_bench = os.path.join(args.bin, "store-bench")
+    args.store_devices = [100, 1000]
+    args.store_readings = 200_000 if args.quick else 1_000_000
+    args.ingest_time = "5s" if args.quick else "20s"
+    args.latency_time = 5 if args.quick else 12
+    args.idle_conns = 1000 if args.quick else 10_000
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGHUP, _on_signal)
+    try:
+        if args.wire_only:
+            return compare(args)
+        return full(args)
+    finally:
+        cleanup()
+
+
+def batch_seconds(text):
+    m = re.fullmatch(r"(\d+)(ms|s|m|h)", text)
+    if not m:
+        raise SystemExit(f"--batch: expected e.g. 10s, got {text}")
+    return int(m.group(1)) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[m.group(2)]
+
+
+def compare(args):
+    per_stream = max(1, round(args.minutes * 60 / batch_seconds(args.batch)))
+    rows = []
+    for protocol, sb in [("grpc-stream", per_stream), ("grpc-stream", 6), ("grpc-unary", None), ("rest", None)]:
+        rows.append(wire(args, protocol, args.batch, args.sensors, args.devices, sb, args.minutes))
+    print(f"\n{args.devices} devices × {args.sensors} at 1 s, {args.batch} batches, {args.minutes} simulated minutes "
+          f"(grpc-stream: {per_stream} batches per Upload = 1 per {args.minutes} min, and the default 6)\n")
+    print("\n".join(wire_table(rows)))
+    return 0 if all(r["agree"] for r in rows) else 1
+
+
+def full(args):
+    started = time.time()
+    res = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"), "machine": machine(),
+           "params": {"quick": args.quick, "store_readings": args.store_readings, "ingest_time": args.ingest_time,
+                      "latency_time_s": args.latency_time, "idle_connections": args.idle_conns},
+           "targets": TARGETS}
+    log(f"machine: {res['machine']['cores']} cores, {res['machine']['cpu_model']}")
+    log("1. store limit")
+    res["store_limit"] = store_limit(args)
+    log("2. ingest at max rate (and 6. CPU)")
+    peak = {"rss": 0, "hwm": 0}
+    res["ingest"] = [ingest(args, p, d, peak) for d in (100, 1000) for p in PROTOCOLS]
+    res["peak_memory"] = {"rss_mib": round(peak["rss"] / 2**20, 1), "hwm_mib": round(peak["hwm"] / 2**20, 1)}
+    log("3. wire bytes per reading")
+    res["wire"] = []
+    for batch, per_stream in [("10s", 60), ("1s", 600), ("60s", 10)]:
+        res["wire"].append(wire(args, "grpc-stream", batch, REF_SENSORS, 100, per_stream))
+        res["wire"].append(wire(args, "grpc-stream", batch, REF_SENSORS, 100, 6))
+        res["wire"].append(wire(args, "grpc-unary", batch, REF_SENSORS, 100))
+        res["wire"].append(wire(args, "rest", batch, REF_SENSORS, 100))
+    log("4. ack latency at 50 % and 80 % of the 100-device max rate")
+    res["latency"] = []
+    for p in PROTOCOLS:
+        rate = next(r["readings_per_s"] for r in res["ingest"] if r["protocol"] == p and r["devices"] == 100)
+        for load, frac in (("50%", 0.5), ("80%", 0.8)):
+            res["latency"].append(latency(args, p, rate * frac, load))
+    log("5. memory with idle connections")
+    res["memory"] = idle_memory(args)
+    res["duration_s"] = round(time.time() - started, 1)
+    md = markdown(res)
+    os.makedirs(args.out, exist_ok=True)
+    stem = f"{datetime.date.today().isoformat()}-{socket.gethostname()}" + ("-quick" if args.quick else "")
+    with open(os.path.join(args.out, stem + ".json"), "w") as f:
+        json.dump(res, f, indent=2)
+        f.write("\n")
+    with open(os.path.join(args.out, stem + ".md"), "w") as f:
+        f.write(md)
+    print(md)
+    log(f"wrote {os.path.join(args.out, stem + '.json')} and .md in {res['duration_s']:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+// store-bench: the store's own writer inserting pre-built batches, no network (row 1 of `make bench`).
+// usage: store-bench [--devices N] [--readings N] [--sensors N] [--per-series N] [--dir PATH]
+// Prints one JSON object per line: {"devices":..,"readings":..,"seconds":..,"readings_per_s":..,"commits":..}
+import Foundation
+import Store
+import Synchronization
+import Telemetry
+
+var options: [String: String] = [:]
+var arguments = Array(CommandLine.arguments.dropFirst())
+while !arguments.isEmpty {
+    let name = arguments.removeFirst()
+    guard name.hasPrefix("--"), !arguments.isEmpty else {
+        FileHandle.standardError.write(Data("store-bench: bad argument \(name)\n".utf8))
+        exit(2)
+    }
+    options[String(name.dropFirst(2))] = arguments.removeFirst()
+}
+let devices = Int(options["devices"] ?? "100") ?? 100
+let totalReadings = Int(options["readings"] ?? "1000000") ?? 1_000_000
+let sensorsPerBatch = Int(options["sensors"] ?? "4") ?? 4
+let readingsPerSeries = Int(options["per-series"] ?? "10") ?? 10
+let directory = options["dir"] ?? NSTemporaryDirectory()
+let sensorNames = ["temperature", "humidity", "pressure", "battery", "co2", "voltage", "current", "rssi"]
+
+let perBatch = readingsPerSeries * sensorsPerBatch
+let batchCount = (totalReadings + perBatch - 1) / perBatch
+// Built before the clock starts: device i % devices, seq counting per device, 1 s between readings.
+let batches: [(String, ReadingBatch)] = (0..<batchCount).map { index in
+    let device = index % devices
+    let seq = UInt64(index / devices + 1)
+    let startMs = 1_700_000_000_000 + Int64(seq) * Int64(readingsPerSeries) * 1_000
+    let sensors = (0..<sensorsPerBatch).map { sensor in
+        SensorReadings(
+            sensor: sensor < sensorNames.count ? sensorNames[sensor] : "sensor-\(sensor)", exponent: -2,
+            timestamps: (0..<readingsPerSeries).map { startMs + Int64($0) * 1_000 },
+            values: (0..<readingsPerSeries).map { Double((index * 7 + $0 * 13) % 5_000) / 100 })
+    }
+    return (String(format: "dev-%05d", device), ReadingBatch(seq: seq, sensors: sensors))
+}
+let path = (directory as NSString).appendingPathComponent("store-bench-\(getpid())-\(devices).db")
+defer {
+    for suffix in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+}
+let store: TelemetryStore
+do { store = try TelemetryStore(path: path) } catch {
+    FileHandle.standardError.write(Data("store-bench: cannot open \(path): \(error)\n".utf8))
+    exit(1)
+}
+let stored = Atomic<Int>(0)
+let failed = Atomic<Int>(0)
+let start = ContinuousClock.now
+for (device, batch) in batches {
+    while true {
+        do throws(StoreError) {
+            try store.submit(deviceID: device, batch: batch) { result in
+                switch result {
+                case .success(let outcome): stored.add(outcome.readingsStored, ordering: .relaxed)
+                case .failure: failed.add(1, ordering: .relaxed)
+                }
+            }
+            break
+        } catch {
+            usleep(200)  // back-pressure: the queue is full; let the writer catch up
+        }
+    }
+}
+store.close()
+let elapsed = ContinuousClock.now - start
+let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+let metrics = store.metrics()
+let total = stored.load(ordering: .relaxed)
+print(
+    "{\"devices\":\(devices),\"readings\":\(total),\"batches\":\(batchCount),\"failed_batches\":\(failed.load(ordering: .relaxed)),"
+        + "\"seconds\":\(String(format: "%.3f", seconds)),\"readings_per_s\":\(Int(Double(total) / seconds)),"
+        + "\"commits\":\(metrics.commits)}")
+exit(total == batchCount * perBatch && failed.load(ordering: .relaxed) == 0 ? 0 : 1)
