@@ -38,16 +38,7 @@ public struct HTTPRequestParser: Sendable {
     public typealias Step = HTTPParseStep<Event>
 
     /// Where the parser is.
-    enum Phase: Sendable, Equatable {
-        /// Reading a head (or waiting for the next request's first byte).
-        case head
-        /// The head was reported; reading its body, or about to report `.end`.
-        case body
-        /// A request that was not keep-alive has ended; nothing more is read.
-        case closed
-        /// A request was refused; the error is repeated.
-        case failed(HTTPParseError)
-    }
+    typealias Phase = MessagePhase
 
     /// The limits in force.
     public let limits: HTTPLimits

@@ -35,16 +35,7 @@ public struct HTTPResponseParser: Sendable {
     public typealias Step = HTTPParseStep<Event>
 
     /// Where the parser is.
-    enum Phase: Sendable, Equatable {
-        /// Reading a head (or waiting for the next response's first byte).
-        case head
-        /// A final head was reported; reading its body, or about to report `.end`.
-        case body
-        /// The connection carries no more responses.
-        case closed
-        /// A response was refused; the error is repeated.
-        case failed(HTTPParseError)
-    }
+    typealias Phase = MessagePhase
 
     /// The limits in force.
     public let limits: HTTPLimits
