@@ -21,6 +21,8 @@ public final class HTTP2Session {
     public weak var delegate: HTTP2SessionDelegate?
 
     var session: OpaquePointer!
+    /// Where the session's memory comes from; outlives `session` (stored properties are released after `deinit`).
+    let memory = HTTP2SessionMemory()
     /// Header fields being collected per stream, with their size so far.
     var incoming: [Int32: (fields: [HTTP2HeaderField], size: Int, isTooLarge: Bool)] = [:]
     /// Outgoing body per stream.
@@ -57,12 +59,13 @@ public final class HTTP2Session {
         nghttp2_option_set_max_send_header_block_length(option, 64 << 10)
         var created: OpaquePointer?
         let userData = Unmanaged.passUnretained(self).toOpaque()
+        var allocator = memory.makeAllocator()
         switch role {
         case .server:
             nghttp2_option_set_stream_reset_rate_limit(option, settings.streamResetBurst, settings.streamResetRate)
-            nghttp2_session_server_new2(&created, callbacks, userData, option)
+            nghttp2_session_server_new3(&created, callbacks, userData, option, &allocator)
         case .client:
-            nghttp2_session_client_new2(&created, callbacks, userData, option)
+            nghttp2_session_client_new3(&created, callbacks, userData, option, &allocator)
         }
         nghttp2_option_del(option)
         nghttp2_session_callbacks_del(callbacks)
