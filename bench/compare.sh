@@ -7,6 +7,6 @@
 set -eu
 cd "$(dirname "$0")/.."
 for product in collector device-sim; do
-    [ -x ".build/release/$product" ] || swift build -c release --product "$product" >&2
+    [ -x ".build/release/$product" ] || swift build -c release --static-swift-stdlib --product "$product" >&2
 done
 exec python3 bench/run.py --wire-only "$@"

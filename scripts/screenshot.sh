@@ -22,8 +22,8 @@ if [ -z "$browser" ]; then
 fi
 
 scripts/install-deps.sh build
-swift build -c release --product collector
-swift build -c release --product device-sim
+swift build -c release --static-swift-stdlib --product collector
+swift build -c release --static-swift-stdlib --product device-sim
 bin=.build/release
 
 work=$(mktemp -d)
