@@ -1,5 +1,10 @@
 // store-bench: the store's own writer inserting pre-built batches, no network (row 1 of `make bench`).
 // usage: store-bench [--devices N] [--readings N] [--sensors N] [--per-series N] [--dir PATH]
+//                    [--max-transaction-readings N] (default: the store's own, 50,000)
+//                    [--order round-robin|shuffled] (default round-robin)
+// Order: each round has every device's next batch once. round-robin keeps devices in id order, so neighbours in a
+// transaction share the pages of the devices and series tables; shuffled draws a new permutation every round, as
+// batches from a real fleet arrive.
 // Prints one JSON object per line: {"devices":..,"readings":..,"seconds":..,"readings_per_s":..,"commits":..}
 import Foundation
 import Store
@@ -25,9 +30,33 @@ let sensorNames = ["temperature", "humidity", "pressure", "battery", "co2", "vol
 
 let perBatch = readingsPerSeries * sensorsPerBatch
 let batchCount = (totalReadings + perBatch - 1) / perBatch
-// Built before the clock starts: device i % devices, seq counting per device, 1 s between readings.
+let isShuffled: Bool
+switch options["order"] ?? "round-robin" {
+case "round-robin": isShuffled = false
+case "shuffled": isShuffled = true
+default:
+    FileHandle.standardError.write(Data("store-bench: --order must be round-robin or shuffled\n".utf8))
+    exit(2)
+}
+/// SplitMix64, seeded: the same permutations every run.
+struct SplitMix64 {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+var random = SplitMix64(state: 0x5EED)
+var roundOrder = Array(0..<devices)
+// Built before the clock starts: each round every device once, seq counting per device, 1 s between readings.
 let batches: [(String, ReadingBatch)] = (0..<batchCount).map { index in
-    let device = index % devices
+    if isShuffled && index % devices == 0 {
+        for i in stride(from: devices - 1, to: 0, by: -1) { roundOrder.swapAt(i, Int(random.next() % UInt64(i + 1))) }
+    }
+    let device = roundOrder[index % devices]
     let seq = UInt64(index / devices + 1)
     let startMs = 1_700_000_000_000 + Int64(seq) * Int64(readingsPerSeries) * 1_000
     let sensors = (0..<sensorsPerBatch).map { sensor in
@@ -43,7 +72,9 @@ defer {
     for suffix in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: path + suffix) }
 }
 let store: TelemetryStore
-do { store = try TelemetryStore(path: path) } catch {
+var configuration = StoreConfiguration()
+if let limit = options["max-transaction-readings"].flatMap({ Int($0) }) { configuration.maxTransactionReadings = limit }
+do { store = try TelemetryStore(path: path, configuration: configuration) } catch {
     FileHandle.standardError.write(Data("store-bench: cannot open \(path): \(error)\n".utf8))
     exit(1)
 }
@@ -71,7 +102,7 @@ let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.att
 let metrics = store.metrics()
 let total = stored.load(ordering: .relaxed)
 print(
-    "{\"devices\":\(devices),\"readings\":\(total),\"batches\":\(batchCount),\"failed_batches\":\(failed.load(ordering: .relaxed)),"
+    "{\"devices\":\(devices),\"order\":\"\(isShuffled ? "shuffled" : "round-robin")\",\"readings\":\(total),\"batches\":\(batchCount),\"failed_batches\":\(failed.load(ordering: .relaxed)),"
         + "\"seconds\":\(String(format: "%.3f", seconds)),\"readings_per_s\":\(Int(Double(total) / seconds)),"
         + "\"commits\":\(metrics.commits)}")
 exit(total == batchCount * perBatch && failed.load(ordering: .relaxed) == 0 ? 0 : 1)
