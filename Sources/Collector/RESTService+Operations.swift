@@ -71,16 +71,10 @@ extension RESTService {
         text.sample("fleetwire_store_commits_total", [], Int64(store.commits))
         text.family("fleetwire_store_commit_failures_total", "counter", "Transactions that failed to commit.")
         text.sample("fleetwire_store_commit_failures_total", [], Int64(store.failedCommits))
-        text.family("fleetwire_store_commit_duration_seconds", "histogram", "Time from BEGIN to COMMIT.")
-        var cumulative: UInt64 = 0
-        for (bound, count) in zip(StoreMetrics.commitLatencyBoundsMs, store.commitLatencyCounts) {
-            cumulative += count
-            text.sample("fleetwire_store_commit_duration_seconds_bucket", [("le", "\(bound / 1000)")], Int64(cumulative))
-        }
-        cumulative += store.commitLatencyCounts.last ?? 0
-        text.sample("fleetwire_store_commit_duration_seconds_bucket", [("le", "+Inf")], Int64(cumulative))
-        text.sample("fleetwire_store_commit_duration_seconds_sum", [], store.commitLatencySumMs / 1000)
-        text.sample("fleetwire_store_commit_duration_seconds_count", [], Int64(cumulative))
+        text.histogram("fleetwire_store_commit_duration_seconds", "Time from BEGIN to COMMIT.", store.commitLatency)
+        text.histogram(
+            "fleetwire_store_batch_latency_seconds",
+            "Time from a batch entering the store's queue to the end of its transaction's COMMIT.", store.batchLatency)
         text.family("fleetwire_process_resident_memory_bytes", "gauge", "Resident set size of the collector.")
         text.sample("fleetwire_process_resident_memory_bytes", [], System.residentBytes() ?? 0)
         return RESTResponse(status: 200, headers: [("content-type", "text/plain; version=0.0.4; charset=utf-8")],
@@ -91,6 +85,20 @@ extension RESTService {
 /// Prometheus text exposition format.
 struct PrometheusText {
     private(set) var text = ""
+
+    /// A histogram family: cumulative buckets in seconds, sum and count.
+    mutating func histogram(_ name: String, _ help: String, _ histogram: LatencyHistogram) {
+        family(name, "histogram", help)
+        var cumulative: UInt64 = 0
+        for (bound, count) in zip(histogram.boundsMs, histogram.counts) {
+            cumulative += count
+            sample(name + "_bucket", [("le", "\(bound / 1000)")], Int64(cumulative))
+        }
+        cumulative += histogram.counts.last ?? 0
+        sample(name + "_bucket", [("le", "+Inf")], Int64(cumulative))
+        sample(name + "_sum", [], histogram.sumMs / 1000)
+        sample(name + "_count", [], Int64(cumulative))
+    }
 
     mutating func family(_ name: String, _ type: String, _ help: String) {
         text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"

@@ -54,13 +54,14 @@ final class GroupCommitWriter {
 
     /// A finished request waiting for the commit before its completion runs.
     enum Finished {
-        case batch(@Sendable (Result<BatchOutcome, StoreError>) -> Void, Result<BatchOutcome, StoreError>)
+        case batch(
+            @Sendable (Result<BatchOutcome, StoreError>) -> Void, Result<BatchOutcome, StoreError>, queuedNs: UInt64)
         case counters((@Sendable (Result<Void, StoreError>) -> Void)?, Result<Void, StoreError>)
 
         /// The same request failed by `error` unless it had already failed on its own.
         func failing(with error: StoreError) -> Finished {
             switch self {
-            case .batch(let completion, .success): .batch(completion, .failure(error))
+            case .batch(let completion, .success, let queuedNs): .batch(completion, .failure(error), queuedNs: queuedNs)
             case .counters(let completion, .success): .counters(completion, .failure(error))
             default: self
             }
@@ -69,7 +70,7 @@ final class GroupCommitWriter {
         /// Runs the completion with the result.
         func deliver() {
             switch self {
-            case .batch(let completion, let result): completion(result)
+            case .batch(let completion, let result, _): completion(result)
             case .counters(let completion, let result): completion?(result)
             }
         }
@@ -158,7 +159,11 @@ final class GroupCommitWriter {
             report.isCommitted = true
             checkpointer?.noteCommit()
         }
-        report.durationMs = Double(Clocks.monotonicNs() &- startNs) / 1_000_000
+        let endNs = Clocks.monotonicNs()
+        report.durationMs = Double(endNs &- startNs) / 1_000_000
+        for case .batch(_, _, let queuedNs) in finished {
+            report.batchLatency.record(Double(endNs &- queuedNs) / 1_000_000)
+        }
         metrics.record(report)
         let toDeliver = finished
         finished.removeAll(keepingCapacity: true)
@@ -172,13 +177,13 @@ final class GroupCommitWriter {
     /// Throws only when the whole transaction is lost.
     private func perform(_ request: WriteRequest, nowMs: Int64) throws(StoreError) {
         switch request {
-        case .batch(let deviceID, let batch, _, let completion):
+        case .batch(let deviceID, let batch, _, let queuedNs, let completion):
             var totals = BatchTotals()
             let result = try inSavepoint { () throws(StoreError) -> BatchOutcome in
                 try writeBatch(deviceID: deviceID, batch: batch, nowMs: nowMs, totals: &totals)
             }
             if case .success(let outcome) = result { add(totals, outcome: outcome) } else { report.failedBatches += 1 }
-            finished.append(.batch(completion, result))
+            finished.append(.batch(completion, result, queuedNs: queuedNs))
         case .counters(let deltas, let atMs, let completion):
             let result = try inSavepoint { () throws(StoreError) in try writeCounters(deltas, atMs: atMs) }
             if case .success = result { report.counterFlushes += 1 }
@@ -246,7 +251,7 @@ final class GroupCommitWriter {
 
     private static func failed(_ request: WriteRequest, _ error: StoreError) -> Finished {
         switch request {
-        case .batch(_, _, _, let completion): .batch(completion, .failure(error))
+        case .batch(_, _, _, let queuedNs, let completion): .batch(completion, .failure(error), queuedNs: queuedNs)
         case .counters(_, _, let completion): .counters(completion, .failure(error))
         }
     }

@@ -2,9 +2,6 @@ import Synchronization
 
 /// A snapshot of the writer's queue and commit counters, for the collector's metrics endpoint.
 public struct StoreMetrics: Equatable, Sendable {
-    /// Upper bounds (inclusive, ms) of the commit latency histogram's buckets; one more bucket counts the rest.
-    public static let commitLatencyBoundsMs: [Double] = [1, 2, 5, 10, 20, 50, 100, 250, 500, 1000]
-
     /// Batches accepted and not yet taken by the writer.
     public var queuedBatches: Int = 0
     /// Readings in those batches.
@@ -25,10 +22,11 @@ public struct StoreMetrics: Equatable, Sendable {
     public var committedCounterFlushes: UInt64 = 0
     /// Batches that declared an exponent different from the one already stored for a series (the first is kept).
     public var exponentConflicts: UInt64 = 0
-    /// Transactions per latency bucket (BEGIN to end of COMMIT), parallel to `commitLatencyBoundsMs` plus one.
-    public var commitLatencyCounts: [UInt64] = Array(repeating: 0, count: StoreMetrics.commitLatencyBoundsMs.count + 1)
-    /// Sum of all transaction latencies, ms.
-    public var commitLatencySumMs: Double = 0
+    /// Transactions by duration, BEGIN to the end of COMMIT (failed ones included).
+    public var commitLatency = LatencyHistogram.commitBuckets()
+    /// Batches by the time from entering the queue to the end of their transaction's COMMIT: the store's share
+    /// of a device's ack latency (queueing behind earlier transactions plus its own).
+    public var batchLatency = LatencyHistogram.batchBuckets()
 
     /// An empty snapshot.
     public init() {}
@@ -52,6 +50,8 @@ struct TransactionReport {
     var exponentConflicts: UInt64 = 0
     /// BEGIN to end of COMMIT, ms.
     var durationMs: Double = 0
+    /// Queue-to-commit latency of each batch of the transaction.
+    var batchLatency = LatencyHistogram.batchBuckets()
 }
 
 /// The writer's counters, updated once per transaction and read from any thread.
@@ -75,9 +75,8 @@ final class MetricsRecorder: Sendable {
                 metrics.failedCommits += 1
             }
             metrics.failedBatches += report.failedBatches
-            let bucket = StoreMetrics.commitLatencyBoundsMs.firstIndex { report.durationMs <= $0 }
-            metrics.commitLatencyCounts[bucket ?? StoreMetrics.commitLatencyBoundsMs.count] += 1
-            metrics.commitLatencySumMs += report.durationMs
+            metrics.commitLatency.record(report.durationMs)
+            metrics.batchLatency.add(report.batchLatency)
         }
     }
 

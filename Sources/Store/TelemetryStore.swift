@@ -77,7 +77,9 @@ public final class TelemetryStore: Sendable {
         completion: @escaping @Sendable (Result<BatchOutcome, StoreError>) -> Void
     ) throws(StoreError) {
         try queue.enqueue(
-            .batch(deviceID: deviceID, batch: batch, readingCount: batch.readingCount, completion: completion))
+            .batch(
+                deviceID: deviceID, batch: batch, readingCount: batch.readingCount, queuedNs: Clocks.monotonicNs(),
+                completion: completion))
     }
 
     /// Stores `batch` and returns its outcome once committed: `submit` for async callers, tests and tools.

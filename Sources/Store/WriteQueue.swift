@@ -12,14 +12,14 @@ import Telemetry
 enum WriteRequest: Sendable {
     /// Store a batch, then report its outcome.
     case batch(
-        deviceID: String, batch: ReadingBatch, readingCount: Int,
+        deviceID: String, batch: ReadingBatch, readingCount: Int, queuedNs: UInt64,
         completion: @Sendable (Result<BatchOutcome, StoreError>) -> Void)
     /// Add bandwidth counter deltas, then report (when someone listens).
     case counters(deltas: [CounterDelta], atMs: Int64, completion: (@Sendable (Result<Void, StoreError>) -> Void)?)
 
     /// Readings the request carries (0 for counters).
     var readingCount: Int {
-        if case .batch(_, _, let count, _) = self { return count }
+        if case .batch(_, _, let count, _, _) = self { return count }
         return 0
     }
 }

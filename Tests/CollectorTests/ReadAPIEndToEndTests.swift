@@ -138,6 +138,8 @@ import Telemetry
         #expect(text.contains("fleetwire_open_connections{protocol=\"rest-json\"} 1\n"))
         #expect(text.contains("# TYPE fleetwire_store_commit_duration_seconds histogram"))
         #expect(text.contains("fleetwire_store_commit_duration_seconds_bucket{le=\"+Inf\"}"))
+        #expect(text.contains("# TYPE fleetwire_store_batch_latency_seconds histogram"))
+        #expect(text.contains("fleetwire_store_batch_latency_seconds_count 15\n"), "one observation per batch posted")
         #expect(text.contains("fleetwire_process_resident_memory_bytes "))
         _ = try Self.get(client, "/nope")
         #expect(String(decoding: try Self.get(client, "/metrics").1, as: UTF8.self)

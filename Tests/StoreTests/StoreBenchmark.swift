@@ -60,7 +60,7 @@ import Testing
             print(
                 "run \(run): \(totalReadings) readings in \(batchCount) batches, \(String(format: "%.3f", seconds)) s, "
                     + "\(Int(rate)) readings/s, \(metrics.commits) commits, "
-                    + "latency ms sum \(Int(metrics.commitLatencySumMs)) buckets \(metrics.commitLatencyCounts)")
+                    + "latency ms sum \(Int(metrics.commitLatency.sumMs)) buckets \(metrics.commitLatency.counts)")
         }
         print("median: \(Int(rates.sorted()[1])) readings/s")
     }

@@ -166,7 +166,8 @@ import Testing
         #expect(metrics.committedBatches == UInt64(tasks * batchesPerTask))
         #expect(metrics.committedReadings == UInt64(tasks * batchesPerTask * 6))
         #expect(metrics.commits >= 1 && metrics.commits <= UInt64(tasks * batchesPerTask))
-        #expect(metrics.commitLatencyCounts.reduce(0, +) == metrics.commits)
+        #expect(metrics.commitLatency.count == metrics.commits)
+        #expect(metrics.batchLatency.count == metrics.committedBatches + metrics.duplicateBatches + metrics.failedBatches)
     }
 
     @Test func completionRunsOnlyAfterTheCommitIsVisibleToAnotherConnection() async throws {

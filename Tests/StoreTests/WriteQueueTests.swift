@@ -5,7 +5,7 @@ import Testing
 
 @Suite struct WriteQueueTests {
     static func request(_ batch: ReadingBatch, device: String = "d") -> WriteRequest {
-        .batch(deviceID: device, batch: batch, readingCount: batch.readingCount, completion: { _ in })
+        .batch(deviceID: device, batch: batch, readingCount: batch.readingCount, queuedNs: 0, completion: { _ in })
     }
 
     static func batch(seq: UInt64, readings: Int) -> ReadingBatch {
@@ -59,7 +59,7 @@ import Testing
         queue.close()
         var seqs: [UInt64] = []
         while let request = queue.waitForNext() {
-            guard case .batch(_, let batch, _, _) = request else { continue }
+            guard case .batch(_, let batch, _, _, _) = request else { continue }
             seqs.append(batch.seq)
         }
         #expect(seqs == Array(1...3_000))
