@@ -60,9 +60,14 @@ public enum FleetRunner {
         } catch {
             throw RunError(description: "cannot start event loops: \(error)")
         }
-        defer { group.shutdownGracefully() }
         let loops = group.loops
         let fleets = FleetTable()
+        // The loops' fleets must outlive the loops: shutting a loop down closes the connections still open (a run
+        // cut by the time limit leaves some), and their links report to their fleet (an unowned reference).
+        defer {
+            group.shutdownGracefully()
+            withExtendedLifetime(fleets) {}
+        }
         let finished = DispatchSemaphore(value: 0)
         let startNs = Monotonic.nowNs()
         // Simulated time starts now: anchor the clock at this run's real start.
