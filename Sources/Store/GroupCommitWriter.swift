@@ -115,21 +115,17 @@ final class GroupCommitWriter {
         self.historyBucketMs = configuration.historyBucketMs
     }
 
-    /// Writes until the queue is closed and drained.
-    func run() {
-        while let first = queue.waitForNext() {
-            runTransaction(startingWith: first)
-        }
-    }
-
     /// One group commit: BEGIN, take requests while the bounds allow, COMMIT, then run the completions.
-    private func runTransaction(startingWith first: WriteRequest) {
+    func runTransaction(startingWith first: WriteRequest) {
         let startNs = Clocks.monotonicNs()
         let nowMs = Clocks.wallMs()
         var failure: StoreError?
         // The request being written when the transaction failed, if any: it has no result yet.
         var current: WriteRequest? = first
         do throws(StoreError) {
+            // A ROLLBACK that itself failed (an I/O error while the disk is failing) can leave the last transaction
+            // open; BEGIN would then fail forever with "cannot start a transaction within a transaction".
+            if database.isInTransaction { try statements.rollback.run() }
             try statements.begin.run()
             var readingsTaken = 0
             while let request = current {
@@ -152,6 +148,7 @@ final class GroupCommitWriter {
             series.rollBackTransaction()
             finished = finished.map { $0.failing(with: failure) }
             report.failedBatches = UInt64(finished.count { if case .batch = $0 { true } else { false } })
+            report.failure = failure
         } else {
             devices.commitTransaction()
             series.commitTransaction()
@@ -177,7 +174,13 @@ final class GroupCommitWriter {
             let result = try inSavepoint { () throws(StoreError) -> BatchOutcome in
                 try writeBatch(deviceID: deviceID, batch: batch, nowMs: nowMs, totals: &totals)
             }
-            if case .success(let outcome) = result { add(totals, outcome: outcome) } else { report.failedBatches += 1 }
+            switch result {
+            case .success(let outcome): add(totals, outcome: outcome)
+            case .failure(let error):
+                report.failedBatches += 1
+                // A batch the disk had no room for fails the storage's health even if its transaction commits.
+                if case .storageFailure = error { report.failure = report.failure ?? error }
+            }
             finished.append(.batch(completion, result))
         case .counters(let deltas, let atMs, let completion):
             let result = try inSavepoint { () throws(StoreError) in try writeCounters(deltas, atMs: atMs) }
