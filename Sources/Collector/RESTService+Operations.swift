@@ -2,8 +2,8 @@ import Foundation
 // `/readyz` and `/metrics`.
 //
 // Ready means: the store is open, its queue is below 90 % of either bound, the database file is writable, and the
-// latest commit did not fail for a storage reason (disk full, read-only, I/O error). `/metrics` is the Prometheus
-// text exposition format 0.0.4.
+// store's latest write did not fail (disk full, read-only, I/O error: the store's `StorageHealth`). `/metrics` is
+// the Prometheus text exposition format 0.0.4.
 
 import Glibc
 import Store
@@ -24,8 +24,8 @@ extension RESTService {
         if access(context.configuration.databasePath, W_OK) != 0 {
             problems.append("the database file is not writable")
         }
-        if let failure = context.operations.currentStorageFailure() {
-            problems.append("the latest commit failed: \(failure.message)")
+        if let failure = store.storageHealth().currentFailure {
+            problems.append("the latest write failed: \(failure)")
         }
         guard problems.isEmpty else { throw .unavailable("not ready: " + problems.joined(separator: "; ")) }
         return .json(200, Array(#"{"status":"ready"}"#.utf8))
