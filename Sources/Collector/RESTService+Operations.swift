@@ -71,6 +71,11 @@ extension RESTService {
         text.sample("fleetwire_store_commits_total", [], Int64(store.commits))
         text.family("fleetwire_store_commit_failures_total", "counter", "Transactions that failed to commit.")
         text.sample("fleetwire_store_commit_failures_total", [], Int64(store.failedCommits))
+        let health = context.store.storageHealth()
+        text.family("fleetwire_store_failing", "gauge", "1 while the store's writes fail (disk full, read-only, I/O).")
+        text.sample("fleetwire_store_failing", [], Int64(health.isFailing ? 1 : 0))
+        text.family("fleetwire_store_failed_writes_total", "counter", "Transactions or refused writes that failed.")
+        text.sample("fleetwire_store_failed_writes_total", [], Int64(health.failedWrites))
         text.family("fleetwire_store_commit_duration_seconds", "histogram", "Time from BEGIN to COMMIT.")
         var cumulative: UInt64 = 0
         for (bound, count) in zip(StoreMetrics.commitLatencyBoundsMs, store.commitLatencyCounts) {

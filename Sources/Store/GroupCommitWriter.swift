@@ -13,6 +13,11 @@
 // transaction is reported failed and nothing of them is stored. Completions run on the writer thread, after the
 // commit, in submission order; a slow completion delays the next transaction.
 //
+// Failure rule. A failed transaction is rolled back (a ROLLBACK that itself fails, as it can while the disk is
+// failing, is retried before the next BEGIN) and reported to `StorageHealth`; the writer does not stop or wait:
+// the next queued request starts the next transaction, so writing resumes by itself once the disk has room again
+// or the I/O error is gone. Clients see UNAVAILABLE / 503 meanwhile and re-send (deduplicated by seq).
+//
 // Exactly-once rule. A batch's `batches` row is inserted first, ignoring a conflict on (device_id, seq); when no
 // row was inserted the batch is a duplicate and nothing is written. First-write-wins rule: readings are inserted
 // ignoring a conflict on (series_id, ts) and counted by SQLite's change count, so a reading whose (sensor, ts) is

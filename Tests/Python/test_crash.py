@@ -36,7 +36,7 @@ KILLS = 5
 INGEST = ("grpc-stream", "grpc-unary", "rest-json")
 COUNTERS = ("bytes_in", "bytes_out", "readings", "batches", "duplicate_batches", "calls", "connections", "errors")
 FLUSH_SLACK_MS = 1000  # how late the collector's 2 s counter flush may run on a loaded machine
-FLEET_SECONDS = 20  # the fleet streams this long (the kills all happen within its first 16 s), then drains
+FLEET_SECONDS = 24  # the fleet streams this long (the kills happen within its first ~18 s), then drains
 FLEET_TIMEOUT = 120  # seconds for a fleet run to end (it has its own --time-limit and drain well below this)
 
 

@@ -75,6 +75,8 @@ def _assert_refused(collector: Collector, proto, channel, device: str, seq: int,
 def _assert_not_ready(collector: Collector, problem: str) -> None:
     r = http_request(collector, "GET", "/readyz")
     assert r.status == 503 and problem in r.json()["message"], (r.status, r.body)
+    metrics = http_request(collector, "GET", "/metrics").body.decode()
+    assert "\nfleetwire_store_failing 1\n" in metrics, metrics
 
 
 def _flood(collector: Collector, device: str, seqs, problem: str) -> None:
@@ -118,6 +120,7 @@ def _assert_logged_once_and_recovered(collector: Collector, problem: str) -> Non
                message=lambda: f"a recovery line in\n{collector.log()}")
     wait_until(lambda: http_request(collector, "GET", "/readyz").status == 200, timeout=LOG_WAIT,
                message="/readyz 200 after recovery")
+    assert "\nfleetwire_store_failing 0\n" in http_request(collector, "GET", "/metrics").body.decode()
     # Nothing more was said about it: one failure line, one recovery line, no per-request or per-flush warnings.
     assert len(_log_lines(collector, "storage failing")) == 1, collector.log()
     assert len(_log_lines(collector, "storage recovered")) == 1, collector.log()
