@@ -23,16 +23,7 @@ final class CollectorContext: Sendable {
     func submit(deviceID: String, batch: ReadingBatch, on loop: EventLoop,
                 completion: @escaping (Result<BatchOutcome, StoreError>) -> Void) throws(StoreError) {
         let bound = LoopBound(completion, on: loop)
-        let operations = self.operations
         try store.submit(deviceID: deviceID, batch: batch) { result in
-            switch result {
-            case .success: operations.storageResult(failure: nil, atMs: System.nowMs())
-            case .failure(let error) where error.isUnavailable:
-                if case .overloaded = error {} else {
-                    operations.storageResult(failure: "\(error)", atMs: System.nowMs())
-                }
-            case .failure: break
-            }
             loop.execute { bound.value(result) }
         }
     }

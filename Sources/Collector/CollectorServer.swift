@@ -2,9 +2,10 @@
 //
 // Start: open (or create) the database, load the persisted bandwidth counters, bind, start the loops.
 // Every `counterFlushMs` the counters that changed are persisted through the store's writer (so a crash loses at
-// most one interval). Shutdown: stop accepting, ask every connection to finish (HTTP/2 GOAWAY; HTTP/1.1 closes
-// after its current response), wait up to `shutdownGraceMs`, close what is left, persist the counters, close the
-// store (which commits everything queued), stop the loops.
+// most one interval; a flush that fails is kept for the next one), and a change in the storage's health is logged.
+// Shutdown: stop accepting, ask every connection to finish (HTTP/2 GOAWAY; HTTP/1.1 closes after its current
+// response), wait up to `shutdownGraceMs`, close what is left, persist the counters, close the store (which commits
+// everything queued), stop the loops.
 
 import Dispatch
 import EventIO
@@ -34,6 +35,7 @@ public final class CollectorServer: Sendable {
     private let listener: TCPListener
     private let directory: RegistryDirectory
     private let isStopped = Mutex(false)
+    private let storageLog = Mutex(StorageHealthLog())
 
     /// Opens the store, binds and starts serving.
     public init(configuration: CollectorConfiguration, log: Log = Log()) throws(CollectorError) {
@@ -85,7 +87,10 @@ public final class CollectorServer: Sendable {
             try context.store.addCounters(deltas.map { $0.value.delta(for: $0.key) }, atMs: System.nowMs()) { result in
                 if case .failure(let error) = result {
                     ledger.restore(deltas)
-                    log.warning("could not persist bandwidth counters (will retry): \(error)")
+                    // A failing storage is reported once by `logStorageHealth`, not at every flush.
+                    if case .storageFailure = error {} else {
+                        log.warning("could not persist bandwidth counters (will retry): \(error)")
+                    }
                 }
                 completion?()
             }
@@ -101,10 +106,24 @@ public final class CollectorServer: Sendable {
         loop.execute { [self] in
             func tick() {
                 guard !isStopped.withLock({ $0 }) else { return }
+                logStorageHealth()
                 flushCounters()
                 loop.schedule(after: interval) { tick() }
             }
             loop.schedule(after: interval) { tick() }
+        }
+    }
+
+    /// Logs a change in the storage's health, rate-limited (see StorageHealthLog.swift).
+    private func logStorageHealth() {
+        let health = context.store.storageHealth()
+        let lines = storageLog.withLock { $0.observe(health, nowMs: System.nowMs()) }
+        for line in lines {
+            switch line.level {
+            case .error: context.log.error(line.message)
+            case .warning: context.log.warning(line.message)
+            default: context.log.notice(line.message)
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 
 /// One-line log records on standard error: UTC time, level, message. Thread-safe (one write per line).
 /// Messages never contain credentials: callers pass device ids and statuses, never header values they do not own.
@@ -26,8 +27,27 @@ public struct Log: Sendable {
 
     private func write(_ level: Level, _ message: String) {
         if level == .info && !isVerbose { return }
-        let line = "\(Self.timestamp()) \(level.rawValue) \(message)\n"
-        FileHandle.standardError.write(Data(line.utf8))
+        Self.writeToStandardError("\(Self.timestamp()) \(level.rawValue) \(message)\n")
+    }
+
+    /// Writes `line` to standard error with write(2), dropping what cannot be written. Not `FileHandle.write`,
+    /// which traps on any error: a full disk (ENOSPC) or a file-size limit (EFBIG) under the log file would
+    /// otherwise kill the collector at its next log line.
+    public static func writeToStandardError(_ line: String) {
+        var line = line
+        line.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = Glibc.write(STDERR_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
+                if written > 0 {
+                    offset += written
+                } else if written < 0 && errno == EINTR {
+                    continue
+                } else {
+                    return
+                }
+            }
+        }
     }
 
     static func timestamp() -> String {

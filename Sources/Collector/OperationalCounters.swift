@@ -1,5 +1,5 @@
-// What operators watch besides bandwidth: errors by status code, open connections by protocol, and whether
-// storage is currently failing. Updated from every loop thread, read by `/metrics` and `/readyz`.
+// What operators watch besides bandwidth: errors by status code and open connections by protocol. Updated from
+// every loop thread, read by `/metrics`. (Whether the storage is failing is the store's own `StorageHealth`.)
 
 import Synchronization
 
@@ -8,8 +8,6 @@ final class OperationalCounters: Sendable {
     private struct State {
         var errors: [ErrorKey: Int64] = [:]
         var openConnections: [String: Int] = [:]
-        var lastStorageFailureMs: Int64?
-        var lastStorageFailure = ""
     }
 
     /// An error's transport (`http`, `grpc`) and code (`404`, `UNAVAILABLE`).
@@ -37,23 +35,6 @@ final class OperationalCounters: Sendable {
         state.withLock { $0.openConnections[protocolName, default: 0] -= 1 }
     }
 
-    /// A store submission failed for a storage reason (disk full, read-only, I/O), or succeeded (`nil`).
-    func storageResult(failure: String?, atMs: Int64) {
-        state.withLock { state in
-            if let failure {
-                state.lastStorageFailureMs = atMs
-                state.lastStorageFailure = failure
-            } else {
-                state.lastStorageFailureMs = nil
-            }
-        }
-    }
-
     func errorCounts() -> [ErrorKey: Int64] { state.withLock { $0.errors } }
     func openConnectionCounts() -> [String: Int] { state.withLock { $0.openConnections } }
-
-    /// The last storage failure, when the latest result was one.
-    func currentStorageFailure() -> (atMs: Int64, message: String)? {
-        state.withLock { state in state.lastStorageFailureMs.map { ($0, state.lastStorageFailure) } }
-    }
 }

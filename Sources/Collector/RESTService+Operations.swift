@@ -2,8 +2,8 @@ import Foundation
 // `/readyz` and `/metrics`.
 //
 // Ready means: the store is open, its queue is below 90 % of either bound, the database file is writable, and the
-// latest commit did not fail for a storage reason (disk full, read-only, I/O error). `/metrics` is the Prometheus
-// text exposition format 0.0.4.
+// store's latest write did not fail (disk full, read-only, I/O error: the store's `StorageHealth`). `/metrics` is
+// the Prometheus text exposition format 0.0.4.
 
 import Glibc
 import Store
@@ -24,8 +24,8 @@ extension RESTService {
         if access(context.configuration.databasePath, W_OK) != 0 {
             problems.append("the database file is not writable")
         }
-        if let failure = context.operations.currentStorageFailure() {
-            problems.append("the latest commit failed: \(failure.message)")
+        if let failure = store.storageHealth().currentFailure {
+            problems.append("the latest write failed: \(failure)")
         }
         guard problems.isEmpty else { throw .unavailable("not ready: " + problems.joined(separator: "; ")) }
         return .json(200, Array(#"{"status":"ready"}"#.utf8))
@@ -71,6 +71,11 @@ extension RESTService {
         text.sample("fleetwire_store_commits_total", [], Int64(store.commits))
         text.family("fleetwire_store_commit_failures_total", "counter", "Transactions that failed to commit.")
         text.sample("fleetwire_store_commit_failures_total", [], Int64(store.failedCommits))
+        let health = context.store.storageHealth()
+        text.family("fleetwire_store_failing", "gauge", "1 while the store's writes fail (disk full, read-only, I/O).")
+        text.sample("fleetwire_store_failing", [], Int64(health.isFailing ? 1 : 0))
+        text.family("fleetwire_store_failed_writes_total", "counter", "Transactions or refused writes that failed.")
+        text.sample("fleetwire_store_failed_writes_total", [], Int64(health.failedWrites))
         text.histogram("fleetwire_store_commit_duration_seconds", "Time from BEGIN to COMMIT.", store.commitLatency)
         text.histogram(
             "fleetwire_store_batch_latency_seconds",

@@ -5,6 +5,13 @@
 // (a reader still needs the old pages) are copied by a later round. The writer connection keeps SQLite's own
 // automatic checkpoint only as a safety net at a much larger WAL size, for when this thread falls behind.
 // Measured on the insert benchmark: checkpoints inside the writer's COMMIT took 10–25 ms of every other commit.
+//
+// The connection reads the database header once before its first checkpoint: until a connection has read the file
+// it does not know the file is in WAL mode, and `sqlite3_wal_checkpoint_v2` on it returns SQLITE_OK having done
+// nothing (log and checkpointed frames -1). A round that fails (disk full while the database file must grow, an
+// I/O error) or cannot copy every frame is retried at the next round even without a new commit: after a disk-full
+// spell no commit can succeed until a checkpoint has let the WAL start over, so waiting for a commit would wait
+// forever.
 import Dispatch
 import Foundation
 import Synchronization
@@ -19,6 +26,7 @@ final class Checkpointer: Sendable {
     /// Starts the checkpoint thread on its own connection to `path`.
     init(path: String, busyTimeoutMs: Int, intervalMs: Int) throws(StoreError) {
         let database = try Database(path: path, mode: .readWrite, busyTimeoutMs: busyTimeoutMs)
+        _ = try database.pragmaInteger("user_version")  // reads the header: the connection now knows it is WAL
         let box = ExclusiveBox<Database?>(database)
         finished.enter()
         let thread = Thread { [self] in
@@ -53,13 +61,19 @@ final class Checkpointer: Sendable {
 
     private func run(_ database: Database, intervalMs: Int) {
         var checkpointedCommits: UInt64 = 0
+        var isBehind = false
         while !isClosed.load(ordering: .acquiring) {
             _ = wakeUp.wait(timeout: .now() + .milliseconds(intervalMs))
             let committed = commits.load(ordering: .relaxed)
-            guard committed != checkpointedCommits else { continue }
+            guard committed != checkpointedCommits || isBehind else { continue }
             checkpointedCommits = committed
-            // A failure (say, SQLITE_BUSY while another checkpoint runs) is retried at the next round.
-            _ = try? database.checkpointPassive()
+            // A failure (SQLITE_BUSY while another checkpoint runs, a full disk) or a partial copy (a reader still
+            // needs old pages) is retried at the next round.
+            if let frames = try? database.checkpointPassive() {
+                isBehind = frames.checkpointedFrames < frames.walFrames
+            } else {
+                isBehind = true
+            }
         }
     }
 }

@@ -112,6 +112,15 @@ final class Database {
     /// True while a transaction is open (SQLite is not in autocommit mode).
     var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
 
+    /// Throws `.storageFailure` (SQLITE_READONLY) when SQLite opened the file read-only although asked for read-write,
+    /// as it silently does when the file, its directory or the mount cannot be written.
+    func requireWritable() throws(StoreError) {
+        guard sqlite3_db_readonly(handle, "main") == 1 else { return }
+        throw .storageFailure(
+            code: SQLITE_READONLY, operation: "open \(path) for writing",
+            message: "database is read-only: the file, its directory or its file system cannot be written")
+    }
+
     /// SQLite's message for the connection's most recent error.
     var lastErrorMessage: String { String(cString: sqlite3_errmsg(handle)) }
 }

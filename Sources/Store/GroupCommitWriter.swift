@@ -13,6 +13,11 @@
 // transaction is reported failed and nothing of them is stored. Completions run on the writer thread, after the
 // commit, in submission order; a slow completion delays the next transaction.
 //
+// Failure rule. A failed transaction is rolled back (a ROLLBACK that itself fails, as it can while the disk is
+// failing, is retried before the next BEGIN) and reported to `StorageHealth`; the writer does not stop or wait:
+// the next queued request starts the next transaction, so writing resumes by itself once the disk has room again
+// or the I/O error is gone. Clients see UNAVAILABLE / 503 meanwhile and re-send (deduplicated by seq).
+//
 // Exactly-once rule. A batch's `batches` row is inserted first, ignoring a conflict on (device_id, seq); when no
 // row was inserted the batch is a duplicate and nothing is written. First-write-wins rule: readings are inserted
 // ignoring a conflict on (series_id, ts) and counted by SQLite's change count, so a reading whose (sensor, ts) is
@@ -116,21 +121,17 @@ final class GroupCommitWriter {
         self.historyBucketMs = configuration.historyBucketMs
     }
 
-    /// Writes until the queue is closed and drained.
-    func run() {
-        while let first = queue.waitForNext() {
-            runTransaction(startingWith: first)
-        }
-    }
-
     /// One group commit: BEGIN, take requests while the bounds allow, COMMIT, then run the completions.
-    private func runTransaction(startingWith first: WriteRequest) {
+    func runTransaction(startingWith first: WriteRequest) {
         let startNs = Clocks.monotonicNs()
         let nowMs = Clocks.wallMs()
         var failure: StoreError?
         // The request being written when the transaction failed, if any: it has no result yet.
         var current: WriteRequest? = first
         do throws(StoreError) {
+            // A ROLLBACK that itself failed (an I/O error while the disk is failing) can leave the last transaction
+            // open; BEGIN would then fail forever with "cannot start a transaction within a transaction".
+            if database.isInTransaction { try statements.rollback.run() }
             try statements.begin.run()
             var readingsTaken = 0
             while let request = current {
@@ -153,6 +154,7 @@ final class GroupCommitWriter {
             series.rollBackTransaction()
             finished = finished.map { $0.failing(with: failure) }
             report.failedBatches = UInt64(finished.count { if case .batch = $0 { true } else { false } })
+            report.failure = failure
         } else {
             devices.commitTransaction()
             series.commitTransaction()
@@ -182,7 +184,13 @@ final class GroupCommitWriter {
             let result = try inSavepoint { () throws(StoreError) -> BatchOutcome in
                 try writeBatch(deviceID: deviceID, batch: batch, nowMs: nowMs, totals: &totals)
             }
-            if case .success(let outcome) = result { add(totals, outcome: outcome) } else { report.failedBatches += 1 }
+            switch result {
+            case .success(let outcome): add(totals, outcome: outcome)
+            case .failure(let error):
+                report.failedBatches += 1
+                // A batch the disk had no room for fails the storage's health even if its transaction commits.
+                if case .storageFailure = error { report.failure = report.failure ?? error }
+            }
             finished.append(.batch(completion, result, queuedNs: queuedNs))
         case .counters(let deltas, let atMs, let completion):
             let result = try inSavepoint { () throws(StoreError) in try writeCounters(deltas, atMs: atMs) }

@@ -52,11 +52,14 @@ struct TransactionReport {
     var durationMs: Double = 0
     /// Queue-to-commit latency of each batch of the transaction.
     var batchLatency = LatencyHistogram.batchBuckets()
+    /// What failed the whole transaction, or a storage failure (disk full, I/O error) that failed one of its batches.
+    var failure: StoreError?
 }
 
-/// The writer's counters, updated once per transaction and read from any thread.
+/// The writer's counters and the storage's health, updated once per transaction and read from any thread.
 final class MetricsRecorder: Sendable {
     private let state = Mutex(StoreMetrics())
+    private let health = Mutex(StorageHealth())
 
     /// An empty recorder.
     init() {}
@@ -78,6 +81,25 @@ final class MetricsRecorder: Sendable {
             metrics.commitLatency.record(report.durationMs)
             metrics.batchLatency.add(report.batchLatency)
         }
+        health.withLock { health in
+            if let failure = report.failure {
+                health.recordFailure(failure, atMs: Clocks.wallMs())
+            } else if report.isCommitted {
+                health.recordCommit()
+            }
+        }
+    }
+
+    /// Writes refused without a transaction, because the file cannot be opened for writing: they fail the storage
+    /// health like a failed transaction, and count as failed batches (not as failed commits).
+    func recordRefused(batches: UInt64, error: StoreError) {
+        state.withLock { $0.failedBatches += batches }
+        health.withLock { $0.recordFailure(error, atMs: Clocks.wallMs()) }
+    }
+
+    /// The storage's health as of the latest transaction.
+    func storageHealth() -> StorageHealth {
+        health.withLock { $0 }
     }
 
     /// The counters, with the queue depth filled in by the caller.

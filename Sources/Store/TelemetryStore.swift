@@ -19,13 +19,16 @@ public final class TelemetryStore: Sendable {
     private let metricsRecorder: MetricsRecorder
     /// The read-only connections the queries use.
     let readPool: ReadPool
-    private let checkpointer: Checkpointer
     /// How often, at most, the background thread checkpoints the WAL while the writer commits.
     static let checkpointIntervalMs = 100
     private let writerThread = WriterThreadState()
 
     /// Opens (creating it and its directory when missing) the store at `path`, brings its schema to the current
     /// version, and starts the writer thread.
+    ///
+    /// A file that exists at the current schema version but cannot be opened for writing (read-only file, directory
+    /// or mount) still opens: queries work, writes are refused with `.storageFailure` until the file can be opened
+    /// for writing again (see WriterThread.swift), and `storageHealth()` says so.
     ///
     /// Throws `.schemaTooNew` for a file written by a newer collector, `.cannotOpen` when the directory cannot be
     /// created, and `.storageFailure`/`.sqlite` when SQLite cannot open or set up the file.
@@ -38,26 +41,22 @@ public final class TelemetryStore: Sendable {
         self.configuration = configuration
         try Self.createParentDirectory(of: path)
 
-        let database = try Database(path: path, mode: .readWrite, busyTimeoutMs: configuration.busyTimeoutMs)
-        try SchemaMigration.configureWriter(database, configuration)
-        try SchemaMigration.migrate(database)
-
         queue = WriteQueue(maxBatches: configuration.maxQueuedBatches, maxReadings: configuration.maxQueuedReadings)
         metricsRecorder = MetricsRecorder()
         readPool = ReadPool(
             path: path, busyTimeoutMs: configuration.busyTimeoutMs, maxIdle: configuration.readConnections)
-        checkpointer = try Checkpointer(
-            path: path, busyTimeoutMs: configuration.busyTimeoutMs, intervalMs: Self.checkpointIntervalMs)
-        let writer: GroupCommitWriter
+        let opener = WriterOpener(path: path, configuration: configuration, queue: queue, metrics: metricsRecorder)
+        let open: OpenWriter?
+        var refusal: StoreError?
         do throws(StoreError) {
-            writer = try GroupCommitWriter(
-                database: database, queue: queue, metrics: metricsRecorder, checkpointer: checkpointer,
-                configuration: configuration)
+            open = try opener.open()
         } catch {
-            checkpointer.close()
-            throw error
+            try opener.requireReadableDatabase(else: error)
+            open = nil
+            refusal = error
+            metricsRecorder.recordRefused(batches: 0, error: error)
         }
-        startWriterThread(ExclusiveBox<GroupCommitWriter?>(writer))
+        startWriterThread(ExclusiveBox<OpenWriter?>(open), refusal: refusal, opener: opener)
     }
 
     deinit {
@@ -131,6 +130,11 @@ public final class TelemetryStore: Sendable {
     /// True once `close()` has been called.
     public var isClosed: Bool { queue.isClosed }
 
+    /// Whether writes currently reach the disk (see StorageHealth.swift): for readiness and for the log.
+    public func storageHealth() -> StorageHealth {
+        metricsRecorder.storageHealth()
+    }
+
     /// Queue depth and commit counters, for metrics.
     public func metrics() -> StoreMetrics {
         var snapshot = metricsRecorder.snapshot()
@@ -140,20 +144,16 @@ public final class TelemetryStore: Sendable {
         return snapshot
     }
 
-    private func startWriterThread(_ box: ExclusiveBox<GroupCommitWriter?>) {
+    private func startWriterThread(_ box: ExclusiveBox<OpenWriter?>, refusal: StoreError?, opener: WriterOpener) {
         let state = writerThread
         let readPool = readPool
-        let checkpointer = checkpointer
         state.finished.enter()
         let thread = Thread {
             state.threadID.store(pthread_self(), ordering: .releasing)
-            box.withExclusiveAccess { writer in
-                writer?.run()
-                writer = nil  // closes the writer's connection
+            box.withExclusiveAccess { open in
+                WriterThread.run(&open, refusal: refusal, opener: opener, readPool: readPool)
             }
             // Shutdown happens here, not in close(), so it also completes when close() ran on this thread.
-            readPool.close()
-            checkpointer.close()  // last connection: checkpoints the rest of the WAL and removes it
             state.finished.leave()
         }
         thread.name = "fleetwire-store-writer"
@@ -169,16 +169,4 @@ public final class TelemetryStore: Sendable {
             throw .cannotOpen(path: path, reason: "cannot create directory \(directory): \(error.localizedDescription)")
         }
     }
-}
-
-/// What `close()` needs to know about the writer thread, shared with the thread without retaining the store
-/// (so an unclosed store can still be deinitialized, which closes it).
-private final class WriterThreadState: Sendable {
-    /// Left by the writer thread once it has drained the queue and closed its connection.
-    let finished = DispatchGroup()
-    /// The writer thread's pthread id, 0 until it starts.
-    let threadID = Atomic<UInt>(0)
-
-    /// True on the writer thread itself (from a completion), where waiting for the writer would deadlock.
-    var isCurrent: Bool { threadID.load(ordering: .acquiring) == pthread_self() }
 }

@@ -31,7 +31,7 @@ func usage() -> String {
 }
 
 func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("collector: \(message)\n".utf8))
+    Log.writeToStandardError("collector: \(message)\n")
     exit(2)
 }
 
@@ -51,6 +51,9 @@ func serve(_ arguments: [String]) throws(FlagError) {
     let log = Log(isVerbose: !flags.bool("quiet"))
 
     signal(SIGPIPE, SIG_IGN)
+    // A write past RLIMIT_FSIZE (`ulimit -f`, prlimit) then fails with EFBIG, which SQLite reports as an I/O error
+    // (ingest answers UNAVAILABLE and recovers when the limit is raised), instead of the kernel killing the process.
+    signal(SIGXFSZ, SIG_IGN)
     // SIGINT and SIGTERM are blocked in every thread (threads inherit this mask) and taken with sigwait below, so
     // a signal that arrives at any moment, even during start-up, stays pending until it is handled.
     var stopSignals = sigset_t()

@@ -10,12 +10,14 @@ import signal
 import sqlite3
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COLLECTOR_BIN = REPO_ROOT / ".build" / "debug" / "collector"
+DEVICE_SIM_BIN = REPO_ROOT / ".build" / "debug" / "device-sim"
 PROTO_ROOT = REPO_ROOT / "schema"
 PROTO_FILE = Path("telemetry") / "v1" / "telemetry.proto"
 
@@ -36,10 +38,14 @@ CHANNEL_OPTIONS = [("grpc.enable_http_proxy", 0), ("grpc.use_local_subchannel_po
 class Collector:
     """One `collector serve` process on port 0 with its log in a file."""
 
-    def __init__(self, db: Path, log_path: Path, extra_args=(), loops: int = 2):
+    def __init__(self, db: Path, log_path: Path, extra_args=(), loops: int = 2, port: int = 0,
+                 log_through_pipe: bool = False):
+        """`log_through_pipe`: the collector writes its log to a pipe that this process copies into `log_path`, so
+        a file-size limit put on the collector (prlimit --fsize) does not apply to its log."""
         self.db = Path(db)
         self.log_path = Path(log_path)
-        self.args = [str(COLLECTOR_BIN), "serve", "--listen", "127.0.0.1:0", "--db", str(self.db),
+        self.log_through_pipe = log_through_pipe
+        self.args = [str(COLLECTOR_BIN), "serve", "--listen", f"127.0.0.1:{port}", "--db", str(self.db),
                      "--loops", str(loops), *map(str, extra_args)]
         self.proc: subprocess.Popen | None = None
         self.port: int | None = None
@@ -57,7 +63,12 @@ class Collector:
         self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = open(self.log_path, "ab")
         try:
-            self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+            if self.log_through_pipe:
+                self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                             stderr=subprocess.STDOUT)
+                threading.Thread(target=_copy_lines, args=(self.proc.stdout, self.log_path), daemon=True).start()
+            else:
+                self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         finally:
             log.close()
         self.returncode = None
@@ -130,6 +141,15 @@ class Collector:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+
+def _copy_lines(pipe, path: Path) -> None:
+    """Appends every line read from `pipe` to `path` at once, until the pipe closes."""
+    with open(path, "ab") as out:
+        for line in iter(pipe.readline, b""):
+            out.write(line)
+            out.flush()
+    pipe.close()
 
 
 # -- batches ------------------------------------------------------------------------------------------------

@@ -343,6 +343,13 @@ import Testing
             #expect(message.contains("full"))
         }
         #expect(try store.device("new-device") == nil)
+        let failing = store.storageHealth()
+        #expect(failing.isFailing && failing.failureSpells == 1 && failing.failedWrites == 1)
+        #expect(failing.failingSinceMs != nil)
+        guard case .storageFailure(let code, _, _)? = failing.currentFailure, code & 0xFF == 13 else {
+            Issue.record("the health does not report the full disk: \(failing)")
+            return
+        }
         // The device and series ids the failed attempt created must not linger in the writer's caches: if they
         // did, these readings would be written under ids that no longer exist and the device would stay unknown.
         let small = try await store.store(deviceID: "new-device", batch: makeBatch(seq: 1, [("x", [(1, 1)])]))
@@ -353,6 +360,10 @@ import Testing
                 Reading(sensor: "x", ts: 1, value: 1)
             ])
         #expect(store.metrics().failedBatches == 1)
+        // The next commit ends the failing spell; the last failure is kept.
+        let recovered = store.storageHealth()
+        #expect(!recovered.isFailing && recovered.failingSinceMs == nil && recovered.failureSpells == 1)
+        #expect(recovered.lastFailure == failing.currentFailure)
     }
 
     @Test func whenATransactionIsLostEveryBatchInItFailsAndAcknowledgedMeansStored() async throws {

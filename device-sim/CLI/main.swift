@@ -37,6 +37,8 @@ let runFlags = FlagParser(
         FlagSpec("json", value: "PATH", help: "write the report (per protocol and per device) as JSON"),
         FlagSpec("csv", value: "PATH", help: "write the per-device figures as CSV"),
         FlagSpec("html", value: "PATH", help: "write the report as a self-contained HTML page with charts"),
+        FlagSpec("acked-log", value: "PATH",
+                 help: "append one line per acknowledged batch as acks arrive: device seq readings first_ms last_ms value_sum"),
         FlagSpec("quiet", help: "no progress line"),
     ])
 
@@ -104,6 +106,13 @@ func run(_ arguments: [String]) throws(FlagError) {
     var options = RunOptions(target: target, loops: try flags.int("loops", in: 1...256)!)
     options.callTimeoutMs = try flags.milliseconds("call-timeout")!
     options.timeLimitMs = try flags.milliseconds("time-limit")
+    if let path = flags.string("acked-log") {
+        do {
+            options.ackLog = try AckLog(path: path)
+        } catch {
+            fail(error.description, code: 1)
+        }
+    }
     let isTerminal = isatty(STDERR_FILENO) != 0
     if !flags.bool("quiet") {
         let startNs = DispatchTime.now().uptimeNanoseconds
@@ -166,6 +175,7 @@ func run(_ arguments: [String]) throws(FlagError) {
     if let path = flags.string("html"), !FileManager.default.createFile(atPath: path, contents: Data(report.renderHTML().utf8)) {
         fail("cannot write \(path)", code: 1)
     }
+    if let failure = options.ackLog?.writeFailure { fail(failure, code: 1) }
     if report.total.readingsAcked == 0 { fail("nothing was delivered", code: 1) }
 }
 

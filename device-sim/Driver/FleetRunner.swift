@@ -19,6 +19,8 @@ public struct RunOptions: Sendable {
     public var timeLimitMs: Int64?
     /// After finishing, how long stragglers get to deliver what they hold.
     public var drainMs: Int64 = 15_000
+    /// Records every acknowledged batch as it is acknowledged (nil: no record).
+    public var ackLog: AckLog?
     /// Called about once a second with a progress snapshot.
     public var onProgress: (@Sendable (ProgressSnapshot) -> Void)?
 
@@ -60,9 +62,14 @@ public enum FleetRunner {
         } catch {
             throw RunError(description: "cannot start event loops: \(error)")
         }
-        defer { group.shutdownGracefully() }
         let loops = group.loops
         let fleets = FleetTable()
+        // The loops' fleets must outlive the loops: shutting a loop down closes the connections still open (a run
+        // cut by the time limit leaves some), and their links report to their fleet (an unowned reference).
+        defer {
+            group.shutdownGracefully()
+            withExtendedLifetime(fleets) {}
+        }
         let finished = DispatchSemaphore(value: 0)
         let startNs = Monotonic.nowNs()
         // Simulated time starts now: anchor the clock at this run's real start.
@@ -80,7 +87,7 @@ public enum FleetRunner {
                 let fleet = LoopFleet(
                     loop: loop, fleet: DeviceFleet(configuration: fleetConfiguration, indices: indices), target: target,
                     authority: options.target, callTimeoutNs: UInt64(options.callTimeoutMs) * 1_000_000,
-                    onFinished: { finished.signal() })
+                    ackLog: options.ackLog, onFinished: { finished.signal() })
                 fleets.set(index, LoopBound(fleet, on: loop))
                 fleet.start()
             }

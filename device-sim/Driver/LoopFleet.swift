@@ -16,9 +16,12 @@ final class LoopFleet {
     private var wakeTimers: [TimerHandle?]
     private(set) var finishedCount = 0
     private let onFinished: () -> Void
+    /// Where acknowledged batches are recorded, when asked for.
+    let ackLog: AckLog?
 
     init(loop: EventLoop, fleet: DeviceFleet, target: SocketAddress, authority: String, callTimeoutNs: UInt64,
-         onFinished: @escaping () -> Void) {
+         ackLog: AckLog? = nil, onFinished: @escaping () -> Void) {
+        self.ackLog = ackLog
         self.loop = loop
         self.fleet = fleet
         self.target = target
@@ -48,6 +51,7 @@ final class LoopFleet {
     }
 
     func deliver(_ event: DeviceEvent, slot: Int) {
+        if let ackLog { ackLog.append(fleet.batchesAcknowledged(by: event, slot: slot)) }
         let actions = fleet.handle(event, slot: slot, at: now())
         for action in actions { perform(action, slot: slot) }
     }
