@@ -76,6 +76,10 @@ extension RESTService {
         text.sample("fleetwire_store_failing", [], Int64(health.isFailing ? 1 : 0))
         text.family("fleetwire_store_failed_writes_total", "counter", "Transactions or refused writes that failed.")
         text.sample("fleetwire_store_failed_writes_total", [], Int64(health.failedWrites))
+        text.family(
+            "fleetwire_store_wal_restart_checkpoints_total", "counter",
+            "Checkpoints the writer ran between transactions so that the WAL starts over.")
+        text.sample("fleetwire_store_wal_restart_checkpoints_total", [], Int64(store.walRestartCheckpoints))
         text.histogram("fleetwire_store_commit_duration_seconds", "Time from BEGIN to COMMIT.", store.commitLatency)
         text.histogram(
             "fleetwire_store_batch_latency_seconds",

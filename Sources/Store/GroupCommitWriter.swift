@@ -173,6 +173,11 @@ final class GroupCommitWriter {
         seriesTotals.removeAll(keepingCapacity: true)
         report = TransactionReport()
         for request in toDeliver { request.deliver() }
+        if failure == nil, checkpointer?.takeRestartRequest() == true {
+            // Checkpointer.swift, restart rule: after the acks have gone, copy the frames the last background round
+            // missed, so the next BEGIN starts the WAL over. A failure only delays the restart to a later request.
+            if (try? database.checkpointPassive()) != nil { metrics.recordWALRestartCheckpoint() }
+        }
     }
 
     /// Writes one request inside its own savepoint and records its result for delivery after the commit.

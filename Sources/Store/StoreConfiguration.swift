@@ -30,6 +30,9 @@ public struct StoreConfiguration: Equatable, Sendable {
     /// Page cache of the writer connection, in MiB: big enough to keep the last leaf page of every active series
     /// (and the indexes' upper levels) in memory, so inserts do not re-read pages.
     public var writerCacheMiB: Int
+    /// WAL size (frames) past which a WAL the background checkpointer has copied completely starts over (see
+    /// Checkpointer.swift, restart rule); tests make it small.
+    var walRestartFrames: Int32 = 4_096
     /// Tests only: caps the database file at this many pages, so a "disk full" (SQLITE_FULL) can be provoked.
     var maxPageCount: Int?
 

@@ -22,6 +22,8 @@ public struct StoreMetrics: Equatable, Sendable {
     public var committedCounterFlushes: UInt64 = 0
     /// Batches that declared an exponent different from the one already stored for a series (the first is kept).
     public var exponentConflicts: UInt64 = 0
+    /// Checkpoints the writer ran between transactions so that a large, nearly copied WAL starts over.
+    public var walRestartCheckpoints: UInt64 = 0
     /// Transactions by duration, BEGIN to the end of COMMIT (failed ones included).
     public var commitLatency = LatencyHistogram.commitBuckets()
     /// Batches by the time from entering the queue to the end of their transaction's COMMIT: the store's share
@@ -100,6 +102,11 @@ final class MetricsRecorder: Sendable {
     /// The storage's health as of the latest transaction.
     func storageHealth() -> StorageHealth {
         health.withLock { $0 }
+    }
+
+    /// Counts one checkpoint the writer ran to let the WAL start over.
+    func recordWALRestartCheckpoint() {
+        state.withLock { $0.walRestartCheckpoints += 1 }
     }
 
     /// The counters, with the queue depth filled in by the caller.

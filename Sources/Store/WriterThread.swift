@@ -32,7 +32,8 @@ struct WriterOpener: Sendable {
         try SchemaMigration.configureWriter(database, configuration)
         try SchemaMigration.migrate(database)
         let checkpointer = try Checkpointer(
-            path: path, busyTimeoutMs: configuration.busyTimeoutMs, intervalMs: TelemetryStore.checkpointIntervalMs)
+            path: path, busyTimeoutMs: configuration.busyTimeoutMs, intervalMs: TelemetryStore.checkpointIntervalMs,
+            restartFrames: configuration.walRestartFrames)
         do throws(StoreError) {
             let writer = try GroupCommitWriter(
                 database: database, queue: queue, metrics: metrics, checkpointer: checkpointer,
