@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(
             name: "FleetDriverTests", dependencies: ["FleetDriver", "Simulation", "Collector", "Store", "Telemetry"]),
         .testTarget(name: "CollectorTests", dependencies: ["Collector", "HTTP1", "HTTP2", "GRPC", "Telemetry", "Trust"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "Telemetry"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Telemetry"], exclude: ["Fixtures"]),
         .testTarget(name: "EventIOTests", dependencies: ["EventIO"]),
         .testTarget(name: "TrustTests", dependencies: ["Trust"]),
     ],
