@@ -40,7 +40,7 @@ let package = Package(
         .target(
             name: "Collector", dependencies: ["Telemetry", "Store", "HTTP1", "HTTP2", "GRPC", "EventIO", "Trust"]),
 
-        .executableTarget(name: "collector", dependencies: ["Collector", "Flags", "Trust", "Store"]),
+        .executableTarget(name: "collector", dependencies: ["Collector", "Flags", "Trust", "Store", "Telemetry"]),
         // The simulator's core: sensor models, simulated devices, the report; pure, so it is tested without sockets.
         .target(name: "Simulation", dependencies: ["Telemetry"], path: "device-sim/Simulation"),
         // The simulator's networking: devices' connections on our event loop, HTTP/1.1 and h2c clients.

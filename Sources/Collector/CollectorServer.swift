@@ -30,10 +30,10 @@ public final class CollectorServer: Sendable {
     public var store: TelemetryStore { context.store }
 
     let context: CollectorContext
-    private let group: EventLoopGroup
+    let group: EventLoopGroup
     private let listener: TCPListener
     private let directory: RegistryDirectory
-    private let isStopped = Mutex(false)
+    let isStopped = Mutex(false)
 
     /// Opens the store, binds and starts serving.
     public init(configuration: CollectorConfiguration, log: Log = Log()) throws(CollectorError) {
@@ -53,8 +53,15 @@ public final class CollectorServer: Sendable {
             store.close()
             throw CollectorError(description: "cannot read the bandwidth counters: \(error)")
         }
+        let authenticator: Authenticator
+        do {
+            authenticator = try Authenticator(settings: configuration.authentication, store: store)
+        } catch {
+            store.close()
+            throw CollectorError(description: "cannot read the devices and the deny list: \(error)")
+        }
         context = CollectorContext(configuration: configuration, store: store,
-                                   ledger: BandwidthLedger(persisted: persisted), log: log)
+                                   ledger: BandwidthLedger(persisted: persisted), authenticator: authenticator, log: log)
         let directory = RegistryDirectory()
         self.directory = directory
         do {
@@ -70,6 +77,7 @@ public final class CollectorServer: Sendable {
         }
         localAddress = listener.localAddress
         scheduleCounterFlush()
+        if configuration.authentication.isEnabled { scheduleRevocationReload() }
     }
 
     /// Persists the counters changed since the last flush; on failure they are kept for the next one.
