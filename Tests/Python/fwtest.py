@@ -34,13 +34,18 @@ CHANNEL_OPTIONS = [("grpc.enable_http_proxy", 0), ("grpc.use_local_subchannel_po
 
 
 class Collector:
-    """One `collector serve` process on port 0 with its log in a file."""
+    """One `collector serve` process on port 0 with its log in a file.
+
+    Authentication is off (`--auth off`) unless `extra_args` says `--auth on` (see test_auth.py and `AuthKeys`)."""
 
     def __init__(self, db: Path, log_path: Path, extra_args=(), loops: int = 2):
         self.db = Path(db)
         self.log_path = Path(log_path)
+        extra = [str(a) for a in extra_args]
+        if not any(a == "--auth" or a.startswith("--auth=") for a in extra):
+            extra = ["--auth", "off", *extra]
         self.args = [str(COLLECTOR_BIN), "serve", "--listen", "127.0.0.1:0", "--db", str(self.db),
-                     "--loops", str(loops), *map(str, extra_args)]
+                     "--loops", str(loops), *extra]
         self.proc: subprocess.Popen | None = None
         self.port: int | None = None
         self.returncode: int | None = None
