@@ -99,7 +99,8 @@ def _refused(port):
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=1):
             return False
-    except ConnectionRefusedError:
+    except (ConnectionRefusedError, ConnectionResetError):
+        # A connect that reached the backlog just as the listener closed is reset instead of refused.
         return True
 
 
