@@ -37,14 +37,19 @@ func authenticationSettings(_ flags: ParsedFlags, log: Log) throws(FlagError) ->
     }
     let keyPath = flags.string("fleet-key-file")!
     let adminPath = flags.string("admin-token-file")!
-    let credentials: AuthenticationSettings.Credentials
+    let fleetKey: FleetKey
+    let adminToken: AdminToken
     do throws(TrustError) {
-        let key = try loadSecret(keyPath, what: "fleet key", log: log)
-        let admin = try loadSecret(adminPath, what: "admin token", log: log)
-        credentials = AuthenticationSettings.Credentials(fleetKey: try FleetKey(key), adminToken: try AdminToken(admin))
+        fleetKey = try FleetKey(try loadSecret(keyPath, what: "fleet key", log: log))
     } catch {
-        throw FlagError("authentication: \(error)")
+        throw FlagError("--fleet-key-file \(keyPath): \(error)")
     }
+    do throws(TrustError) {
+        adminToken = try AdminToken(try loadSecret(adminPath, what: "admin token", log: log))
+    } catch {
+        throw FlagError("--admin-token-file \(adminPath): \(error)")
+    }
+    let credentials = AuthenticationSettings.Credentials(fleetKey: fleetKey, adminToken: adminToken)
     log.notice("""
         authentication on: device tokens derive from the fleet key in \(keyPath) (`collector token DEVICE` prints \
         one); reads and the dashboard need the admin token in \(adminPath); /metrics \
