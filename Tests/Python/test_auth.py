@@ -437,3 +437,48 @@ def test_no_token_appears_in_the_log_or_in_any_error(proto, start_collector, aut
         assert secret not in log, "a token in the collector log"
         for text in texts:
             assert secret not in text, f"a token in an error: {text[:300]}"
+
+
+# -- the OpenAPI contract ---------------------------------------------------------------------------------------
+
+
+def test_auth_responses_match_the_openapi_document(secured, auth):
+    """Every operation's declared `security` is what the collector enforces, and its 401/403 answers match the
+    documented status, headers and body schema (checked with test_openapi's validator)."""
+    from test_openapi import SPEC, check_response
+
+    assert post(secured, "dev-1", 1, auth.device_headers("dev-1")).status == 200
+    example = {"device": "dev-1"}
+    checked = 0
+    for template, item in SPEC["paths"].items():
+        path = template.format(**example)
+        for method, op in item.items():
+            if method == "parameters":
+                continue
+            schemes = {name for requirement in op.get("security", SPEC["security"]) for name in requirement}
+            optional = {} in op.get("security", SPEC["security"])
+            if method == "post":
+                r = post(secured, "dev-2", 1)  # no token
+                assert r.status == 401 and schemes == {"deviceToken"}, (template, r.status)
+                check_response("POST", template, r)
+                r = post(secured, "dev-2", 1, auth.device_headers("dev-1"))  # dev-1's token as dev-2
+                assert r.status == 403
+                check_response("POST", template, r)
+                r = post(secured, "dev-2", 1, auth.admin_headers())
+                assert r.status == 403
+                check_response("POST", template, r)
+                checked += 3
+                continue
+            query = "?sensor=temperature" if template.endswith("/series") else ""
+            r = http_request(secured, "GET", path + query)
+            if not schemes:
+                assert r.status == 200, (template, r.status)  # open
+                continue
+            assert "adminToken" in schemes, template
+            # /metrics declares the admin token as optional: this collector runs with --metrics-auth admin.
+            assert r.status == 401, (template, r.status, optional)
+            check_response("GET", template, r)
+            r = http_request(secured, "GET", path + query, headers=auth.admin_headers())
+            assert r.status == 200, (template, r.status, r.body[:200])
+            checked += 2
+    assert checked == 23  # 3 ingest refusals + 10 admin-only reads × (refused, allowed)
