@@ -482,3 +482,27 @@ def test_auth_responses_match_the_openapi_document(secured, auth):
             assert r.status == 200, (template, r.status, r.body[:200])
             checked += 2
     assert checked == 23  # 3 ingest refusals + 10 admin-only reads × (refused, allowed)
+
+
+def test_schemathesis_pass_with_the_admin_token(start_collector, auth, tmp_path):
+    """A short bounded fuzz pass against a collector with authentication on, every request carrying the admin
+    token: reads are served, ingest is refused with the documented 403, and nothing is undocumented."""
+    import sys
+
+    from test_openapi import FUZZ_CHECKS, SPEC_PATH
+
+    collector = start_collector(*auth.args())
+    cmd = [sys.executable, "-m", "schemathesis.cli", "run", str(SPEC_PATH), "--url", collector.url,
+           "--checks", FUZZ_CHECKS, "--max-examples", "5", "--seed", "20261122", "--workers", "1",
+           "--request-timeout", "5", "--max-response-time", "3", "--max-time", "10",
+           "--generation-database", "none", "--no-color", "--warnings", "off", "--phases", "examples,coverage",
+           "-H", f"Authorization: Bearer {auth.admin()}"]
+    env = {**os.environ, "NO_PROXY": "*", "no_proxy": "*"}
+    done = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    output = done.stdout + done.stderr
+    assert collector.running, f"collector died during the fuzz pass:\n{output[-3000:]}"
+    assert done.returncode == 0, f"schemathesis found problems (exit {done.returncode}):\n{output[-6000:]}"
+    assert "passed" in output and " 0 generated" not in output, output[-2000:]
+    assert auth.admin() not in collector.log()
+    # Ingest was refused every time (the admin token cannot write): nothing stored.
+    assert db_query(collector.db, "SELECT count(*) FROM batches") == [(0,)]
