@@ -45,7 +45,8 @@ let package = Package(
         .target(name: "Simulation", dependencies: ["Telemetry"], path: "device-sim/Simulation"),
         // The simulator's networking: devices' connections on our event loop, HTTP/1.1 and h2c clients.
         .target(
-            name: "FleetDriver", dependencies: ["Simulation", "EventIO", "HTTP1", "HTTP2", "GRPC", "Telemetry", "Trust"],
+            name: "FleetDriver",
+            dependencies: ["Simulation", "EventIO", "HTTP1", "HTTP2", "GRPC", "Telemetry", "Trust"],
             path: "device-sim/Driver"),
         .executableTarget(
             name: "device-sim", dependencies: ["FleetDriver", "Simulation", "Telemetry", "Flags", "Trust"],
@@ -61,7 +62,8 @@ let package = Package(
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Telemetry"]),
         .testTarget(
             name: "FleetDriverTests", dependencies: ["FleetDriver", "Simulation", "Collector", "Store", "Telemetry"]),
-        .testTarget(name: "CollectorTests", dependencies: ["Collector", "HTTP1", "HTTP2", "GRPC", "Telemetry", "Trust"]),
+        .testTarget(
+            name: "CollectorTests", dependencies: ["Collector", "HTTP1", "HTTP2", "GRPC", "Telemetry", "Trust"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Telemetry"], exclude: ["Fixtures"]),
         .testTarget(name: "EventIOTests", dependencies: ["EventIO"]),
         .testTarget(name: "TrustTests", dependencies: ["Trust"]),

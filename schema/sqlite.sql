@@ -1,9 +1,10 @@
 -- Fleetwire telemetry store, schema version 2 (PRAGMA user_version = 2).
 --
 -- The collector applies this file, byte for byte, to a new database inside one transaction and then finds
--- user_version = 2; a database already at version 2 is left alone, an older one is brought up to date by the
--- upgrade steps in Sources/Store/SchemaUpgrades.swift (version 1 → 2 adds revoked_devices), and a newer version
--- is refused. The Swift copy in Sources/Store/SchemaSQL.swift is checked against this file by a test.
+-- user_version = 2; a database already at version 2 is left alone, an older one is brought up to date by
+-- the upgrade steps in Sources/Store/SchemaUpgrades.swift (version 1 → 2 adds revoked_devices), and a
+-- newer version is refused. The Swift copy in Sources/Store/SchemaSQL.swift is checked against this file by
+-- a test.
 --
 -- Rules the writer keeps:
 --   * Exactly once per batch: a batch is identified by (device, seq). The writer inserts its `batches` row
@@ -95,8 +96,9 @@ CREATE TABLE bandwidth_history (
     PRIMARY KEY (bucket_ms, protocol)
 ) WITHOUT ROWID;
 
--- Devices whose tokens the collector refuses (`collector devices revoke|restore|revoked`). A device listed here is
--- refused even with a valid token; deleting its row restores it. A running collector rereads this table every 2 s.
+-- Devices whose tokens the collector refuses (`collector devices revoke|restore|revoked`). A device listed
+-- here is refused even with a valid token; deleting its row restores it. A running collector rereads this
+-- table every second (revocation takes effect within 2 s).
 CREATE TABLE revoked_devices (
     device        TEXT    PRIMARY KEY,      -- device id: [A-Za-z0-9._:-]{1,128}
     revoked_at_ms INTEGER NOT NULL          -- wall-clock time of the revocation (Unix ms)

@@ -26,7 +26,7 @@ extension Authenticator {
         case .dashboard:
             return checkAdmin(authorization: authorization, queryToken: query.first { $0.name == "token" }?.value)
         case .bandwidth, .bandwidthDevices, .bandwidthDevice, .bandwidthHistory, .devices, .device, .readings,
-             .series:
+            .series:
             return checkAdmin(authorization: authorization)
         }
     }
@@ -38,7 +38,7 @@ extension RoutedRequest {
     /// row only ever holds traffic that proved to be that device's.
     mutating func checkAccess(_ authenticator: Authenticator, authorization: String?) {
         guard case .success(let route) = self.route,
-              let refusal = authenticator.checkREST(route, authorization: authorization, query: query)
+            let refusal = authenticator.checkREST(route, authorization: authorization, query: query)
         else { return }
         self.route = .failure(refusal.restError)
         key = BandwidthKey(key.protocolName, WireProtocol.overheadDevice)

@@ -106,19 +106,22 @@ final class Authenticator: Sendable {
     func checkDevice(_ deviceID: String, authorization: String?) -> AccessRefusal? {
         guard let credentials = settings.credentials else { return nil }
         guard let authorization else {
-            return AccessRefusal(kind: .unauthenticated,
-                                 message: "missing authorization: send Authorization: Bearer <the device's token>")
+            return AccessRefusal(
+                kind: .unauthenticated,
+                message: "missing authorization: send Authorization: Bearer <the device's token>")
         }
         guard let presented = BearerCredential.token(in: authorization) else {
             return AccessRefusal(kind: .unauthenticated, message: "malformed authorization: expected Bearer <token>")
         }
         if credentials.adminToken.matches(presented) {
-            return AccessRefusal(kind: .forbidden, message: "the admin token cannot write telemetry; use the "
-                                     + "device's token")
+            return AccessRefusal(
+                kind: .forbidden,
+                message: "the admin token cannot write telemetry; use the device's token")
         }
         guard let token = DeviceToken(hex: presented) else {
-            return AccessRefusal(kind: .unauthenticated, message: "malformed authorization: a device token is 64 "
-                                     + "hex digits")
+            return AccessRefusal(
+                kind: .unauthenticated,
+                message: "malformed authorization: a device token is 64 hex digits")
         }
         let expected = credentials.fleetKey.token(for: deviceID)
         if expected.matches(token) {
@@ -128,7 +131,9 @@ final class Authenticator: Sendable {
             }
             return isRevoked ? AccessRefusal(kind: .forbidden, message: "device \(deviceID) is revoked") : nil
         }
-        if let owner = state.withLock({ $0.deviceOfToken[token] }), credentials.fleetKey.token(for: owner).matches(token) {
+        if let owner = state.withLock({ $0.deviceOfToken[token] }),
+            credentials.fleetKey.token(for: owner).matches(token)
+        {
             return AccessRefusal(kind: .forbidden, message: "the token is for another device, not \(deviceID)")
         }
         return AccessRefusal(kind: .unauthenticated, message: "invalid token for device \(deviceID)")
@@ -143,8 +148,9 @@ final class Authenticator: Sendable {
         }
         if let queryToken, credentials.adminToken.matches(queryToken) { return nil }
         if authorization == nil && queryToken == nil {
-            return AccessRefusal(kind: .unauthenticated,
-                                 message: "this endpoint needs Authorization: Bearer <admin token>")
+            return AccessRefusal(
+                kind: .unauthenticated,
+                message: "this endpoint needs Authorization: Bearer <admin token>")
         }
         return AccessRefusal(kind: .unauthenticated, message: "invalid admin token")
     }

@@ -60,8 +60,9 @@ public final class CollectorServer: Sendable {
             store.close()
             throw CollectorError(description: "cannot read the devices and the deny list: \(error)")
         }
-        context = CollectorContext(configuration: configuration, store: store,
-                                   ledger: BandwidthLedger(persisted: persisted), authenticator: authenticator, log: log)
+        context = CollectorContext(
+            configuration: configuration, store: store, ledger: BandwidthLedger(persisted: persisted),
+            authenticator: authenticator, log: log)
         let directory = RegistryDirectory()
         self.directory = directory
         do {

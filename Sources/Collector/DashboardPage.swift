@@ -204,7 +204,9 @@ async function api(name, params = {}) {
   if (TOKEN) headers["Authorization"] = "Bearer " + TOKEN;
   const r = await fetch(path, { headers, cache: "no-store" });
   const body = await r.json().catch(() => null);
-  if (r.status === 401) { const e = new Error("unauthorized: open this page as /?token=<admin token>"); e.status = 401; throw e; }
+  if (r.status === 401) {
+    const e = new Error("unauthorized: open this page as /?token=<admin token>"); e.status = 401; throw e;
+  }
   if (!r.ok) { const e = new Error((body && body.message) || ("HTTP " + r.status)); e.status = r.status; throw e; }
   return body;
 }

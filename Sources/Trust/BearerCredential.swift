@@ -9,7 +9,7 @@ public enum BearerCredential {
         guard let header else { return nil }
         let scheme = "bearer"
         guard header.utf8.count > scheme.count,
-              header.prefix(scheme.count).lowercased() == scheme
+            header.prefix(scheme.count).lowercased() == scheme
         else { return nil }
         let rest = header.dropFirst(scheme.count)
         guard rest.first == " " else { return nil }

@@ -33,7 +33,9 @@ public enum SecretFile {
         guard fd >= 0 else { throw TrustError("cannot read \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw TrustError("cannot stat \(path): \(String(cString: strerror(errno)))") }
+        guard fstat(fd, &info) == 0 else {
+            throw TrustError("cannot stat \(path): \(String(cString: strerror(errno)))")
+        }
         guard (info.st_mode & S_IFMT) == S_IFREG else { throw TrustError("\(path) is not a regular file") }
         guard info.st_size <= 64 << 10 else { throw TrustError("\(path) is larger than 64 KiB; not a key file") }
         var content: [UInt8] = []

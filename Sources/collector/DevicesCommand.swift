@@ -63,12 +63,12 @@ func devices(_ arguments: [String]) throws(FlagError) {
         switch command {
         case "revoke":
             let added = try revocations.revoke(ids, atMs: System.nowMs())
-            let already = ids.filter { !added.contains($0) }
-            print("revoked \(added.count) device(s)\(already.isEmpty ? "" : "; already revoked: \(already.joined(separator: ", "))")")
+            let already = ids.filter { !added.contains($0) }.joined(separator: ", ")
+            print("revoked \(added.count) device(s)" + (already.isEmpty ? "" : "; already revoked: \(already)"))
         case "restore":
             let removed = try revocations.restore(ids)
-            let notRevoked = ids.filter { !removed.contains($0) }
-            print("restored \(removed.count) device(s)\(notRevoked.isEmpty ? "" : "; not revoked: \(notRevoked.joined(separator: ", "))")")
+            let notRevoked = ids.filter { !removed.contains($0) }.joined(separator: ", ")
+            print("restored \(removed.count) device(s)" + (notRevoked.isEmpty ? "" : "; not revoked: \(notRevoked)"))
         default:
             for entry in try revocations.list() {
                 print("\(entry.device)\t\(isoTime(entry.revokedAtMs))")

@@ -8,12 +8,15 @@ import Trust
 
 /// The serve flags for authentication.
 let authenticationFlagSpecs = [
-    FlagSpec("auth", value: "on|off", default: "on",
-             help: "check device and admin tokens; off lets any client write as any device and read everything"),
-    FlagSpec("fleet-key-file", value: "PATH", default: "data/fleet.key",
-             help: "key that device tokens derive from (created, mode 0600, when missing)"),
-    FlagSpec("admin-token-file", value: "PATH", default: "data/admin.token",
-             help: "token for reads, the dashboard and /metrics (created, mode 0600, when missing)"),
+    FlagSpec(
+        "auth", value: "on|off", default: "on",
+        help: "check device and admin tokens; off lets any client write as any device and read everything"),
+    FlagSpec(
+        "fleet-key-file", value: "PATH", default: "data/fleet.key",
+        help: "key that device tokens derive from (created, mode 0600, when missing)"),
+    FlagSpec(
+        "admin-token-file", value: "PATH", default: "data/admin.token",
+        help: "token for reads, the dashboard and /metrics (created, mode 0600, when missing)"),
     FlagSpec("metrics-auth", value: "admin|none", default: "admin", help: "whether GET /metrics needs the admin token"),
 ]
 
@@ -27,8 +30,9 @@ func authenticationSettings(_ flags: ParsedFlags, log: Log) throws(FlagError) ->
     }
     switch flags.string("auth")! {
     case "off":
-        log.warning("WARNING: authentication is OFF: any client can write as any device and read all telemetry; "
-                    + "use only for local experiments")
+        log.warning(
+            "WARNING: authentication is OFF: any client can write as any device and read all telemetry; "
+                + "use only for local experiments")
         return AuthenticationSettings(credentials: nil, metricsNeedAdmin: metricsNeedAdmin)
     case "on":
         break
@@ -50,7 +54,8 @@ func authenticationSettings(_ flags: ParsedFlags, log: Log) throws(FlagError) ->
         throw FlagError("--admin-token-file \(adminPath): \(error)")
     }
     let credentials = AuthenticationSettings.Credentials(fleetKey: fleetKey, adminToken: adminToken)
-    log.notice("""
+    log.notice(
+        """
         authentication on: device tokens derive from the fleet key in \(keyPath) (`collector token DEVICE` prints \
         one); reads and the dashboard need the admin token in \(adminPath); /metrics \
         \(metricsNeedAdmin ? "needs the admin token" : "is open")

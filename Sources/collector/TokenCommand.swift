@@ -12,7 +12,7 @@ let tokenFlags = FlagParser(
         as Authorization: Bearer <token>. The same as Python's hmac.new(key, b"DEVICE", hashlib.sha256).hexdigest().
         """,
     specs: [
-        FlagSpec("fleet-key-file", value: "PATH", default: "data/fleet.key", help: "the collector's fleet key"),
+        FlagSpec("fleet-key-file", value: "PATH", default: "data/fleet.key", help: "the collector's fleet key")
     ])
 
 func token(_ arguments: [String]) throws(FlagError) {
@@ -31,7 +31,9 @@ func token(_ arguments: [String]) throws(FlagError) {
     let keyPath = flags.string("fleet-key-file")!
     do {
         let loaded = try SecretFile.read(keyPath)
-        if let warning = loaded.warning { FileHandle.standardError.write(Data("collector: warning: \(warning)\n".utf8)) }
+        if let warning = loaded.warning {
+            FileHandle.standardError.write(Data("collector: warning: \(warning)\n".utf8))
+        }
         print(try FleetKey(loaded.bytes).token(for: deviceID).hex)
     } catch {
         fail("\(error)", code: 1)

@@ -20,7 +20,13 @@ import Trust
         for device in devices {
             _ = try await store.store(deviceID: device, batch: ReadingBatch(seq: 1, sensors: []))
         }
-        return (store, { store.close(); try? FileManager.default.removeItem(at: directory) })
+        return (
+            store,
+            {
+                store.close()
+                try? FileManager.default.removeItem(at: directory)
+            }
+        )
     }
 
     static func bearer(_ device: String) -> String { "Bearer " + fleetKey.token(for: device).hex }
@@ -75,7 +81,8 @@ import Trust
         let revocations = try DeviceRevocations(path: store.path)
         _ = try revocations.revoke(["early"], atMs: 1)
         let authenticator = try Authenticator(settings: Self.settings, store: store)
-        #expect(authenticator.checkDevice("early", authorization: Self.bearer("early"))
+        #expect(
+            authenticator.checkDevice("early", authorization: Self.bearer("early"))
                 == AccessRefusal(kind: .forbidden, message: "device early is revoked"))
         // A wrong token stays a 401: whoever cannot authenticate learns nothing about revocation.
         #expect(authenticator.checkDevice("early", authorization: Self.bearer("other"))?.kind == .unauthenticated)
@@ -92,13 +99,16 @@ import Trust
         defer { cleanup() }
         let authenticator = try Authenticator(settings: Self.settings, store: store)
         let admin = "Bearer " + Self.admin
-        let reads: [RESTRoute] = [.devices, .device(deviceID: "d"), .readings(deviceID: "d"), .series(deviceID: "d"),
-                                  .bandwidth, .bandwidthDevices, .bandwidthDevice(deviceID: "d"), .bandwidthHistory,
-                                  .dashboard, .metrics]
+        let reads: [RESTRoute] = [
+            .devices, .device(deviceID: "d"), .readings(deviceID: "d"), .series(deviceID: "d"),
+            .bandwidth, .bandwidthDevices, .bandwidthDevice(deviceID: "d"), .bandwidthHistory,
+            .dashboard, .metrics,
+        ]
         for route in reads {
             #expect(authenticator.checkREST(route, authorization: nil, query: [])?.kind == .unauthenticated, "\(route)")
             #expect(authenticator.checkREST(route, authorization: admin, query: []) == nil, "\(route)")
-            #expect(authenticator.checkREST(route, authorization: Self.bearer("d"), query: [])?.kind == .unauthenticated)
+            #expect(
+                authenticator.checkREST(route, authorization: Self.bearer("d"), query: [])?.kind == .unauthenticated)
             // The query token is for the dashboard page only.
             let viaQuery = authenticator.checkREST(route, authorization: nil, query: [("token", Self.admin)])
             #expect((viaQuery == nil) == (route == .dashboard), "\(route)")

@@ -56,15 +56,18 @@ import Testing
         let devices = [
             DeviceSummary(deviceID: "dev-1", deviceProtocol: .rest, statistics: stopped, stoppedBy: .httpStatus(401)),
             DeviceSummary(deviceID: "dev-2", deviceProtocol: .rest, statistics: stopped, stoppedBy: .httpStatus(401)),
-            DeviceSummary(deviceID: "dev-3", deviceProtocol: .grpcUnary, statistics: stopped,
-                          stoppedBy: .grpcStatus(7)),
+            DeviceSummary(
+                deviceID: "dev-3", deviceProtocol: .grpcUnary, statistics: stopped,
+                stoppedBy: .grpcStatus(7)),
             DeviceSummary(deviceID: "dev-4", deviceProtocol: .rest, statistics: DeviceStatistics()),
         ]
         let collector = CollectorFigures(protocols: [:], devices: [])
         let report = FleetReport.make(
-            run: RunDescription(configuration: FleetConfiguration(seed: 1, deviceCount: 4, protocolMode: .mixed,
-                                                                  settings: makeSettings()),
-                                elapsedNs: 1_000_000_000, simulatedMs: 60_000),
+            run: RunDescription(
+                configuration: FleetConfiguration(
+                    seed: 1, deviceCount: 4, protocolMode: .mixed,
+                    settings: makeSettings()),
+                elapsedNs: 1_000_000_000, simulatedMs: 60_000),
             devices: devices, latencies: ProtocolLatencies(), collector: collector)
         #expect(report.stoppedDevices.map(\.failure) == [.httpStatus(401), .grpcStatus(7)])
         #expect(report.stoppedDevices.map(\.count) == [2, 1])

@@ -15,9 +15,12 @@ import Testing
         #expect(try revocations.revoke(["dev-b", "dev-a"], atMs: 1_000) == ["dev-b", "dev-a"])
         #expect(try revocations.revoke(["dev-a", "dev-c"], atMs: 2_000) == ["dev-c"])
         let listed = try revocations.list()
-        #expect(listed == [RevokedDevice(device: "dev-a", revokedAtMs: 1_000),
-                           RevokedDevice(device: "dev-b", revokedAtMs: 1_000),
-                           RevokedDevice(device: "dev-c", revokedAtMs: 2_000)])
+        #expect(
+            listed == [
+                RevokedDevice(device: "dev-a", revokedAtMs: 1_000),
+                RevokedDevice(device: "dev-b", revokedAtMs: 1_000),
+                RevokedDevice(device: "dev-c", revokedAtMs: 2_000),
+            ])
         // The store's own read connections see the committed list.
         #expect(try store.revokedDevices() == listed)
         #expect(try revocations.restore(["dev-b", "dev-x"]) == ["dev-b"])

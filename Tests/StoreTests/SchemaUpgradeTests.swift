@@ -53,8 +53,9 @@ import Testing
         store.close()
         let raw = try RawConnection(path: old)
         #expect(try raw.integer("PRAGMA user_version") == SchemaSQL.version)
-        #expect(try raw.rows("SELECT device, ts, value FROM readings_view").map { "\($0.0) \($0.1) \($0.2)" }
-            == ["old-device 1732190000000 21.5"])
+        #expect(
+            try raw.rows("SELECT device, ts, value FROM readings_view").map { "\($0.0) \($0.1) \($0.2)" }
+                == ["old-device 1732190000000 21.5"])
 
         let fresh = directory.path("new.db")
         try TelemetryStore(path: fresh).close()

@@ -30,8 +30,10 @@ import Testing
         }
     }
 
-    @Test(arguments: ["", "abc", String(repeating: "a", count: 63), String(repeating: "a", count: 65),
-                      String(repeating: "g", count: 64), String(repeating: "a", count: 62) + " a"])
+    @Test(arguments: [
+        "", "abc", String(repeating: "a", count: 63), String(repeating: "a", count: 65),
+        String(repeating: "g", count: 64), String(repeating: "a", count: 62) + " a",
+    ])
     func malformedHexIsNoToken(text: String) {
         #expect(DeviceToken(hex: text) == nil)
     }
@@ -97,8 +99,10 @@ import Testing
         #expect(BearerCredential.token(in: header) == Substring(token))
     }
 
-    @Test(arguments: [nil, "", "Bearer", "Bearer ", "Bearer  ", "Basic abc", "Bearerabc", "Bearer a b", "Bearer a\tb",
-                      "Token abc"])
+    @Test(arguments: [
+        nil, "", "Bearer", "Bearer ", "Bearer  ", "Basic abc", "Bearerabc", "Bearer a b", "Bearer a\tb",
+        "Token abc",
+    ])
     func refusedForms(header: String?) {
         #expect(BearerCredential.token(in: header) == nil)
     }

@@ -46,10 +46,12 @@ import Testing
             let fields = line.split(separator: " ").map(String.init)
             #expect(fields.count == 2)
             guard fields.count == 2 else { continue }
-            #expect(Hex.encode(SHA256.hash(testCase.message)) == fields[0],
-                    "SHA-256 case \(index): \(testCase.message.count)-byte message")
-            #expect(Hex.encode(HMACSHA256.authenticationCode(for: testCase.message, key: testCase.key)) == fields[1],
-                    "HMAC case \(index): \(testCase.key.count)-byte key, \(testCase.message.count)-byte message")
+            #expect(
+                Hex.encode(SHA256.hash(testCase.message)) == fields[0],
+                "SHA-256 case \(index): \(testCase.message.count)-byte message")
+            #expect(
+                Hex.encode(HMACSHA256.authenticationCode(for: testCase.message, key: testCase.key)) == fields[1],
+                "HMAC case \(index): \(testCase.key.count)-byte key, \(testCase.message.count)-byte message")
         }
     }
 
@@ -62,8 +64,10 @@ import Testing
             for line in sys.stdin:
                 print(hmac.new(key, line.rstrip("\\n").encode(), hashlib.sha256).hexdigest())
             """
-        let output = try Self.runPython(script, input: String(decoding: key, as: UTF8.self) + "\n"
-                                            + devices.joined(separator: "\n") + "\n")
+        let output = try Self.runPython(
+            script,
+            input: String(decoding: key, as: UTF8.self) + "\n"
+                + devices.joined(separator: "\n") + "\n")
         let fleetKey = try FleetKey(key)
         #expect(output.split(separator: "\n").map(String.init) == devices.map { fleetKey.token(for: $0).hex })
     }

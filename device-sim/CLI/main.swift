@@ -50,7 +50,9 @@ func secret(_ flags: ParsedFlags, _ name: String) -> [UInt8]? {
     guard let path = flags.string(name) else { return nil }
     do {
         let loaded = try SecretFile.read(path)
-        if let warning = loaded.warning { FileHandle.standardError.write(Data("device-sim: warning: \(warning)\n".utf8)) }
+        if let warning = loaded.warning {
+            FileHandle.standardError.write(Data("device-sim: warning: \(warning)\n".utf8))
+        }
         return loaded.bytes
     } catch {
         fail("--\(name): \(error)")
