@@ -4,6 +4,7 @@
 // already open is refused at its next message (the batches it already handed to the store still commit).
 
 import Dispatch
+import Store
 import Synchronization
 
 extension CollectorServer {
@@ -18,10 +19,12 @@ extension CollectorServer {
                 if !reload.flag.exchange(true, ordering: .acquiringAndReleasing) {
                     DispatchQueue.global(qos: .utility).async {
                         defer { reload.flag.store(false, ordering: .releasing) }
-                        do {
+                        do throws(StoreError) {
                             if let count = try context.authenticator.reloadRevocations(from: context.store) {
                                 context.log.notice("deny list changed: \(count) devices revoked")
                             }
+                        } catch .closed {
+                            // Shutting down: the store closed under this reload.
                         } catch {
                             context.log.warning("could not reread the deny list (keeping the last one): \(error)")
                         }
