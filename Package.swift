@@ -31,21 +31,26 @@ let package = Package(
         .target(name: "GRPC", dependencies: ["HTTP2", "Telemetry"]),
         // The only SQLite user: schema, group-commit writer, queries.
         .target(name: "Store", dependencies: ["Telemetry", "CSQLite"]),
+        // SHA-256, HMAC, constant-time comparison, device tokens, key files: imports nothing of ours.
+        .target(name: "Trust"),
         // The event loop: epoll, timers, eventfd wake-up, non-blocking sockets; the only user of CLinux.
         .target(name: "EventIO", dependencies: ["CLinux"]),
 
         // Server wiring: protocol sniffing, REST and gRPC handlers, bandwidth ledger.
-        .target(name: "Collector", dependencies: ["Telemetry", "Store", "HTTP1", "HTTP2", "GRPC", "EventIO"]),
+        .target(
+            name: "Collector", dependencies: ["Telemetry", "Store", "HTTP1", "HTTP2", "GRPC", "EventIO", "Trust"]),
 
-        .executableTarget(name: "collector", dependencies: ["Collector", "Flags"]),
+        .executableTarget(name: "collector", dependencies: ["Collector", "Flags", "Trust", "Store", "Telemetry"]),
         // The simulator's core: sensor models, simulated devices, the report; pure, so it is tested without sockets.
         .target(name: "Simulation", dependencies: ["Telemetry"], path: "device-sim/Simulation"),
         // The simulator's networking: devices' connections on our event loop, HTTP/1.1 and h2c clients.
         .target(
-            name: "FleetDriver", dependencies: ["Simulation", "EventIO", "HTTP1", "HTTP2", "GRPC", "Telemetry"],
+            name: "FleetDriver",
+            dependencies: ["Simulation", "EventIO", "HTTP1", "HTTP2", "GRPC", "Telemetry", "Trust"],
             path: "device-sim/Driver"),
         .executableTarget(
-            name: "device-sim", dependencies: ["FleetDriver", "Simulation", "Telemetry", "Flags"], path: "device-sim/CLI"),
+            name: "device-sim", dependencies: ["FleetDriver", "Simulation", "Telemetry", "Flags", "Trust"],
+            path: "device-sim/CLI"),
         // `make bench` row 1: the store's writer alone on pre-built batches, no network.
         .executableTarget(name: "store-bench", dependencies: ["Store", "Telemetry"], path: "bench/store-bench"),
 
@@ -57,9 +62,11 @@ let package = Package(
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Telemetry"]),
         .testTarget(
             name: "FleetDriverTests", dependencies: ["FleetDriver", "Simulation", "Collector", "Store", "Telemetry"]),
-        .testTarget(name: "CollectorTests", dependencies: ["Collector", "HTTP1", "HTTP2", "GRPC", "Telemetry"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "Telemetry"]),
+        .testTarget(
+            name: "CollectorTests", dependencies: ["Collector", "HTTP1", "HTTP2", "GRPC", "Telemetry", "Trust"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Telemetry"], exclude: ["Fixtures"]),
         .testTarget(name: "EventIOTests", dependencies: ["EventIO"]),
+        .testTarget(name: "TrustTests", dependencies: ["Trust"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,8 +1,10 @@
--- Fleetwire telemetry store, schema version 1 (PRAGMA user_version = 1).
+-- Fleetwire telemetry store, schema version 2 (PRAGMA user_version = 2).
 --
 -- The collector applies this file, byte for byte, to a new database inside one transaction and then finds
--- user_version = 1; a database already at version 1 is left alone, and a newer version is refused. The Swift
--- copy in Sources/Store/SchemaSQL.swift is checked against this file by a test.
+-- user_version = 2; a database already at version 2 is left alone, an older one is brought up to date by
+-- the upgrade steps in Sources/Store/SchemaUpgrades.swift (version 1 → 2 adds revoked_devices), and a
+-- newer version is refused. The Swift copy in Sources/Store/SchemaSQL.swift is checked against this file by
+-- a test.
 --
 -- Rules the writer keeps:
 --   * Exactly once per batch: a batch is identified by (device, seq). The writer inserts its `batches` row
@@ -94,6 +96,14 @@ CREATE TABLE bandwidth_history (
     PRIMARY KEY (bucket_ms, protocol)
 ) WITHOUT ROWID;
 
+-- Devices whose tokens the collector refuses (`collector devices revoke|restore|revoked`). A device listed
+-- here is refused even with a valid token; deleting its row restores it. A running collector rereads this
+-- table every second (revocation takes effect within 2 s).
+CREATE TABLE revoked_devices (
+    device        TEXT    PRIMARY KEY,      -- device id: [A-Za-z0-9._:-]{1,128}
+    revoked_at_ms INTEGER NOT NULL          -- wall-clock time of the revocation (Unix ms)
+) WITHOUT ROWID;
+
 -- The readings with names instead of ids, for plain SQL:
 --   SELECT ts, value FROM readings_view WHERE device = 'dev-1' AND sensor = 'temp' ORDER BY ts;
 CREATE VIEW readings_view (device, sensor, ts, value) AS
@@ -102,4 +112,4 @@ FROM readings AS r
 JOIN series AS s ON s.id = r.series_id
 JOIN devices AS d ON d.id = s.device_id;
 
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;

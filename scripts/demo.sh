@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # make demo: a collector on the embedded SQLite database, a mixed fleet feeding it, the bandwidth comparison, three
-# REST queries, and a clean stop. Expects release binaries (make demo builds them first).
+# REST queries, and a clean stop. Expects release binaries (make demo builds them first). Authentication is on: the
+# collector creates data/fleet.key and data/admin.token (mode 0600) on first start, the simulator derives each
+# device's token from the fleet key, and the queries send the admin token.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=.build/release
 db=data/telemetry.db
+fleet_key=data/fleet.key
+admin_token=data/admin.token
 devices=${DEMO_DEVICES:-240}
 simulated=${DEMO_SIMULATED:-2h}
 speedup=${DEMO_SPEEDUP:-120}
@@ -13,12 +17,13 @@ log=$(mktemp)
 collector_pid=""
 cleanup() {
   if [ -n "$collector_pid" ] && kill -0 "$collector_pid" 2>/dev/null; then kill -TERM "$collector_pid"; wait "$collector_pid" || true; fi
-  rm -f "$log"
+  rm -f "$log" "${auth_header:-}"
 }
 trap cleanup EXIT
 
 start_collector() {
-  "$bin/collector" serve --listen "$1" --db "$db" --quiet >"$log" 2>&1 &
+  "$bin/collector" serve --listen "$1" --db "$db" --fleet-key-file "$fleet_key" --admin-token-file "$admin_token" \
+    --quiet >"$log" 2>&1 &
   collector_pid=$!
   for _ in $(seq 50); do
     address=$(grep -ao 'listening on [0-9.:]*' "$log" | head -1 | cut -d' ' -f3 || true)
@@ -36,21 +41,30 @@ if ! start_collector 127.0.0.1:8080; then
   echo "(port 8080 is taken; using a free port)"
   start_collector 127.0.0.1:0 || { cat "$log"; exit 1; }
 fi
-echo "collector listening on $address"
+echo "collector listening on $address (authentication on: device tokens from $fleet_key, reads need $admin_token)"
 
 say "2. Running $devices devices (gRPC client streams, gRPC unary, REST JSON) over $simulated simulated at ${speedup}x"
 "$bin/device-sim" run --target "http://$address" --devices "$devices" --protocol mixed \
   --sensors temperature,humidity,pressure,battery --interval 1s --batch 10s --duration "$simulated" \
-  --speedup "$speedup" --seed 42 --json data/demo-report.json --csv data/demo-devices.csv
+  --speedup "$speedup" --seed 42 --json data/demo-report.json --csv data/demo-devices.csv \
+  --fleet-key-file "$fleet_key" --admin-token-file "$admin_token"
 
 pretty() { if command -v python3 >/dev/null; then python3 -m json.tool; else cat; echo; fi; }
-say "3. REST queries"
-echo "\$ curl 'http://$address/v1/devices/dev-00001/readings?sensor=temperature&order=desc&limit=5'"
-curl -s "http://$address/v1/devices/dev-00001/readings?sensor=temperature&order=desc&limit=5" | pretty
-echo "\$ curl 'http://$address/v1/devices/dev-00001/series?sensor=temperature&step=15m&agg=avg'"
-curl -s "http://$address/v1/devices/dev-00001/series?sensor=temperature&step=15m&agg=avg" | pretty
-echo "\$ curl 'http://$address/v1/bandwidth'"
-curl -s "http://$address/v1/bandwidth" | pretty
+# The admin token goes in a header read from a file, so it never shows on a command line or in this output.
+auth_header=$(mktemp)
+chmod 600 "$auth_header"
+printf 'Authorization: Bearer %s\n' "$(cat "$admin_token")" >"$auth_header"
+query() {
+  echo "\$ curl -H @auth-header 'http://$address$1'"
+  curl -s -H "@$auth_header" "http://$address$1" | pretty
+}
+say "3. REST queries (with the admin token)"
+query "/v1/devices/dev-00001/readings?sensor=temperature&order=desc&limit=5"
+query "/v1/devices/dev-00001/series?sensor=temperature&step=15m&agg=avg"
+query "/v1/bandwidth"
+echo "\$ curl 'http://$address/v1/bandwidth'   # without it"
+curl -s "http://$address/v1/bandwidth"; echo
+rm -f "$auth_header"
 
 say "4. Stopping the collector"
 kill -TERM "$collector_pid"
@@ -62,5 +76,7 @@ cat <<TEXT
 The readings are in $db (open it with: sqlite3 $db 'SELECT * FROM readings_view LIMIT 10').
 The simulator's report is in data/demo-report.json and data/demo-devices.csv.
 To keep exploring, start the collector again:  $bin/collector serve --db $db
-and run more devices:                           $bin/device-sim run --help
+the dashboard is then at:                       http://127.0.0.1:8080/?token=\$(cat $admin_token)
+a device's token:                               $bin/collector token dev-00001
+run more devices:                               $bin/device-sim run --fleet-key-file $fleet_key --admin-token-file $admin_token
 TEXT

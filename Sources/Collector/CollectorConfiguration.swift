@@ -28,6 +28,8 @@ public struct CollectorConfiguration: Sendable {
     public var http2 = HTTP2Settings()
     /// The store's queue bounds, commit window and durability.
     public var store = StoreConfiguration()
+    /// Who may write and read: off here (in-process tests), on by default in `collector serve`.
+    public var authentication = AuthenticationSettings.off
 
     public init() {}
 

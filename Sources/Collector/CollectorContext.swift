@@ -3,18 +3,22 @@ import GRPC
 import Store
 import Telemetry
 
-/// What every connection on every loop shares: configuration, the store, the bandwidth ledger and the log.
+/// What every connection on every loop shares: configuration, the store, the bandwidth ledger, the authenticator
+/// and the log.
 final class CollectorContext: Sendable {
     let configuration: CollectorConfiguration
     let store: TelemetryStore
     let ledger: BandwidthLedger
+    let authenticator: Authenticator
     let log: Log
     let operations = OperationalCounters()
 
-    init(configuration: CollectorConfiguration, store: TelemetryStore, ledger: BandwidthLedger, log: Log) {
+    init(configuration: CollectorConfiguration, store: TelemetryStore, ledger: BandwidthLedger,
+         authenticator: Authenticator, log: Log) {
         self.configuration = configuration
         self.store = store
         self.ledger = ledger
+        self.authenticator = authenticator
         self.log = log
     }
 

@@ -31,10 +31,10 @@ public final class CollectorServer: Sendable {
     public var store: TelemetryStore { context.store }
 
     let context: CollectorContext
-    private let group: EventLoopGroup
+    let group: EventLoopGroup
     private let listener: TCPListener
     private let directory: RegistryDirectory
-    private let isStopped = Mutex(false)
+    let isStopped = Mutex(false)
     private let storageLog = Mutex(StorageHealthLog())
 
     /// Opens the store, binds and starts serving.
@@ -55,8 +55,16 @@ public final class CollectorServer: Sendable {
             store.close()
             throw CollectorError(description: "cannot read the bandwidth counters: \(error)")
         }
-        context = CollectorContext(configuration: configuration, store: store,
-                                   ledger: BandwidthLedger(persisted: persisted), log: log)
+        let authenticator: Authenticator
+        do {
+            authenticator = try Authenticator(settings: configuration.authentication, store: store)
+        } catch {
+            store.close()
+            throw CollectorError(description: "cannot read the devices and the deny list: \(error)")
+        }
+        context = CollectorContext(
+            configuration: configuration, store: store, ledger: BandwidthLedger(persisted: persisted),
+            authenticator: authenticator, log: log)
         let directory = RegistryDirectory()
         self.directory = directory
         do {
@@ -72,6 +80,7 @@ public final class CollectorServer: Sendable {
         }
         localAddress = listener.localAddress
         scheduleCounterFlush()
+        if configuration.authentication.isEnabled { scheduleRevocationReload() }
     }
 
     /// Persists the counters changed since the last flush; on failure they are kept for the next one.

@@ -8,6 +8,11 @@
 // `<script id="fw-api" type="application/json">` block, and the page has no other `fetch(`: the end-to-end test
 // (Tests/Python/test_dashboard.py) reads that block and checks each template answers JSON.
 //
+// Authentication: with auth on, `GET /` needs the admin token, and a browser cannot set a header when it
+// navigates, so the page is opened as `/?token=<admin token>`. The page reads the token from its own address and
+// sends it as `Authorization: Bearer …` on every API request; it never puts it in an API URL. The response carries
+// `Referrer-Policy: no-referrer`, so the page's address (with the token) is not sent on as a Referer.
+//
 // What it shows:
 //   * bytes per reading per protocol (GET /v1/bandwidth) as bars, with the ratio to the cheapest protocol and the
 //     share of headers, framing and payload;
@@ -24,7 +29,8 @@ enum DashboardPage {
     static var response: RESTResponse {
         RESTResponse(
             status: 200,
-            headers: [("content-type", "text/html; charset=utf-8"), ("cache-control", "no-cache")],
+            headers: [("content-type", "text/html; charset=utf-8"), ("cache-control", "no-cache"),
+                      ("referrer-policy", "no-referrer")],
             body: Array(html.utf8))
     }
 
@@ -154,6 +160,8 @@ td.spark { padding: 2px 8px; width: 150px; }
 <script>
 "use strict";
 const API = JSON.parse(document.getElementById("fw-api").textContent);
+// The admin token the page was opened with (`/?token=…`); sent only as a header, never in an API URL.
+const TOKEN = new URLSearchParams(location.search).get("token") || "";
 const REFRESH_MS = 5000, MAX_ROWS = 200, MAX_SPARKS = 50;
 // Okabe–Ito colours, one fixed colour per protocol so a protocol keeps its colour across charts.
 const COLORS = { "grpc-stream": "#0072B2", "grpc-unary": "#E69F00", "rest-json": "#009E73",
@@ -192,8 +200,13 @@ async function api(name, params = {}) {
     .map(([k, v]) => [k, fill(v)]).filter(([, v]) => v !== "");   // an empty parameter is left out
   const path = template.replace(/\{(\w+)\}/g, (_, k) => encodeURIComponent(params[k] ?? ""))
     + (pairs.length ? "?" + pairs.map(([k, v]) => k + "=" + encodeURIComponent(v)).join("&") : "");
-  const r = await fetch(path, { headers: { "Accept": "application/json" }, cache: "no-store" });
+  const headers = { "Accept": "application/json" };
+  if (TOKEN) headers["Authorization"] = "Bearer " + TOKEN;
+  const r = await fetch(path, { headers, cache: "no-store" });
   const body = await r.json().catch(() => null);
+  if (r.status === 401) {
+    const e = new Error("unauthorized: open this page as /?token=<admin token>"); e.status = 401; throw e;
+  }
   if (!r.ok) { const e = new Error((body && body.message) || ("HTTP " + r.status)); e.status = r.status; throw e; }
   return body;
 }

@@ -4,6 +4,8 @@
 // requests are answered strictly in order and unread input stays bounded. A request is routed as soon as its head
 // is complete: a refusal that needs no body (404, 405, 411, 415, 413) is sent before the body is read when the
 // client asked `Expect: 100-continue`; otherwise the body is read (bounded by the body limit) and then refused.
+// An authentication refusal (401, 403) of a request with a body is always sent at the head, and the connection
+// closes: an unauthenticated client never gets its body buffered (the lingering close discards it).
 // Accounting: a request's bytes (exact parser offsets) are booked to its row before it is handled; response bytes
 // are booked as they are written; bytes read but never parsed are booked to the connection's overhead row at
 // close. Timeouts: no complete header block within `headerTimeoutMs` of the connection opening or of a request's
@@ -99,11 +101,17 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
         cancelHeaderTimer(connection)
         head = requestHead
         var route = RoutedRequest(method: requestHead.method, target: requestHead.target, isHTTP2: false)
+        route.checkAccess(context.authenticator, authorization: requestHead.headers["authorization"])
         if case .success = route.route, let refusal = Self.refusal(for: requestHead) { route.route = .failure(refusal) }
         routed = route
+        let hasBody = requestHead.framing != .noBody && requestHead.contentLength != 0
         switch (route.route, requestHead.expectsContinue) {
         case (.failure(let error), true):
             // The client waits for our go-ahead: refuse without reading the body, and close.
+            refuse(status: HTTPStatus(code: error.status), error, bytes: parser.messageBytes, on: connection)
+        case (.failure(let error), false) where route.isAccessRefusal && hasBody:
+            // Not authenticated or not allowed: answer now without reading (or buffering) the body, and close;
+            // the lingering close discards the body the client is still sending.
             refuse(status: HTTPStatus(code: error.status), error, bytes: parser.messageBytes, on: connection)
         case (.success, true):
             let bytes = HTTPResponseSerializer.makeContinue()

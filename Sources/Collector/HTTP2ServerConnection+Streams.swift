@@ -104,6 +104,11 @@ extension HTTP2ServerConnection {
             refuseCall(id, error, protocolName: method?.protocolName ?? WireProtocol.grpcStream)
             return
         }
+        if let refusal = context.authenticator.checkDevice(head.deviceID, authorization: head.authorization) {
+            // Refused at the request headers (Trailers-Only), before any message is read.
+            refuseCall(id, .grpc(refusal.grpcStatus), protocolName: head.method.protocolName)
+            return
+        }
         let key = BandwidthKey(head.method.protocolName, head.deviceID)
         ledger.identify(streamID: id, as: key)
         countConnection(under: key)
@@ -175,6 +180,11 @@ extension HTTP2ServerConnection {
     func perform(_ actions: [TelemetryServerCall.Action], on id: Int32, _ stream: GRPCServerStream) {
         for action in actions {
             switch action {
+            case .submit where context.authenticator.isRevoked(stream.call.head.deviceID):
+                // Revoked while its Upload stream was open: this batch and the rest of the call are refused.
+                let status = GRPCStatus(.permissionDenied, "device \(stream.call.head.deviceID) is revoked")
+                perform(stream.call.storeFailed(status), on: id, stream)
+                return
             case .submit(let batch): submit(batch, on: id, stream)
             case .respond(let ack): finishCall(id, stream, status: .ok, ack: ack)
             case .fail(let status): finishCall(id, stream, status: status, ack: nil)
@@ -250,7 +260,8 @@ extension HTTP2ServerConnection {
     private func openREST(_ id: Int32, fields: [HTTP2HeaderField], endStream: Bool, isTooLarge: Bool) {
         let method = fields[":method"] ?? "GET"
         let target = fields[":path"] ?? "/"
-        let routed = RoutedRequest(method: method, target: target, isHTTP2: true)
+        var routed = RoutedRequest(method: method, target: target, isHTTP2: true)
+        routed.checkAccess(context.authenticator, authorization: fields["authorization"])
         ledger.identify(streamID: id, as: routed.key)
         countConnection(under: routed.key)
         let stream = RESTServerStream(method: method, target: target, headers: fields, routed: routed)
@@ -259,6 +270,12 @@ extension HTTP2ServerConnection {
             answer(id, stream, RESTError(431, "header_fields_too_large", "request headers exceed "
                                          + "\(context.configuration.http2.maxHeaderListSize) bytes").response,
                    counters: Self.errorCounters)
+            return
+        }
+        if routed.isAccessRefusal, case .failure(let error) = routed.route {
+            // Refused at the headers: the body (if any) is never buffered; its DATA is discarded as it arrives.
+            streams[id] = .answered
+            answer(id, stream, error.response, counters: Self.errorCounters)
             return
         }
         streams[id] = .rest(stream)

@@ -1,7 +1,8 @@
 // Opening a store file: connection settings, and bringing the schema to the version this code knows.
 //
 // Rule: a file at user_version 0 gets `SchemaSQL.text` applied whole, in one IMMEDIATE transaction (so two
-// processes opening the same new file cannot both apply it); a file at the current version is left untouched; a
+// processes opening the same new file cannot both apply it); an older file gets the upgrade steps of
+// SchemaUpgrades.swift, in order, in one such transaction; a file at the current version is left untouched; a
 // file at a newer version is refused with `.schemaTooNew` before anything is written.
 
 /// Connection settings and schema versioning for the store's database file.
@@ -48,6 +49,16 @@ enum SchemaMigration {
             try refuseNewer(current)
             if current == 0 {
                 try database.execute(SchemaSQL.text, operation: "apply schema version \(SchemaSQL.version)")
+            } else {
+                for version in current..<SchemaSQL.version {
+                    guard let step = SchemaUpgrades.steps[version] else {
+                        throw StoreError.cannotOpen(
+                            path: database.path, reason: "no upgrade from schema version \(version)")
+                    }
+                    try database.execute(step, operation: "upgrade schema from version \(version)")
+                }
+            }
+            if current != SchemaSQL.version {
                 let applied = try userVersion(database)
                 guard applied == SchemaSQL.version else {
                     throw StoreError.cannotOpen(

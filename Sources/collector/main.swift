@@ -18,7 +18,7 @@ let serveFlags = FlagParser(
         FlagSpec("max-message-bytes", value: "N", default: String(4 << 20), help: "largest gRPC message accepted"),
         FlagSpec("max-body-bytes", value: "N", default: String(1 << 20), help: "largest REST request body accepted"),
         FlagSpec("quiet", help: "log warnings and errors only"),
-    ])
+    ] + authenticationFlagSpecs)
 
 func usage() -> String {
     """
@@ -26,13 +26,16 @@ func usage() -> String {
 
     commands:
       serve     run the collector (see `collector serve --help`)
+      token     print a device's token (see `collector token --help`)
+      devices   revoke, restore and list revoked devices (see `collector devices --help`)
       help      show this help
     """
 }
 
-func fail(_ message: String) -> Never {
+/// Exits with a message: code 2 for a bad command line, 1 for a failure.
+func fail(_ message: String, code: Int32 = 2) -> Never {
     Log.writeToStandardError("collector: \(message)\n")
-    exit(2)
+    exit(code)
 }
 
 func serve(_ arguments: [String]) throws(FlagError) {
@@ -49,6 +52,7 @@ func serve(_ arguments: [String]) throws(FlagError) {
     configuration.maxMessageBytes = try flags.int("max-message-bytes", in: 1024...(64 << 20))!
     configuration.maxBodyBytes = try flags.int("max-body-bytes", in: 1024...(64 << 20))!
     let log = Log(isVerbose: !flags.bool("quiet"))
+    configuration.authentication = try authenticationSettings(flags, log: log)
 
     signal(SIGPIPE, SIG_IGN)
     // A write past RLIMIT_FSIZE (`ulimit -f`, prlimit) then fails with EFBIG, which SQLite reports as an I/O error
@@ -87,6 +91,18 @@ switch arguments.first {
 case "serve":
     do {
         try serve(Array(arguments.dropFirst()))
+    } catch {
+        fail(error.description)
+    }
+case "token":
+    do {
+        try token(Array(arguments.dropFirst()))
+    } catch {
+        fail(error.description)
+    }
+case "devices":
+    do {
+        try devices(Array(arguments.dropFirst()))
     } catch {
         fail(error.description)
     }

@@ -36,7 +36,9 @@ CHANNEL_OPTIONS = [("grpc.enable_http_proxy", 0), ("grpc.use_local_subchannel_po
 
 
 class Collector:
-    """One `collector serve` process on port 0 with its log in a file."""
+    """One `collector serve` process on port 0 with its log in a file.
+
+    Authentication is off (`--auth off`) unless `extra_args` says `--auth on` (see test_auth.py and `AuthKeys`)."""
 
     def __init__(self, db: Path, log_path: Path, extra_args=(), loops: int = 2, port: int = 0,
                  log_through_pipe: bool = False):
@@ -45,8 +47,11 @@ class Collector:
         self.db = Path(db)
         self.log_path = Path(log_path)
         self.log_through_pipe = log_through_pipe
+        extra = [str(a) for a in extra_args]
+        if not any(a == "--auth" or a.startswith("--auth=") for a in extra):
+            extra = ["--auth", "off", *extra]
         self.args = [str(COLLECTOR_BIN), "serve", "--listen", f"127.0.0.1:{port}", "--db", str(self.db),
-                     "--loops", str(loops), *map(str, extra_args)]
+                     "--loops", str(loops), *extra]
         self.proc: subprocess.Popen | None = None
         self.port: int | None = None
         self.returncode: int | None = None
@@ -354,3 +359,53 @@ def parse_header_lines(text: str) -> dict:
             name, value = line.split(":", 1)
             fields[name.strip().lower()] = value.strip()
     return fields
+
+
+# -- authentication ------------------------------------------------------------------------------------------
+
+
+def secret_bytes(content: bytes) -> bytes:
+    """The secret in a key or token file, by the collector's rule: the content exactly, except that printable
+    ASCII followed by one trailing "\\n" (or "\\r\\n") loses that newline."""
+    if not content.endswith(b"\n"):
+        return content
+    body = content[:-1]
+    if body.endswith(b"\r"):
+        body = body[:-1]
+    return body if body and all(0x20 <= b < 0x7F for b in body) else content
+
+
+@dataclass
+class AuthFiles:
+    """Where a collector with `--auth on` keeps its fleet key and admin token (it creates them when missing)."""
+
+    directory: Path
+
+    @property
+    def fleet_key(self) -> Path:
+        return self.directory / "fleet.key"
+
+    @property
+    def admin_token_file(self) -> Path:
+        return self.directory / "admin.token"
+
+    def args(self, *more: str) -> list[str]:
+        return ["--auth", "on", "--fleet-key-file", str(self.fleet_key), "--admin-token-file",
+                str(self.admin_token_file), *more]
+
+    def token(self, device: str) -> str:
+        """The device's token, computed independently with Python's hmac."""
+        import hashlib
+        import hmac
+
+        key = secret_bytes(self.fleet_key.read_bytes())
+        return hmac.new(key, device.encode(), hashlib.sha256).hexdigest()
+
+    def admin(self) -> str:
+        return secret_bytes(self.admin_token_file.read_bytes()).decode()
+
+    def device_headers(self, device: str) -> dict:
+        return {"Authorization": f"Bearer {self.token(device)}"}
+
+    def admin_headers(self) -> dict:
+        return {"Authorization": f"Bearer {self.admin()}"}

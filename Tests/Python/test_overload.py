@@ -53,13 +53,16 @@ def test_overloaded_store_answers_unavailable_and_503(proto, collector):
         lock.execute("ROLLBACK")
         lock.close()
 
-    # The accepted batches are a prefix 1..k with k about the queue bound (plus what the writer had taken).
-    def drained():
-        stored = db_batches(collector.db, "ovl-up")
-        return stored if stored and len(stored) == stored[-1][0] else None
+    # The accepted batches are a prefix 1..k with k about the queue bound (plus what the writer had taken). The
+    # store has one writer taking its queue in order, so once a batch queued after them is acknowledged (acks come
+    # after the commit) all of them are committed; counting while the writer is still between two transactions
+    # undercounted k under load.
+    def probe_acknowledged():
+        r = http_request(collector, "POST", "/v1/devices/ovl-probe/readings",
+                         body={"seq": 1, "readings": [{"sensor": "t", "ts": T0, "value": 1.0}]})
+        return r.status == 200
 
-    stored = wait_until(drained, timeout=10, message="the queued batches committed")
-    time.sleep(0.2)
+    wait_until(probe_acknowledged, timeout=10, interval=0.1, message="the queued batches committed")
     stored = db_batches(collector.db, "ovl-up")
     k = len(stored)
     print(f"accepted {k} of {n} batches before the queue was full")

@@ -20,7 +20,7 @@ import Testing
         #expect(SchemaSQL.text.contains("PRAGMA user_version = \(SchemaSQL.version);"))
     }
 
-    @Test func newFileGetsSchemaVersionOneWithEveryTableAndTheView() throws {
+    @Test func newFileGetsTheCurrentSchemaWithEveryTableAndTheView() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.path("nested/deeper/telemetry.db")
@@ -29,16 +29,17 @@ import Testing
         #expect(try RawConnection(path: path).rows("PRAGMA journal_mode").map(\.0) == ["wal"])
         store.close()
         let raw = try RawConnection(path: path)
-        #expect(try raw.integer("PRAGMA user_version") == 1)
+        #expect(try raw.integer("PRAGMA user_version") == 2)
         let names = try raw.rows(
             "SELECT name, 0, 0 FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name"
         ).map(\.0)
         #expect(
-            names == ["bandwidth", "bandwidth_history", "batches", "devices", "readings", "readings_view", "series"])
+            names == ["bandwidth", "bandwidth_history", "batches", "devices", "readings", "readings_view",
+                      "revoked_devices", "series"])
         #expect(try raw.rows("PRAGMA journal_mode").map(\.0) == ["delete"])
     }
 
-    @Test func reopeningAVersionOneFileChangesNothing() throws {
+    @Test func reopeningACurrentFileChangesNothing() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.path()
@@ -55,11 +56,11 @@ import Testing
         defer { directory.remove() }
         let path = directory.path()
         let database = try Database(path: path, mode: .readWrite, busyTimeoutMs: 1_000)
-        try database.execute("PRAGMA user_version = 2", operation: "test")
-        #expect(throws: StoreError.schemaTooNew(found: 2, supported: 1)) {
+        try database.execute("PRAGMA user_version = 3", operation: "test")
+        #expect(throws: StoreError.schemaTooNew(found: 3, supported: 2)) {
             try TelemetryStore(path: path)
         }
-        #expect(StoreError.schemaTooNew(found: 2, supported: 1).description.contains("newer"))
+        #expect(StoreError.schemaTooNew(found: 3, supported: 2).description.contains("newer"))
     }
 
     @Test func aFileThatIsNotADatabaseIsRefused() throws {

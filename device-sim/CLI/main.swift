@@ -5,6 +5,7 @@ import FleetDriver
 import Foundation
 import Simulation
 import Synchronization
+import Trust
 
 let runFlags = FlagParser(
     command: "device-sim run",
@@ -39,8 +40,26 @@ let runFlags = FlagParser(
         FlagSpec("html", value: "PATH", help: "write the report as a self-contained HTML page with charts"),
         FlagSpec("acked-log", value: "PATH",
                  help: "append one line per acknowledged batch as acks arrive: device seq readings first_ms last_ms value_sum"),
+        FlagSpec("fleet-key-file", value: "PATH",
+                 help: "the collector's fleet key: each device sends Authorization: Bearer <its derived token>"),
+        FlagSpec("admin-token-file", value: "PATH",
+                 help: "the collector's admin token, for reading its figures (cross-check, --seq-base auto)"),
         FlagSpec("quiet", help: "no progress line"),
     ])
+
+/// The secret in a key or token file, or a clear exit (the message names the file, never its content).
+func secret(_ flags: ParsedFlags, _ name: String) -> [UInt8]? {
+    guard let path = flags.string(name) else { return nil }
+    do {
+        let loaded = try SecretFile.read(path)
+        if let warning = loaded.warning {
+            FileHandle.standardError.write(Data("device-sim: warning: \(warning)\n".utf8))
+        }
+        return loaded.bytes
+    } catch {
+        fail("--\(name): \(error)")
+    }
+}
 
 func fail(_ message: String, code: Int32 = 2) -> Never {
     FileHandle.standardError.write(Data("device-sim: \(message)\n".utf8))
@@ -87,6 +106,15 @@ func run(_ arguments: [String]) throws(FlagError) {
         sensors: sensors, intervalMs: intervalMs, batchMs: batchMs, clock: clock, durationMs: durationMs,
         streamBatches: try flags.int("stream-batches", in: 1...100_000)!, bufferCapacity: try flags.int("buffer", in: 1...100_000)!)
     if let problem = settings.problem { throw FlagError(problem) }
+    var fleetKey: FleetKey?
+    if let bytes = secret(flags, "fleet-key-file") {
+        do {
+            fleetKey = try FleetKey(bytes)
+        } catch {
+            fail("--fleet-key-file: \(error)")
+        }
+    }
+    let adminAuthorization = secret(flags, "admin-token-file").map { "Bearer " + String(decoding: $0, as: UTF8.self) }
     var settingsWithBase = settings
     let seqBaseText = flags.string("seq-base")!
     if seqBaseText != "auto" {
@@ -96,7 +124,8 @@ func run(_ arguments: [String]) throws(FlagError) {
         settingsWithBase.seqBase = base
     } else {
         do {
-            settingsWithBase.seqBase = try CollectorClient.highestSeq(target, prefix: "dev-")
+            settingsWithBase.seqBase = try CollectorClient.highestSeq(target, prefix: "dev-",
+                                                                      authorization: adminAuthorization)
         } catch {
             fail("cannot reach the collector at \(target): \(error)", code: 1)
         }
@@ -113,6 +142,7 @@ func run(_ arguments: [String]) throws(FlagError) {
             fail(error.description, code: 1)
         }
     }
+    options.fleetKey = fleetKey
     let isTerminal = isatty(STDERR_FILENO) != 0
     if !flags.bool("quiet") {
         let startNs = DispatchTime.now().uptimeNanoseconds
@@ -131,7 +161,7 @@ func run(_ arguments: [String]) throws(FlagError) {
     let before: CollectorFigures
     do {
         _ = try CollectorClient.get(target, "/healthz", timeoutSeconds: 5)
-        before = try CollectorClient.figures(target)
+        before = try CollectorClient.figures(target, authorization: adminAuthorization)
     } catch {
         fail("cannot reach the collector at \(target): \(error)", code: 1)
     }
@@ -151,10 +181,10 @@ func run(_ arguments: [String]) throws(FlagError) {
     // The collector books a connection's last bytes when it closes: wait until its figures settle.
     var after: CollectorFigures?
     do {
-        after = try CollectorClient.figures(target)
+        after = try CollectorClient.figures(target, authorization: adminAuthorization)
         for _ in 0..<20 {
             Thread.sleep(forTimeInterval: 0.15)
-            let again = try CollectorClient.figures(target)
+            let again = try CollectorClient.figures(target, authorization: adminAuthorization)
             if again == after { break }
             after = again
         }
@@ -174,6 +204,12 @@ func run(_ arguments: [String]) throws(FlagError) {
     }
     if let path = flags.string("html"), !FileManager.default.createFile(atPath: path, contents: Data(report.renderHTML().utf8)) {
         fail("cannot write \(path)", code: 1)
+    }
+    let stopped = report.stoppedDevices
+    if !stopped.isEmpty {
+        let reasons = stopped.map { "\($0.count) with \($0.failure)" }.joined(separator: ", ")
+        fail("\(stopped.reduce(0) { $0 + $1.count }) devices were refused by the collector and stopped (\(reasons)); "
+             + (stopped[0].failure.authenticationMeaning ?? ""), code: 1)
     }
     if let failure = options.ackLog?.writeFailure { fail(failure, code: 1) }
     if report.total.readingsAcked == 0 { fail("nothing was delivered", code: 1) }

@@ -8,8 +8,11 @@ import Telemetry
 
 /// Blocking GETs against the collector's REST API.
 public enum CollectorClient {
-    /// `GET path` and the body; throws with a message naming the problem.
-    public static func get(_ target: String, _ path: String, timeoutSeconds: Int = 10) throws -> [UInt8] {
+    /// `GET path` (with `Authorization: authorization` when given) and the body; throws with a message naming the
+    /// problem (never the authorization).
+    public static func get(_ target: String, _ path: String, authorization: String? = nil, timeoutSeconds: Int = 10)
+        throws -> [UInt8]
+    {
         let address = try SocketAddress.resolve(target)
         let fd = socket(address.isIPv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw RunError(description: "socket: errno \(errno)") }
@@ -41,7 +44,9 @@ public enum CollectorClient {
         guard connected == 0 else {
             throw RunError(description: "cannot connect to \(target): \(String(cString: strerror(errno)))")
         }
-        let request = HTTPRequestSerializer.makeRequest(method: "GET", target: path, host: target, headers: HTTPHeaders(),
+        var headers = HTTPHeaders()
+        if let authorization { headers.append(name: "Authorization", value: authorization) }
+        let request = HTTPRequestSerializer.makeRequest(method: "GET", target: path, host: target, headers: headers,
                                                         body: [], isClosing: true)
         guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else {
             throw RunError(description: "cannot send to \(target)")
@@ -65,6 +70,10 @@ public enum CollectorClient {
                 switch step.event {
                 case .head(let head): status = head.status.code
                 case .end(let end):
+                    if status == 401 || status == 403 {
+                        throw RunError(description: "GET \(path): HTTP \(status): the collector wants the admin token "
+                                           + "(--admin-token-file)")
+                    }
                     guard status == 200 else { throw RunError(description: "GET \(path): HTTP \(status)") }
                     return end.body
                 case .error(let error): throw RunError(description: "GET \(path): \(error.message)")
@@ -76,13 +85,13 @@ public enum CollectorClient {
     }
 
     /// The highest seq the collector stored for any device whose id starts with `prefix` (0 when none).
-    public static func highestSeq(_ target: String, prefix: String) throws -> UInt64 {
+    public static func highestSeq(_ target: String, prefix: String, authorization: String? = nil) throws -> UInt64 {
         var highest: UInt64 = 0
         var cursor: String?
         repeat {
             var path = "/v1/devices?limit=1000&prefix=\(prefix)"
             if let cursor { path += "&cursor=\(cursor)" }
-            let page = try JSONValue.parse(try get(target, path))
+            let page = try JSONValue.parse(try get(target, path, authorization: authorization))
             for device in page["devices"]?.arrayValue ?? [] {
                 highest = max(highest, device["last_seq"]?.uint64Value ?? 0)
             }
@@ -92,9 +101,9 @@ public enum CollectorClient {
     }
 
     /// The collector's per-protocol and per-device bandwidth figures.
-    public static func figures(_ target: String) throws -> CollectorFigures {
-        let bandwidth = try get(target, "/v1/bandwidth")
-        let devices = try get(target, "/v1/bandwidth/devices")
+    public static func figures(_ target: String, authorization: String? = nil) throws -> CollectorFigures {
+        let bandwidth = try get(target, "/v1/bandwidth", authorization: authorization)
+        let devices = try get(target, "/v1/bandwidth/devices", authorization: authorization)
         do {
             return try CollectorFigures(bandwidthJSON: bandwidth, devicesJSON: devices)
         } catch {

@@ -6,6 +6,7 @@ import Foundation
 import Simulation
 import Synchronization
 import Telemetry
+import Trust
 
 /// What a run needs besides the fleet itself.
 public struct RunOptions: Sendable {
@@ -23,6 +24,8 @@ public struct RunOptions: Sendable {
     public var ackLog: AckLog?
     /// Called about once a second with a progress snapshot.
     public var onProgress: (@Sendable (ProgressSnapshot) -> Void)?
+    /// The fleet key the devices' tokens derive from; nil sends no authorization.
+    public var fleetKey: FleetKey?
 
     public init(target: String, loops: Int) {
         self.target = target
@@ -87,7 +90,7 @@ public enum FleetRunner {
                 let fleet = LoopFleet(
                     loop: loop, fleet: DeviceFleet(configuration: fleetConfiguration, indices: indices), target: target,
                     authority: options.target, callTimeoutNs: UInt64(options.callTimeoutMs) * 1_000_000,
-                    ackLog: options.ackLog, onFinished: { finished.signal() })
+                    ackLog: options.ackLog, fleetKey: options.fleetKey, onFinished: { finished.signal() })
                 fleets.set(index, LoopBound(fleet, on: loop))
                 fleet.start()
             }

@@ -3,6 +3,7 @@
 
 import EventIO
 import Simulation
+import Trust
 internal import Glibc
 
 /// One loop's share of the fleet.
@@ -11,6 +12,10 @@ final class LoopFleet {
     let target: SocketAddress
     let authority: String
     let callTimeoutNs: UInt64
+    /// Derives the devices' tokens; nil sends no `authorization` at all.
+    let fleetKey: FleetKey?
+    /// `Bearer <token>` per device id, derived on first use.
+    private var authorizations: [String: String] = [:]
     private(set) var fleet: DeviceFleet
     private var links: [DeviceLink?]
     private var wakeTimers: [TimerHandle?]
@@ -20,13 +25,14 @@ final class LoopFleet {
     let ackLog: AckLog?
 
     init(loop: EventLoop, fleet: DeviceFleet, target: SocketAddress, authority: String, callTimeoutNs: UInt64,
-         ackLog: AckLog? = nil, onFinished: @escaping () -> Void) {
+         ackLog: AckLog? = nil, fleetKey: FleetKey? = nil, onFinished: @escaping () -> Void) {
         self.ackLog = ackLog
         self.loop = loop
         self.fleet = fleet
         self.target = target
         self.authority = authority
         self.callTimeoutNs = callTimeoutNs
+        self.fleetKey = fleetKey
         self.onFinished = onFinished
         links = Array(repeating: nil, count: fleet.devices.count)
         wakeTimers = Array(repeating: nil, count: fleet.devices.count)
@@ -35,8 +41,15 @@ final class LoopFleet {
     /// Real monotonic time in ns, the clock the devices and their wake-ups use.
     func now() -> UInt64 { Monotonic.nowNs() }
 
-    /// The `authorization` value for a device (none until authentication exists).
-    func authorization(for deviceID: String) -> String? { nil }
+    /// The `authorization` value for a device: `Bearer <HMAC-SHA256(fleet key, device id) in hex>`, or nil without a
+    /// fleet key.
+    func authorization(for deviceID: String) -> String? {
+        guard let fleetKey else { return nil }
+        if let known = authorizations[deviceID] { return known }
+        let value = "Bearer " + fleetKey.token(for: deviceID).hex
+        authorizations[deviceID] = value
+        return value
+    }
 
     var isFinished: Bool { finishedCount == fleet.devices.count }
 

@@ -9,7 +9,9 @@
 // collector's ledger attributes every socket byte exactly once, so on a quiet collector the figures agree exactly.
 // Collector rows for devices the simulator does not know (other clients, earlier runs) are counted, not compared.
 // A collector that was not fresh (earlier runs of the same device ids) shows up here as mismatches: its counters
-// are totals since it started.
+// are totals since it started. Devices stopped by an authentication refusal are not compared one by one: the
+// collector books a refused request to the protocol's overhead row (device ""), not to the device it claimed to
+// be, so only the protocol totals can agree for them.
 
 /// The cross-check; see above.
 public struct CrossCheck: Equatable, Sendable {
@@ -36,6 +38,8 @@ public struct CrossCheck: Equatable, Sendable {
     public var devicesCompared: Int
     /// Collector device rows of devices or protocols the simulator did not use.
     public var collectorOnlyRows: Int
+    /// Devices stopped by an authentication refusal, left out of the per-device comparison (see above).
+    public var devicesNotCompared = 0
 
     /// True when every protocol and every device agrees.
     public var isConsistent: Bool { protocols.allSatisfy(\.isMatch) && deviceMismatches.isEmpty }
@@ -47,11 +51,16 @@ public struct CrossCheck: Equatable, Sendable {
         for row in collector.devices { collectorRows[row.deviceID + "\u{0}" + row.protocolName] = row.counts }
         var mismatches: [Comparison] = []
         var matchedKeys = Set<String>()
+        var notCompared = 0
         for device in devices.sorted(by: { $0.deviceID < $1.deviceID }) {
             let counts = clientCounts(device.statistics)
             perProtocol[device.deviceProtocol, default: Self.zero] += counts
             let key = device.deviceID + "\u{0}" + device.deviceProtocol.collectorName
             matchedKeys.insert(key)
+            if device.stoppedBy != nil {
+                notCompared += 1
+                continue
+            }
             let comparison = Comparison(
                 deviceProtocol: device.deviceProtocol, deviceID: device.deviceID,
                 simulator: counts, collector: collectorRows[key])
@@ -65,8 +74,8 @@ public struct CrossCheck: Equatable, Sendable {
         }
         let unknown = collectorRows.keys.filter { !matchedKeys.contains($0) }.count
         return CrossCheck(
-            protocols: protocols, deviceMismatches: mismatches, devicesCompared: devices.count,
-            collectorOnlyRows: unknown)
+            protocols: protocols, deviceMismatches: mismatches, devicesCompared: devices.count - notCompared,
+            collectorOnlyRows: unknown, devicesNotCompared: notCompared)
     }
 
     /// Nothing counted.

@@ -6,6 +6,8 @@
 // ABORTED; HTTP 408, 429, 502, 503, 504 (the collector answers UNAVAILABLE / 503 when its write queue is full).
 // Everything else is final (gRPC INVALID_ARGUMENT, INTERNAL, …; HTTP 400, 413, 500, …; an answer that cannot be
 // read): sending the same bytes again would fail again, so the call's batches are dropped and counted.
+// An authentication refusal (gRPC UNAUTHENTICATED, PERMISSION_DENIED; HTTP 401, 403) is final for the device as a
+// whole: its token is wrong or it is revoked, and every further call would be refused too, so it stops.
 
 /// A failed connection attempt, call or connection.
 public enum DeviceFailure: Hashable, Sendable, CustomStringConvertible {
@@ -51,6 +53,24 @@ public enum DeviceFailure: Hashable, Sendable, CustomStringConvertible {
             default: false
             }
         case .malformedResponse: false
+        }
+    }
+
+    /// True for the refusals that stop the device: gRPC UNAUTHENTICATED (16) or PERMISSION_DENIED (7), HTTP 401 or 403.
+    public var isAuthenticationRefusal: Bool {
+        switch self {
+        case .grpcStatus(let code): code == 16 || code == 7
+        case .httpStatus(let status): status == 401 || status == 403
+        default: false
+        }
+    }
+
+    /// What an authentication refusal means, for the report (nil for other failures).
+    public var authenticationMeaning: String? {
+        switch self {
+        case .grpcStatus(16), .httpStatus(401): "not authenticated: missing or wrong token (check --fleet-key-file)"
+        case .grpcStatus(7), .httpStatus(403): "not allowed: device revoked, or the token is another device's"
+        default: nil
         }
     }
 

@@ -12,16 +12,19 @@ public struct DeviceSummary: Equatable, Sendable {
     public var bufferedBatches: Int
     /// Readings in them.
     public var bufferedReadings: Int
+    /// The authentication refusal that stopped the device, if one did.
+    public var stoppedBy: DeviceFailure?
 
     /// A summary from its parts.
     public init(
         deviceID: String, deviceProtocol: DeviceProtocol, statistics: DeviceStatistics, bufferedBatches: Int = 0,
-        bufferedReadings: Int = 0
+        bufferedReadings: Int = 0, stoppedBy: DeviceFailure? = nil
     ) {
         self.deviceID = deviceID
         self.deviceProtocol = deviceProtocol
         self.statistics = statistics
         self.bufferedBatches = bufferedBatches
         self.bufferedReadings = bufferedReadings
+        self.stoppedBy = stoppedBy
     }
 }

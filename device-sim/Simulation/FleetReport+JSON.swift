@@ -7,13 +7,16 @@
 //                                                                          // max-rate ("pacing": "max-rate")
 //       "protocols": [ {"protocol": "grpc-stream", "devices": 34, <counters>, "buffered_batches": 0,
 //                       "bytes_per_reading": 5.2, "ratio_to_best": 1.0, <latency>}, ... ],
-//       "total": {"devices": 100, <counters>, "buffered_batches": 0, "bytes_per_reading": 7.9, <latency>},
+//       "total": {"devices": 100, <counters>, "buffered_batches": 0, "bytes_per_reading": 7.9, <latency>,
+//                 "devices_stopped": 0},                                 // stopped by an authentication refusal
 //       "highest_bytes_per_reading": {"device": "dev-00003", "protocol": "rest", "bytes_per_reading": 58.2},
 //       "lowest_bytes_per_reading": {...},                                 // both null without readings
 //       "cross_check": null | {"consistent": true, "devices_compared": 100, "collector_only_rows": 0,
+//                              "devices_not_compared": 0,
 //                              "protocols": [<comparison>, ...], "device_mismatches": [<comparison>, ...]},
 //       "devices": [ {"device": "dev-00001", "protocol": "grpc-stream", <counters>, "buffered_batches": 0,
-//                     "bytes_per_reading": 5.1, "latency_mean_ms": 1.2, "latency_max_ms": 4.0}, ... ]
+//                     "bytes_per_reading": 5.1, "latency_mean_ms": 1.2, "latency_max_ms": 4.0,
+//                     "stopped_by": null | "http 401" | "grpc-status 16" | ...}, ... ]
 //     }
 //
 // <counters>: readings_generated, readings_sent, readings_acked, readings_stored, readings_dropped,
@@ -56,6 +59,8 @@ extension FleetReport {
         writer.value(devices.count)
         Self.writeCounters(total, buffered: totalBufferedBatches, into: &writer)
         Self.writeLatency(totalLatency, into: &writer)
+        writer.key("devices_stopped")
+        writer.value(stoppedDevices.reduce(0) { $0 + $1.count })
         writer.endObject()
         for (key, device) in [
             ("highest_bytes_per_reading", highestBytesPerReading),
@@ -92,6 +97,8 @@ extension FleetReport {
                 writer.key("latency_max_ms")
                 let latency = device.statistics.latency
                 Self.write(latency.count > 0 ? Double(latency.maxNs) / 1e6 : nil, into: &writer)
+                writer.key("stopped_by")
+                if let stoppedBy = device.stoppedBy { writer.value(stoppedBy.description) } else { writer.null() }
                 writer.endObject()
             }
             writer.endArray()
@@ -183,6 +190,8 @@ extension FleetReport {
         writer.value(check.devicesCompared)
         writer.key("collector_only_rows")
         writer.value(check.collectorOnlyRows)
+        writer.key("devices_not_compared")
+        writer.value(check.devicesNotCompared)
         for (key, rows) in [("protocols", check.protocols), ("device_mismatches", check.deviceMismatches)] {
             writer.key(key)
             writer.beginArray()

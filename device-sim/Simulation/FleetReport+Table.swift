@@ -55,6 +55,10 @@ extension FleetReport {
                 + kinds.map { "\($0.kind.name) \(NumberText.grouped($0.count))" }.joined(separator: ", ")
         }
         if !errorParts.isEmpty { out.append("errors: " + errorParts.joined(separator: "; ")) }
+        for (failure, count) in stoppedDevices {
+            out.append("stopped: \(NumberText.grouped(count)) devices refused by the collector with \(failure) ("
+                       + (failure.authenticationMeaning ?? "refused") + ")")
+        }
         if totalBufferedBatches > 0 {
             out.append("unsent at the end: \(NumberText.grouped(totalBufferedBatches)) batches still buffered")
         }
@@ -128,6 +132,11 @@ extension FleetReport {
             let shown = check.deviceMismatches.prefix(listedMismatches)
             out.append("devices that differ (\(shown.count) of \(NumberText.grouped(check.deviceMismatches.count))):")
             for row in shown { out.append("  " + describe(row)) }
+        }
+        if check.devicesNotCompared > 0 {
+            out.append(
+                "\(NumberText.grouped(check.devicesNotCompared)) devices stopped by an authentication refusal are "
+                    + "compared in the protocol totals only (the collector books refused requests to its overhead row)")
         }
         if check.collectorOnlyRows > 0 {
             out.append(

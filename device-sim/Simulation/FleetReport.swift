@@ -73,4 +73,12 @@ public struct FleetReport: Equatable, Sendable {
             lowestBytesPerReading: lowest, devices: sorted,
             crossCheck: collector.map { CrossCheck.make(devices: sorted, collector: $0) })
     }
+
+    /// Devices stopped by an authentication refusal, counted per refusal (most frequent first).
+    public var stoppedDevices: [(failure: DeviceFailure, count: Int)] {
+        var counts: [DeviceFailure: Int] = [:]
+        for device in devices { if let failure = device.stoppedBy { counts[failure, default: 0] += 1 } }
+        return counts.map { ($0.key, $0.value) }
+            .sorted { ($0.count, $1.failure.description) > ($1.count, $0.failure.description) }
+    }
 }

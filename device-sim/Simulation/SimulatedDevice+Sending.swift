@@ -6,6 +6,14 @@ import Telemetry
 extension SimulatedDevice {
     /// Moves the device forward at real time `now`, appending what the driver must do.
     mutating func advance(at now: UInt64, into actions: inout [DeviceAction]) {
+        if stoppedBy != nil {
+            // Refused for authentication: every further call would be refused too.
+            if connection != .disconnected { actions.append(.disconnect) }
+            connection = .disconnected
+            lifecycle = .finished
+            actions.append(.finished)
+            return
+        }
         produceDueBatches(at: now)
         if let retryAt = retryAtNs, now >= retryAt { retryAtNs = nil }
         if retryAtNs == nil {

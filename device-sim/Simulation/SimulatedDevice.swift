@@ -20,7 +20,9 @@
 // final failure drops the call's batches. The failure streak, and so the backoff, resets on an Ack.
 //
 // Lifecycle: not started → running → finished. After `.finish` (or the end of the run's duration) the device
-// produces nothing more, sends what it holds, then disconnects and reports `.finished`.
+// produces nothing more, sends what it holds, then disconnects and reports `.finished`. A call refused for
+// authentication (401/403, UNAUTHENTICATED/PERMISSION_DENIED) stops the device at once: its batches are dropped,
+// what it still buffers stays unsent, `stoppedBy` says why, and it disconnects and reports `.finished`.
 
 import Telemetry
 
@@ -90,6 +92,8 @@ public struct SimulatedDevice: Sendable {
     var wakeNs: UInt64?
     /// What the device did.
     public internal(set) var statistics = DeviceStatistics()
+    /// The authentication refusal that stopped the device, if one did.
+    public internal(set) var stoppedBy: DeviceFailure?
 
     /// A device named `deviceID` of the run seeded with `seed`; `settings.problem` must be nil.
     public init(deviceID: String, deviceProtocol: DeviceProtocol, seed: UInt64, settings: DeviceSettings) {
@@ -172,7 +176,8 @@ public struct SimulatedDevice: Sendable {
     public var summary: DeviceSummary {
         DeviceSummary(
             deviceID: deviceID, deviceProtocol: deviceProtocol, statistics: statistics,
-            bufferedBatches: queue.count, bufferedReadings: queue.batches.reduce(0) { $0 + $1.readingCount })
+            bufferedBatches: queue.count, bufferedReadings: queue.batches.reduce(0) { $0 + $1.readingCount },
+            stoppedBy: stoppedBy)
     }
 
     // MARK: Outcomes
@@ -202,6 +207,7 @@ public struct SimulatedDevice: Sendable {
                 statistics.batchesDroppedRejected += 1
                 statistics.readingsDropped += Int64(batch.readingCount)
             }
+            if failure.isAuthenticationRefusal { stoppedBy = failure }
         }
     }
 

@@ -1,0 +1,52 @@
+// Which REST endpoints need which credential. Decided when the request head is routed, before the body is read,
+// for HTTP/1.1 and h2c alike.
+//
+//   POST /v1/devices/{device}/readings   the device's own token
+//   GET  /healthz, /readyz               open
+//   GET  /metrics                        the admin token, unless `--metrics-auth none`
+//   GET  /                               the admin token, as a header or `?token=` (a browser cannot set headers
+//                                        when it navigates; the page then sends the header on its own requests)
+//   GET  /v1/...                         the admin token, as a header only
+
+import Telemetry
+
+extension Authenticator {
+    /// The refusal for a routed request with this `Authorization` value and query, or nil when allowed.
+    func checkREST(_ route: RESTRoute, authorization: String?, query: [(name: String, value: String)])
+        -> AccessRefusal?
+    {
+        guard settings.isEnabled else { return nil }
+        switch route {
+        case .health, .ready:
+            return nil
+        case .ingest(let deviceID):
+            return checkDevice(deviceID, authorization: authorization)
+        case .metrics:
+            return settings.metricsNeedAdmin ? checkAdmin(authorization: authorization) : nil
+        case .dashboard:
+            return checkAdmin(authorization: authorization, queryToken: query.first { $0.name == "token" }?.value)
+        case .bandwidth, .bandwidthDevices, .bandwidthDevice, .bandwidthHistory, .devices, .device, .readings,
+            .series:
+            return checkAdmin(authorization: authorization)
+        }
+    }
+}
+
+extension RoutedRequest {
+    /// Applies the access check to a successfully routed request: a refused request answers the refusal, and its
+    /// bytes go to the protocol's overhead row (device ""), like every request refused at its head, so a device's
+    /// row only ever holds traffic that proved to be that device's.
+    mutating func checkAccess(_ authenticator: Authenticator, authorization: String?) {
+        guard case .success(let route) = self.route,
+            let refusal = authenticator.checkREST(route, authorization: authorization, query: query)
+        else { return }
+        self.route = .failure(refusal.restError)
+        key = BandwidthKey(key.protocolName, WireProtocol.overheadDevice)
+    }
+
+    /// True when the request was refused by the access check (401 or 403).
+    var isAccessRefusal: Bool {
+        if case .failure(let error) = route { return error.status == 401 || error.status == 403 }
+        return false
+    }
+}

@@ -1,0 +1,81 @@
+// A database file written by the version-1 collector (schema text kept verbatim in Fixtures/schema-v1.sql) is
+// brought to the current schema on open, keeps its data, and ends up with exactly the tables, columns and SQL a
+// new file gets.
+
+import Foundation
+import Testing
+
+@testable import Store
+
+@Suite struct SchemaUpgradeTests {
+    static let versionOneSchema = try! String(
+        contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/schema-v1.sql"), encoding: .utf8)
+
+    /// A version-1 file holding one device with one reading and its batch.
+    static func makeVersionOneFile(at path: String) throws {
+        let database = try Database(path: path, mode: .readWrite, busyTimeoutMs: 1_000)
+        try database.execute(versionOneSchema, operation: "apply version 1")
+        try database.execute(
+            """
+            INSERT INTO devices (id, name, first_seen_ms, last_seen_ms, readings, batches, last_seq)
+                VALUES (1, 'old-device', 10, 20, 1, 1, 7);
+            INSERT INTO series (id, device_id, sensor, exponent, readings) VALUES (1, 1, 'temperature', -2, 1);
+            INSERT INTO readings (series_id, ts, value) VALUES (1, 1732190000000, 21.5);
+            INSERT INTO batches (device_id, seq, committed_ms, readings) VALUES (1, 7, 20, 1);
+            """, operation: "seed version 1")
+    }
+
+    /// Every schema object as (type, name, SQL), the SQL with runs of whitespace collapsed.
+    static func schemaObjects(_ path: String) throws -> [String] {
+        let database = try Database(path: path, mode: .readOnly, busyTimeoutMs: 1_000)
+        let select = try database.prepare(
+            "SELECT type, name, coalesce(sql, '') FROM sqlite_master ORDER BY type, name", operation: "test")
+        defer { select.reset() }
+        var objects: [String] = []
+        while try select.step() {
+            let sql = select.text(at: 2).split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            objects.append("\(select.text(at: 0)) \(select.text(at: 1)): \(sql)")
+        }
+        return objects
+    }
+
+    @Test func versionOneFileIsUpgradedKeepingItsData() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let old = directory.path("old.db")
+        try Self.makeVersionOneFile(at: old)
+        #expect(try RawConnection(path: old).integer("PRAGMA user_version") == 1)
+
+        let store = try TelemetryStore(path: old)
+        #expect(try store.device("old-device")?.lastSeq == 7)
+        #expect(try store.revokedDevices() == [])
+        store.close()
+        let raw = try RawConnection(path: old)
+        #expect(try raw.integer("PRAGMA user_version") == SchemaSQL.version)
+        #expect(
+            try raw.rows("SELECT device, ts, value FROM readings_view").map { "\($0.0) \($0.1) \($0.2)" }
+                == ["old-device 1732190000000 21.5"])
+
+        let fresh = directory.path("new.db")
+        try TelemetryStore(path: fresh).close()
+        #expect(try Self.schemaObjects(old) == Self.schemaObjects(fresh))
+    }
+
+    @Test func theRevocationToolUpgradesAVersionOneFileToo() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.path()
+        try Self.makeVersionOneFile(at: path)
+        let revocations = try DeviceRevocations(path: path)
+        #expect(try revocations.revoke(["old-device"], atMs: 5) == ["old-device"])
+        #expect(try RawConnection(path: path).integer("PRAGMA user_version") == SchemaSQL.version)
+    }
+
+    @Test func everyOlderVersionHasAnUpgradeStep() {
+        for version in Int32(1)..<SchemaSQL.version {
+            let step = SchemaUpgrades.steps[version]
+            #expect(step?.contains("PRAGMA user_version = \(version + 1);") == true, "step from \(version)")
+        }
+    }
+}

@@ -1,0 +1,100 @@
+// Our SHA-256 and HMAC-SHA256 against an independent implementation: Python's hashlib and hmac, run as a
+// subprocess over a few hundred random keys and messages (keys from 0 to 200 bytes, so many are longer than the
+// 64-byte block; messages from 0 to 1,000 bytes), generated from a fixed seed so a failure can be replayed.
+
+import Foundation
+import Testing
+
+@testable import Trust
+
+@Suite struct PythonCrossCheckTests {
+    /// A small deterministic generator (SplitMix64), so the cases are the same on every run.
+    struct Generator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9e37_79b9_7f4a_7c15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+            z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+            return z ^ (z >> 31)
+        }
+        mutating func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8(truncatingIfNeeded: next()) } }
+        mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
+    }
+
+    static let script = """
+        import sys, hashlib, hmac
+        for line in sys.stdin:
+            key, message = (bytes.fromhex(part) for part in line.split(",", 1))
+            print(hashlib.sha256(message).hexdigest(), hmac.new(key, message, hashlib.sha256).hexdigest())
+        """
+
+    @Test func hashAndMACMatchPythonOnRandomKeysAndMessages() throws {
+        var random = Generator(state: 20_261_121)
+        var cases: [(key: [UInt8], message: [UInt8])] = []
+        for index in 0..<300 {
+            // Every fifth case sits on a block edge; the rest are spread over the whole range.
+            let keyLength = index % 5 == 0 ? [0, 1, 63, 64, 65, 128, 129][index / 5 % 7] : random.below(201)
+            let messageLength = index % 5 == 1 ? [0, 55, 56, 63, 64, 65, 119, 120][index / 5 % 8] : random.below(1001)
+            cases.append((random.bytes(keyLength), random.bytes(messageLength)))
+        }
+        let input = cases.map { Hex.encode($0.key) + "," + Hex.encode($0.message) }.joined(separator: "\n") + "\n"
+        let output = try Self.runPython(Self.script, input: input)
+        let lines = output.split(separator: "\n")
+        #expect(lines.count == cases.count)
+        for (index, (testCase, line)) in zip(cases, lines).enumerated() {
+            let fields = line.split(separator: " ").map(String.init)
+            #expect(fields.count == 2)
+            guard fields.count == 2 else { continue }
+            #expect(
+                Hex.encode(SHA256.hash(testCase.message)) == fields[0],
+                "SHA-256 case \(index): \(testCase.message.count)-byte message")
+            #expect(
+                Hex.encode(HMACSHA256.authenticationCode(for: testCase.message, key: testCase.key)) == fields[1],
+                "HMAC case \(index): \(testCase.key.count)-byte key, \(testCase.message.count)-byte message")
+        }
+    }
+
+    @Test func deviceTokensMatchPythonHMACHexdigest() throws {
+        let key = Array("0123456789abcdef0123456789abcdef".utf8)
+        let devices = ["dev-00001", "a", "x.y:z-9_", String(repeating: "Z", count: 128)]
+        let script = """
+            import sys, hashlib, hmac
+            key = sys.stdin.readline().rstrip("\\n").encode()
+            for line in sys.stdin:
+                print(hmac.new(key, line.rstrip("\\n").encode(), hashlib.sha256).hexdigest())
+            """
+        let output = try Self.runPython(
+            script,
+            input: String(decoding: key, as: UTF8.self) + "\n"
+                + devices.joined(separator: "\n") + "\n")
+        let fleetKey = try FleetKey(key)
+        #expect(output.split(separator: "\n").map(String.init) == devices.map { fleetKey.token(for: $0).hex })
+    }
+
+    /// Runs `python3 -c script` with `input` on stdin and returns stdout; fails when Python is missing or fails.
+    static func runPython(_ script: String, input: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script]
+        let stdin = Pipe()
+        let stdout = Pipe()
+        let stderr = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        // Write from another thread: the output can fill the pipe before all input is written.
+        let data = Data(input.utf8)
+        let writer = Thread {
+            stdin.fileHandleForWriting.write(data)
+            try? stdin.fileHandleForWriting.close()
+        }
+        writer.start()
+        let output = stdout.fileHandleForReading.readDataToEndOfFile()
+        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "python3 failed: \(String(decoding: errors, as: UTF8.self))")
+        return String(decoding: output, as: UTF8.self)
+    }
+}
