@@ -88,14 +88,18 @@ def proc_mem(pid):
 
 
 class Collector:
-    def __init__(self, binary):
+    def __init__(self, binary, auth=False):
         self.db = tempfile.mktemp(prefix="db-", suffix=".sqlite", dir=_tmpdir)
         self.errpath = self.db + ".log"
         self.err = open(self.errpath, "w+")
-        # Authentication off: the targets are the protocols' own costs; what a token adds per reading is measured
-        # separately (README, "Reliability and security").
+        # Authentication off by default: the targets are the protocols' own costs; the auth rows of table 3 measure
+        # what a token adds (the collector creates the key and the admin token beside the database).
+        self.key_file, self.admin_file = self.db + ".fleet.key", self.db + ".admin.token"
+        self.sim_auth = ["--fleet-key-file", self.key_file, "--admin-token-file", self.admin_file] if auth else []
+        auth_args = (["--fleet-key-file", self.key_file, "--admin-token-file", self.admin_file] if auth
+                     else ["--auth", "off"])
         self.proc = subprocess.Popen(
-            [binary, "serve", "--listen", "127.0.0.1:0", "--db", self.db, "--auth", "off"],
+            [binary, "serve", "--listen", "127.0.0.1:0", "--db", self.db, *auth_args],
             stdout=subprocess.DEVNULL, stderr=self.err)
         _children.append(self.proc)
         self.port = None
@@ -117,7 +121,11 @@ class Collector:
         return json.loads(self.text(path))
 
     def text(self, path):
-        with urllib.request.urlopen(self.url + path, timeout=30) as r:
+        request = urllib.request.Request(self.url + path)
+        if self.sim_auth:
+            with open(self.admin_file) as f:
+                request.add_header("Authorization", "Bearer " + f.read().strip())
+        with urllib.request.urlopen(request, timeout=30) as r:
             return r.read().decode()
 
     def cpu(self):
@@ -137,7 +145,7 @@ class Collector:
         if self.proc in _children:
             _children.remove(self.proc)
         self.err.close()
-        for suffix in ["", "-wal", "-shm", ".log"]:
+        for suffix in ["", "-wal", "-shm", ".log", ".fleet.key", ".admin.token"]:
             try:
                 os.remove(self.db + suffix)
             except FileNotFoundError:
@@ -259,13 +267,14 @@ def ingest(args, protocol, devices, peak):
     return result
 
 
-def wire(args, protocol, batch, sensors, devices, stream_batches=None, sim_minutes=10):
-    collector = Collector(args.collector)
+def wire(args, protocol, batch, sensors, devices, stream_batches=None, sim_minutes=10, auth=False):
+    collector = Collector(args.collector, auth=auth)
     try:
         extra = ["--stream-batches", str(stream_batches)] if stream_batches else []
         report, _, _ = run_sim(args, [
             "--target", collector.url, "--devices", str(devices), "--protocol", protocol, "--sensors", sensors,
-            "--interval", "1s", "--batch", batch, "--duration", f"{sim_minutes}m", "--max-rate", *extra])
+            "--interval", "1s", "--batch", batch, "--duration", f"{sim_minutes}m", "--max-rate", *extra,
+            *collector.sim_auth])
         bandwidth = collector.get("/v1/bandwidth")
     finally:
         collector.stop()
@@ -280,7 +289,7 @@ def wire(args, protocol, batch, sensors, devices, stream_batches=None, sim_minut
         c_bpr = c_bytes / c_readings
     cross = report.get("cross_check") or {}
     result = {
-        "protocol": protocol, "batch": batch, "stream_batches": stream_batches, "devices": devices,
+        "protocol": protocol, "batch": batch, "stream_batches": stream_batches, "devices": devices, "auth": auth,
         "sensors": sensors, "readings": row["readings_acked"],
         "sim_bytes_sent": row["bytes_sent"], "sim_bytes_received": row["bytes_received"],
         "sim_bytes_per_reading": round(sim_bpr, 3) if sim_bpr else None,
@@ -531,19 +540,20 @@ def wire_table(rows, title_batch=True):
     longest, the reference: one per 10 simulated minutes)."""
     base = {}
     for r in rows:
-        if r["protocol"] == "grpc-stream" and r["collector_bytes_per_reading"]:
+        if r["protocol"] == "grpc-stream" and r["collector_bytes_per_reading"] and not r.get("auth"):
             best = base.get(r["batch"])
             if best is None or (r["stream_batches"] or 0) > (best["stream_batches"] or 0):
                 base[r["batch"]] = r
-    lines = ["| protocol | batch | stream-batches | readings | sim B/reading | collector B/reading | × grpc-stream | "
-             "agree | batches retried / errors |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| protocol | batch | stream-batches | device token | readings | sim B/reading | collector B/reading | "
+             "× grpc-stream | agree | batches retried / errors |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         ref = base.get(r["batch"])
         ratio = (r["collector_bytes_per_reading"] / ref["collector_bytes_per_reading"]
                  if ref and r["collector_bytes_per_reading"] else None)
         r["ratio_to_grpc_stream"] = round(ratio, 2) if ratio else None
-        lines.append(f"| {r['protocol']} | {r['batch']} | {r['stream_batches'] or '–'} | {fmt(r['readings'])} | "
+        lines.append(f"| {r['protocol']} | {r['batch']} | {r['stream_batches'] or '–'} | "
+                     f"{'yes' if r.get('auth') else 'no'} | {fmt(r['readings'])} | "
                      f"{fmt(r['sim_bytes_per_reading'], 2)} | {fmt(r['collector_bytes_per_reading'], 2)} | "
                      f"{fmt(ratio, 2)}× | {'yes' if r['agree'] else 'NO'} | {fmt(r['batches_retried'])} / "
                      f"{fmt(r['errors'])} |")
@@ -597,7 +607,7 @@ def markdown(res):
     out += ["", "## 3. Wire bytes per reading (100 devices × temperature, humidity, pressure, battery at 1 s, "
                 "10 simulated minutes, --max-rate; fresh collector per run; bytes in + out)", ""]
     out += wire_table(res["wire"])
-    w = {(r["protocol"], r["batch"], r["stream_batches"]): r for r in res["wire"]}
+    w = {(r["protocol"], r["batch"], r["stream_batches"]): r for r in res["wire"] if not r.get("auth")}
     checks = []
     s10 = w.get(("grpc-stream", "10s", 60))
     s60 = w.get(("grpc-stream", "60s", 10))
@@ -733,6 +743,10 @@ def full(args):
         res["wire"].append(wire(args, "grpc-stream", batch, REF_SENSORS, 100, 6))
         res["wire"].append(wire(args, "grpc-unary", batch, REF_SENSORS, 100))
         res["wire"].append(wire(args, "rest", batch, REF_SENSORS, 100))
+    # What authentication costs: the same 10 s rows with a device token on every call (nghttp2 never indexes
+    # `authorization`, so each gRPC call carries it whole).
+    for protocol, per_stream in [("grpc-stream", 60), ("grpc-stream", 6), ("grpc-unary", None), ("rest", None)]:
+        res["wire"].append(wire(args, protocol, "10s", REF_SENSORS, 100, per_stream, auth=True))
     log("4. ack latency at 50 % and 80 % of the 100-device max rate, in one steady run (and 5. its memory)")
     rates = {p: next(r["readings_per_s"] for r in res["ingest"] if r["protocol"] == p and r["devices"] == 100)
              for p in PROTOCOLS}
