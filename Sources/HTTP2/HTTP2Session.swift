@@ -31,6 +31,11 @@ public final class HTTP2Session {
     public internal(set) var invalidFrameCount = 0
     /// The last error nghttp2 described, for logs.
     public internal(set) var lastLibraryMessage = ""
+    /// Set when the peer flooded the session (server): it has been answered GOAWAY(ENHANCE_YOUR_CALM) and all
+    /// further input is ignored; drain the output, then close.
+    public internal(set) var flood: HTTP2Flood?
+    /// Counts the peer's frames against the flood budgets (server only).
+    var floodGuard: HTTP2FloodGuard?
 
     /// An outgoing body: bytes waiting to be framed, whether the end has been given, trailers to send after it.
     struct OutboundBody {
@@ -54,11 +59,13 @@ public final class HTTP2Session {
         nghttp2_option_set_no_auto_window_update(option, 1)
         nghttp2_option_set_no_closed_streams(option, 1)
         nghttp2_option_set_max_outbound_ack(option, settings.maxOutboundAcks)
+        nghttp2_option_set_max_settings(option, settings.maxSettingsEntries)
         nghttp2_option_set_max_send_header_block_length(option, 64 << 10)
         var created: OpaquePointer?
         let userData = Unmanaged.passUnretained(self).toOpaque()
         switch role {
         case .server:
+            floodGuard = HTTP2FloodGuard(limits: settings.floodLimits)
             nghttp2_option_set_stream_reset_rate_limit(option, settings.streamResetBurst, settings.streamResetRate)
             nghttp2_session_server_new2(&created, callbacks, userData, option)
         case .client:
@@ -104,7 +111,10 @@ public final class HTTP2Session {
     public func receive(_ bytes: UnsafeRawBufferPointer) throws(HTTP2Error) {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         let result = nghttp2_session_mem_recv(session, base.assumingMemoryBound(to: UInt8.self), bytes.count)
-        if result < 0 { throw Self.error(Int32(result)) }
+        if result < 0 {
+            if result == NGHTTP2_ERR_FLOODED.rawValue && flood == nil { flood = .queuedAcks }
+            throw Self.error(Int32(result))
+        }
     }
 
     /// Appends the bytes nghttp2 wants to send to `buffer`, until there are none or `buffer` holds `limit` bytes
