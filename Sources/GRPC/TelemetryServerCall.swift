@@ -31,7 +31,7 @@ public struct TelemetryServerCall {
     private var deframer: GRPCMessageDeframer
     private let limits: DecodeLimits
     private var outstanding = 0
-    private var isRequestComplete = false
+    private var hasReceivedEnd = false
 
     public init(head: GRPCRequestHead, limits: DecodeLimits = .standard) {
         self.head = head
@@ -43,6 +43,10 @@ public struct TelemetryServerCall {
     public var messageCount: Int { deframer.messageCount }
     /// Batches handed to the store and not yet committed.
     public var outstandingBatches: Int { outstanding }
+    /// Bytes of a message received in part and held until the rest arrives (what a stalled client costs).
+    public var bufferedBytes: Int { deframer.bufferedBytes }
+    /// True once the client half-closed (or the call finished): it is no longer waiting for request bytes.
+    public var isRequestComplete: Bool { hasReceivedEnd || isFinished }
 
     /// Feeds DATA payload; returns the batches to submit, or the failure that ends the call.
     public mutating func receive(_ bytes: UnsafeRawBufferPointer) -> [Action] {
@@ -82,7 +86,7 @@ public struct TelemetryServerCall {
     /// The client half-closed the stream.
     public mutating func receiveEnd() -> [Action] {
         guard !isFinished else { return [] }
-        isRequestComplete = true
+        hasReceivedEnd = true
         do {
             try deframer.finish()
         } catch {
@@ -124,7 +128,7 @@ public struct TelemetryServerCall {
     }
 
     private mutating func respondIfDone() -> [Action] {
-        guard isRequestComplete, outstanding == 0, !isFinished else { return [] }
+        guard hasReceivedEnd, outstanding == 0, !isFinished else { return [] }
         isFinished = true
         return [.respond(ack)]
     }
