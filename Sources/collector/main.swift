@@ -23,6 +23,10 @@ let serveFlags = FlagParser(
                  help: "open connections from one IP address (raise it behind a NAT or a local proxy)"),
         FlagSpec("max-buffered-request-bytes", value: "N", default: String(128 << 20),
                  help: "memory for partially received requests, all connections together (then 503 / UNAVAILABLE)"),
+        FlagSpec("store-queue-batches", value: "N", default: "10000",
+                 help: "batches waiting for the database writer at most (then 503 / UNAVAILABLE)"),
+        FlagSpec("store-queue-readings", value: "N", default: "1000000",
+                 help: "readings waiting for the database writer at most (then 503 / UNAVAILABLE)"),
         FlagSpec("header-timeout", value: "DURATION", default: "10s",
                  help: "HTTP/1.1: a complete request head within this long of connecting or of its first byte, else 408"),
         FlagSpec("request-timeout", value: "DURATION", default: "30s",
@@ -75,6 +79,8 @@ func serve(_ arguments: [String]) throws(FlagError) {
     configuration.maxConnections = try flags.int("max-connections", in: 1...1_000_000)!
     configuration.maxConnectionsPerAddress = try flags.int("max-connections-per-address", in: 1...1_000_000)!
     configuration.maxBufferedRequestBytes = try flags.int("max-buffered-request-bytes", in: (64 << 10)...(1 << 40))!
+    configuration.store.maxQueuedBatches = try flags.int("store-queue-batches", in: 1...10_000_000)!
+    configuration.store.maxQueuedReadings = try flags.int("store-queue-readings", in: 1...1_000_000_000)!
     configuration.headerTimeoutMs = try timeout(flags, "header-timeout")
     configuration.requestTimeoutMs = try timeout(flags, "request-timeout")
     configuration.streamIdleTimeoutMs = try timeout(flags, "stream-idle-timeout")
