@@ -41,7 +41,7 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
     var headerTimer: TimerHandle?
     var requestTimer: TimerHandle?
     /// Reading stays paused until the client has read the last response (see `outboundHighWater`).
-    private var isWaitingForDrain = false
+    var isWaitingForDrain = false
     /// The body bytes of the request being read, reserved in the process-wide budget.
     private var heldBody = HeldRequestBytes()
     private weak var currentConnection: Connection?
@@ -84,7 +84,7 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
 
     func connection(_ connection: Connection, didReceive input: UnsafeRawBufferPointer) -> Int {
         var offset = 0
-        parsing: while !isAwaitingResponse && !isClosing {
+        parsing: while !isAwaitingResponse && !isWaitingForDrain && !isClosing {
             // Keep asking even with no input left: a message without a body ends on the call after its head.
             let step = parser.parse(UnsafeRawBufferPointer(rebasing: input[offset...]))
             offset += step.consumed
@@ -106,7 +106,7 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
                 connection.closeLingering()
             }
         }
-        if isAwaitingResponse { connection.pauseReading() }
+        if isAwaitingResponse || isWaitingForDrain { connection.pauseReading() }
         holdBody(on: connection)
         return offset
     }
