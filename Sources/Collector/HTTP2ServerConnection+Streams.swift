@@ -174,7 +174,9 @@ extension HTTP2ServerConnection {
 
     private func endOfRequest(_ id: Int32) {
         switch streams[id] {
-        case .grpc(let stream): perform(stream.call.receiveEnd(), on: id, stream)
+        case .grpc(let stream):
+            perform(stream.call.receiveEnd(), on: id, stream)
+            if case .grpc(let live)? = streams[id], live === stream { hold(stream.call.bufferedBytes, on: id) }
         case .rest(let stream): dispatch(id, stream)
         case .answered, nil: break
         }
