@@ -88,9 +88,13 @@ class RSSSampler:
         return line
 
 
+METRICS_SOURCE = "127.0.0.9"  # /metrics is read from its own loopback IP: attacks fill 127.0.0.1's slots
+
+
 def metrics(collector: Collector) -> dict:
     """/metrics as {name: {labels-text: value}} (labels-text like 'limit="total"', '' without labels)."""
-    conn = http.client.HTTPConnection("127.0.0.1", collector.port, timeout=CALL_TIMEOUT)
+    conn = http.client.HTTPConnection("127.0.0.1", collector.port, timeout=CALL_TIMEOUT,
+                                      source_address=(METRICS_SOURCE, 0))
     try:
         conn.request("GET", "/metrics")
         text = conn.getresponse().read().decode()
@@ -100,7 +104,7 @@ def metrics(collector: Collector) -> dict:
     for line in text.splitlines():
         if not line or line.startswith("#"):
             continue
-        m = re.match(r"([a-zA-Z_:]+)(?:\{(.*)\})? (\S+)$", line)
+        m = re.match(r"([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$", line)
         if m:
             out.setdefault(m.group(1), {})[m.group(2) or ""] = float(m.group(3))
     return out
@@ -141,6 +145,30 @@ class RawH2:
         data = self.h2.data_to_send()
         if data:
             self.sock.sendall(data)
+
+    def send_body(self, stream_id: int, data: bytes, timeout: float = CALL_TIMEOUT) -> int:
+        """Sends `data` on a stream as fast as the collector's flow-control windows allow; stops early when the
+        stream is closed (answered or reset). Returns the bytes sent."""
+        sent = 0
+        deadline = time.monotonic() + timeout
+        while sent < len(data) and time.monotonic() < deadline:
+            try:
+                window = self.h2.local_flow_control_window(stream_id)
+            except h2.exceptions.StreamClosedError:
+                break
+            n = min(window, self.h2.max_outbound_frame_size, len(data) - sent)
+            if n <= 0:
+                self.read(timeout=0.05)
+                if self.closed:
+                    break
+                continue
+            try:
+                self.h2.send_data(stream_id, data[sent:sent + n])
+            except h2.exceptions.StreamClosedError:
+                break
+            sent += n
+            self.flush()
+        return sent
 
     def send_raw(self, data: bytes):
         self.sock.sendall(data)
