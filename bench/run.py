@@ -93,7 +93,9 @@ class Collector:
         self.errpath = self.db + ".log"
         self.err = open(self.errpath, "w+")
         self.proc = subprocess.Popen(
-            [binary, "serve", "--listen", "127.0.0.1:0", "--db", self.db],
+            # Every benchmark client (up to 10,000 idle connections) comes from 127.0.0.1: lift the per-address
+            # connection limit (default 1,024) to the total.
+            [binary, "serve", "--listen", "127.0.0.1:0", "--db", self.db, "--max-connections-per-address", "16384"],
             stdout=subprocess.DEVNULL, stderr=self.err)
         _children.append(self.proc)
         self.port = None
