@@ -66,7 +66,8 @@ extension HTTP1ServerConnection {
         context.protection.timedOut(.request)
         let message = "request body not complete within \(context.configuration.requestTimeoutMs) ms"
         context.logThrottle.log("request-timeout") { suppressed in
-            context.log.info("408 to \(connection.remoteAddress?.ipAddress ?? "?"): \(message)\(suppressed.suppressedSuffix)")
+            let peer = connection.remoteAddress?.ipAddress ?? "?"
+            context.log.info("408 to \(peer): \(message)\(suppressed.suppressedSuffix)")
         }
         refuse(status: .requestTimeout, RESTError(408, "request_timeout", message), bytes: parser.messageBytes,
                on: connection)

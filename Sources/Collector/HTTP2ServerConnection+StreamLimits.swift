@@ -19,8 +19,8 @@ extension HTTP2ServerConnection {
     /// Sets what stream `id` holds of its unfinished request to `bytes`; refuses the request when that is more
     /// than this connection or the process may hold.
     func hold(_ bytes: Int, on id: Int32) {
-        guard let shortage = held.update(id, to: bytes, perConnectionLimit: context.configuration.maxBufferedBytesPerConnection,
-                                         budget: context.requestBuffers)
+        let share = context.configuration.maxBufferedBytesPerConnection
+        guard let shortage = held.update(id, to: bytes, perConnectionLimit: share, budget: context.requestBuffers)
         else { return }
         held.release(id, budget: context.requestBuffers)
         let message = "\(shortage)"

@@ -70,7 +70,8 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
             try session.receive(input)
         } catch {
             if !noteFlood(connection) {
-                context.log.warning("h2 connection from \(connection.remoteAddress?.description ?? "?") failed: \(error)")
+                let peer = connection.remoteAddress?.description ?? "?"
+                context.log.warning("h2 connection from \(peer) failed: \(error)")
             }
             flush()
             connection.closeLingering()

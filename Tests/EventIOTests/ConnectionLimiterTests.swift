@@ -11,7 +11,8 @@ import Testing
     private let c = try! SocketAddress(parsing: "[2001:db8::1]:1").ip
 
     @Test func perAddressLimitRefusesOnlyThatAddress() {
-        var counts = ConnectionAdmissionCounts(limits: ConnectionLimits(maxConnections: 10, maxConnectionsPerAddress: 2))
+        let limits = ConnectionLimits(maxConnections: 10, maxConnectionsPerAddress: 2)
+        var counts = ConnectionAdmissionCounts(limits: limits)
         #expect(counts.admit(a) == nil)
         #expect(counts.admit(a) == nil)
         #expect(counts.admit(a) == .addressLimit)

@@ -64,7 +64,9 @@ import Testing
 
 @Suite struct HTTP2SessionFloodTests {
     /// A PING frame (9-byte header, 8 bytes of opaque data).
-    static func ping(_ n: UInt8) -> [UInt8] { [0, 0, 8, HTTP2FrameType.ping, 0, 0, 0, 0, 0] + [UInt8](repeating: n, count: 8) }
+    static func ping(_ n: UInt8) -> [UInt8] {
+        [0, 0, 8, HTTP2FrameType.ping, 0, 0, 0, 0, 0] + [UInt8](repeating: n, count: 8)
+    }
 
     @Test func aPingFloodInOneReadIsAnsweredWithEnhanceYourCalmAndTheRestIgnored() throws {
         let server = HTTP2Session(role: .server, delegate: nil)
