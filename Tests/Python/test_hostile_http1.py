@@ -175,3 +175,33 @@ def test_pipelining_without_reading_the_responses_is_paused_then_closed_by_the_w
     probe.assert_healthy()
     rss.report(f"never-reading HTTP/1.1 client ({sent} pipelined requests sent, {answered:.0f} answered)")
     assert rss.growth < 64 * 1024, f"RSS grew {rss.growth} KiB"
+
+
+def test_bodies_being_read_share_the_request_buffer_budget(proto, start_collector):
+    """With 64 KiB for partially received requests, two clients each halfway through a 60 KB body: the second one
+    to pass the budget gets 503 with Retry-After at once (instead of being buffered), the first completes normally
+    once it sends the rest, and the budget is empty afterwards."""
+    collector = start_collector("--max-buffered-request-bytes", str(64 << 10))
+    rows = ", ".join('{"sensor": "t", "ts": %d, "value": 1.0}' % (1_732_190_000_000 + i) for i in range(1200))
+    body = ('{"seq": 1, "readings": [%s]}' % rows).encode()
+    assert 50_000 < len(body) < 64 << 10
+    head = b"POST /v1/devices/%s/readings HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n" \
+           b"Content-Length: %d\r\nConnection: close\r\n\r\n"
+    with HealthProbe(proto, collector) as probe:
+        first = socket.create_connection(("127.0.0.1", collector.port))
+        first.sendall(head % (b"budget-1", len(body)) + body[:40_000])
+        time.sleep(0.3)
+        assert metric(collector, "fleetwire_buffered_request_bytes") == 40_000
+        second = socket.create_connection(("127.0.0.1", collector.port))
+        second.sendall(head % (b"budget-2", len(body)) + body[:40_000])
+        refused = read_response(second, timeout=5)
+        second.close()
+        first.sendall(body[40_000:])
+        accepted = read_response(first, timeout=5)
+        first.close()
+    assert refused.startswith(b"HTTP/1.1 503 "), refused[:200]
+    assert b"retry-after: 1" in refused.lower() and b"would exceed 65536 bytes" in refused, refused
+    assert accepted.startswith(b"HTTP/1.1 200 "), accepted[:200]
+    assert db_batches(collector.db, "budget-1") == [(1, 1200)] and db_batches(collector.db, "budget-2") == []
+    assert metric(collector, "fleetwire_buffered_request_bytes") == 0
+    probe.assert_healthy()

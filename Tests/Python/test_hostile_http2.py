@@ -187,9 +187,10 @@ def test_never_reading_client_with_ping_trickle_and_large_responses_is_closed_by
 
 
 def test_upload_left_open_and_half_a_message_are_answered_at_the_stream_idle_timeout(proto, start_collector):
-    """An Upload that sends nothing after its HEADERS, and one that sends half a message, on a connection kept
-    busy by a third stream that sends a batch every 0.4 s: the two quiet streams are answered UNAVAILABLE (naming
-    the idle time) and reset after the 1.5 s stream idle timeout, their buffer is freed; the busy one is acked."""
+    """An Upload that sends nothing after its HEADERS, one that sends half a message and a REST POST that sends
+    half its body, on a connection kept busy by a fourth stream that sends a batch every 0.4 s: the three quiet
+    streams are answered (gRPC UNAVAILABLE naming the idle time, REST 408) and reset after the 1.5 s stream idle
+    timeout, and their buffers are freed; the busy one is acknowledged."""
     collector = start_collector("--stream-idle-timeout", "1500ms")
     batches = [simple_batch(proto.pb, seq, start_ms=1_732_190_000_000 + seq * 10_000)[0] for seq in range(1, 9)]
     half = grpc_frame(batches[0].SerializeToString())
@@ -200,6 +201,11 @@ def test_upload_left_open_and_half_a_message_are_answered_at_the_stream_idle_tim
         partial = client.h2.get_next_available_stream_id()
         client.h2.send_headers(partial, grpc_headers(collector, UPLOAD, "partial"))
         client.h2.send_data(partial, half[:len(half) // 2])
+        rest = client.h2.get_next_available_stream_id()
+        client.h2.send_headers(rest, [(":method", "POST"), (":scheme", "http"), (":authority", collector.address),
+                                      (":path", "/v1/devices/rest-partial/readings"),
+                                      ("content-type", "application/json")])
+        client.h2.send_data(rest, b'{"seq": 1, "readings": [')
         busy = client.h2.get_next_available_stream_id()
         client.h2.send_headers(busy, grpc_headers(collector, UPLOAD, "busy"))
         client.flush()
@@ -213,7 +219,8 @@ def test_upload_left_open_and_half_a_message_are_answered_at_the_stream_idle_tim
         client.flush()
         client.read(until=lambda evs: any(isinstance(e, h2.events.StreamEnded) and e.stream_id == busy for e in evs))
         client.close()
-    assert held == len(half) // 2, f"the half message was not counted: {held}"
+    assert held == len(half) // 2 + len(b'{"seq": 1, "readings": ['), f"the partial requests were not counted: {held}"
+    assert client.trailers(rest).get(":status") == "408", client.trailers(rest)
     for sid in (silent, partial):
         fields = client.trailers(sid)
         assert fields.get("grpc-status") == "14", (sid, fields)
@@ -221,7 +228,7 @@ def test_upload_left_open_and_half_a_message_are_answered_at_the_stream_idle_tim
     assert client.trailers(busy).get("grpc-status") == "0", client.trailers(busy)
     assert [s for s, _ in db_batches(collector.db, "busy")] == list(range(1, 9))
     assert db_batches(collector.db, "partial") == [] and db_batches(collector.db, "silent") == []
-    assert metric(collector, "fleetwire_timeouts_total", 'timeout="stream_idle"') == 2
+    assert metric(collector, "fleetwire_timeouts_total", 'timeout="stream_idle"') == 3
     assert metric(collector, "fleetwire_buffered_request_bytes") == 0
     probe.assert_healthy()
     rss.report("idle streams")
