@@ -45,6 +45,15 @@ extension HTTP2ServerConnection {
         }
     }
 
+    /// A REST request is not run while this connection's earlier responses wait unread beyond
+    /// `maxUnreadResponseBytes` (503 instead): a client that asks for large answers on many streams and reads none
+    /// holds at most that much plus one response here, not one response per stream.
+    func unreadResponsesRefusal() -> RESTError? {
+        let unread = session.pendingBodyByteCount + (connection?.outboundByteCount ?? 0)
+        guard unread > Self.maxUnreadResponseBytes else { return nil }
+        return .unavailable("\(unread) bytes of earlier responses on this connection are still unread; read them first")
+    }
+
     /// Makes sure the idle check runs while any request stream is still receiving.
     func watchStreamIdleness() {
         guard streamIdleTimer == nil, let loop = connection?.loop else { return }

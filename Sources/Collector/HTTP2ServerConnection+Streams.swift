@@ -287,6 +287,10 @@ extension HTTP2ServerConnection {
         guard let loop = connection?.loop else { return }
         streams[id] = .answered
         held.release(id, budget: context.requestBuffers)
+        if let refusal = unreadResponsesRefusal() {
+            answer(id, stream, refusal.response, counters: Self.errorCounters)
+            return
+        }
         let request = RESTRequest(method: stream.method, path: stream.routed.path, query: stream.routed.query,
                                   headers: stream.headers.filter { !$0.name.hasPrefix(":") }.map { ($0.name, $0.value) },
                                   body: stream.body)

@@ -39,6 +39,9 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
     private var hasReportedFlood = false
     /// Output pulled from nghttp2 stops while this much is waiting in the socket buffer.
     static let outboundHighWater = 256 << 10
+    /// REST requests are refused (503) while earlier responses hold more than this unread (see
+    /// `unreadResponsesRefusal`).
+    static let maxUnreadResponseBytes = 1 << 20
 
     init(context: CollectorContext) {
         self.context = context

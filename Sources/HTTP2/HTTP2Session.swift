@@ -192,6 +192,11 @@ public final class HTTP2Session {
         resumeIfDeferred(streamID)
     }
 
+    /// Bytes queued on all streams but not yet framed (what responses waiting for the peer hold here).
+    public var pendingBodyByteCount: Int {
+        outbound.values.reduce(0) { $0 + $1.bytes.count - $1.readIndex }
+    }
+
     /// Bytes queued on a stream but not yet framed.
     public func pendingBodyBytes(streamID: Int32) -> Int {
         guard let body = outbound[streamID] else { return 0 }
