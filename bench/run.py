@@ -99,7 +99,10 @@ class Collector:
         auth_args = (["--fleet-key-file", self.key_file, "--admin-token-file", self.admin_file] if auth
                      else ["--auth", "off"])
         self.proc = subprocess.Popen(
-            [binary, "serve", "--listen", "127.0.0.1:0", "--db", self.db, *auth_args],
+            # Every benchmark client (up to 10,000 idle connections) comes from 127.0.0.1: lift the per-address
+            # connection limit (default 1,024) to the total.
+            [binary, "serve", "--listen", "127.0.0.1:0", "--db", self.db, *auth_args,
+             "--max-connections-per-address", "16384"],
             stdout=subprocess.DEVNULL, stderr=self.err)
         _children.append(self.proc)
         self.port = None

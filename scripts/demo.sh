@@ -22,8 +22,9 @@ cleanup() {
 trap cleanup EXIT
 
 start_collector() {
+  # Every simulated device connects from 127.0.0.1: allow DEMO_DEVICES above the per-address default (1,024).
   "$bin/collector" serve --listen "$1" --db "$db" --fleet-key-file "$fleet_key" --admin-token-file "$admin_token" \
-    --quiet >"$log" 2>&1 &
+    --quiet --max-connections-per-address 16384 >"$log" 2>&1 &
   collector_pid=$!
   for _ in $(seq 50); do
     address=$(grep -ao 'listening on [0-9.:]*' "$log" | head -1 | cut -d' ' -f3 || true)

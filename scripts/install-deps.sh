@@ -36,6 +36,7 @@ if [ "$what" = test ] || [ "$what" = bench ]; then
   python3 -c 'import openapi_schema_validator' 2>/dev/null || py_missing+=(openapi-schema-validator)
   python3 -c 'import jsonschema' 2>/dev/null || py_missing+=(jsonschema)
   python3 -c 'import schemathesis' 2>/dev/null || py_missing+=(schemathesis)
+  python3 -c 'import h2' 2>/dev/null || py_missing+=(h2)
   if [ "${#py_missing[@]}" -gt 0 ]; then
     echo "install-deps: installing Python packages: ${py_missing[*]}"
     python3 -m pip install --quiet --disable-pip-version-check "${py_missing[@]}"

@@ -20,6 +20,25 @@ public struct CollectorConfiguration: Sendable {
     public var headerTimeoutMs: Int64 = 10_000
     /// Connections with no traffic for this long are closed (HTTP/2: with GOAWAY first).
     public var idleTimeoutMs: Int64 = 300_000
+    /// An HTTP/1.1 request whose body is not complete this long after its head gets 408 and is closed (a body
+    /// trickled byte by byte).
+    public var requestTimeoutMs: Int64 = 30_000
+    /// An HTTP/2 request stream the client is still sending on (no END_STREAM yet) that carries no byte for this
+    /// long is answered (gRPC UNAVAILABLE, HTTP 408) and reset. Devices hold an Upload open between batches sent
+    /// 10–60 s apart, so the default is the connection idle timeout: 5× the slowest usual batch interval.
+    public var streamIdleTimeoutMs: Int64 = 300_000
+    /// A connection whose output waits this long without the client reading a byte is closed (a client that
+    /// never reads its responses).
+    public var writeTimeoutMs: Int64 = 30_000
+    /// Open connections at once, all protocols; more are closed as soon as they are accepted. Capped at start-up
+    /// by the open-file limit (RLIMIT_NOFILE) minus descriptors kept for the database and the loops.
+    public var maxConnections = 16_384
+    /// Open connections from one IP address (a single host cannot take every slot). Raise it when many devices
+    /// share an address: behind a carrier NAT, or a proxy on the same host.
+    public var maxConnectionsPerAddress = 1024
+    /// Bytes of incomplete requests (HTTP/1.1 bodies, HTTP/2 REST bodies, gRPC messages split across reads) held
+    /// in memory across all connections; past it new partial requests are refused with 503 / UNAVAILABLE.
+    public var maxBufferedRequestBytes = 128 << 20
     /// How often bandwidth counters are persisted (at most this much is lost on a crash).
     public var counterFlushMs: Int64 = 2_000
     /// How long shutdown waits for in-flight requests and streams before closing connections.
@@ -35,6 +54,10 @@ public struct CollectorConfiguration: Sendable {
 
     /// Decode limits for gRPC messages and REST bodies.
     var decodeLimits: DecodeLimits { DecodeLimits(maxMessageBytes: maxMessageBytes) }
+
+    /// Partially received HTTP/2 requests one connection may hold across its streams: one message of the largest
+    /// size allowed (RESOURCE_EXHAUSTED / 413 beyond it).
+    var maxBufferedBytesPerConnection: Int { max(maxMessageBytes, maxBodyBytes) }
 
     /// HTTP/1.1 parser limits.
     var httpLimits: HTTPLimits {

@@ -12,14 +12,24 @@ final class CollectorContext: Sendable {
     let authenticator: Authenticator
     let log: Log
     let operations = OperationalCounters()
+    /// The listener's connection limits and refusal counts (nil: no limits).
+    let limiter: ConnectionLimiter?
+    /// Bytes held for partially received requests, across all connections.
+    let requestBuffers: RequestBufferBudget
+    /// Timeouts and floods the defences answered.
+    let protection = ProtectionCounters()
+    /// Keeps attacker-triggered log lines to a few per minute.
+    let logThrottle = LogThrottle()
 
     init(configuration: CollectorConfiguration, store: TelemetryStore, ledger: BandwidthLedger,
-         authenticator: Authenticator, log: Log) {
+         authenticator: Authenticator, log: Log, limiter: ConnectionLimiter? = nil) {
         self.configuration = configuration
         self.store = store
         self.ledger = ledger
         self.authenticator = authenticator
         self.log = log
+        self.limiter = limiter
+        self.requestBuffers = RequestBufferBudget(limit: configuration.maxBufferedRequestBytes)
     }
 
     /// Submits a batch and calls `completion` on `loop` once it is committed or has failed. Throws at once when

@@ -62,16 +62,18 @@ public final class CollectorServer: Sendable {
             store.close()
             throw CollectorError(description: "cannot read the devices and the deny list: \(error)")
         }
+        let limiter = ConnectionLimiter(limits: Self.connectionLimits(configuration, log: log))
         context = CollectorContext(
             configuration: configuration, store: store, ledger: BandwidthLedger(persisted: persisted),
-            authenticator: authenticator, log: log)
+            authenticator: authenticator, log: log, limiter: limiter)
         let directory = RegistryDirectory()
         self.directory = directory
         do {
             let address = try SocketAddress.resolve(configuration.listen)
             group = try EventLoopGroup(loopCount: max(configuration.loops, 1), name: "fw-loop")
             let context = self.context
-            listener = try TCPListener(bindingTo: address, on: group.loops[0], distributingTo: group) {
+            listener = try TCPListener(bindingTo: address, on: group.loops[0], distributingTo: group,
+                                       limiter: limiter) {
                 ProtocolSniffer(context: context, directory: directory)
             }
         } catch {
@@ -113,10 +115,12 @@ public final class CollectorServer: Sendable {
         let loop = group.loops[0]
         let interval = Duration.milliseconds(configuration.counterFlushMs)
         loop.execute { [self] in
+            var refusalLog = RefusalLog()
             func tick() {
                 guard !isStopped.withLock({ $0 }) else { return }
                 logStorageHealth()
                 flushCounters()
+                refusalLog.report(context)
                 loop.schedule(after: interval) { tick() }
             }
             loop.schedule(after: interval) { tick() }

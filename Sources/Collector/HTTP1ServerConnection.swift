@@ -8,8 +8,13 @@
 // closes: an unauthenticated client never gets its body buffered (the lingering close discards it).
 // Accounting: a request's bytes (exact parser offsets) are booked to its row before it is handled; response bytes
 // are booked as they are written; bytes read but never parsed are booked to the connection's overhead row at
-// close. Timeouts: no complete header block within `headerTimeoutMs` of the connection opening or of a request's
-// first byte → 408 and close; no traffic for `idleTimeoutMs` → close.
+// close. Timeouts (HTTP1ServerConnection+Timeouts.swift): no complete header block within `headerTimeoutMs` of the
+// connection opening or of a request's first byte → 408 and close (a total deadline: bytes trickling in do not
+// extend it); a body not complete within `requestTimeoutMs` of its head → 408 and close; no traffic for
+// `idleTimeoutMs` → close; pending output the client does not read for `writeTimeoutMs` → close.
+// Bounds: reading pauses while a request is answered and, after the answer, until the client has read all but
+// `outboundHighWater` bytes of it, so a client that pipelines requests without reading the responses holds at most
+// one response plus that; a body being read counts against the process-wide RequestBufferBudget (503 past it).
 
 import EventIO
 import HTTP1
@@ -19,20 +24,28 @@ import Telemetry
 final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
     private enum Part { case header, payload }
 
-    private let context: CollectorContext
+    /// Reading resumes after a response only once less than this much of it waits unread.
+    static let outboundHighWater = 64 << 10
+
+    let context: CollectorContext
     private let service: RESTService
-    private var parser: HTTPRequestParser
-    private var head: HTTPRequestHead?
-    private var routed: RoutedRequest?
-    private var isAwaitingResponse = false
-    private var isClosing = false
+    var parser: HTTPRequestParser
+    var head: HTTPRequestHead?
+    var routed: RoutedRequest?
+    var isAwaitingResponse = false
+    var isClosing = false
     private var hasCountedConnection = false
     /// The protocol this connection is counted under in the open-connections gauge.
     private var openProtocol: String?
     private var inboundBooked = 0
     private var bytesRead = 0
     private var written = WrittenBytes<(BandwidthKey, Part)>()
-    private var headerTimer: TimerHandle?
+    var headerTimer: TimerHandle?
+    var requestTimer: TimerHandle?
+    /// Reading stays paused until the client has read the last response (see `outboundHighWater`).
+    var isWaitingForDrain = false
+    /// The body bytes of the request being read, reserved in the process-wide budget.
+    private var heldBody = HeldRequestBytes()
     private weak var currentConnection: Connection?
     private var isShuttingDown = false
     /// The row for bytes that belong to no request (garbage, a request cut short).
@@ -44,12 +57,14 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
         self.parser = HTTPRequestParser(limits: context.configuration.httpLimits, bodyDelivery: .accumulated)
     }
 
-    /// Takes over from the sniffer, which already counted `bytesRead` bytes read.
-    func start(on connection: Connection, bytesRead: Int) {
+    /// Takes over from the sniffer, which already counted `bytesRead` bytes read; the first request head is due
+    /// `headerTimeRemaining` from now (the header timeout counts from the moment the connection opened).
+    func start(on connection: Connection, bytesRead: Int, headerTimeRemaining: Duration) {
         self.bytesRead = bytesRead
         currentConnection = connection
         connection.idleTimeout = .milliseconds(context.configuration.idleTimeoutMs)
-        armHeaderTimer(connection)
+        connection.writeTimeout = .milliseconds(context.configuration.writeTimeoutMs)
+        armHeaderTimer(connection, after: headerTimeRemaining)
     }
 
     func connection(_ connection: Connection, didRead byteCount: Int) {
@@ -71,7 +86,7 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
 
     func connection(_ connection: Connection, didReceive input: UnsafeRawBufferPointer) -> Int {
         var offset = 0
-        parsing: while !isAwaitingResponse && !isClosing {
+        parsing: while !isAwaitingResponse && !isWaitingForDrain && !isClosing {
             // Keep asking even with no input left: a message without a body ends on the call after its head.
             let step = parser.parse(UnsafeRawBufferPointer(rebasing: input[offset...]))
             offset += step.consumed
@@ -93,12 +108,25 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
                 connection.closeLingering()
             }
         }
-        if isAwaitingResponse { connection.pauseReading() }
+        if isAwaitingResponse || isWaitingForDrain { connection.pauseReading() }
+        holdBody(on: connection)
         return offset
+    }
+
+    /// Reserves the body read so far in the process-wide budget; refuses the request (503) when it is spent.
+    private func holdBody(on connection: Connection) {
+        let bytes = head != nil && !isAwaitingResponse && !isClosing ? parser.messageBytes.body : 0
+        let limit = context.configuration.maxBodyBytes + 1  // the parser's own limit (413) comes first
+        guard let shortage = heldBody.update(0, to: bytes, perConnectionLimit: limit, budget: context.requestBuffers)
+        else { return }
+        heldBody.release(0, budget: context.requestBuffers)
+        let message = "the collector holds too many partially received requests (\(shortage)); retry later"
+        refuse(status: HTTPStatus(code: 503), .unavailable(message), bytes: parser.messageBytes, on: connection)
     }
 
     private func received(_ requestHead: HTTPRequestHead, on connection: Connection) {
         cancelHeaderTimer(connection)
+        armRequestTimer(connection)
         head = requestHead
         var route = RoutedRequest(method: requestHead.method, target: requestHead.target, isHTTP2: false)
         route.checkAccess(context.authenticator, authorization: requestHead.headers["authorization"])
@@ -140,6 +168,7 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
 
     private func completed(_ end: HTTPMessageEnd, on connection: Connection) {
         guard let requestHead = head, let route = routed else { return }
+        cancelRequestTimer(connection)
         book(end.bytes, to: route.key)
         isAwaitingResponse = true
         let request = RESTRequest(method: requestHead.method, path: route.path, query: route.query,
@@ -155,7 +184,7 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
             isAwaitingResponse = false
             if isKeepAlive && !isClosing && !isShuttingDown {
                 armHeaderTimerIfRequestStarted(connection)
-                connection.resumeReading()
+                resumeReadingWhenDrained(connection)
             } else {
                 isClosing = true
                 connection.closeLingering()
@@ -163,8 +192,23 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
         }
     }
 
+    /// Reads the next request once the client has read (nearly) all of the last response.
+    private func resumeReadingWhenDrained(_ connection: Connection) {
+        if connection.outboundByteCount > Self.outboundHighWater {
+            isWaitingForDrain = true
+        } else {
+            connection.resumeReading()
+        }
+    }
+
+    func connectionDidDrain(_ connection: Connection) {
+        guard isWaitingForDrain else { return }
+        isWaitingForDrain = false
+        if !isClosing && !isAwaitingResponse { connection.resumeReading() }
+    }
+
     /// Answers with an error and closes (every parse error, and refusals made before the body was read).
-    private func refuse(status: HTTPStatus, _ error: RESTError, bytes: HTTPMessageBytes, on connection: Connection) {
+    func refuse(status: HTTPStatus, _ error: RESTError, bytes: HTTPMessageBytes, on connection: Connection) {
         let key = routed?.key ?? Self.overheadKey
         book(bytes, to: key)
         var counters = BandwidthCounters()
@@ -181,6 +225,8 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
         written.append((key, .payload), count: response.body.count)
         isClosing = true
         cancelHeaderTimer(connection)
+        cancelRequestTimer(connection)
+        heldBody.release(0, budget: context.requestBuffers)
         connection.write(serialized)
         connection.closeLingering()
     }
@@ -213,6 +259,9 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
 
     func connection(_ connection: Connection, didCloseWith reason: CloseReason) {
         cancelHeaderTimer(connection)
+        cancelRequestTimer(connection)
+        heldBody.releaseAll(budget: context.requestBuffers)
+        if reason == .writeTimedOut { context.protection.timedOut(.write) }
         if let openProtocol { context.operations.connectionClosed(openProtocol) }
         // Bytes read that no request accounted for: a request cut short, garbage, or what a lingering close
         // discarded.
@@ -231,43 +280,10 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
         if !isAwaitingResponse && head == nil {
             isClosing = true
             cancelHeaderTimer(connection)
+            cancelRequestTimer(connection)
             connection.closeLingering()
         } else {
             isShuttingDown = true
-        }
-    }
-
-    // MARK: Timeouts
-
-    private func armHeaderTimer(_ connection: Connection) {
-        cancelHeaderTimer(connection)
-        headerTimer = connection.loop.schedule(after: .milliseconds(context.configuration.headerTimeoutMs)) {
-            [weak self, weak connection] in
-            guard let self, let connection, !connection.isClosed else { return }
-            headerTimer = nil
-            headerTimedOut(on: connection)
-        }
-    }
-
-    /// No complete request head in time: 408 and close (unless a request is already being answered).
-    func headerTimedOut(on connection: Connection) {
-        guard head == nil, !isAwaitingResponse, !isClosing else { return }
-        refuse(status: .requestTimeout,
-               RESTError(408, "request_timeout",
-                         "no complete request head within \(context.configuration.headerTimeoutMs) ms"),
-               bytes: parser.messageBytes, on: connection)
-    }
-
-    private func armHeaderTimerIfRequestStarted(_ connection: Connection) {
-        // Between keep-alive requests only the idle timeout applies; the header timer starts with a request's
-        // first byte (see didReceive).
-        cancelHeaderTimer(connection)
-    }
-
-    private func cancelHeaderTimer(_ connection: Connection) {
-        if let timer = headerTimer {
-            connection.loop.cancel(timer)
-            headerTimer = nil
         }
     }
 
@@ -277,7 +293,7 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
         return headers
     }
 
-    private static func code(for status: Int) -> String {
+    static func code(for status: Int) -> String {
         switch status {
         case 408: "request_timeout"
         case 413: "payload_too_large"

@@ -30,6 +30,8 @@ final class GRPCServerStream {
     let key: BandwidthKey
     var deadline: TimerHandle?
     var messagesCounted = 0
+    /// When the client last sent a byte on the stream (for the stream idle timeout).
+    var lastReceived = ContinuousClock.now
 
     init(call: TelemetryServerCall, key: BandwidthKey) {
         self.call = call
@@ -50,6 +52,8 @@ final class RESTServerStream {
     let headers: [HTTP2HeaderField]
     let routed: RoutedRequest
     var body: [UInt8] = []
+    /// When the client last sent a byte on the stream (for the stream idle timeout).
+    var lastReceived = ContinuousClock.now
 
     init(method: String, target: String, headers: [HTTP2HeaderField], routed: RoutedRequest) {
         self.method = method
@@ -72,6 +76,7 @@ extension HTTP2ServerConnection {
         case .endStream(let id):
             endOfRequest(id)
         case .streamClosed(let id, _):
+            held.release(id, budget: context.requestBuffers)
             if let stream = streams.removeValue(forKey: id), let loop = connection?.loop { stream.cancel(on: loop) }
         case .goaway:
             break
@@ -124,7 +129,7 @@ extension HTTP2ServerConnection {
                 postRows()
             }
         }
-        if endStream { perform(stream.call.receiveEnd(), on: id, stream) }
+        if endStream { perform(stream.call.receiveEnd(), on: id, stream) } else { watchStreamIdleness() }
     }
 
     private func refuseCall(_ id: Int32, _ rejection: GRPCRequestRejection, protocolName: String) {
@@ -149,12 +154,15 @@ extension HTTP2ServerConnection {
     private func receiveData(_ id: Int32, _ bytes: UnsafeRawBufferPointer) {
         switch streams[id] {
         case .grpc(let stream):
+            stream.lastReceived = .now
             let actions = stream.call.receive(bytes)
             let seen = stream.call.messageCount
             ledger.messages(streamID: id, count: seen - stream.messagesCounted, inbound: true)
             stream.messagesCounted = seen
             perform(actions, on: id, stream)
+            if case .grpc(let live)? = streams[id], live === stream { hold(stream.call.bufferedBytes, on: id) }
         case .rest(let stream):
+            stream.lastReceived = .now
             guard stream.body.count + bytes.count <= context.configuration.maxBodyBytes else {
                 streams[id] = .answered
                 answer(id, stream, RESTError(413, "payload_too_large",
@@ -163,6 +171,7 @@ extension HTTP2ServerConnection {
                 return
             }
             stream.body.append(contentsOf: bytes)
+            hold(stream.body.count, on: id)
         case .answered, nil:
             break
         }
@@ -170,7 +179,9 @@ extension HTTP2ServerConnection {
 
     private func endOfRequest(_ id: Int32) {
         switch streams[id] {
-        case .grpc(let stream): perform(stream.call.receiveEnd(), on: id, stream)
+        case .grpc(let stream):
+            perform(stream.call.receiveEnd(), on: id, stream)
+            if case .grpc(let live)? = streams[id], live === stream { hold(stream.call.bufferedBytes, on: id) }
         case .rest(let stream): dispatch(id, stream)
         case .answered, nil: break
         }
@@ -221,7 +232,8 @@ extension HTTP2ServerConnection {
         }
     }
 
-    private func finishCall(_ id: Int32, _ stream: GRPCServerStream, status: GRPCStatus, ack: Ack?) {
+    func finishCall(_ id: Int32, _ stream: GRPCServerStream, status: GRPCStatus, ack: Ack?) {
+        held.release(id, budget: context.requestBuffers)
         if let deadline = stream.deadline, let loop = connection?.loop { loop.cancel(deadline) }
         stream.deadline = nil
         var counters = BandwidthCounters()
@@ -229,9 +241,15 @@ extension HTTP2ServerConnection {
         counters.errors = status.code == .ok ? 0 : 1
         context.ledger.add(stream.key, counters)
         if status.code != .ok { context.operations.error(transport: "grpc", code: status.code.name) }
-        // Overload (UNAVAILABLE) can fail thousands of calls a second: it shows in the error counters, not the log.
+        // Overload (UNAVAILABLE) can fail thousands of calls a second: it shows in the error counters, not the log;
+        // other failures a client can provoke at will are logged at most every 10 s per status code.
         if status.code != .ok && status.code != .unavailable {
-            context.log.info("\(stream.key.protocolName) call from \(stream.call.head.deviceID) ended \(status)")
+            context.logThrottle.log("grpc-\(status.code.name)") { suppressed in
+                context.log.info("""
+                    \(stream.key.protocolName) call from \(stream.call.head.deviceID) ended \(status)\
+                    \(suppressed.suppressedSuffix)
+                    """)
+            }
         }
         streams[id] = .answered
         if let ack {
@@ -250,7 +268,7 @@ extension HTTP2ServerConnection {
 
     // MARK: REST over h2c
 
-    private static var errorCounters: BandwidthCounters {
+    static var errorCounters: BandwidthCounters {
         var counters = BandwidthCounters()
         counters.calls = 1
         counters.errors = 1
@@ -279,12 +297,17 @@ extension HTTP2ServerConnection {
             return
         }
         streams[id] = .rest(stream)
-        if endStream { dispatch(id, stream) }
+        if endStream { dispatch(id, stream) } else { watchStreamIdleness() }
     }
 
     private func dispatch(_ id: Int32, _ stream: RESTServerStream) {
         guard let loop = connection?.loop else { return }
         streams[id] = .answered
+        held.release(id, budget: context.requestBuffers)
+        if let refusal = unreadResponsesRefusal() {
+            answer(id, stream, refusal.response, counters: Self.errorCounters)
+            return
+        }
         let request = RESTRequest(method: stream.method, path: stream.routed.path, query: stream.routed.query,
                                   headers: stream.headers.filter { !$0.name.hasPrefix(":") }.map { ($0.name, $0.value) },
                                   body: stream.body)
@@ -296,7 +319,8 @@ extension HTTP2ServerConnection {
         }
     }
 
-    private func answer(_ id: Int32, _ stream: RESTServerStream, _ response: RESTResponse, counters: BandwidthCounters) {
+    func answer(_ id: Int32, _ stream: RESTServerStream, _ response: RESTResponse, counters: BandwidthCounters) {
+        held.release(id, budget: context.requestBuffers)
         context.ledger.add(stream.routed.key, counters)
         if response.status >= 400 { context.operations.error(transport: "http", code: String(response.status)) }
         let isHead = stream.method == "HEAD"

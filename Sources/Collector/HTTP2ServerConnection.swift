@@ -3,8 +3,11 @@
 // Input: each chunk is scanned (frame headers → stream tallies) and then fed to nghttp2 whole; the session's events
 // (HTTP2ServerConnection+Streams.swift) run the gRPC calls and REST requests. Output: what nghttp2 produces is
 // scanned and queued with its frame runs; runs are attributed only as send(2) reports them written. Output is
-// pulled from nghttp2 only while the socket keeps up (outbound backpressure). Rows are posted to the collector's
-// ledger after every input chunk, write and stream event, and everything left is booked at close.
+// pulled from nghttp2 only while the socket keeps up (outbound backpressure), and input is not read while more than
+// `outboundHighWater` bytes wait unread, so a client that sends (PINGs, requests) without reading cannot grow our
+// output; the write timeout closes it. Rows are posted to the collector's ledger after every input chunk, write and
+// stream event, and everything left is booked at close. A flood (HTTP2FloodGuard) ends the connection with
+// GOAWAY(ENHANCE_YOUR_CALM); stream deadlines and held request bytes are in HTTP2ServerConnection+StreamLimits.swift.
 
 import EventIO
 import GRPC
@@ -23,14 +26,22 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
     var isShuttingDown = false
     /// The protocol this connection is counted under in the open-connections gauge.
     var openProtocol: String?
+    /// Partially received requests (gRPC messages, REST bodies) per stream, reserved in the process-wide budget.
+    var held = HeldRequestBytes()
+    /// The one timer that checks request streams for idleness, while any is still receiving.
+    var streamIdleTimer: TimerHandle?
     private var inboundScanner = HTTP2FrameScanner(expectsPreface: true)
     private var outboundScanner = HTTP2FrameScanner(expectsPreface: false)
     private var written = WrittenBytes<HTTP2ByteRun>()
     private var output: [UInt8] = []
     private var bytesRead = 0
     private var bytesScanned = 0
+    private var hasReportedFlood = false
     /// Output pulled from nghttp2 stops while this much is waiting in the socket buffer.
     static let outboundHighWater = 256 << 10
+    /// REST requests are refused (503) while earlier responses hold more than this unread (see
+    /// `unreadResponsesRefusal`).
+    static let maxUnreadResponseBytes = 1 << 20
 
     init(context: CollectorContext) {
         self.context = context
@@ -44,6 +55,7 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
         self.connection = connection
         self.bytesRead = bytesRead
         connection.idleTimeout = .milliseconds(context.configuration.idleTimeoutMs)
+        connection.writeTimeout = .milliseconds(context.configuration.writeTimeoutMs)
         flush()
     }
 
@@ -60,14 +72,35 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
         do {
             try session.receive(input)
         } catch {
-            context.log.warning("h2 connection from \(connection.remoteAddress?.description ?? "?") failed: \(error)")
+            if !noteFlood(connection) {
+                let peer = connection.remoteAddress?.description ?? "?"
+                context.log.warning("h2 connection from \(peer) failed: \(error)")
+            }
             flush()
             connection.closeLingering()
             return input.count
         }
+        noteFlood(connection)
         flush()
         postRows()
+        if connection.outboundByteCount >= Self.outboundHighWater { connection.pauseReading() }
         return input.count
+    }
+
+    /// Counts and logs (throttled) a flood the session detected, once; returns whether there was one.
+    @discardableResult
+    private func noteFlood(_ connection: Connection) -> Bool {
+        guard let flood = session.flood else { return false }
+        guard !hasReportedFlood else { return true }
+        hasReportedFlood = true
+        context.protection.flood(flood.rawValue)
+        context.logThrottle.log("h2-flood-\(flood.rawValue)") { suppressed in
+            context.log.warning("""
+                h2 connection from \(connection.remoteAddress?.ipAddress ?? "?") closed with \
+                GOAWAY(ENHANCE_YOUR_CALM): \(flood.description)\(suppressed.suppressedSuffix)
+                """)
+        }
+        return true
     }
 
     // MARK: Output
@@ -84,6 +117,9 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
 
     func connectionDidDrain(_ connection: Connection) {
         flush()
+        if connection.isReadingPaused && connection.outboundByteCount < Self.outboundHighWater {
+            connection.resumeReading()
+        }
     }
 
     /// Pulls frames from nghttp2 into the socket while the socket keeps up; closes once both sides are done.
@@ -134,6 +170,7 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
     }
 
     func connectionIdleTimeoutExpired(_ connection: Connection) {
+        context.protection.timedOut(.idle)
         session.submitGoaway(errorCode: HTTP2ErrorCode.noError, debug: "idle timeout")
         isShuttingDown = true
         flush()
@@ -143,6 +180,10 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
     func connection(_ connection: Connection, didCloseWith reason: CloseReason) {
         for (_, stream) in streams { stream.cancel(on: connection.loop) }
         streams = [:]
+        held.releaseAll(budget: context.requestBuffers)
+        if let streamIdleTimer { connection.loop.cancel(streamIdleTimer) }
+        streamIdleTimer = nil
+        if reason == .writeTimedOut { context.protection.timedOut(.write) }
         // Bytes read but never scanned (discarded by a lingering close) are connection-level, like unsent frames
         // of streams that never got identified.
         let unscanned = bytesRead - bytesScanned

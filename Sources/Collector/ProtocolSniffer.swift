@@ -12,6 +12,8 @@ final class ProtocolSniffer: ConnectionHandler {
     private let directory: RegistryDirectory
     private var bytesRead = 0
     private var timer: TimerHandle?
+    /// When the connection opened: the first request's header deadline counts from here.
+    private var openedAt = ContinuousClock.now
 
     init(context: CollectorContext, directory: RegistryDirectory) {
         self.context = context
@@ -19,6 +21,7 @@ final class ProtocolSniffer: ConnectionHandler {
     }
 
     func connectionDidOpen(_ connection: Connection) {
+        openedAt = ContinuousClock.now
         // Until the protocol is known, the header timeout bounds how long a silent client holds the connection.
         timer = connection.loop.schedule(after: .milliseconds(context.configuration.headerTimeoutMs)) {
             [weak self, weak connection] in
@@ -64,7 +67,9 @@ final class ProtocolSniffer: ConnectionHandler {
             let handler = HTTP1ServerConnection(context: context)
             connection.handler = handler
             directory.registry(for: connection.loop).register(handler, connection)
-            handler.start(on: connection, bytesRead: bytesRead)
+            let deadline = openedAt + .milliseconds(context.configuration.headerTimeoutMs)
+            let remaining = max(deadline - ContinuousClock.now, .milliseconds(1))
+            handler.start(on: connection, bytesRead: bytesRead, headerTimeRemaining: remaining)
             return input.isEmpty ? 0 : handler.connection(connection, didReceive: input)
         case .http2:
             let handler = HTTP2ServerConnection(context: context)

@@ -62,6 +62,7 @@ extension RESTService {
         for (name, count) in context.operations.openConnectionCounts().sorted(by: { $0.key < $1.key }) {
             text.sample("fleetwire_open_connections", [("protocol", name)], Int64(count))
         }
+        appendProtectionMetrics(to: &text)
         let store = context.store.metrics()
         text.family("fleetwire_store_queue_batches", "gauge", "Batches waiting for the store's writer.")
         text.sample("fleetwire_store_queue_batches", [], Int64(store.queuedBatches))

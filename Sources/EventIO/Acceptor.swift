@@ -38,19 +38,42 @@ final class Acceptor: Selectable {
         var attempts = 0
         while attempts < TCPListener.acceptBurst && !isClosed && !isBackingOff {
             attempts += 1
-            let result: IOResult<Int32>
+            let result: IOResult<(Int32, SocketAddress?)>
             do {
-                result = try Syscall.nonBlocking("accept4") {
-                    fw_accept4(listener.fd, nil, nil, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
-                }
+                result = try accept()
             } catch {
                 if Self.isResourceExhaustion(error.errno) { backOff() }
                 // Other errors (ECONNABORTED, a network error Linux reports on accept) concern one connection only.
                 continue
             }
-            guard case .done(let socket) = result else { return }
-            listener.dispatch(acceptedSocket: socket)
+            guard case .done(let (socket, peer)) = result else { return }
+            guard let limiter = listener.limiter else {
+                listener.dispatch(acceptedSocket: socket, admission: nil)
+                continue
+            }
+            if limiter.admit(peer) != nil {
+                // Over a limit: closed before anything is allocated for it (the limiter counted the refusal).
+                Syscall.close(socket)
+                continue
+            }
+            let ip = peer?.ip ?? ConnectionLimiter.unknownPeer
+            listener.dispatch(acceptedSocket: socket, admission: ConnectionAdmission(limiter: limiter, ip: ip))
         }
+    }
+
+    /// One accept4(2), with the peer's address (needed for the per-address limit, free at this point).
+    private func accept() throws(SystemError) -> IOResult<(Int32, SocketAddress?)> {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let flags = Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        let result = try withUnsafeMutablePointer(to: &storage) { (pointer) throws(SystemError) -> IOResult<Int32> in
+            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { (address) throws(SystemError) in
+                try Syscall.nonBlocking("accept4") { fw_accept4(listener.fd, address, &length, flags) }
+            }
+        }
+        guard case .done(let socket) = result else { return .wouldBlock }
+        let peer = withUnsafePointer(to: &storage) { SocketAddress(UnsafeRawPointer($0)) }
+        return .done((socket, peer))
     }
 
     /// The loop is stopping: close the listening socket.

@@ -16,6 +16,8 @@ public enum CloseReason: Sendable, Hashable, CustomStringConvertible {
     case unconsumedInputLimit
     /// The connection's loop shut down while it was open.
     case loopStopped
+    /// Output waited longer than `Connection.writeTimeout` without the peer taking a byte (it stopped reading).
+    case writeTimedOut
 
     /// A short phrase for logs: `"peer closed"`, `"failed: read: Connection reset by peer (errno 104)"`.
     public var description: String {
@@ -26,6 +28,7 @@ public enum CloseReason: Sendable, Hashable, CustomStringConvertible {
         case .failed(let error): "failed: \(error)"
         case .unconsumedInputLimit: "unconsumed input limit"
         case .loopStopped: "loop stopped"
+        case .writeTimedOut: "write timed out"
         }
     }
 }

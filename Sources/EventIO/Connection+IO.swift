@@ -190,6 +190,7 @@ extension Connection: Selectable {
     private func account(written count: Int) {
         bytesWritten &+= UInt64(count)
         lastActivity = core.now
+        lastWriteProgress = core.now
         handler?.connection(self, didWrite: count)
     }
 
@@ -201,6 +202,7 @@ extension Connection: Selectable {
         var wanted: IOInterest = []
         if lifecycle.wantsInput { wanted.insert(.readable) }
         if lifecycle.wantsWritable(hasBufferedOutput: outboundByteCount > 0) { wanted.insert(.writable) }
+        if wanted.contains(.writable) && !interest.contains(.writable) { outputStartedWaiting() }
         guard wanted != interest else { return }
         do {
             try core.selector.modify(fd: fd, token: token, interest: wanted)
@@ -278,11 +280,15 @@ extension Connection: Selectable {
     func finishClose(_ reason: CloseReason) {
         if let lingerTimer { core.cancel(lingerTimer) }
         if let idleTimer { core.cancel(idleTimer) }
+        if let writeTimer { core.cancel(writeTimer) }
         lingerTimer = nil
         idleTimer = nil
+        writeTimer = nil
         core.selector.deregister(fd: fd, token: token)
         Syscall.close(fd)
         core.connectionCount -= 1
+        admission?.release()
+        admission = nil
         unconsumed = []
         outbound = []
         outboundStart = 0

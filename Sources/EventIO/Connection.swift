@@ -6,7 +6,9 @@
 // Counting: `bytesRead` / `bytesWritten` add up every read(2) / send(2) result, and each one is also reported to
 // the handler (`didRead` / `didWrite`), so bandwidth can be attributed to the byte.
 // Readiness: EPOLLIN while the connection wants input (not paused, not ended); EPOLLOUT only while connecting or
-// while `outbound` holds bytes. The lifecycle rules (half-close, lingering close, close reasons) live in
+// while `outbound` holds bytes.
+// Timeouts: the idle timeout (no byte either way) and the write timeout (output waiting, no send progress), see
+// Connection+WriteTimeout.swift. The lifecycle rules (half-close, lingering close, close reasons) live in
 // ConnectionLifecycle; this type performs the actions it returns.
 
 /// One TCP connection, owned by its loop's thread; see the file header for memory, counting and readiness rules.
@@ -47,6 +49,14 @@ public final class Connection {
     var idleNanoseconds: UInt64 = 0
     /// Loop time of the last byte read or written.
     var lastActivity: UInt64 = 0
+    /// The pending write-timeout timer, while output is waiting and a write timeout is set.
+    var writeTimer: TimerHandle?
+    /// The write timeout; 0 when disabled.
+    var writeTimeoutNanoseconds: UInt64 = 0
+    /// Loop time of the last send(2) progress, or of the moment output started waiting.
+    var lastWriteProgress: UInt64 = 0
+    /// The slot this connection holds in its listener's `ConnectionLimiter`, given back at close.
+    var admission: ConnectionAdmission?
 
     /// The protocol engine driving this connection. Replaceable at any time (a sniffer hands the connection to the
     /// handler of the protocol it detected); nil after `didCloseWith`, and setting it then is ignored, so a
@@ -169,6 +179,22 @@ public final class Connection {
             guard idleNanoseconds > 0, !isClosed else { return }
             lastActivity = core.now
             armIdleTimer(at: lastActivity &+ idleNanoseconds)
+        }
+    }
+
+    /// Closes the connection (`.writeTimedOut`) when output has been waiting this long without the kernel taking a
+    /// single byte of it: a peer that stopped reading. Input does not count as progress, so a client that keeps
+    /// sending but never reads is still closed; nil (the default) disables it. Also bounds a lingering close whose
+    /// last response never drains.
+    public var writeTimeout: Duration? {
+        get { writeTimeoutNanoseconds == 0 ? nil : .nanoseconds(Int64(writeTimeoutNanoseconds)) }
+        set {
+            if let writeTimer { core.cancel(writeTimer) }
+            writeTimer = nil
+            writeTimeoutNanoseconds = newValue.map { max($0.clampedNanoseconds, 1) } ?? 0
+            guard writeTimeoutNanoseconds > 0, !isClosed, outboundByteCount > 0 else { return }
+            lastWriteProgress = core.now
+            armWriteTimer(at: lastWriteProgress &+ writeTimeoutNanoseconds)
         }
     }
 

@@ -40,12 +40,14 @@ extension EventLoop {
     }
 
     /// Takes over an accepted (or otherwise connected) non-blocking socket and opens a connection on it for
-    /// `handler`; closes the descriptor instead when the loop is shutting down or epoll refuses it.
+    /// `handler`; closes the descriptor instead when the loop is shutting down or epoll refuses it. The connection
+    /// gives `admission` back when it closes (or right away when it never opens).
     @discardableResult
-    func adopt(socket fd: Int32, handler: any ConnectionHandler) -> Connection? {
+    func adopt(socket fd: Int32, handler: any ConnectionHandler, admission: ConnectionAdmission? = nil) -> Connection? {
         let core = self.core.value
         guard !core.isShuttingDown else {
             Syscall.close(fd)
+            admission?.release()
             return nil
         }
         // Best effort: a peer that already reset the connection makes this fail, and the first read will tell.
@@ -54,8 +56,10 @@ extension EventLoop {
         do {
             try register(connection, interest: .readable)
         } catch {
+            admission?.release()
             return nil  // register closed the descriptor
         }
+        connection.admission = admission
         handler.connectionDidOpen(connection)
         return connection
     }

@@ -6,7 +6,8 @@
 // busy listener cannot starve the loop's connections). Each accepted socket goes to the next loop of the group,
 // round robin: directly when that is the listener's own loop, otherwise through that loop's `execute`, so the
 // connection and its handler are created on the thread that will own them. If the target loop has already
-// stopped, the socket is closed instead of leaking.
+// stopped, the socket is closed instead of leaking. With a `ConnectionLimiter`, a socket over a limit is closed
+// right after accept(2) (see ConnectionLimiter).
 
 internal import CLinux
 import Glibc
@@ -30,14 +31,17 @@ public final class TCPListener: Sendable {
     let group: EventLoopGroup?
     /// Makes each accepted connection's handler, on the connection's own loop.
     let makeHandler: @Sendable () -> any ConnectionHandler
+    /// Enforces the connection limits, when there are any.
+    let limiter: ConnectionLimiter?
     private let isCloseRequested = Atomic<Bool>(false)
 
     /// Binds `address` (SO_REUSEADDR, non-blocking, close-on-exec), listens with `backlog` (the kernel caps it at
     /// net.core.somaxconn), and starts accepting on `loop`. Each accepted connection goes to `group.next()` (or stays
-    /// on `loop` without a group) with a handler from `makeHandler`, which runs on the connection's loop.
+    /// on `loop` without a group) with a handler from `makeHandler`, which runs on the connection's loop. With a
+    /// `limiter`, connections over its limits are closed as soon as they are accepted.
     public init(
         bindingTo address: SocketAddress, backlog: Int32 = 4096, on loop: EventLoop,
-        distributingTo group: EventLoopGroup? = nil,
+        distributingTo group: EventLoopGroup? = nil, limiter: ConnectionLimiter? = nil,
         makeHandler: @escaping @Sendable () -> any ConnectionHandler
     ) throws(SystemError) {
         let fd = try Socket.makeStream(family: address.family)
@@ -56,6 +60,7 @@ public final class TCPListener: Sendable {
         self.loop = loop
         self.group = group
         self.makeHandler = makeHandler
+        self.limiter = limiter
         let accepted = loop.execute { [self] in
             Acceptor.start(listener: self, core: loop.core.value)
         }
@@ -72,16 +77,19 @@ public final class TCPListener: Sendable {
         loop.execute { [self] in loop.core.value.closeAcceptor(fd: fd) }
     }
 
-    /// Hands one accepted socket to its loop; runs on `loop`.
-    func dispatch(acceptedSocket socket: Int32) {
+    /// Hands one accepted socket (and its claim on the limiter) to its loop; runs on `loop`.
+    func dispatch(acceptedSocket socket: Int32, admission: ConnectionAdmission?) {
         let target = group?.next() ?? loop
         if target === loop {
-            target.adopt(socket: socket, handler: makeHandler())
+            target.adopt(socket: socket, handler: makeHandler(), admission: admission)
             return
         }
         let sent = target.execute { [self] in
-            target.adopt(socket: socket, handler: makeHandler())
+            target.adopt(socket: socket, handler: makeHandler(), admission: admission)
         }
-        if !sent { Syscall.close(socket) }
+        if !sent {
+            Syscall.close(socket)
+            admission?.release()
+        }
     }
 }

@@ -5,7 +5,9 @@
 // end); the Ack goes out only when the client has half-closed and every submitted batch has committed, so an
 // acknowledgement always means the data is committed; the first failure ends the call with its status and nothing
 // more is submitted, while batches already submitted still complete in the store (a retry is deduplicated by
-// `(device, seq)`); Push takes exactly one Batch.
+// `(device, seq)`); Push takes exactly one Batch, decoded (and validated) when it arrives but submitted only at
+// END_STREAM, so a unary call that never completes (reset, rapid reset, stalled) costs no store work and a Push
+// that fails stores nothing.
 
 import HTTP2
 import Telemetry
@@ -31,7 +33,9 @@ public struct TelemetryServerCall {
     private var deframer: GRPCMessageDeframer
     private let limits: DecodeLimits
     private var outstanding = 0
-    private var isRequestComplete = false
+    /// Push: the decoded batch, waiting for END_STREAM, and the size of its message.
+    private var heldPush: (batch: ReadingBatch, messageBytes: Int)?
+    private var hasReceivedEnd = false
 
     public init(head: GRPCRequestHead, limits: DecodeLimits = .standard) {
         self.head = head
@@ -43,6 +47,10 @@ public struct TelemetryServerCall {
     public var messageCount: Int { deframer.messageCount }
     /// Batches handed to the store and not yet committed.
     public var outstandingBatches: Int { outstanding }
+    /// Bytes of a message received in part and held until the rest arrives (what a stalled client costs).
+    public var bufferedBytes: Int { deframer.bufferedBytes + (heldPush?.messageBytes ?? 0) }
+    /// True once the client half-closed (or the call finished): it is no longer waiting for request bytes.
+    public var isRequestComplete: Bool { hasReceivedEnd || isFinished }
 
     /// Feeds DATA payload; returns the batches to submit, or the failure that ends the call.
     public mutating func receive(_ bytes: UnsafeRawBufferPointer) -> [Action] {
@@ -51,17 +59,21 @@ public struct TelemetryServerCall {
         let method = head.method
         let limits = self.limits
         var received = ack.batches
+        var held = heldPush
         do throws(GRPCDeframeErrorOr<GRPCStatus>) {
             try deframer.process(bytes) { (message: UnsafeRawBufferPointer) throws(GRPCStatus) in
                 received += 1
-                actions.append(.submit(try Self.decode(message, number: received, method: method, limits: limits)))
+                let batch = try Self.decode(message, number: received, method: method, limits: limits)
+                if method == .push { held = (batch, message.count) } else { actions.append(.submit(batch)) }
             }
         } catch {
+            heldPush = nil
             switch error {
             case .deframe(let deframeError): return finish(with: actions, failure: deframeError.status)
             case .handler(let status): return finish(with: actions, failure: status)
             }
         }
+        heldPush = held
         ack.batches = received
         outstanding += actions.count
         return actions
@@ -82,14 +94,19 @@ public struct TelemetryServerCall {
     /// The client half-closed the stream.
     public mutating func receiveEnd() -> [Action] {
         guard !isFinished else { return [] }
-        isRequestComplete = true
+        hasReceivedEnd = true
         do {
             try deframer.finish()
         } catch {
             return finish(with: [], failure: error.status)
         }
-        if head.method == .push && ack.batches == 0 {
-            return finish(with: [], failure: GRPCStatus(.unimplemented, "Push takes exactly one Batch, got none"))
+        if head.method == .push {
+            guard let held = heldPush else {
+                return finish(with: [], failure: GRPCStatus(.unimplemented, "Push takes exactly one Batch, got none"))
+            }
+            heldPush = nil
+            outstanding += 1
+            return [.submit(held.batch)]
         }
         return respondIfDone()
     }
@@ -121,10 +138,11 @@ public struct TelemetryServerCall {
     /// The client reset the stream or the connection went away: nothing more is sent.
     public mutating func cancel() {
         isFinished = true
+        heldPush = nil
     }
 
     private mutating func respondIfDone() -> [Action] {
-        guard isRequestComplete, outstanding == 0, !isFinished else { return [] }
+        guard hasReceivedEnd, outstanding == 0, !isFinished else { return [] }
         isFinished = true
         return [.respond(ack)]
     }

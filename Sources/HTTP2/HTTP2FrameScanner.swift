@@ -21,7 +21,8 @@ public enum HTTP2BytePart: Equatable, Sendable {
 public struct HTTP2ByteRun: Equatable, Sendable {
     /// The frame's stream; 0 for connection-level frames and the preface.
     public var streamID: UInt32
-    /// The frame type (0 DATA, 1 HEADERS, 3 RST_STREAM, 4 SETTINGS, 6 PING, 7 GOAWAY, 8 WINDOW_UPDATE, 9 CONTINUATION).
+    /// The frame type (0 DATA, 1 HEADERS, 2 PRIORITY, 3 RST_STREAM, 4 SETTINGS, 6 PING, 7 GOAWAY, 8 WINDOW_UPDATE,
+    /// 9 CONTINUATION).
     public var frameType: UInt8
     /// Preface, frame header or payload.
     public var part: HTTP2BytePart
@@ -40,6 +41,7 @@ public struct HTTP2ByteRun: Equatable, Sendable {
 public enum HTTP2FrameType {
     public static let data: UInt8 = 0
     public static let headers: UInt8 = 1
+    public static let priority: UInt8 = 2
     public static let rstStream: UInt8 = 3
     public static let settings: UInt8 = 4
     public static let ping: UInt8 = 6

@@ -4,6 +4,7 @@
 // Nothing here calls mem_recv/mem_send; submit_* and resume are allowed inside callbacks.
 
 internal import CNghttp2
+import Glibc
 
 extension HTTP2Session {
     static func from(_ userData: UnsafeMutableRawPointer?) -> HTTP2Session? {
@@ -38,8 +39,12 @@ extension HTTP2Session {
         incoming[streamID] = block
     }
 
-    func frameReceived(type: UInt8, flags: UInt8, streamID: Int32, category: nghttp2_headers_category?,
+    func frameReceived(type: UInt8, flags: UInt8, length: Int, streamID: Int32, category: nghttp2_headers_category?,
                        lastStreamID: Int32, errorCode: UInt32) {
+        if let flood = floodGuard?.received(type: type, flags: flags, length: length, at: Self.monotonicNanoseconds()) {
+            terminateAsFlood(flood)
+            return
+        }
         let endStream = flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
         switch type {
         case HTTP2FrameType.headers:
@@ -76,7 +81,27 @@ extension HTTP2Session {
         delegate?.http2Session(self, didReceive: .streamClosed(streamID: streamID, errorCode: errorCode))
     }
 
-    func frameSent(type: UInt8, flags: UInt8, streamID: Int32) {
+    /// Answers a flood with GOAWAY(ENHANCE_YOUR_CALM); nghttp2 then ignores all further input.
+    func terminateAsFlood(_ flood: HTTP2Flood) {
+        guard self.flood == nil else { return }
+        self.flood = flood
+        nghttp2_session_terminate_session(session, HTTP2ErrorCode.enhanceYourCalm)
+    }
+
+    /// CLOCK_MONOTONIC in nanoseconds, for the flood budgets.
+    static func monotonicNanoseconds() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return UInt64(time.tv_sec) &* 1_000_000_000 &+ UInt64(time.tv_nsec)
+    }
+
+    func frameSent(type: UInt8, flags: UInt8, streamID: Int32, resetCode: UInt32) {
+        if type == HTTP2FrameType.rstStream,
+            let flood = floodGuard?.sentReset(errorCode: resetCode, at: Self.monotonicNanoseconds())
+        {
+            terminateAsFlood(flood)
+            return
+        }
         // Early server closure (gRPC PROTOCOL-HTTP2 "trailers before the client finished"): after our END_STREAM
         // has gone out, reset the client's side with NO_ERROR. Submitting the RST together with the response
         // would drop the response's HEADERS (nghttp2#692), hence here.
@@ -145,7 +170,7 @@ private let onFrameRecv: nghttp2_on_frame_recv_callback = { _, frame, userData i
     let hd = frame.pointee.hd
     let isHeaders = hd.type == HTTP2FrameType.headers
     let isGoaway = hd.type == HTTP2FrameType.goaway
-    session.frameReceived(type: hd.type, flags: hd.flags, streamID: hd.stream_id,
+    session.frameReceived(type: hd.type, flags: hd.flags, length: hd.length, streamID: hd.stream_id,
                           category: isHeaders ? frame.pointee.headers.cat : nil,
                           lastStreamID: isGoaway ? frame.pointee.goaway.last_stream_id : 0,
                           errorCode: isGoaway ? frame.pointee.goaway.error_code : 0)
@@ -165,7 +190,9 @@ private let onStreamClose: nghttp2_on_stream_close_callback = { _, streamID, err
 
 private let onFrameSend: nghttp2_on_frame_send_callback = { _, frame, userData in
     guard let frame, let session = HTTP2Session.from(userData) else { return 0 }
-    session.frameSent(type: frame.pointee.hd.type, flags: frame.pointee.hd.flags, streamID: frame.pointee.hd.stream_id)
+    let hd = frame.pointee.hd
+    session.frameSent(type: hd.type, flags: hd.flags, streamID: hd.stream_id,
+                      resetCode: hd.type == HTTP2FrameType.rstStream ? frame.pointee.rst_stream.error_code : 0)
     return 0
 }
 

@@ -33,6 +33,11 @@ public final class HTTP2Session {
     public internal(set) var invalidFrameCount = 0
     /// The last error nghttp2 described, for logs.
     public internal(set) var lastLibraryMessage = ""
+    /// Set when the peer flooded the session (server): it has been answered GOAWAY(ENHANCE_YOUR_CALM) and all
+    /// further input is ignored; drain the output, then close.
+    public internal(set) var flood: HTTP2Flood?
+    /// Counts the peer's frames against the flood budgets (server only).
+    var floodGuard: HTTP2FloodGuard?
 
     /// An outgoing body: bytes waiting to be framed, whether the end has been given, trailers to send after it.
     struct OutboundBody {
@@ -56,12 +61,14 @@ public final class HTTP2Session {
         nghttp2_option_set_no_auto_window_update(option, 1)
         nghttp2_option_set_no_closed_streams(option, 1)
         nghttp2_option_set_max_outbound_ack(option, settings.maxOutboundAcks)
+        nghttp2_option_set_max_settings(option, settings.maxSettingsEntries)
         nghttp2_option_set_max_send_header_block_length(option, 64 << 10)
         var created: OpaquePointer?
         let userData = Unmanaged.passUnretained(self).toOpaque()
         var allocator = memory.makeAllocator()
         switch role {
         case .server:
+            floodGuard = HTTP2FloodGuard(limits: settings.floodLimits)
             nghttp2_option_set_stream_reset_rate_limit(option, settings.streamResetBurst, settings.streamResetRate)
             nghttp2_session_server_new3(&created, callbacks, userData, option, &allocator)
         case .client:
@@ -107,7 +114,10 @@ public final class HTTP2Session {
     public func receive(_ bytes: UnsafeRawBufferPointer) throws(HTTP2Error) {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         let result = nghttp2_session_mem_recv(session, base.assumingMemoryBound(to: UInt8.self), bytes.count)
-        if result < 0 { throw Self.error(Int32(result)) }
+        if result < 0 {
+            if result == NGHTTP2_ERR_FLOODED.rawValue && flood == nil { flood = .queuedAcks }
+            throw Self.error(Int32(result))
+        }
     }
 
     /// Appends the bytes nghttp2 wants to send to `buffer`, until there are none or `buffer` holds `limit` bytes
@@ -183,6 +193,11 @@ public final class HTTP2Session {
         body.trailers = trailers
         outbound[streamID] = body
         resumeIfDeferred(streamID)
+    }
+
+    /// Bytes queued on all streams but not yet framed (what responses waiting for the peer hold here).
+    public var pendingBodyByteCount: Int {
+        outbound.values.reduce(0) { $0 + $1.bytes.count - $1.readIndex }
     }
 
     /// Bytes queued on a stream but not yet framed.

@@ -85,11 +85,17 @@ public struct HTTP2Settings: Sendable {
     /// Largest header list accepted, measured like SETTINGS_MAX_HEADER_LIST_SIZE (name + value + 32 per field);
     /// nghttp2 only advertises it, the session enforces it.
     public var maxHeaderListSize: Int = 8192
-    /// Queued SETTINGS/PING ACKs before the session fails as flooded.
-    public var maxOutboundAcks: Int = 100
-    /// Received RST_STREAM token bucket (server): burst and refill per second (rapid reset, CVE-2023-44487).
-    public var streamResetBurst: UInt64 = 100
-    public var streamResetRate: UInt64 = 10
+    /// Queued SETTINGS/PING ACKs before the session fails as flooded (nghttp2's guard against a peer that sends
+    /// PINGs but does not read the ACKs); above `floodLimits.controlFrameBurst`, so the flood guard answers first.
+    public var maxOutboundAcks: Int = 200
+    /// Most entries in one SETTINGS frame; more is a connection error (ENHANCE_YOUR_CALM).
+    public var maxSettingsEntries: Int = 32
+    /// nghttp2's own received-RST_STREAM token bucket (server): burst and refill per second. A backstop behind
+    /// `floodLimits`, which resets first and answers ENHANCE_YOUR_CALM (rapid reset, CVE-2023-44487).
+    public var streamResetBurst: UInt64 = 200
+    public var streamResetRate: UInt64 = 20
+    /// The server's flood budgets (control frames, stream resets); see HTTP2FloodGuard.
+    public var floodLimits = HTTP2FloodLimits()
 
     public init() {}
 }

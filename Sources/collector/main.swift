@@ -17,6 +17,27 @@ let serveFlags = FlagParser(
         FlagSpec("loops", value: "N", default: String(System.coreCount), help: "event loop threads"),
         FlagSpec("max-message-bytes", value: "N", default: String(4 << 20), help: "largest gRPC message accepted"),
         FlagSpec("max-body-bytes", value: "N", default: String(1 << 20), help: "largest REST request body accepted"),
+        FlagSpec("max-connections", value: "N", default: "16384",
+                 help: "open connections at once; more are closed on accept (capped by the open-file limit)"),
+        FlagSpec("max-connections-per-address", value: "N", default: "1024",
+                 help: "open connections from one IP address (raise it behind a NAT or a local proxy)"),
+        FlagSpec("max-buffered-request-bytes", value: "N", default: String(128 << 20),
+                 help: "memory for partially received requests, all connections together (then 503 / UNAVAILABLE)"),
+        FlagSpec("store-queue-batches", value: "N", default: "10000",
+                 help: "batches waiting for the database writer at most (then 503 / UNAVAILABLE)"),
+        FlagSpec("store-queue-readings", value: "N", default: "1000000",
+                 help: "readings waiting for the database writer at most (then 503 / UNAVAILABLE)"),
+        FlagSpec("header-timeout", value: "DURATION", default: "10s",
+                 help: "HTTP/1.1: a complete request head within this long of connecting or of its first byte "
+                     + "(else 408); durations like 500ms, 10s, 5m"),
+        FlagSpec("request-timeout", value: "DURATION", default: "30s",
+                 help: "HTTP/1.1: a complete body within this long of its head, else 408"),
+        FlagSpec("stream-idle-timeout", value: "DURATION", default: "5m",
+                 help: "HTTP/2: a request stream still sending that carries no byte this long is answered and reset"),
+        FlagSpec("idle-timeout", value: "DURATION", default: "5m",
+                 help: "a connection with no traffic this long is closed"),
+        FlagSpec("write-timeout", value: "DURATION", default: "30s",
+                 help: "a connection whose client reads none of its pending output this long is closed"),
         FlagSpec("quiet", help: "log warnings and errors only"),
     ] + authenticationFlagSpecs)
 
@@ -38,6 +59,15 @@ func fail(_ message: String, code: Int32 = 2) -> Never {
     exit(code)
 }
 
+/// A timeout flag in milliseconds: at least 10 ms, at most a day.
+func timeout(_ flags: ParsedFlags, _ name: String) throws(FlagError) -> Int64 {
+    let milliseconds = try flags.milliseconds(name)!
+    guard (10...86_400_000).contains(milliseconds) else {
+        throw FlagError("--\(name): expected a duration from 10ms to 1d, got \(flags.string(name)!)")
+    }
+    return milliseconds
+}
+
 func serve(_ arguments: [String]) throws(FlagError) {
     let flags = try serveFlags.parse(arguments)
     if flags.wantsHelp {
@@ -51,6 +81,16 @@ func serve(_ arguments: [String]) throws(FlagError) {
     configuration.loops = try flags.int("loops", in: 1...256)!
     configuration.maxMessageBytes = try flags.int("max-message-bytes", in: 1024...(64 << 20))!
     configuration.maxBodyBytes = try flags.int("max-body-bytes", in: 1024...(64 << 20))!
+    configuration.maxConnections = try flags.int("max-connections", in: 1...1_000_000)!
+    configuration.maxConnectionsPerAddress = try flags.int("max-connections-per-address", in: 1...1_000_000)!
+    configuration.maxBufferedRequestBytes = try flags.int("max-buffered-request-bytes", in: (64 << 10)...(1 << 40))!
+    configuration.store.maxQueuedBatches = try flags.int("store-queue-batches", in: 1...10_000_000)!
+    configuration.store.maxQueuedReadings = try flags.int("store-queue-readings", in: 1...1_000_000_000)!
+    configuration.headerTimeoutMs = try timeout(flags, "header-timeout")
+    configuration.requestTimeoutMs = try timeout(flags, "request-timeout")
+    configuration.streamIdleTimeoutMs = try timeout(flags, "stream-idle-timeout")
+    configuration.idleTimeoutMs = try timeout(flags, "idle-timeout")
+    configuration.writeTimeoutMs = try timeout(flags, "write-timeout")
     let log = Log(isVerbose: !flags.bool("quiet"))
     configuration.authentication = try authenticationSettings(flags, log: log)
 

@@ -42,9 +42,28 @@ import Telemetry
         #expect(status.code == .unimplemented)
         var two = TelemetryServerCall(head: GRPCRequestHead(method: .push, deviceID: "d1"))
         let actions = Self.feed(&two, Self.framed([Self.batch(1), Self.batch(2)]))
-        #expect(actions.first == .submit(ReadingBatch(Self.batch(1))))
+        #expect(actions.count == 1, "the first batch was held for END_STREAM, so the failed Push stores nothing")
         guard case .fail(let second)? = actions.last else { Issue.record("expected failure"); return }
         #expect(second.code == .unimplemented)
+    }
+
+    @Test func pushIsSubmittedOnlyAtEndOfStream() {
+        var call = TelemetryServerCall(head: GRPCRequestHead(method: .push, deviceID: "d1"))
+        let message = Self.framed([Self.batch(1)])
+        #expect(Self.feed(&call, message).isEmpty, "decoded and held, not submitted")
+        #expect(call.bufferedBytes == message.count - GRPCMessageFramer.prefixLength, "the held message counts")
+        #expect(call.receiveEnd() == [.submit(ReadingBatch(Self.batch(1)))])
+        #expect(call.bufferedBytes == 0)
+        #expect(call.committed(readingsStored: 3, isDuplicate: false, lastSeq: 1)
+                == [.respond(Ack(batches: 1, readings: 3, duplicateBatches: 0, lastSeq: 1))])
+    }
+
+    @Test func aPushResetBeforeEndOfStreamSubmitsNothing() {
+        var call = TelemetryServerCall(head: GRPCRequestHead(method: .push, deviceID: "d1"))
+        #expect(Self.feed(&call, Self.framed([Self.batch(1)])).isEmpty)
+        call.cancel()
+        #expect(call.receiveEnd().isEmpty)
+        #expect(call.bufferedBytes == 0)
     }
 
     @Test func malformedBatchFailsWithInvalidArgumentNamingTheBatchAndField() {

@@ -1,0 +1,40 @@
+// What the collector's defences did: timeouts that ended requests or connections, and HTTP/2 floods answered with
+// GOAWAY(ENHANCE_YOUR_CALM). Connection refusals are counted by the listener's ConnectionLimiter. Read by /metrics.
+
+import Synchronization
+
+/// Which timeout fired.
+enum ProtectionTimeout: String, CaseIterable, Sendable {
+    /// No complete HTTP/1.1 request head in time (408).
+    case header
+    /// An HTTP/1.1 body not complete in time (408).
+    case request
+    /// An HTTP/2 request stream with no byte in time (UNAVAILABLE / 408).
+    case streamIdle = "stream_idle"
+    /// A connection with no traffic either way.
+    case idle
+    /// Output waiting without the client reading.
+    case write
+}
+
+/// Thread-safe tallies of the defences at work.
+final class ProtectionCounters: Sendable {
+    private struct State {
+        var timeouts: [ProtectionTimeout: Int64] = [:]
+        var floods: [String: Int64] = [:]
+    }
+    private let state = Mutex(State())
+
+    /// A timeout fired.
+    func timedOut(_ kind: ProtectionTimeout) {
+        state.withLock { $0.timeouts[kind, default: 0] += 1 }
+    }
+
+    /// An HTTP/2 connection was ended as a flood (`reason`: HTTP2Flood's raw value).
+    func flood(_ reason: String) {
+        state.withLock { $0.floods[reason, default: 0] += 1 }
+    }
+
+    func timeoutCounts() -> [ProtectionTimeout: Int64] { state.withLock { $0.timeouts } }
+    func floodCounts() -> [String: Int64] { state.withLock { $0.floods } }
+}

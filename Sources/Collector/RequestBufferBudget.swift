@@ -1,0 +1,94 @@
+// The memory a collector spends on requests it has not finished receiving, bounded across all connections.
+//
+// What counts: an HTTP/1.1 body being read (the parser accumulates it), an HTTP/2 REST body, and a gRPC message
+// that straddles reads (the deframer buffers it; messages that arrive whole are decoded in place and never count).
+// Once a request is complete its bytes are released: the decoded batch is then the store queue's, which has bounds
+// of its own. Rule: a connection reserves bytes before holding them; a reservation that would pass the limit fails
+// and the request is refused (503 with Retry-After, gRPC UNAVAILABLE) instead of buffered. So at any moment the
+// bytes held for incomplete requests are at most `limit`, however many connections there are.
+
+import Synchronization
+
+/// The process-wide budget for partially received requests; see the file header.
+final class RequestBufferBudget: Sendable {
+    /// The most bytes held at once.
+    let limit: Int
+    private let used = Atomic<Int>(0)
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Bytes held right now.
+    var usedBytes: Int { used.load(ordering: .relaxed) }
+
+    /// Reserves `bytes` more; false (and nothing reserved) when that would pass the limit.
+    func reserve(_ bytes: Int) -> Bool {
+        guard bytes > 0 else { return true }
+        var current = used.load(ordering: .relaxed)
+        while true {
+            guard current + bytes <= limit else { return false }
+            let (exchanged, original) = used.compareExchange(
+                expected: current, desired: current + bytes, ordering: .relaxed)
+            if exchanged { return true }
+            current = original
+        }
+    }
+
+    /// Gives back `bytes` reserved earlier.
+    func release(_ bytes: Int) {
+        guard bytes > 0 else { return }
+        used.subtract(bytes, ordering: .relaxed)
+    }
+}
+
+/// One connection's reservations in the budget, per request (HTTP/1.1: one key; HTTP/2: the stream id). Loop-owned.
+struct HeldRequestBytes {
+    /// What a request may not be given.
+    enum Shortage: Equatable, CustomStringConvertible {
+        /// The connection already holds its share (`perConnectionLimit`).
+        case connection(limit: Int)
+        /// The process-wide budget is spent.
+        case process(limit: Int)
+
+        var description: String {
+            switch self {
+            case .connection(let limit): "partial requests on this connection would exceed \(limit) bytes"
+            case .process(let limit): "partial requests on all connections would exceed \(limit) bytes"
+            }
+        }
+    }
+
+    private(set) var total = 0
+    private var perRequest: [Int32: Int] = [:]
+
+    /// Sets what request `key` holds now to `bytes`, reserving or releasing the difference; on a shortage nothing
+    /// changes and the caller refuses the request (then calls `release(key)`).
+    mutating func update(_ key: Int32, to bytes: Int, perConnectionLimit: Int, budget: RequestBufferBudget)
+        -> Shortage?
+    {
+        let held = perRequest[key] ?? 0
+        let delta = bytes - held
+        if delta > 0 {
+            guard total + delta <= perConnectionLimit else { return .connection(limit: perConnectionLimit) }
+            guard budget.reserve(delta) else { return .process(limit: budget.limit) }
+        } else if delta < 0 {
+            budget.release(-delta)
+        }
+        total += delta
+        if bytes == 0 { perRequest.removeValue(forKey: key) } else { perRequest[key] = bytes }
+        return nil
+    }
+
+    /// Releases everything request `key` holds.
+    mutating func release(_ key: Int32, budget: RequestBufferBudget) {
+        guard let held = perRequest.removeValue(forKey: key) else { return }
+        budget.release(held)
+        total -= held
+    }
+
+    /// Releases everything (the connection closed).
+    mutating func releaseAll(budget: RequestBufferBudget) {
+        budget.release(total)
+        total = 0
+        perRequest = [:]
+    }
+}
