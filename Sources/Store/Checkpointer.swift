@@ -22,12 +22,17 @@
 // it). The writer's pause is the small remainder, not the whole log.
 import Dispatch
 import Foundation
+import Glibc
 import Synchronization
 
 /// The thread that checkpoints the store's WAL beside the writer.
 final class Checkpointer: Sendable {
     private let commits = Atomic<UInt64>(0)
     private let isRestartWanted = Atomic<Bool>(false)
+    /// The checkpoint thread's nice value.
+    static let niceness: Int32 = 10
+    /// The nice value the checkpoint thread reads back once it has set its own (for tests and diagnostics).
+    let threadNiceness = Atomic<Int32>(Int32.min)
     /// WAL size (frames) past which a fully copied WAL should start over.
     private let restartFrames: Int32
     private let isClosed = Atomic<Bool>(false)
@@ -42,6 +47,11 @@ final class Checkpointer: Sendable {
         let box = ExclusiveBox<Database?>(database)
         finished.enter()
         let thread = Thread { [self] in
+            // Background work with slack (the writer copies what a late round leaves): on Linux, nice is per
+            // thread, so this lowers only the checkpointer and lets the writer and the event loops go first.
+            let which = __priority_which_t(PRIO_PROCESS.rawValue)
+            setpriority(which, 0, Self.niceness)
+            threadNiceness.store(getpriority(which, 0), ordering: .releasing)
             box.withExclusiveAccess { database in
                 if let database {
                     run(database, intervalMs: intervalMs)

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Testing
 
 @testable import Store
@@ -38,5 +39,22 @@ import Testing
         #expect(growing.restarts == 0)
         #expect(restarting.restarts >= 3, "a restart after (nearly) every background round: \(restarting.restarts)")
         #expect(restarting.bytes < growing.bytes, "\(restarting.bytes) vs \(growing.bytes) bytes of WAL")
+    }
+}
+
+extension CheckpointerTests {
+    @Test func theCheckpointThreadAloneYieldsToTheWriter() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.path()
+        _ = try TelemetryStore(path: path).close()  // creates the file in WAL mode
+        let checkpointer = try Checkpointer(path: path, busyTimeoutMs: 100, intervalMs: 10, restartFrames: 64)
+        defer { checkpointer.close() }
+        for _ in 0..<200 where checkpointer.threadNiceness.load(ordering: .acquiring) == Int32.min {
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+        #expect(checkpointer.threadNiceness.load(ordering: .acquiring) == Checkpointer.niceness)
+        let which = __priority_which_t(PRIO_PROCESS.rawValue)
+        #expect(getpriority(which, 0) == 0, "the other threads keep their priority")
     }
 }
