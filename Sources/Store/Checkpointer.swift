@@ -14,12 +14,13 @@
 // forever.
 //
 // Restart rule. PASSIVE rounds beside a busy writer never find the WAL quiet, so on their own they never let it
-// start over: it grows to the writer's safety checkpoint, which then copies and syncs tens of MB inside a COMMIT
-// (measured: ack p99 of 50–130 ms at half load). So when the WAL is past `restartFrames` and a round has copied all
-// of it but the frames committed while the round ran, this thread asks the writer to finish the job: between two
-// transactions the writer runs a PASSIVE checkpoint of its own, which only copies that small remainder, and its next
-// BEGIN then starts the WAL over from the beginning (SQLite restarts a fully checkpointed WAL when no reader needs
-// it). The writer's pause is the small remainder, not the whole log.
+// start over: the file grows to the writer's 20,000-page safety checkpoint (80 MB) before SQLite restarts it from
+// inside a COMMIT. So when the WAL is past `restartFrames` and a round has copied all of it but the frames
+// committed while the round ran, this thread asks the writer to finish the job: between two transactions the
+// writer runs a PASSIVE checkpoint of its own, which only copies that small remainder, and its next BEGIN then
+// starts the WAL over from the beginning (SQLite restarts a fully checkpointed WAL when no reader needs it). The
+// writer's pause is the remainder, not the whole log, and it takes it only when its queue is empty, so no batch is
+// waiting when it starts; under sustained saturation SQLite's own safety checkpoint remains.
 import Dispatch
 import Foundation
 import Glibc
@@ -75,10 +76,13 @@ final class Checkpointer: Sendable {
         commits.add(1, ordering: .relaxed)
     }
 
-    /// True once after a round copied a large WAL completely: the writer should checkpoint the remainder itself,
-    /// between transactions, so that its next transaction restarts the WAL. Clears the request.
-    func takeRestartRequest() -> Bool {
-        isRestartWanted.exchange(false, ordering: .acquiringAndReleasing)
+    /// True after a round copied all but the last frames of a large WAL: the writer should checkpoint the
+    /// remainder itself, between transactions, so that its next transaction restarts the WAL.
+    var isRestartRequested: Bool { isRestartWanted.load(ordering: .acquiring) }
+
+    /// Clears the request (the writer is about to act on it).
+    func takeRestartRequest() {
+        isRestartWanted.store(false, ordering: .releasing)
     }
 
     /// Runs a last checkpoint, closes the connection and waits for the thread to end. Idempotent.

@@ -173,9 +173,10 @@ final class GroupCommitWriter {
         seriesTotals.removeAll(keepingCapacity: true)
         report = TransactionReport()
         for request in toDeliver { request.deliver() }
-        if failure == nil, checkpointer?.takeRestartRequest() == true {
-            // Checkpointer.swift, restart rule: after the acks have gone, copy the frames the last background round
-            // missed, so the next BEGIN starts the WAL over. A failure only delays the restart to a later request.
+        if failure == nil, let checkpointer, checkpointer.isRestartRequested, queue.depth.batches == 0 {
+            // Checkpointer.swift, restart rule: with the acks gone and nothing waiting, copy the frames the last
+            // background round missed, so the next BEGIN starts the WAL over. A failure only delays the restart.
+            checkpointer.takeRestartRequest()
             if (try? database.checkpointPassive()) != nil { metrics.recordWALRestartCheckpoint() }
         }
     }
