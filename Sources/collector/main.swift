@@ -27,6 +27,9 @@ let serveFlags = FlagParser(
                  help: "batches waiting for the database writer at most (then 503 / UNAVAILABLE)"),
         FlagSpec("store-queue-readings", value: "N", default: "1000000",
                  help: "readings waiting for the database writer at most (then 503 / UNAVAILABLE)"),
+        FlagSpec("commit-window", value: "DURATION", default: "20ms",
+                 help: "longest a transaction keeps taking queued batches before COMMIT (1ms to 20ms): when the "
+                     + "writer is behind, longer means larger commits and more readings/s, shorter means faster acks"),
         FlagSpec("header-timeout", value: "DURATION", default: "10s",
                  help: "HTTP/1.1: a complete request head within this long of connecting or of its first byte "
                      + "(else 408); durations like 500ms, 10s, 5m"),
@@ -86,6 +89,11 @@ func serve(_ arguments: [String]) throws(FlagError) {
     configuration.maxBufferedRequestBytes = try flags.int("max-buffered-request-bytes", in: (64 << 10)...(1 << 40))!
     configuration.store.maxQueuedBatches = try flags.int("store-queue-batches", in: 1...10_000_000)!
     configuration.store.maxQueuedReadings = try flags.int("store-queue-readings", in: 1...1_000_000_000)!
+    let window = try flags.milliseconds("commit-window")!
+    guard (1...20).contains(window) else {
+        throw FlagError("--commit-window: expected a duration from 1ms to 20ms, got \(flags.string("commit-window")!)")
+    }
+    configuration.store.maxTransactionMs = Int(window)
     configuration.headerTimeoutMs = try timeout(flags, "header-timeout")
     configuration.requestTimeoutMs = try timeout(flags, "request-timeout")
     configuration.streamIdleTimeoutMs = try timeout(flags, "stream-idle-timeout")

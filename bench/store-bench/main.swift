@@ -1,6 +1,6 @@
 // store-bench: the store's own writer inserting pre-built batches, no network (row 1 of `make bench`).
 // usage: store-bench [--devices N] [--readings N] [--sensors N] [--per-series N] [--dir PATH]
-//                    [--max-transaction-readings N] (default: the store's own, 50,000)
+//                    [--max-transaction-readings N] [--max-transaction-ms N] (default: the store's own, 50,000 / 10)
 //                    [--order round-robin|shuffled] (default round-robin)
 // Order: each round has every device's next batch once. round-robin keeps devices in id order, so neighbours in a
 // transaction share the pages of the devices and series tables; shuffled draws a new permutation every round, as
@@ -74,6 +74,7 @@ defer {
 let store: TelemetryStore
 var configuration = StoreConfiguration()
 if let limit = options["max-transaction-readings"].flatMap({ Int($0) }) { configuration.maxTransactionReadings = limit }
+if let window = options["max-transaction-ms"].flatMap({ Int($0) }) { configuration.maxTransactionMs = window }
 do { store = try TelemetryStore(path: path, configuration: configuration) } catch {
     FileHandle.standardError.write(Data("store-bench: cannot open \(path): \(error)\n".utf8))
     exit(1)
