@@ -96,7 +96,10 @@ final class LoopFleet {
         case .post(let batch): links[slot]?.post(batch)
         case .scheduleWake(let atNs):
             if let timer = wakeTimers[slot] { loop.cancel(timer) }
-            let delay = atNs > now() ? atNs - now() : 0
+            // One reading of the clock: with two, time could pass the wake between the test and the subtraction,
+            // and the unsigned difference trapped (seen in a 200× run with 1 s batches).
+            let current = now()
+            let delay = atNs > current ? atNs - current : 0
             wakeTimers[slot] = loop.schedule(after: .nanoseconds(Int64(clamping: delay))) { [weak self] in
                 guard let self else { return }
                 wakeTimers[slot] = nil
