@@ -26,6 +26,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROTOCOLS = ["grpc-stream", "grpc-unary", "rest"]
 COLLECTOR_NAME = {"grpc-stream": "grpc-stream", "grpc-unary": "grpc-unary", "rest": "rest-json"}
 REF_SENSORS = "temperature,humidity,pressure,battery"
+# Wire rows run paced, not at --max-rate: bytes per reading do not depend on speed, but a fleet sending as fast as
+# it can with long Uploads (600 one-second batches, acknowledged only at the stream's end) overruns the store
+# queue and measures retransmissions instead. 200× is 80,000 readings/s for 100 devices × 4 sensors.
+WIRE_SPEEDUP = 200
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 TARGETS = {
@@ -35,7 +39,7 @@ TARGETS = {
     "wire_grpc_stream_10s": 4.35,
     "wire_grpc_stream_60s": 1.70,
     "wire_grpc_unary": 6.3,
-    "ack_p99_ms_at_80pct": 15.0,  # group-commit window 10 ms + 5 ms
+    "ack_p99_ms_at_80pct": 25.0,  # the collector's group-commit window (--commit-window, default 20 ms) + 5 ms
     "idle_rss_mib_10k": 64.0,
 }
 
@@ -276,7 +280,7 @@ def wire(args, protocol, batch, sensors, devices, stream_batches=None, sim_minut
         extra = ["--stream-batches", str(stream_batches)] if stream_batches else []
         report, _, _ = run_sim(args, [
             "--target", collector.url, "--devices", str(devices), "--protocol", protocol, "--sensors", sensors,
-            "--interval", "1s", "--batch", batch, "--duration", f"{sim_minutes}m", "--max-rate", *extra,
+            "--interval", "1s", "--batch", batch, "--duration", f"{sim_minutes}m", "--speedup", str(WIRE_SPEEDUP), *extra,
             *collector.sim_auth])
         bandwidth = collector.get("/v1/bandwidth")
     finally:
@@ -608,7 +612,7 @@ def markdown(res):
                    f"{fmt(r['collector_peak_rss_mib'], 1)} | {fmt(r['latency_p50_ms'], 2)} / "
                    f"{fmt(r['latency_p99_ms'], 1)} | {r['errors']} |")
     out += ["", "## 3. Wire bytes per reading (100 devices × temperature, humidity, pressure, battery at 1 s, "
-                "10 simulated minutes, --max-rate; fresh collector per run; bytes in + out)", ""]
+                f"10 simulated minutes at {WIRE_SPEEDUP}×; fresh collector per run; bytes in + out)", ""]
     out += wire_table(res["wire"])
     w = {(r["protocol"], r["batch"], r["stream_batches"]): r for r in res["wire"] if not r.get("auth")}
     checks = []
@@ -636,7 +640,7 @@ def markdown(res):
             "store p50 ms | store p99 ms | store p99.9 ms | p99 target | verdict |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in res["latency"]:
-        target = "≤ 15 ms" if r["load"] == "80%" else ""
+        target = f"≤ {TARGETS['ack_p99_ms_at_80pct']:.0f} ms" if r["load"] == "80%" else ""
         v = verdict(r["p99_ms"] is not None and r["p99_ms"] <= TARGETS["ack_p99_ms_at_80pct"]) if r["load"] == "80%" else ""
         out.append(f"| {r['protocol']} | {r['load']} | {fmt(r['target_readings_per_s'])} | "
                    f"{fmt(r['achieved_readings_per_s'])} | {fmt(r['p50_ms'], 2)} | {fmt(r['p99_ms'], 2)} | "
@@ -757,7 +761,7 @@ def full(args):
     res["latency"] = res["steady"]["segments"]
     log("5. memory with idle connections")
     res["memory"] = idle_memory(args)
-    per = 500 if args.quick else 3000
+    per = 500 if args.quick else 2000
     res["memory_per_kind"] = [idle_memory(args, mode, per) for mode in ("h1", "h2", "h2push")]
     res["duration_s"] = round(time.time() - started, 1)
     md = markdown(res)
