@@ -1,6 +1,8 @@
 // Fuzzes the protobuf decoders (Batch, the gRPC ingest message, and Ack, which the simulator reads) with properties
 // that must hold for every input:
 //
+// - Differential: a plain reference decoder written from the contract (ReferenceBatchDecoder.swift) accepts exactly
+//   the inputs the decoder accepts, with the same batch.
 // - The decode does not depend on where the bytes lie: a raw buffer, an array slice at a non-zero index and a
 //   non-contiguous collection give the same batch or the same error.
 // - An error points inside the input (offset within 0...count).
@@ -19,6 +21,7 @@ let tightLimits = DecodeLimits(maxMessageBytes: 1 << 20, maxSeriesPerBatch: 3, m
 func fuzzOneInput(_ input: UnsafeRawBufferPointer) {
     let decoded = outcome { () throws(DecodeError) in try Batch(protobuf: input) }
     checkPlacementIndependence(input, decoded)
+    checkAgainstReference(input, decoded)
     switch decoded {
     case .failure(let error):
         require(error.offset >= 0 && error.offset <= input.count, "error offset \(error.offset) outside the input")
@@ -38,6 +41,22 @@ func checkPlacementIndependence(_ input: UnsafeRawBufferPointer, _ decoded: Deco
     require(fromSlice == decoded, "array slice decodes differently: \(fromSlice) vs \(decoded)")
     let fromLazy = outcome { () throws(DecodeError) in try Batch(protobuf: input.lazy.map { $0 }) }
     require(fromLazy == decoded, "non-contiguous collection decodes differently: \(fromLazy) vs \(decoded)")
+}
+
+/// The plain reference decoder accepts exactly what the decoder accepts, with the same values, under the standard
+/// and the tight limits.
+func checkAgainstReference(_ input: UnsafeRawBufferPointer, _ decoded: DecodeOutcome<Batch>) {
+    let reference = ReferenceBatchDecoder.decode(Array(input))
+    switch (decoded, reference) {
+    case (.success(let batch), .some(let expected)):
+        require(batch == expected, "decoders disagree: \(batch) vs reference \(expected)")
+    case (.success(let batch), .none):
+        require(false, "decoder accepts what the reference refuses: \(batch)")
+    case (.failure(let error), .some(let expected)):
+        require(false, "decoder refuses (\(error)) what the reference accepts: \(expected)")
+    case (.failure, .none):
+        break
+    }
 }
 
 /// Every rule of the contract holds for a decoded batch.
