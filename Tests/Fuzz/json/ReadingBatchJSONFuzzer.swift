@@ -12,6 +12,7 @@
 //   as protobuf and decoded gives the same readings (equal values; `-0.0` has no compact form and becomes `0.0`).
 // - Limits only refuse, never alter: with a 3-reading limit a batch decodes the same or is refused for the limit
 //   (exactly when it has more than 3 readings); input one byte over `maxMessageBytes` is refused for its size.
+// - The Ack body decoder (REST answers, read by the simulator) round-trips what it accepts.
 
 func fuzzOneInput(_ input: UnsafeRawBufferPointer) {
     let decoded = outcome { () throws(DecodeError) in try ReadingBatch(json: input) }
@@ -26,6 +27,19 @@ func fuzzOneInput(_ input: UnsafeRawBufferPointer) {
         checkProtobufCrossCodec(batch)
     }
     checkLimits(input, decoded)
+    fuzzAck(input)
+}
+
+/// The Ack body decoder (the simulator reads REST acks with it): a decoded Ack round-trips.
+func fuzzAck(_ input: UnsafeRawBufferPointer) {
+    let decoded = outcome { () throws(DecodeError) in try Ack(json: input) }
+    switch decoded {
+    case .failure(let error):
+        require(error.offset >= 0 && error.offset <= input.count, "Ack error offset \(error.offset) outside input")
+    case .success(let ack):
+        let again = outcome { () throws(DecodeError) in try Ack(json: ack.jsonBytes()) }
+        require(again == .success(ack), "Ack JSON round trip: \(again) vs \(ack)")
+    }
 }
 
 func checkPlacementIndependence(_ input: UnsafeRawBufferPointer, _ decoded: DecodeOutcome<ReadingBatch>) {
