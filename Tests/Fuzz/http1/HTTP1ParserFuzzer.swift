@@ -10,6 +10,7 @@
 //   no reported head, body or field list exceeds its limit; a body matches its Content-Length and its payload count.
 // - Round trip: a parsed request or response, written again by our serializer, parses to the same method, target,
 //   status, fields and body.
+// - What the router reads: every field is found by its name; path segments and query items decode without trapping.
 
 /// Limits small enough that fuzzed inputs reach every one of them.
 let tightLimits = HTTPLimits(
@@ -24,6 +25,7 @@ func fuzzOneInput(_ input: UnsafeRawBufferPointer) {
     do {
         let requests = checkArrivalIndependence(HTTPRequestParser.self, input, limits: limits, random: &random)
         checkRequestReserialization(requests)
+        checkRequestAccessors(requests)
         let responses = checkArrivalIndependence(
             HTTPResponseParser.self, input, limits: limits, random: &random,
             prepare: { parser in for _ in 0..<headRequests { parser.expectResponse(to: "HEAD") } })
@@ -135,6 +137,29 @@ func checkResponseReserialization(_ transcript: Transcript<HTTPResponseParser.Ev
             guard case .end(let endAgain) = endStep.event else { return require(false, "no end: \(endStep)") }
             require(endAgain.body == end.body, "body changed")
         default: continue
+        }
+    }
+}
+
+/// What the router reads from a parsed head: every field is found by its own name, no earlier than its position;
+/// the target's path and query split and decode without trapping, a piece without `%` decoding to itself.
+func checkRequestAccessors(_ transcript: Transcript<HTTPRequestParser.Event>) {
+    for stamped in transcript.events {
+        guard case .head(let head) = stamped.event else { continue }
+        for position in head.headers.indices {
+            let name = String(decoding: head.headers.nameBytes(at: position), as: UTF8.self)
+            require(head.headers.hasName(name.uppercased(), at: position), "field \(name) not found by its name")
+            require((head.headers.firstIndex(named: name) ?? Int.max) <= position, "lookup of \(name) missed it")
+        }
+        let path = head.path
+        if let segments = PercentDecoding.pathSegments(path) {
+            let rest = path.first == "/" ? path.dropFirst() : path[...]
+            let expected = rest.isEmpty ? 0 : rest.split(separator: "/", omittingEmptySubsequences: false).count
+            require(segments.count == expected, "\(segments.count) segments in \(path)")
+        }
+        if let query = head.query { _ = PercentDecoding.queryItems(query) }
+        for segment in path.split(separator: "/") where !segment.contains("%") {
+            require(PercentDecoding.decode(segment) == String(segment), "decoding changed \(segment)")
         }
     }
 }
