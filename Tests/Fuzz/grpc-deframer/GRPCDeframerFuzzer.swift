@@ -40,6 +40,7 @@ func fuzzOneInput(_ input: UnsafeRawBufferPointer) {
         checkReframing(input, reference)
         checkHandlerError(input, reference, limit: limit, stopAt: random.below(4))
     }
+    fuzzHeaderValues(input)
 }
 
 /// Feeds the stream in pieces of the given lengths, checking the limit and the accounting after every chunk.
