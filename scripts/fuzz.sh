@@ -9,8 +9,10 @@
 # together with Tests/Fuzz/Support, the harness directory (and, for the Telemetry module, Tests/Fuzz/TelemetrySupport)
 # as ONE module with `swiftc -sanitize=fuzzer,address`, so it can check internal state; SwiftPM never sees them.
 #
-# Fuzzing starts from a scratch copy of Tests/Fuzz/corpus/<name> under .build/fuzz/work/<name>, so the inputs it
-# finds never dirty the repository; crashes are written to .build/fuzz/work/<name>/crashes/ and the run fails.
+# Fuzzing runs on a scratch corpus, .build/fuzz/work/<name>/corpus: the seeds of Tests/Fuzz/corpus/<name> are copied
+# in, and the inputs it finds stay there (never in the repository), so the next run on this checkout continues
+# where the last one stopped; `make clean` (or deleting the directory) starts over from the seeds. Crashes are
+# written to .build/fuzz/work/<name>/crashes/ and the run fails.
 # To keep a crash: fix the bug, copy the input to Tests/Fuzz/regressions/<name>/ (replayed by every run and by
 # `make test`) and add a Swift test for it in the module's test target.
 #
@@ -59,7 +61,7 @@ build() {
       -swift-version 6 -o "$out/$name" $sources Tests/Fuzz/Support/*.swift "Tests/Fuzz/$name"/*.swift \
       >"$out/$name.build.log" 2>&1; then
     grep -v "Cannot export local symbol" "$out/$name.build.log" >&2
-    echo "fuzz: building $name failed" >&2
+    echo "fuzz: building $name failed (the toolchain needs libclang_rt.fuzzer, as swift.org's Linux toolchains have)" >&2
     return 1
   fi
 }
@@ -84,7 +86,7 @@ replay() {
 # Fuzzes one harness for $1 seconds from a scratch copy of its corpus; prints a one-line summary.
 fuzz_one() {
   local seconds="$1" name="$2" work="$out/work/$2"
-  rm -rf "$work/corpus" "$work/crashes"
+  rm -rf "$work/crashes"
   mkdir -p "$work/corpus" "$work/crashes"
   [ -d "Tests/Fuzz/corpus/$name" ] && cp -R "Tests/Fuzz/corpus/$name/." "$work/corpus/"
   local seeds
@@ -101,7 +103,7 @@ fuzz_one() {
   ft=$(grep -o 'ft: [0-9]*' "$work/fuzz.log" | tail -1 | cut -d' ' -f2)
   units=$(find "$work/corpus" -type f | wc -l)
   crashes=$(find "$work/crashes" -type f | wc -l)
-  printf 'fuzz: %-13s %5ss  execs %10s  (%6s/s)  cov %5s  ft %6s  corpus %4s (+%s new)  crashes %s\n' \
+  printf 'fuzz: %-13s %5ss  execs %10s  (%6s/s)  cov %5s  ft %6s  corpus %5s (+%s new)  crashes %s\n' \
     "$name" "$seconds" "${execs:-?}" "${rate:-?}" "${cov:-?}" "${ft:-?}" "$units" "$((units - seeds))" "$crashes"
   if [ "$status" -ne 0 ] || [ "$crashes" -gt 0 ]; then
     grep -E "fuzz property violated|Fatal error|ERROR: (AddressSanitizer|libFuzzer)|SUMMARY" "$work/fuzz.log" | head -5 >&2

@@ -3,7 +3,7 @@
 // - Differential: a second decoder built here from the generic tree parser (`JSONValue.parse`), the standard
 //   library's number conversions and the contract's rules as the README states them accepts exactly the bodies the
 //   streaming decoder accepts, with the same readings, value bits included; a syntax error is reported at the same
-//   byte with the same text by both.
+//   byte with the same text by both. A document the tree parser accepts is valid UTF-8 (stdlib validator).
 // - The decode does not depend on where the bytes lie (raw buffer, offset array slice, non-contiguous collection).
 // - An error points inside the input (offset within 0...count).
 // - A decoded batch is valid: seq in 1...2^63−1, one entry per sensor, valid names, finite values.
@@ -78,6 +78,10 @@ func isIntegerLiteral(_ text: String) -> Bool {
 
 func checkAgainstTreeDecoder(_ input: UnsafeRawBufferPointer, _ decoded: DecodeOutcome<ReadingBatch>) {
     let tree = outcome { () throws(DecodeError) in try JSONValue.parse(input) }
+    if case .success = tree {
+        // RFC 8259 §8.1: a document is UTF-8; the standard library's validator is the oracle for the scanner's.
+        require(String(validating: input, as: UTF8.self) != nil, "a document with invalid UTF-8 was accepted")
+    }
     let reference: ReadingBatch? = if case .success(let value) = tree { referenceDecode(value) } else { nil }
     switch (decoded, reference) {
     case (.success(let batch), .some(let expected)):
