@@ -24,6 +24,7 @@ struct DeframeTranscript: Equatable {
 /// The handler's own error, thrown to check that it passes through untouched.
 struct HandlerStop: Error, Equatable {}
 
+/// One libFuzzer input: the bytes of one stream's DATA, and a header value.
 func fuzzOneInput(_ input: UnsafeRawBufferPointer) {
     var random = FuzzRandom(seededBy: input, salt: 0x6772_7063)
     for limit in messageLimits {
@@ -35,7 +36,8 @@ func fuzzOneInput(_ input: UnsafeRawBufferPointer) {
         ]
         for pieces in patterns {
             let transcript = deframe(input, pieces: pieces, limit: limit)
-            require(transcript == reference, "pieces \(pieces.prefix(8)) give \(transcript) but whole gives \(reference)")
+            require(
+                transcript == reference, "pieces \(pieces.prefix(8)) give \(transcript) but whole gives \(reference)")
         }
         checkReframing(input, reference)
         checkHandlerError(input, reference, limit: limit, stopAt: random.below(4))
@@ -64,10 +66,12 @@ func deframe(_ input: UnsafeRawBufferPointer, pieces: [Int], limit: Int) -> Defr
             require(deframeError.status.code != .ok, "an error mapped to OK")
             return transcript
         }
-        require(deframer.bufferedBytes <= GRPCMessageFramer.prefixLength + limit,
-                "buffered \(deframer.bufferedBytes) bytes with a \(limit)-byte limit")
-        require(fed == delivered + deframer.bufferedBytes,
-                "fed \(fed) != delivered \(delivered) + buffered \(deframer.bufferedBytes)")
+        require(
+            deframer.bufferedBytes <= GRPCMessageFramer.prefixLength + limit,
+            "buffered \(deframer.bufferedBytes) bytes with a \(limit)-byte limit")
+        require(
+            fed == delivered + deframer.bufferedBytes,
+            "fed \(fed) != delivered \(delivered) + buffered \(deframer.bufferedBytes)")
         require(deframer.messageCount == transcript.messages.count, "messageCount is wrong")
     }
     do {

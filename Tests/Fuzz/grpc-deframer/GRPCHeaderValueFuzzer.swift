@@ -5,6 +5,7 @@
 //   timeout formats and parses back to no less than itself.
 // - `GRPCMessageText`: encoding writes only printable ASCII, and decoding gives back the exact text.
 
+/// The input as a `grpc-timeout` and a `grpc-message` value, and its first 8 bytes as a timeout to format.
 func fuzzHeaderValues(_ input: UnsafeRawBufferPointer) {
     let text = String(decoding: input, as: UTF8.self)
     if let parsed = GRPCTimeout.parse(text) {

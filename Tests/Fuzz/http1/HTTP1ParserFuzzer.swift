@@ -17,6 +17,7 @@ let tightLimits = HTTPLimits(
     maxStartLineBytes: 40, maxHeaderSectionBytes: 120, maxHeaderFields: 4, maxBodyBytes: 100, maxChunkLineBytes: 12,
     maxLeadingEmptyLines: 2)
 
+/// One libFuzzer input: the bytes a peer sends on one connection, read by both parsers.
 func fuzzOneInput(_ input: UnsafeRawBufferPointer) {
     var random = FuzzRandom(seededBy: input)
     let headRequests = random.below(3)
@@ -39,8 +40,9 @@ func checkArrivalIndependence<Parser: FuzzedHTTPParser>(
     prepare: (inout Parser) -> Void = { _ in }
 ) -> Transcript<Parser.Event> {
     let count = input.count
-    let reference = feed(type, input, pieces: ArrivalPattern.whole(count), limits: limits, delivery: .accumulated,
-                         prepare: prepare)
+    let reference = feed(
+        type, input, pieces: ArrivalPattern.whole(count), limits: limits, delivery: .accumulated,
+        prepare: prepare)
     let patterns: [(String, [Int], HTTPBodyDelivery)] = [
         ("whole, streamed", ArrivalPattern.whole(count), .streamed),
         ("byte by byte", ArrivalPattern.byteByByte(count), .accumulated),
@@ -50,7 +52,9 @@ func checkArrivalIndependence<Parser: FuzzedHTTPParser>(
     ]
     for (name, pieces, delivery) in patterns {
         let transcript = feed(type, input, pieces: pieces, limits: limits, delivery: delivery, prepare: prepare)
-        require(transcript == reference, "\(Parser.self) \(name) \(pieces.prefix(8)) differs from whole input:\n"
+        require(
+            transcript == reference,
+            "\(Parser.self) \(name) \(pieces.prefix(8)) differs from whole input:\n"
                 + "\(transcript)\nvs\n\(reference)")
     }
     return reference
@@ -62,7 +66,9 @@ let reparseLimits = HTTPLimits(maxHeaderSectionBytes: 1 << 20, maxHeaderFields: 
 /// The fields a serializer owns, which it drops from the caller's list and writes itself.
 func isFramingField(_ headers: HTTPHeaders, at position: Int, alsoHost: Bool) -> Bool {
     let names: [StaticString] = ["content-length", "transfer-encoding", "connection", "host"]
-    return names.prefix(alsoHost ? 4 : 3).contains { FramingFields.equalsIgnoringCase(headers.nameBytes(at: position), $0) }
+    return names.prefix(alsoHost ? 4 : 3).contains {
+        FramingFields.equalsIgnoringCase(headers.nameBytes(at: position), $0)
+    }
 }
 
 /// The caller's fields without those the serializer owns.
@@ -72,9 +78,10 @@ func callerFields(_ headers: HTTPHeaders, alsoHost: Bool) -> HTTPHeaders {
         kept.storage.append(contentsOf: headers.nameBytes(at: position))
         let nameEnd = kept.storage.count
         kept.storage.append(contentsOf: headers.valueBytes(at: position))
-        kept.ranges.append(HTTPHeaders.FieldRange(
-            nameStart: nameEnd - headers.nameBytes(at: position).count, nameEnd: nameEnd, valueStart: nameEnd,
-            valueEnd: kept.storage.count))
+        kept.ranges.append(
+            HTTPHeaders.FieldRange(
+                nameStart: nameEnd - headers.nameBytes(at: position).count, nameEnd: nameEnd, valueStart: nameEnd,
+                valueEnd: kept.storage.count))
     }
     return kept
 }
@@ -101,8 +108,9 @@ func checkRequestReserialization(_ transcript: Transcript<HTTPRequestParser.Even
             }
             require(again.method == request.method && again.target == request.target, "method or target changed")
             require(again.isKeepAlive == request.isKeepAlive, "persistence changed")
-            require(callerFields(again.headers, alsoHost: true) == callerFields(request.headers, alsoHost: true),
-                    "fields changed: \(again.headers) vs \(request.headers)")
+            require(
+                callerFields(again.headers, alsoHost: true) == callerFields(request.headers, alsoHost: true),
+                "fields changed: \(again.headers) vs \(request.headers)")
             let endStep = parser.parse(bytes[headStep.consumed...])
             guard case .end(let endAgain) = endStep.event else { return require(false, "no end: \(endStep)") }
             require(endAgain.body == end.body, "body changed")
@@ -131,8 +139,9 @@ func checkResponseReserialization(_ transcript: Transcript<HTTPResponseParser.Ev
             // The serializer writes the version we speak: HTTP/1.1, or HTTP/1.0 to a 1.0 peer (never `HTTP/1.2`).
             let version: HTTPVersion = response.version.isAtLeastHTTP1_1 ? .http1_1 : .http1_0
             require(again.status == response.status && again.version == version, "status line changed")
-            require(callerFields(again.headers, alsoHost: false) == callerFields(response.headers, alsoHost: false),
-                    "fields changed: \(again.headers) vs \(response.headers)")
+            require(
+                callerFields(again.headers, alsoHost: false) == callerFields(response.headers, alsoHost: false),
+                "fields changed: \(again.headers) vs \(response.headers)")
             let endStep = parser.parse(bytes[headStep.consumed...])
             guard case .end(let endAgain) = endStep.event else { return require(false, "no end: \(endStep)") }
             require(endAgain.body == end.body, "body changed")

@@ -114,7 +114,8 @@ func feed<Parser: FuzzedHTTPParser>(
         start += length
         while !isStopped {
             let step = parser.parse(pending)
-            require(step.consumed >= 0 && step.consumed <= pending.count, "consumed \(step.consumed) of \(pending.count)")
+            require(
+                step.consumed >= 0 && step.consumed <= pending.count, "consumed \(step.consumed) of \(pending.count)")
             transcript.consumed += step.consumed
             pending = UnsafeRawBufferPointer(rebasing: pending[step.consumed...])
             take(step)
@@ -154,8 +155,9 @@ extension HTTPRequestParser: FuzzedHTTPParser {
         switch event {
         case .needMoreData: .needMoreData
         case .head(let head):
-            .head(byteCount: head.byteCount, framing: head.framing, isKeepAlive: head.isKeepAlive,
-                  fieldCount: head.headers.count)
+            .head(
+                byteCount: head.byteCount, framing: head.framing, isKeepAlive: head.isKeepAlive,
+                fieldCount: head.headers.count)
         case .body(let payload): .body(payload)
         case .end(let end): .end(end)
         case .error, .closed: .stop
@@ -177,8 +179,9 @@ extension HTTPResponseParser: FuzzedHTTPParser {
         case .needMoreData: .needMoreData
         case .interim(let head): .interim(byteCount: head.byteCount)
         case .head(let head):
-            .head(byteCount: head.byteCount, framing: head.framing, isKeepAlive: head.isKeepAlive,
-                  fieldCount: head.headers.count)
+            .head(
+                byteCount: head.byteCount, framing: head.framing, isKeepAlive: head.isKeepAlive,
+                fieldCount: head.headers.count)
         case .body(let payload): .body(payload)
         case .end(let end): .end(end)
         case .error, .closed: .stop

@@ -14,6 +14,7 @@
 //   (exactly when it has more than 3 readings); input one byte over `maxMessageBytes` is refused for its size.
 // - The Ack body decoder (REST answers, read by the simulator) round-trips what it accepts.
 
+/// One libFuzzer input: one REST ingest body, also read as an Ack body.
 func fuzzOneInput(_ input: UnsafeRawBufferPointer) {
     let decoded = outcome { () throws(DecodeError) in try ReadingBatch(json: input) }
     checkPlacementIndependence(input, decoded)
@@ -42,6 +43,7 @@ func fuzzAck(_ input: UnsafeRawBufferPointer) {
     }
 }
 
+/// Raw buffer, offset slice and non-contiguous collection decode alike.
 func checkPlacementIndependence(_ input: UnsafeRawBufferPointer, _ decoded: DecodeOutcome<ReadingBatch>) {
     let fromSlice = outcome { () throws(DecodeError) in try ReadingBatch(json: offsetSlice(input)) }
     require(fromSlice == decoded, "array slice decodes differently: \(fromSlice) vs \(decoded)")
@@ -67,7 +69,9 @@ func referenceDecode(_ tree: JSONValue) -> ReadingBatch? {
         else { return nil }
         plain.append(Reading(sensor: sensor, ts: ts, value: value))
     }
-    let entries = plain.map { SensorReadings(sensor: $0.sensor, exponent: nil, timestamps: [$0.ts], values: [$0.value]) }
+    let entries = plain.map {
+        SensorReadings(sensor: $0.sensor, exponent: nil, timestamps: [$0.ts], values: [$0.value])
+    }
     return ReadingBatch(seq: seq, sensors: entries).groupedBySensor()
 }
 
@@ -76,6 +80,7 @@ func isIntegerLiteral(_ text: String) -> Bool {
     !text.utf8.contains { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }
 }
 
+/// The streaming decoder and the reference built on the tree parser agree on acceptance, readings and syntax errors.
 func checkAgainstTreeDecoder(_ input: UnsafeRawBufferPointer, _ decoded: DecodeOutcome<ReadingBatch>) {
     let tree = outcome { () throws(DecodeError) in try JSONValue.parse(input) }
     if case .success = tree {
@@ -96,12 +101,14 @@ func checkAgainstTreeDecoder(_ input: UnsafeRawBufferPointer, _ decoded: DecodeO
                 require(false, "syntax error \(error) but the tree parser accepts the document")
                 return
             }
-            require(treeError.reason == error.reason && treeError.offset == error.offset,
-                    "syntax errors differ: \(error) vs tree parser \(treeError)")
+            require(
+                treeError.reason == error.reason && treeError.offset == error.offset,
+                "syntax errors differ: \(error) vs tree parser \(treeError)")
         }
     }
 }
 
+/// Every rule of the contract holds for a decoded batch.
 func checkDecodedBatch(_ batch: ReadingBatch) {
     require(batch.seq >= 1 && batch.seq <= Batch.maxSeq, "seq \(batch.seq) out of range")
     require(Set(batch.sensors.map(\.sensor)).count == batch.sensors.count, "a sensor has two entries")
@@ -114,6 +121,7 @@ func checkDecodedBatch(_ batch: ReadingBatch) {
     require(batch.readingCount <= DecodeLimits.standard.maxReadingsPerSeries, "reading limit exceeded")
 }
 
+/// decode(jsonBytes(batch)) is batch, bit for bit, and jsonBytes is a fixed point.
 func checkRoundTrip(_ batch: ReadingBatch) {
     let body = batch.jsonBytes()
     let again = outcome { () throws(DecodeError) in try ReadingBatch(json: body) }
@@ -127,12 +135,14 @@ func checkRoundTrip(_ batch: ReadingBatch) {
 
 /// The smallest exponent in −30…30 whose grid holds every value, if any (nil when none does).
 func gridExponent(of values: [Double]) -> Int32? {
-    for exponent in Series.exponentRange where values.allSatisfy({ DecimalGrid.mantissa(of: $0, exponent: exponent) != nil }) {
+    for exponent in Series.exponentRange
+    where values.allSatisfy({ DecimalGrid.mantissa(of: $0, exponent: exponent) != nil }) {
         return exponent
     }
     return nil
 }
 
+/// A batch whose sensors each have a decimal grid survives protobuf encoding and decoding.
 func checkProtobufCrossCodec(_ batch: ReadingBatch) {
     var withExponents = batch
     for index in withExponents.sensors.indices {
@@ -150,6 +160,7 @@ func checkProtobufCrossCodec(_ batch: ReadingBatch) {
     require(ReadingBatch(batchBack) == withExponents, "protobuf round trip changed the readings")
 }
 
+/// A 3-reading limit refuses exactly the bigger batches; one byte over the size limit is refused.
 func checkLimits(_ input: UnsafeRawBufferPointer, _ decoded: DecodeOutcome<ReadingBatch>) {
     let limit = 3
     let tight = outcome { () throws(DecodeError) in

@@ -18,6 +18,7 @@
 /// Tighter limits than the standard ones, so fuzzed inputs reach them.
 let tightLimits = DecodeLimits(maxMessageBytes: 1 << 20, maxSeriesPerBatch: 3, maxReadingsPerSeries: 5)
 
+/// One libFuzzer input: one gRPC message body, decoded as a Batch and as an Ack.
 func fuzzOneInput(_ input: UnsafeRawBufferPointer) {
     let decoded = outcome { () throws(DecodeError) in try Batch(protobuf: input) }
     checkPlacementIndependence(input, decoded)

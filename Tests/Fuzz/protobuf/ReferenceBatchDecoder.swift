@@ -9,6 +9,7 @@
 // −30…30, interval xor n−1 time deltas, no Int64 overflow in mantissa sums or timestamps), seq 1…2^63−1 and the
 // limits (series per batch, readings per series, message bytes).
 
+/// The reference decoder: nil for every input the contract refuses.
 enum ReferenceBatchDecoder {
     struct Refused: Error {}
 
@@ -135,7 +136,9 @@ enum ReferenceBatchDecoder {
                 } else {
                     guard raw <= UInt64(UInt32.max) else { throw Refused() }
                     let value = UInt32(raw)
-                    if field == 2 { exponent = Int32(bitPattern: (value >> 1) ^ (0 &- (value & 1))) } else {
+                    if field == 2 {
+                        exponent = Int32(bitPattern: (value >> 1) ^ (0 &- (value & 1)))
+                    } else {
                         intervalMs = value
                     }
                 }
@@ -173,8 +176,9 @@ enum ReferenceBatchDecoder {
             guard !overflow else { throw Refused() }
             ts = next
         }
-        return Series(sensor: String(decoding: sensor, as: UTF8.self), exponent: exponent, startMs: startMs,
-                      intervalMs: intervalMs, mantissaDeltas: mantissas, timeDeltasMs: gaps)
+        return Series(
+            sensor: String(decoding: sensor, as: UTF8.self), exponent: exponent, startMs: startMs,
+            intervalMs: intervalMs, mantissaDeltas: mantissas, timeDeltasMs: gaps)
     }
 
     /// `[a-z0-9_.-]{1,64}`.
