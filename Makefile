@@ -6,8 +6,10 @@ SWIFT_BUILD_FLAGS ?=
 # Release binaries link the Swift runtime and Foundation statically: 6 MiB less resident memory per process
 # (only the code a binary touches is resident, not whole shared libraries) and no runtime libraries to ship.
 RELEASE_BUILD = $(SWIFT) build -c release --static-swift-stdlib $(SWIFT_BUILD_FLAGS)
+FUZZ_SECONDS ?= 600
+FUZZ_SMOKE_SECONDS ?= 15
 
-.PHONY: all deps build release test demo bench schema screenshot clean help
+.PHONY: all deps build release test demo bench schema screenshot clean help fuzz fuzz-smoke
 
 all: build
 
@@ -16,8 +18,10 @@ help:
 	@echo "make test    install what is missing, run every test"
 	@echo "make build   debug build;  make release: release build"
 	@echo "make screenshot  render the dashboard of a collector fed by a simulated fleet into docs/dashboard.png"
-	@echo "make bench   release build, then the benchmark suite (about 6 min); writes bench/results/<date>-<host>.json and .md"
+	@echo "make bench   release build, then the benchmark suite (about 10 min); writes bench/results/<date>-<host>.json and .md"
 	@echo "make schema  regenerate the store's embedded copy of schema/sqlite.sql"
+	@echo "make fuzz    build the four libFuzzer harnesses, fuzz each for FUZZ_SECONDS (default 600)"
+	@echo "make fuzz-smoke  replay the fuzz regressions and seeds, fuzz each harness FUZZ_SMOKE_SECONDS (part of make test)"
 	@echo "make clean   remove build products"
 
 deps:
@@ -37,6 +41,14 @@ test: deps
 	status=0; python3 -m pytest -q Tests/Python || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests in Tests/Python" >&2; fi; \
 	exit $$status
+	$(MAKE) fuzz-smoke
+
+# libFuzzer harnesses (Tests/Fuzz): protobuf, json, http1, grpc-deframer. Not SwiftPM targets; see scripts/fuzz.sh.
+fuzz:
+	FUZZ_JOBS=$${FUZZ_JOBS:-1} scripts/fuzz.sh run $(FUZZ_SECONDS)
+
+fuzz-smoke:
+	FUZZ_JOBS=$${FUZZ_JOBS:-2} scripts/fuzz.sh run $(FUZZ_SMOKE_SECONDS)
 
 demo:
 	@scripts/install-deps.sh demo

@@ -30,7 +30,8 @@ public enum GRPCTimeout {
             (3_600_000_000_000, "H"),
         ]
         for (perUnit, symbol) in units {
-            let amount = (nanoseconds + perUnit - 1) / perUnit
+            // Rounded up without `nanoseconds + perUnit - 1`, which overflows near UInt64.max.
+            let amount = nanoseconds / perUnit + (nanoseconds % perUnit == 0 ? 0 : 1)
             if amount <= 99_999_999 { return "\(max(amount, 1))\(symbol)" }
         }
         return "99999999H"

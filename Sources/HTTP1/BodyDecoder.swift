@@ -62,6 +62,10 @@ struct BodyDecoder: Sendable {
     /// Whether the body ends when the connection does.
     var isUntilClose: Bool { phase == .untilClose }
 
+    /// Bytes held between calls: the partial chunk-size line and the trailer section read so far (bounded by
+    /// `maxChunkLineBytes` and `maxHeaderSectionBytes`; the fuzz harness checks it).
+    var bufferedBytes: Int { chunkLine.count + trailerReader.storage.count }
+
     /// The trailer fields read after the last chunk; the decoder's copy is emptied.
     mutating func takeTrailers() -> HTTPHeaders { trailerReader.takeHeaders() }
 

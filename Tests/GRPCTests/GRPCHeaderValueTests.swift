@@ -42,6 +42,16 @@ import GRPC
         }
     }
 
+    /// Fuzz regression (Tests/Fuzz/regressions/grpc-deframer/timeout-format-overflow-uint64-max): rounding up as
+    /// `(n + unit - 1) / unit` overflowed and trapped for n within a unit of UInt64.max, which `parse` returns for
+    /// any timeout too long to count in nanoseconds ("99999999H").
+    @Test(arguments: [UInt64.max, UInt64.max - 998, UInt64.max - 59_999_999_999, GRPCTimeout.parse("99999999H")!])
+    func formatsTheLargestTimeoutsWithoutOverflow(nanoseconds: UInt64) {
+        let formatted = GRPCTimeout.format(nanoseconds: nanoseconds)
+        #expect(formatted == "5124096H")
+        #expect(GRPCTimeout.parse(formatted)! >= nanoseconds)
+    }
+
     @Test func httpStatusMapping() {
         #expect(GRPCStatus.fromHTTPStatus(503).code == .unavailable)
         #expect(GRPCStatus.fromHTTPStatus(404).code == .unimplemented)
