@@ -56,6 +56,12 @@ build() {
   mkdir -p "$out"
   local sources
   sources=$(module_sources "$name")
+  # Up to date when no source, harness file or this script is newer than the binary.
+  # shellcheck disable=SC2086
+  if [ -x "$out/$name" ] && [ -z "$(find $sources Tests/Fuzz/Support "Tests/Fuzz/$name" "$0" -newer "$out/$name" \
+      -type f 2>/dev/null | head -1)" ]; then
+    return 0
+  fi
   # shellcheck disable=SC2086
   if ! swiftc -sanitize=fuzzer,address -parse-as-library -module-name "$(module_name "$name")" "$opt" -g \
       -swift-version 6 -o "$out/$name" $sources Tests/Fuzz/Support/*.swift "Tests/Fuzz/$name"/*.swift \
