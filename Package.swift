@@ -29,8 +29,11 @@ let package = Package(
         .target(name: "HTTP2", dependencies: ["CNghttp2"]),
         // gRPC on HTTP/2: message framing, status, metadata, and the Telemetry service's calls.
         .target(name: "GRPC", dependencies: ["HTTP2", "Telemetry"]),
-        // The only SQLite user: schema, group-commit writer, queries.
-        .target(name: "Store", dependencies: ["Telemetry", "CSQLite"]),
+        // What the collector needs from a telemetry database: the TelemetryStorage protocol and its value types.
+        // No SQLite: a second backend implements the same protocol.
+        .target(name: "Storage", dependencies: ["Telemetry"]),
+        // The SQLite backend and the only SQLite user: schema, group-commit writer, read threads, queries.
+        .target(name: "Store", dependencies: ["Storage", "Telemetry", "CSQLite"]),
         // SHA-256, HMAC, constant-time comparison, device tokens, key files: imports nothing of ours.
         .target(name: "Trust"),
         // The event loop: epoll, timers, eventfd wake-up, non-blocking sockets; the only user of CLinux.
@@ -38,9 +41,10 @@ let package = Package(
 
         // Server wiring: protocol sniffing, REST and gRPC handlers, bandwidth ledger.
         .target(
-            name: "Collector", dependencies: ["Telemetry", "Store", "HTTP1", "HTTP2", "GRPC", "EventIO", "Trust"]),
+            name: "Collector", dependencies: ["Telemetry", "Storage", "HTTP1", "HTTP2", "GRPC", "EventIO", "Trust"]),
 
-        .executableTarget(name: "collector", dependencies: ["Collector", "Flags", "Trust", "Store", "Telemetry"]),
+        .executableTarget(
+            name: "collector", dependencies: ["Collector", "Flags", "Trust", "Storage", "Store", "Telemetry"]),
         // The simulator's core: sensor models, simulated devices, the report; pure, so it is tested without sockets.
         .target(name: "Simulation", dependencies: ["Telemetry"], path: "device-sim/Simulation"),
         // The simulator's networking: devices' connections on our event loop, HTTP/1.1 and h2c clients.
@@ -52,7 +56,7 @@ let package = Package(
             name: "device-sim", dependencies: ["FleetDriver", "Simulation", "Telemetry", "Flags", "Trust"],
             path: "device-sim/CLI"),
         // `make bench` row 1: the store's writer alone on pre-built batches, no network.
-        .executableTarget(name: "store-bench", dependencies: ["Store", "Telemetry"], path: "bench/store-bench"),
+        .executableTarget(name: "store-bench", dependencies: ["Storage", "Store", "Telemetry"], path: "bench/store-bench"),
 
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], exclude: ["Fixtures"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
@@ -61,10 +65,12 @@ let package = Package(
         .testTarget(name: "FlagsTests", dependencies: ["Flags"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Telemetry"]),
         .testTarget(
-            name: "FleetDriverTests", dependencies: ["FleetDriver", "Simulation", "Collector", "Store", "Telemetry"]),
+            name: "FleetDriverTests",
+            dependencies: ["FleetDriver", "Simulation", "Collector", "Storage", "Store", "Telemetry"]),
         .testTarget(
-            name: "CollectorTests", dependencies: ["Collector", "HTTP1", "HTTP2", "GRPC", "Telemetry", "Trust"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "Telemetry"], exclude: ["Fixtures"]),
+            name: "CollectorTests",
+            dependencies: ["Collector", "Storage", "Store", "HTTP1", "HTTP2", "GRPC", "Telemetry", "Trust"]),
+        .testTarget(name: "StoreTests", dependencies: ["Storage", "Store", "Telemetry"], exclude: ["Fixtures"]),
         .testTarget(name: "EventIOTests", dependencies: ["EventIO"]),
         .testTarget(name: "TrustTests", dependencies: ["Trust"]),
     ],

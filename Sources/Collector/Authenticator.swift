@@ -16,7 +16,7 @@
 // refusal names only the device id and what was wrong.
 
 import GRPC
-import Store
+import Storage
 import Synchronization
 import Telemetry
 import Trust
@@ -64,13 +64,13 @@ final class Authenticator: Sendable {
 
     /// An authenticator for `settings`; when on, indexes the tokens of the devices already in `store` and reads
     /// its deny list.
-    init(settings: AuthenticationSettings, store: TelemetryStore) throws(StoreError) {
+    init(settings: AuthenticationSettings, store: any TelemetryStorage) throws(StoreError) {
         self.settings = settings
         guard let credentials = settings.credentials else { return }
         var index: [DeviceToken: String] = [:]
         var after: String?
         repeat {
-            let page = try store.devices(limit: 10_000, after: after)
+            let page = try store.devices(namePrefix: nil, limit: 10_000, after: after)
             for device in page { index[credentials.fleetKey.token(for: device.name)] = device.name }
             after = page.count == 10_000 ? page.last?.name : nil
         } while after != nil
@@ -87,7 +87,7 @@ final class Authenticator: Sendable {
     }
 
     /// Rereads the deny list; returns the number of revoked devices when it changed, nil otherwise.
-    func reloadRevocations(from store: TelemetryStore) throws(StoreError) -> Int? {
+    func reloadRevocations(from store: any TelemetryStorage) throws(StoreError) -> Int? {
         let revoked = Set(try store.revokedDevices().map(\.device))
         return state.withLock { state in
             guard state.revoked != revoked else { return nil }

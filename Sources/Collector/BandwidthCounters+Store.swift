@@ -1,4 +1,4 @@
-import Store
+import Storage
 
 extension BandwidthCounters {
     /// Counters as the store persists them (every field is non-negative by construction).

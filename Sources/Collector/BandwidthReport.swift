@@ -2,7 +2,7 @@
 // `GET /v1/bandwidth/devices/{device}`) and over time (`GET /v1/bandwidth/history`). Every row carries bytes in and
 // out, their header/framing/payload split, the counts, and wire bytes per stored reading (null before the first).
 
-import Store
+import Storage
 import Telemetry
 
 /// Renders ledger rows and persisted history as the bandwidth API's JSON or CSV.
@@ -102,7 +102,7 @@ enum BandwidthReport {
     }
 
     /// Bytes and readings per protocol per time bucket, from the persisted history (10 s base buckets).
-    static func history(_ store: TelemetryStore, _ request: RESTRequest, baseBucketMs: Int64) throws(RESTError)
+    static func history(_ store: any TelemetryStorage, _ request: RESTRequest, baseBucketMs: Int64) throws(RESTError)
         -> RESTResponse
     {
         let parameters = QueryParameters(request: request)

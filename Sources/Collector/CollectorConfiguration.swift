@@ -1,13 +1,13 @@
 import HTTP1
 import HTTP2
-import Store
+import Storage
 import Telemetry
 
 /// Everything an operator can set on a collector, with the defaults `collector serve` uses.
 public struct CollectorConfiguration: Sendable {
     /// Address to listen on (`127.0.0.1:8080`; port 0 picks a free port).
     public var listen = "127.0.0.1:8080"
-    /// The SQLite database file.
+    /// The database file the store was opened on (for the log; the caller opens the store).
     public var databasePath = "data/telemetry.db"
     /// Event loop threads; connections are spread across them.
     public var loops = System.coreCount
@@ -45,8 +45,6 @@ public struct CollectorConfiguration: Sendable {
     public var shutdownGraceMs: Int64 = 10_000
     /// HTTP/2 limits and windows.
     public var http2 = HTTP2Settings()
-    /// The store's queue bounds, commit window and durability.
-    public var store = StoreConfiguration()
     /// Who may write and read: off here (in-process tests), on by default in `collector serve`.
     public var authentication = AuthenticationSettings.off
 

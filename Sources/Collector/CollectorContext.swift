@@ -1,13 +1,13 @@
 import EventIO
 import GRPC
-import Store
+import Storage
 import Telemetry
 
 /// What every connection on every loop shares: configuration, the store, the bandwidth ledger, the authenticator
 /// and the log.
 final class CollectorContext: Sendable {
     let configuration: CollectorConfiguration
-    let store: TelemetryStore
+    let store: any TelemetryStorage
     let ledger: BandwidthLedger
     let authenticator: Authenticator
     let log: Log
@@ -21,7 +21,7 @@ final class CollectorContext: Sendable {
     /// Keeps attacker-triggered log lines to a few per minute.
     let logThrottle = LogThrottle()
 
-    init(configuration: CollectorConfiguration, store: TelemetryStore, ledger: BandwidthLedger,
+    init(configuration: CollectorConfiguration, store: any TelemetryStorage, ledger: BandwidthLedger,
          authenticator: Authenticator, log: Log, limiter: ConnectionLimiter? = nil) {
         self.configuration = configuration
         self.store = store
@@ -39,6 +39,22 @@ final class CollectorContext: Sendable {
         let bound = LoopBound(completion, on: loop)
         try store.submit(deviceID: deviceID, batch: batch) { result in
             loop.execute { bound.value(result) }
+        }
+    }
+
+    /// Runs `work` on the store's read threads (never on a loop: a long query would stall every connection on
+    /// it) and calls `completion` on `loop` with its result. When the store refuses the work (too many queries
+    /// waiting, closed), `completion` runs at once with the error.
+    func read<Value: Sendable>(on loop: EventLoop, _ work: @escaping @Sendable () -> Value,
+                               completion: @escaping (Result<Value, StoreError>) -> Void) {
+        let bound = LoopBound(completion, on: loop)
+        do {
+            try store.performRead {
+                let value = work()
+                loop.execute { bound.value(.success(value)) }
+            }
+        } catch {
+            completion(.failure(error))
         }
     }
 }

@@ -4,7 +4,7 @@
 // already open is refused at its next message (the batches it already handed to the store still commit).
 
 import Dispatch
-import Store
+import Storage
 import Synchronization
 
 extension CollectorServer {

@@ -10,7 +10,7 @@
 import Dispatch
 import EventIO
 import Foundation
-import Store
+import Storage
 import Synchronization
 import Telemetry
 
@@ -28,7 +28,7 @@ public final class CollectorServer: Sendable {
     /// The bandwidth ledger (totals per protocol and device).
     public var ledger: BandwidthLedger { context.ledger }
     /// The store.
-    public var store: TelemetryStore { context.store }
+    public var store: any TelemetryStorage { context.store }
 
     let context: CollectorContext
     let group: EventLoopGroup
@@ -37,15 +37,12 @@ public final class CollectorServer: Sendable {
     let isStopped = Mutex(false)
     private let storageLog = Mutex(StorageHealthLog())
 
-    /// Opens the store, binds and starts serving.
-    public init(configuration: CollectorConfiguration, log: Log = Log()) throws(CollectorError) {
+    /// Binds and starts serving on `store`, which the server owns from now on: it closes it at shutdown, or at
+    /// once when it cannot start.
+    public init(configuration: CollectorConfiguration, store: any TelemetryStorage, log: Log = Log())
+        throws(CollectorError)
+    {
         self.configuration = configuration
-        let store: TelemetryStore
-        do {
-            store = try TelemetryStore(path: configuration.databasePath, configuration: configuration.store)
-        } catch {
-            throw CollectorError(description: "cannot open the database \(configuration.databasePath): \(error)")
-        }
         var persisted: [BandwidthKey: BandwidthCounters] = [:]
         do {
             for row in try store.counters() {

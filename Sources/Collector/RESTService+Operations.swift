@@ -6,27 +6,11 @@ import Foundation
 // the Prometheus text exposition format 0.0.4.
 
 import Glibc
-import Store
+import Storage
 
 extension RESTService {
     func readiness() throws(RESTError) -> RESTResponse {
-        let store = context.store
-        let configuration = context.configuration.store
-        let metrics = store.metrics()
-        var problems: [String] = []
-        if store.isClosed { problems.append("the store is closed") }
-        if metrics.queuedBatches * 10 >= configuration.maxQueuedBatches * 9
-            || metrics.queuedReadings * 10 >= configuration.maxQueuedReadings * 9
-        {
-            problems.append("the store queue is nearly full (\(metrics.queuedBatches) batches, "
-                            + "\(metrics.queuedReadings) readings)")
-        }
-        if access(context.configuration.databasePath, W_OK) != 0 {
-            problems.append("the database file is not writable")
-        }
-        if let failure = store.storageHealth().currentFailure {
-            problems.append("the latest write failed: \(failure)")
-        }
+        let problems = context.store.readinessProblems()
         guard problems.isEmpty else { throw .unavailable("not ready: " + problems.joined(separator: "; ")) }
         return .json(200, Array(#"{"status":"ready"}"#.utf8))
     }

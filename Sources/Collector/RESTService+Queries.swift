@@ -1,7 +1,7 @@
 // The read endpoints over the store: devices, a device with its latest values, raw readings with cursor paging,
 // and downsampled series computed in SQL.
 
-import Store
+import Storage
 import Telemetry
 
 extension RESTService {

@@ -1,9 +1,10 @@
 // REST request handling shared by HTTP/1.1 connections and h2c streams. Routing happens as soon as the request
 // head is known (so the transport can refuse early and knows which bandwidth row the request's bytes belong to);
-// the response comes through a callback on the connection's loop, after the commit for ingest.
+// the response comes through a callback on the connection's loop: after the commit for ingest, after the store's
+// read threads ran the query for reads (a query never runs on a loop thread).
 
 import EventIO
-import Store
+import Storage
 import Telemetry
 
 /// How a REST request was routed: its endpoint (or the refusal) and the bandwidth row its bytes go to.
@@ -38,7 +39,7 @@ struct RoutedRequest {
 }
 
 /// Serves routed REST requests.
-struct RESTService {
+struct RESTService: Sendable {
     let context: CollectorContext
 
     /// Answers `request`; `respond` runs on `loop` (at once, or after the commit for ingest) with the response and
@@ -63,7 +64,30 @@ struct RESTService {
             respond(DashboardPage.response, counters)
         case .ingest(let deviceID):
             ingest(request, deviceID: deviceID, counters: counters, on: loop, respond: respond)
+        case .devices, .device, .readings, .series, .bandwidthHistory:
+            // Store queries run on the store's read threads, never on the loop (see TelemetryStorage.swift).
+            let service = self
+            context.read(on: loop, { () -> Result<RESTResponse, RESTError> in
+                do throws(RESTError) {
+                    return .success(try service.read(route, request))
+                } catch {
+                    return .failure(error)
+                }
+            }) { result in
+                switch result {
+                case .success(.success(let response)):
+                    respond(response, counters)
+                case .success(.failure(let error)):
+                    counters.errors = 1
+                    respond(error.response, counters)
+                case .failure(let error):
+                    counters.errors = 1
+                    respond(error.restError.response, counters)
+                }
+            }
         default:
+            // In-memory views (the ledger, the store's health and metrics): cheap, and they answer even while the
+            // store is closing.
             do {
                 respond(try read(route, request), counters)
             } catch {
@@ -84,7 +108,7 @@ struct RESTService {
         case .bandwidthDevice(let id): try BandwidthReport.device(context.ledger, id)
         case .bandwidthHistory:
             try BandwidthReport.history(context.store, request,
-                                        baseBucketMs: Int64(context.configuration.store.historyBucketMs))
+                                        baseBucketMs: context.store.historyBucketMs)
         case .ready: try readiness()
         case .metrics: metrics()
         case .health, .ingest, .dashboard: throw .notFound("no endpoint at \(request.path)")

@@ -21,6 +21,7 @@
 // starts the WAL over from the beginning (SQLite restarts a fully checkpointed WAL when no reader needs it). The
 // writer's pause is the remainder, not the whole log, and it takes it only when its queue is empty, so no batch is
 // waiting when it starts; under sustained saturation SQLite's own safety checkpoint remains.
+import Storage
 import Dispatch
 import Foundation
 import Glibc

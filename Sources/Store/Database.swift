@@ -1,3 +1,5 @@
+import Storage
+
 // The thin SQLite wrapper: the only place besides Statement.swift that touches sqlite3_* and its pointers.
 internal import CSQLite
 

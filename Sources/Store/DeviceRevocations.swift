@@ -6,19 +6,7 @@
 // of failing with SQLITE_BUSY. Revoking an already revoked device keeps its first revocation time.
 
 import Foundation
-
-/// A revoked device and when it was revoked.
-public struct RevokedDevice: Equatable, Sendable {
-    /// The device id.
-    public var device: String
-    /// Wall-clock Unix ms of the revocation.
-    public var revokedAtMs: Int64
-
-    public init(device: String, revokedAtMs: Int64) {
-        self.device = device
-        self.revokedAtMs = revokedAtMs
-    }
-}
+import Storage
 
 /// A connection to a store file for managing its deny list from outside the collector.
 public final class DeviceRevocations {

@@ -1,4 +1,5 @@
 // Writing one batch inside the writer's transaction (see GroupCommitWriter.swift for the rules).
+import Storage
 import Telemetry
 
 /// What one stored batch adds to the transaction's counter sums.

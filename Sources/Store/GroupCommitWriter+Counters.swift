@@ -1,3 +1,5 @@
+import Storage
+
 // Adding bandwidth counter deltas inside the writer's transaction, so all writes stay on one thread.
 
 extension GroupCommitWriter {

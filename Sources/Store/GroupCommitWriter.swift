@@ -1,3 +1,5 @@
+import Storage
+
 // The group-commit writer: one thread, one connection, every write of the store.
 //
 // Batching rule. The writer sleeps until a request is queued. It then opens one transaction (BEGIN IMMEDIATE)

@@ -1,3 +1,5 @@
+import Storage
+
 // The persisted bandwidth counters and their history.
 
 extension ReadConnection {

@@ -1,3 +1,5 @@
+import Storage
+
 // Device listings and latest values.
 
 extension ReadConnection {

@@ -7,6 +7,7 @@
 // therefore costs about limit + series × chunk rows, however deep into the range it starts, and its memory stays
 // bounded even for a device with many sensors.
 
+import Storage
 import Telemetry
 
 extension ReadConnection {

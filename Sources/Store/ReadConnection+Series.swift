@@ -1,3 +1,5 @@
+import Storage
+
 // Time-bucketed aggregates of one sensor, computed in SQL.
 //
 // Rule: a reading at ts belongs to the bucket starting at floor(ts / step) × step, floored toward −∞ (so −1 ms

@@ -1,3 +1,5 @@
+import Storage
+
 /// One read-only connection with its cache of prepared query statements; used by one query at a time.
 final class ReadConnection {
     /// The read-only connection.

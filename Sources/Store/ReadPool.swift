@@ -1,3 +1,4 @@
+import Storage
 import Synchronization
 
 /// The read-only connections queries run on, lent to one caller at a time, so queries from any thread run beside

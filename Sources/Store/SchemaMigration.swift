@@ -1,3 +1,5 @@
+import Storage
+
 // Opening a store file: connection settings, and bringing the schema to the version this code knows.
 //
 // Rule: a file at user_version 0 gets `SchemaSQL.text` applied whole, in one IMMEDIATE transaction (so two

@@ -1,3 +1,5 @@
+import Storage
+
 internal import CSQLite
 
 /// A prepared statement, compiled once and reused: bind, step until done, reset.

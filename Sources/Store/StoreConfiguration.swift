@@ -28,6 +28,10 @@ public struct StoreConfiguration: Equatable, Sendable {
     public var busyTimeoutMs: Int
     /// Idle read-only connections kept for queries (more are opened while many queries run at once).
     public var readConnections: Int
+    /// Threads that run queries handed over by `performRead`, below the event loops' priority (see ReadThreads.swift).
+    public var readThreads: Int
+    /// Queries waiting for a read thread before `performRead` refuses more with `.readsOverloaded`.
+    public var maxQueuedReads: Int
     /// Size of the `bandwidth_history` base bucket, in milliseconds.
     public var historyBucketMs: Int64
     /// Page cache of the writer connection, in MiB: big enough to keep the last leaf page of every active series
@@ -42,7 +46,7 @@ public struct StoreConfiguration: Equatable, Sendable {
     var maxPageCount: Int?
 
     /// The defaults: NORMAL sync, 10,000 batches / 1,000,000 readings queued, transactions of at most 50,000
-    /// readings or 20 ms, 5 s busy timeout, 2 idle read connections, 10 s history buckets, 64 MiB writer cache.
+    /// readings or 20 ms, 5 s busy timeout, 2 idle read connections, 2 read threads with up to 1,024 queries waiting, 10 s history buckets, 64 MiB writer cache.
     public init(
         durability: Durability = .normal,
         maxQueuedBatches: Int = 10_000,
@@ -51,6 +55,8 @@ public struct StoreConfiguration: Equatable, Sendable {
         maxTransactionMs: Int = 20,
         busyTimeoutMs: Int = 5_000,
         readConnections: Int = 2,
+        readThreads: Int = 2,
+        maxQueuedReads: Int = 1024,
         historyBucketMs: Int64 = 10_000,
         writerCacheMiB: Int = 64
     ) {
@@ -61,6 +67,8 @@ public struct StoreConfiguration: Equatable, Sendable {
         self.maxTransactionMs = maxTransactionMs
         self.busyTimeoutMs = busyTimeoutMs
         self.readConnections = readConnections
+        self.readThreads = readThreads
+        self.maxQueuedReads = maxQueuedReads
         self.historyBucketMs = historyBucketMs
         self.writerCacheMiB = writerCacheMiB
     }
@@ -74,6 +82,8 @@ public struct StoreConfiguration: Equatable, Sendable {
         copy.maxTransactionMs = min(20, max(1, maxTransactionMs))
         copy.busyTimeoutMs = max(0, busyTimeoutMs)
         copy.readConnections = max(1, readConnections)
+        copy.readThreads = min(64, max(1, readThreads))
+        copy.maxQueuedReads = max(1, maxQueuedReads)
         copy.historyBucketMs = max(1, historyBucketMs)
         copy.writerCacheMiB = min(1 << 20, max(1, writerCacheMiB))
         return copy

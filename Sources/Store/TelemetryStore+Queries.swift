@@ -1,3 +1,5 @@
+import Storage
+
 // The store's read API. Every query runs on a pooled read-only connection, in one read transaction, beside the
 // writer; it sees what has been committed. Ranges are [fromMs, toMs): from inclusive, to exclusive, nil meaning
 // unbounded. An unknown device or sensor gives empty results (or nil), not an error; a bad argument throws

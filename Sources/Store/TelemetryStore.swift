@@ -1,5 +1,7 @@
 import Dispatch
 import Foundation
+import Glibc
+import Storage
 import Synchronization
 import Telemetry
 
@@ -9,7 +11,7 @@ import Telemetry
 /// Writes are queued and never block the caller: `submit` either accepts a batch (its completion runs once, after
 /// the transaction holding it has committed) or throws at once (`.overloaded`, `.closed`). See
 /// `GroupCommitWriter.swift` for the batching, durability, exactly-once and first-write-wins rules.
-public final class TelemetryStore: Sendable {
+public final class TelemetryStore: TelemetryStorage {
     /// The database file.
     public let path: String
     /// The configuration in effect (bounds clamped to usable values).
@@ -19,6 +21,8 @@ public final class TelemetryStore: Sendable {
     private let metricsRecorder: MetricsRecorder
     /// The read-only connections the queries use.
     let readPool: ReadPool
+    /// The threads `performRead` hands queries to.
+    private let readThreads: ReadThreads
     /// How often, at most, the background thread checkpoints the WAL while the writer commits.
     static let checkpointIntervalMs = 100
     private let writerThread = WriterThreadState()
@@ -45,6 +49,7 @@ public final class TelemetryStore: Sendable {
         metricsRecorder = MetricsRecorder()
         readPool = ReadPool(
             path: path, busyTimeoutMs: configuration.busyTimeoutMs, maxIdle: configuration.readConnections)
+        readThreads = ReadThreads(count: configuration.readThreads, maxQueued: configuration.maxQueuedReads)
         let opener = WriterOpener(path: path, configuration: configuration, queue: queue, metrics: metricsRecorder)
         let open: OpenWriter?
         var refusal: StoreError?
@@ -122,6 +127,7 @@ public final class TelemetryStore: Sendable {
     /// closes the connections and threads, returning when they are closed. Idempotent and safe from any thread;
     /// called from a completion (on the writer thread) it does not wait, and the writer finishes right after.
     public func close() {
+        readThreads.close()
         queue.close()
         guard !writerThread.isCurrent else { return }  // the writer finishes the queue after this completion
         writerThread.finished.wait()
@@ -129,6 +135,30 @@ public final class TelemetryStore: Sendable {
 
     /// True once `close()` has been called.
     public var isClosed: Bool { queue.isClosed }
+
+    /// Runs `work` on one of the store's read threads (see ReadThreads.swift).
+    public func performRead(_ work: @escaping @Sendable () -> Void) throws(StoreError) {
+        try readThreads.execute(work)
+    }
+
+    /// The size of the `bandwidth_history` base bucket.
+    public var historyBucketMs: Int64 { configuration.historyBucketMs }
+
+    /// Not ready while: closed, the write queue is at 90 % of either bound, the file is not writable, or the
+    /// latest write failed.
+    public func readinessProblems() -> [String] {
+        var problems: [String] = []
+        if isClosed { problems.append("the store is closed") }
+        let depth = queue.depth
+        if depth.batches * 10 >= configuration.maxQueuedBatches * 9
+            || depth.readings * 10 >= configuration.maxQueuedReadings * 9
+        {
+            problems.append("the store queue is nearly full (\(depth.batches) batches, \(depth.readings) readings)")
+        }
+        if access(path, W_OK) != 0 { problems.append("the database file is not writable") }
+        if let failure = storageHealth().currentFailure { problems.append("the latest write failed: \(failure)") }
+        return problems
+    }
 
     /// Whether writes currently reach the disk (see StorageHealth.swift): for readiness and for the log.
     public func storageHealth() -> StorageHealth {

@@ -1,3 +1,5 @@
+import Storage
+
 /// Every statement the writer runs, prepared once when the store opens and reused for its whole life.
 ///
 /// "Insert or ignore" is spelled `ON CONFLICT (key) DO NOTHING`: it ignores only a row whose primary key is already

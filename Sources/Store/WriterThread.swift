@@ -11,6 +11,7 @@
 //
 // Shutdown order (once the queue is closed and drained): the writer's connection, then the read pool, then the
 // checkpointer, whose connection is the last one and folds the WAL back into the database file.
+import Storage
 import Dispatch
 import Foundation
 import Synchronization

@@ -3,6 +3,8 @@
 import Collector
 import Dispatch
 import Flags
+import Storage
+import Store
 import Foundation
 
 let serveFlags = FlagParser(
@@ -79,6 +81,7 @@ func serve(_ arguments: [String]) throws(FlagError) {
     }
     guard flags.positional.isEmpty else { throw FlagError("unexpected argument \(flags.positional[0])") }
     var configuration = CollectorConfiguration()
+    var storeConfiguration = StoreConfiguration()
     configuration.listen = flags.string("listen")!
     configuration.databasePath = flags.string("db")!
     configuration.loops = try flags.int("loops", in: 1...256)!
@@ -87,13 +90,13 @@ func serve(_ arguments: [String]) throws(FlagError) {
     configuration.maxConnections = try flags.int("max-connections", in: 1...1_000_000)!
     configuration.maxConnectionsPerAddress = try flags.int("max-connections-per-address", in: 1...1_000_000)!
     configuration.maxBufferedRequestBytes = try flags.int("max-buffered-request-bytes", in: (64 << 10)...(1 << 40))!
-    configuration.store.maxQueuedBatches = try flags.int("store-queue-batches", in: 1...10_000_000)!
-    configuration.store.maxQueuedReadings = try flags.int("store-queue-readings", in: 1...1_000_000_000)!
+    storeConfiguration.maxQueuedBatches = try flags.int("store-queue-batches", in: 1...10_000_000)!
+    storeConfiguration.maxQueuedReadings = try flags.int("store-queue-readings", in: 1...1_000_000_000)!
     let window = try flags.milliseconds("commit-window")!
     guard (1...20).contains(window) else {
         throw FlagError("--commit-window: expected a duration from 1ms to 20ms, got \(flags.string("commit-window")!)")
     }
-    configuration.store.maxTransactionMs = Int(window)
+    storeConfiguration.maxTransactionMs = Int(window)
     configuration.headerTimeoutMs = try timeout(flags, "header-timeout")
     configuration.requestTimeoutMs = try timeout(flags, "request-timeout")
     configuration.streamIdleTimeoutMs = try timeout(flags, "stream-idle-timeout")
@@ -115,9 +118,12 @@ func serve(_ arguments: [String]) throws(FlagError) {
     pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
     let server: CollectorServer
     do {
-        server = try CollectorServer(configuration: configuration, log: log)
+        let store = try TelemetryStore(path: configuration.databasePath, configuration: storeConfiguration)
+        server = try CollectorServer(configuration: configuration, store: store, log: log)
+    } catch let error as StoreError {
+        fail("cannot open the database \(configuration.databasePath): \(error)")
     } catch {
-        fail(error.description)
+        fail("\(error)")
     }
     log.notice("""
         collector listening on \(server.localAddress) (database \(configuration.databasePath), \

@@ -109,14 +109,14 @@ import Telemetry
         configuration.listen = "127.0.0.1:0"
         configuration.databasePath = directory.appendingPathComponent("t.db").path
         configuration.loops = 1
-        let first = try CollectorServer(configuration: configuration, log: Log(isVerbose: false))
+        let first = try CollectorServer(sqliteWith: configuration)
         let client = try RawClient(port: first.localAddress.port)
         try client.send(HTTP1EndToEndTests.post("p", TestBatches.json(1)))
         _ = try client.readResponse()
         client.close()
         first.shutdown()
         let before = first.ledger.snapshot()[BandwidthKey(WireProtocol.restJSON, "p")]
-        let second = try CollectorServer(configuration: configuration, log: Log(isVerbose: false))
+        let second = try CollectorServer(sqliteWith: configuration)
         defer { second.shutdown() }
         #expect(before != nil)
         #expect(second.ledger.snapshot()[BandwidthKey(WireProtocol.restJSON, "p")] == before)

@@ -1,6 +1,7 @@
 import EventIO
 import Foundation
 import GRPC
+import Storage
 import Store
 import Testing
 import Telemetry
@@ -9,7 +10,7 @@ import Telemetry
 /// Backpressure answers and the 10,000-connection claim.
 @Suite(.serialized) struct OverloadAndScaleTests {
     @Test func fullStoreQueueAnswersUnavailableAndRetriesStoreEverythingOnce() throws {
-        let collector = try TestCollector { $0.store.maxQueuedBatches = 1 }
+        let collector = try TestCollector(store: { $0.maxQueuedBatches = 1 })
         let client = try GRPCTestClient(port: collector.port)
         let batches = (1...300).map { TestBatches.batch(UInt64($0), readings: 20) }
         // All 300 messages in one write: they are decoded and submitted back to back, faster than commits.

@@ -3,6 +3,7 @@ import Testing
 import Collector
 import FleetDriver
 import Simulation
+import Storage
 import Store
 import Telemetry
 
@@ -21,7 +22,8 @@ import Telemetry
             configuration.listen = "127.0.0.1:0"
             configuration.databasePath = directory.appendingPathComponent("t.db").path
             configuration.loops = 2
-            server = try CollectorServer(configuration: configuration, log: Log(isVerbose: false))
+            let store = try TelemetryStore(path: configuration.databasePath)
+            server = try CollectorServer(configuration: configuration, store: store, log: Log(isVerbose: false))
         }
 
         deinit {
@@ -76,7 +78,8 @@ import Telemetry
         var all: [Reading] = []
         var cursor: ReadingCursor?
         repeat {
-            let page = try server.store.readings(deviceID: deviceID, limit: 10_000, after: cursor)
+            let page = try server.store.readings(
+                deviceID: deviceID, sensor: nil, fromMs: nil, toMs: nil, limit: 10_000, order: .ascending, after: cursor)
             all += page.readings
             cursor = page.nextCursor
         } while cursor != nil

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 
+import Storage
 @testable import Store
 
 /// The checkpointer's restart rule: a WAL the background rounds have copied completely starts over, so a store

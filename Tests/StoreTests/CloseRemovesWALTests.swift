@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Telemetry
+import Storage
 @testable import Store
 
 /// A cleanly closed store leaves one self-contained database file: the WAL is checkpointed and removed.

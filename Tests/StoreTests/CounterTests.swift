@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+import Storage
 @testable import Store
 
 @Suite struct CounterTests {

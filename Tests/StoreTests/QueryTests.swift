@@ -2,6 +2,7 @@ import Foundation
 import Telemetry
 import Testing
 
+import Storage
 @testable import Store
 
 /// The query layer checked against a brute-force computation over the same seeded random data.

@@ -5,6 +5,7 @@
 import Foundation
 import Testing
 
+import Storage
 @testable import Store
 
 @Suite struct SchemaUpgradeTests {

@@ -1,5 +1,6 @@
 import Testing
 
+import Storage
 @testable import Store
 
 @Suite struct StagedCacheTests {

@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Telemetry
 
+import Storage
 @testable import Store
 
 /// A fresh directory under the system temp directory. Tests remove it with `defer { directory.remove() }`:

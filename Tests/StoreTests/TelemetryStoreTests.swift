@@ -3,6 +3,7 @@ import Synchronization
 import Telemetry
 import Testing
 
+import Storage
 @testable import Store
 
 @Suite struct TelemetryStoreTests {

@@ -1,6 +1,7 @@
 import Telemetry
 import Testing
 
+import Storage
 @testable import Store
 
 @Suite struct WriteQueueTests {

@@ -7,6 +7,7 @@
 // batches from a real fleet arrive.
 // Prints one JSON object per line: {"devices":..,"readings":..,"seconds":..,"readings_per_s":..,"commits":..}
 import Foundation
+import Storage
 import Store
 import Synchronization
 import Telemetry

@@ -1,5 +1,7 @@
-import Foundation
 import Collector
+import Foundation
+import Storage
+import Store
 
 /// A real collector on an ephemeral port with a fresh database in a temp directory.
 final class TestCollector {
@@ -8,7 +10,9 @@ final class TestCollector {
     var port: UInt16 { server.localAddress.port }
     var databasePath: String { directory.appendingPathComponent("telemetry.db").path }
 
-    init(_ configure: (inout CollectorConfiguration) -> Void = { _ in }) throws {
+    init(_ configure: (inout CollectorConfiguration) -> Void = { _ in },
+         store configureStore: (inout StoreConfiguration) -> Void = { _ in },
+         wrapStore: (TelemetryStore) -> any TelemetryStorage = { $0 }) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("fw-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var configuration = CollectorConfiguration()
@@ -17,7 +21,10 @@ final class TestCollector {
         configuration.loops = 2
         configuration.shutdownGraceMs = 2_000
         configure(&configuration)
-        server = try CollectorServer(configuration: configuration, log: Log(isVerbose: false))
+        var storeConfiguration = StoreConfiguration()
+        configureStore(&storeConfiguration)
+        let store = try TelemetryStore(path: configuration.databasePath, configuration: storeConfiguration)
+        server = try CollectorServer(configuration: configuration, store: wrapStore(store), log: Log(isVerbose: false))
     }
 
     /// Waits until no connection is open on the server (clients closed theirs), bounded.
@@ -45,4 +52,12 @@ final class TestCollector {
     }
 
     deinit { stop() }
+}
+
+extension CollectorServer {
+    /// A collector on a SQLite store opened at `configuration.databasePath`, as `collector serve` makes one.
+    convenience init(sqliteWith configuration: CollectorConfiguration, store: StoreConfiguration = .init()) throws {
+        let opened = try TelemetryStore(path: configuration.databasePath, configuration: store)
+        try self.init(configuration: configuration, store: opened, log: Log(isVerbose: false))
+    }
 }

@@ -27,13 +27,13 @@ public struct StorageHealth: Equatable, Sendable {
     public var isFailing: Bool { currentFailure != nil }
 
     /// A transaction committed: the spell, if any, is over.
-    mutating func recordCommit() {
+    package mutating func recordCommit() {
         currentFailure = nil
         failingSinceMs = nil
     }
 
     /// A write failed as a whole with `error` at wall-clock `atMs`.
-    mutating func recordFailure(_ error: StoreError, atMs: Int64) {
+    package mutating func recordFailure(_ error: StoreError, atMs: Int64) {
         if currentFailure == nil {
             failureSpells += 1
             failingSinceMs = atMs

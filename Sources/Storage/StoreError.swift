@@ -1,4 +1,4 @@
-/// Why the store refused or failed an operation: the one error type of the `Store` module.
+/// Why a storage backend refused or failed an operation: the one error type of every `TelemetryStorage`.
 ///
 /// The collector maps `isUnavailable` errors to gRPC UNAVAILABLE / HTTP 503 (try again later: the queue is full,
 /// the store is shutting down, or the storage itself is failing), `.invalidArgument` to a 400, and everything else
@@ -6,6 +6,8 @@
 public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The write queue is full; the batch was not accepted. Carries the number of batches queued at the time.
     case overloaded(queuedBatches: Int)
+    /// Too many queries are waiting for a read thread; the query was not started. Carries the number waiting.
+    case readsOverloaded(queued: Int)
     /// The store has been closed; nothing more is accepted.
     case closed
     /// The storage is failing: disk full, file read-only, I/O error, cannot open, out of memory, or locked by
@@ -25,7 +27,7 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     /// True when the caller should answer "unavailable, retry later" (gRPC UNAVAILABLE, HTTP 503).
     public var isUnavailable: Bool {
         switch self {
-        case .overloaded, .closed, .storageFailure: true
+        case .overloaded, .readsOverloaded, .closed, .storageFailure: true
         case .sqlite, .schemaTooNew, .cannotOpen, .invalidArgument: false
         }
     }
@@ -35,6 +37,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .overloaded(let queuedBatches):
             "store overloaded: write queue full (\(queuedBatches) batches queued); retry later"
+        case .readsOverloaded(let queued):
+            "store overloaded: \(queued) queries waiting for a read thread; retry later"
         case .closed:
             "store closed: no more writes or queries are accepted"
         case .storageFailure(let code, let operation, let message):

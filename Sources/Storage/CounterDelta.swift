@@ -66,7 +66,7 @@ public struct CounterDelta: Equatable, Sendable {
     }
 
     /// The amounts in the column order of the `bandwidth` table (bytes_in … errors).
-    var amounts: [UInt64] {
+    package var amounts: [UInt64] {
         [
             bytesIn, bytesOut, headerBytesIn, headerBytesOut, framingBytesIn, framingBytesOut,
             payloadBytesIn, payloadBytesOut, readings, batches, duplicateBatches, calls, connections, errors,
@@ -74,7 +74,7 @@ public struct CounterDelta: Equatable, Sendable {
     }
 
     /// The inverse of `amounts`.
-    init(protocolName: String, device: String, amounts: [UInt64]) {
+    package init(protocolName: String, device: String, amounts: [UInt64]) {
         precondition(amounts.count == 14, "a bandwidth row has 14 amounts")
         self.init(
             protocolName: protocolName, device: device,

@@ -7,14 +7,14 @@ import Foundation
 /// up only when they sort after the cursor). The `token` is an opaque, URL-safe string for clients to hand back.
 public struct ReadingCursor: Hashable, Sendable {
     /// Time of the last row returned.
-    let ts: Int64
+    package let ts: Int64
     /// Sensor of the last row returned.
-    let sensor: String
+    package let sensor: String
     /// The order of the page the cursor continues.
-    let order: ReadingOrder
+    package let order: ReadingOrder
 
     /// A cursor continuing after the row `(ts, sensor)` in `order`.
-    init(ts: Int64, sensor: String, order: ReadingOrder) {
+    package init(ts: Int64, sensor: String, order: ReadingOrder) {
         self.ts = ts
         self.sensor = sensor
         self.order = order

@@ -1,0 +1,101 @@
+// The seam between the collector and a telemetry database. The collector talks only to this protocol; the SQLite
+// store (module `Store`) implements it today, and a second backend (PostgreSQL, a chunked time-series layout)
+// implements it without the collector changing.
+//
+// Rules every backend keeps:
+// - Writes are asynchronous and durable: `submit` never blocks; its completion runs exactly once, after the
+//   transaction holding the batch committed (an acknowledgement means committed), or with the error that kept it
+//   from being stored, in which case nothing of it is stored. `(device, seq)` is stored at most once.
+// - Reads are blocking and may take long (a 10,000-row page, a year of series): callers on an event loop never call
+//   them directly but hand the work to `performRead`, which runs it on the backend's own read threads, at a lower
+//   scheduling priority than the loops, and the caller posts the result back to its loop. That way a heavy query
+//   never stalls the connections that share its loop.
+// - Errors are `StoreError`: `isUnavailable` ones mean "retry later" (HTTP 503, gRPC UNAVAILABLE).
+
+import Telemetry
+
+/// The operations the collector needs from a telemetry database: group-committed writes, the read API's queries,
+/// the persisted bandwidth counters, the deny list, and the backend's health.
+public protocol TelemetryStorage: AnyObject, Sendable {
+    // MARK: Writes
+
+    /// Queues `batch` of device `deviceID` for storage without blocking; `completion` runs once the batch is
+    /// committed or has failed (see the rules above). Throws `.overloaded` or `.closed` at once when nothing was
+    /// queued; then `completion` never runs.
+    func submit(
+        deviceID: String, batch: ReadingBatch,
+        completion: @escaping @Sendable (Result<BatchOutcome, StoreError>) -> Void
+    ) throws(StoreError)
+
+    /// Queues bandwidth counter deltas to be added to the persisted totals and to the history bucket holding `atMs`.
+    func addCounters(
+        _ deltas: [CounterDelta], atMs: Int64, completion: (@Sendable (Result<Void, StoreError>) -> Void)?
+    ) throws(StoreError)
+
+    // MARK: Reads (blocking: run them through `performRead` from an event loop)
+
+    /// Runs `work` on one of the backend's read threads, which run below the event loops' priority. Throws
+    /// `.overloaded` when too many reads are waiting and `.closed` after `close()`; then `work` never runs.
+    func performRead(_ work: @escaping @Sendable () -> Void) throws(StoreError)
+
+    /// A page of a device's readings in [fromMs, toMs), continuing after `cursor`.
+    func readings(
+        deviceID: String, sensor: String?, fromMs: Int64?, toMs: Int64?, limit: Int, order: ReadingOrder,
+        after cursor: ReadingCursor?
+    ) throws(StoreError) -> ReadingPage
+
+    /// A sensor's readings aggregated per `stepMs` step in [fromMs, toMs): only non-empty steps, oldest first.
+    func series(
+        deviceID: String, sensor: String, fromMs: Int64?, toMs: Int64?, stepMs: Int64, aggregate: SeriesAggregate
+    ) throws(StoreError) -> [SeriesBucket]
+
+    /// The latest reading of each of the device's sensors, by sensor name.
+    func latest(deviceID: String) throws(StoreError) -> [SensorLatest]
+
+    /// Devices by name, optionally with a name prefix, continuing after the name `after`.
+    func devices(namePrefix: String?, limit: Int, after: String?) throws(StoreError) -> [DeviceSummary]
+
+    /// The device named `id`, or nil when it has never stored a batch.
+    func device(_ id: String) throws(StoreError) -> DeviceSummary?
+
+    /// The persisted bandwidth counters, by protocol then device.
+    func counters() throws(StoreError) -> [CounterRow]
+
+    /// Bytes and readings per protocol per `stepMs` step (a positive multiple of `historyBucketMs`).
+    func counterHistory(stepMs: Int64, fromMs: Int64?, toMs: Int64?) throws(StoreError) -> [HistoryBucket]
+
+    /// The deny list as committed now.
+    func revokedDevices() throws(StoreError) -> [RevokedDevice]
+
+    // MARK: Health
+
+    /// The size of the persisted bandwidth-history buckets, in milliseconds.
+    var historyBucketMs: Int64 { get }
+
+    /// Whether writes currently reach the disk, for readiness and for the log.
+    func storageHealth() -> StorageHealth
+
+    /// Queue depth and commit counters, for `/metrics`.
+    func metrics() -> StoreMetrics
+
+    /// Why the backend should not take traffic now (closed, queue nearly full, file not writable, latest write
+    /// failed), each as a short sentence; empty when it is ready.
+    func readinessProblems() -> [String]
+
+    /// True once `close()` has been called.
+    var isClosed: Bool { get }
+
+    /// Stops accepting work, commits everything queued (running its completions) and releases the backend.
+    func close()
+}
+
+extension TelemetryStorage {
+    /// A page of readings with the defaults for what is not given (ascending, from the start).
+    public func readings(
+        deviceID: String, sensor: String? = nil, fromMs: Int64? = nil, toMs: Int64? = nil, limit: Int,
+        order: ReadingOrder = .ascending
+    ) throws(StoreError) -> ReadingPage {
+        try readings(
+            deviceID: deviceID, sensor: sensor, fromMs: fromMs, toMs: toMs, limit: limit, order: order, after: nil)
+    }
+}
