@@ -6,7 +6,7 @@ import EventIO
 import HTTP2
 
 /// The first handler of every accepted connection: picks the protocol, then hands the connection over.
-final class ProtocolSniffer: ConnectionHandler {
+final class ProtocolSniffer: ConnectionHandler, GracefulShutdown {
     private static let preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
     private let context: CollectorContext
     private let directory: RegistryDirectory
@@ -14,6 +14,7 @@ final class ProtocolSniffer: ConnectionHandler {
     private var timer: TimerHandle?
     /// When the connection opened: the first request's header deadline counts from here.
     private var openedAt = ContinuousClock.now
+    private weak var connection: Connection?
 
     init(context: CollectorContext, directory: RegistryDirectory) {
         self.context = context
@@ -22,6 +23,10 @@ final class ProtocolSniffer: ConnectionHandler {
 
     func connectionDidOpen(_ connection: Connection) {
         openedAt = ContinuousClock.now
+        self.connection = connection
+        // Registered from the start (the chosen handler replaces it), so open-connection counts and shutdown see a
+        // connection whose protocol is not known yet.
+        directory.registry(for: connection.loop).register(self, connection)
         // Until the protocol is known, the header timeout bounds how long a silent client holds the connection.
         timer = connection.loop.schedule(after: .milliseconds(context.configuration.headerTimeoutMs)) {
             [weak self, weak connection] in
@@ -54,6 +59,11 @@ final class ProtocolSniffer: ConnectionHandler {
         counters.bytesIn.framing = Int64(bytesRead)
         context.ledger.add(BandwidthKey(bytesRead > 0 ? WireProtocol.h2c : WireProtocol.restJSON,
                                         WireProtocol.overheadDevice), counters)
+    }
+
+    /// Shutdown before the protocol is known: no request has started, so the connection just closes.
+    func beginShutdown() {
+        connection?.close()
     }
 
     private enum Kind { case http1, http2 }
