@@ -19,6 +19,8 @@ let package = Package(
             name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]),
 
+        // The wall clock and the monotonic clock, read in one place: imports nothing.
+        .target(name: "Clocks"),
         // Command-line flags with help text, shared by the two executables.
         .target(name: "Flags"),
         // Pure model and codecs: imports nothing of ours.
@@ -33,18 +35,18 @@ let package = Package(
         // No SQLite: a second backend implements the same protocol.
         .target(name: "Storage", dependencies: ["Telemetry"]),
         // The SQLite backend and the only SQLite user: schema, group-commit writer, read threads, queries.
-        .target(name: "Store", dependencies: ["Storage", "Telemetry", "CSQLite"]),
+        .target(name: "Store", dependencies: ["Storage", "Telemetry", "Clocks", "CSQLite"]),
         // SHA-256, HMAC, constant-time comparison, device tokens, key files: imports nothing of ours.
         .target(name: "Trust"),
         // The event loop: epoll, timers, eventfd wake-up, non-blocking sockets; the only user of CLinux.
-        .target(name: "EventIO", dependencies: ["CLinux"]),
+        .target(name: "EventIO", dependencies: ["Clocks", "CLinux"]),
 
         // Server wiring: protocol sniffing, REST and gRPC handlers, bandwidth ledger.
         .target(
-            name: "Collector", dependencies: ["Telemetry", "Storage", "HTTP1", "HTTP2", "GRPC", "EventIO", "Trust"]),
+            name: "Collector", dependencies: ["Telemetry", "Storage", "Clocks", "HTTP1", "HTTP2", "GRPC", "EventIO", "Trust"]),
 
         .executableTarget(
-            name: "collector", dependencies: ["Collector", "Flags", "Trust", "Storage", "Store", "Telemetry"]),
+            name: "collector", dependencies: ["Collector", "Clocks", "Flags", "Trust", "Storage", "Store", "Telemetry"]),
         // The simulator's core: sensor models, simulated devices, the report; pure, so it is tested without sockets.
         .target(name: "Simulation", dependencies: ["Telemetry"], path: "device-sim/Simulation"),
         // The simulator's networking: devices' connections on our event loop, HTTP/1.1 and h2c clients.
@@ -70,8 +72,8 @@ let package = Package(
         .testTarget(
             name: "CollectorTests",
             dependencies: ["Collector", "Storage", "Store", "HTTP1", "HTTP2", "GRPC", "Telemetry", "Trust"]),
-        .testTarget(name: "StoreTests", dependencies: ["Storage", "Store", "Telemetry"], exclude: ["Fixtures"]),
-        .testTarget(name: "EventIOTests", dependencies: ["EventIO"]),
+        .testTarget(name: "StoreTests", dependencies: ["Storage", "Store", "Clocks", "Telemetry"], exclude: ["Fixtures"]),
+        .testTarget(name: "EventIOTests", dependencies: ["EventIO", "Clocks"]),
         .testTarget(name: "TrustTests", dependencies: ["Trust"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,5 +1,6 @@
 // The connection limits a collector can keep, and the log line that says it is refusing connections.
 
+import Clocks
 import EventIO
 
 extension CollectorServer {
@@ -34,7 +35,7 @@ struct RefusalLog {
     private var lastLogMs: Int64 = 0
 
     /// Writes a line when connections were refused since the last one and 10 s have passed.
-    mutating func report(_ context: CollectorContext, nowMs: Int64 = System.nowMs()) {
+    mutating func report(_ context: CollectorContext, nowMs: Int64 = WallClock.nowMs()) {
         guard let limiter = context.limiter, nowMs - lastLogMs >= 10_000 else { return }
         let snapshot = limiter.snapshot()
         let overTotal = snapshot.refusedOverTotal - loggedTotal

@@ -7,6 +7,7 @@
 // response), wait up to `shutdownGraceMs`, close what is left, persist the counters, close the store (which commits
 // everything queued), stop the loops.
 
+import Clocks
 import Dispatch
 import EventIO
 import Foundation
@@ -92,7 +93,7 @@ public final class CollectorServer: Sendable {
         let ledger = context.ledger
         let log = context.log
         do {
-            try context.store.addCounters(deltas.map { $0.value.delta(for: $0.key) }, atMs: System.nowMs()) { result in
+            try context.store.addCounters(deltas.map { $0.value.delta(for: $0.key) }, atMs: WallClock.nowMs()) { result in
                 if case .failure(let error) = result {
                     ledger.restore(deltas)
                     // A failing storage is reported once by `logStorageHealth`, not at every flush.
@@ -127,7 +128,7 @@ public final class CollectorServer: Sendable {
     /// Logs a change in the storage's health, rate-limited (see StorageHealthLog.swift).
     private func logStorageHealth() {
         let health = context.store.storageHealth()
-        let lines = storageLog.withLock { $0.observe(health, nowMs: System.nowMs()) }
+        let lines = storageLog.withLock { $0.observe(health, nowMs: WallClock.nowMs()) }
         for line in lines {
             switch line.level {
             case .error: context.log.error(line.message)

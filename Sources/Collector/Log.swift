@@ -71,13 +71,6 @@ public enum System {
     /// Online processor count, at least 1.
     public static var coreCount: Int { max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1) }
 
-    /// Wall-clock Unix milliseconds.
-    public static func nowMs() -> Int64 {
-        var time = timespec()
-        clock_gettime(CLOCK_REALTIME, &time)
-        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
-    }
-
     /// Resident set size of this process in bytes, from /proc/self/statm.
     public static func residentBytes() -> Int64? {
         guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return nil }

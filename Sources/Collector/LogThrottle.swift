@@ -1,6 +1,7 @@
 // Rate-limited logging for events an attacker can trigger at will (refused connections, floods, timeouts): at most
 // one line per kind per interval, the next line saying how many were left out, so a flood cannot flood the log.
 
+import Clocks
 import Synchronization
 
 /// Decides which occurrences of an event kind get a log line.
@@ -11,7 +12,7 @@ final class LogThrottle: Sendable {
     init(intervalMs: Int64 = 10_000) { self.intervalMs = intervalMs }
 
     /// Calls `write` with the number of occurrences of `kind` left out since its last line, when `kind` may log now.
-    func log(_ kind: String, atMs now: Int64 = System.nowMs(), _ write: (_ suppressed: Int) -> Void) {
+    func log(_ kind: String, atMs now: Int64 = WallClock.nowMs(), _ write: (_ suppressed: Int) -> Void) {
         let suppressed: Int? = state.withLock { entries in
             if let entry = entries[kind], now - entry.lastMs < intervalMs {
                 entries[kind]!.suppressed += 1

@@ -3,6 +3,7 @@
 // Only the loop's thread touches this object; `EventLoop` reaches it through `LoopBound`, which checks that, and
 // connections keep a direct reference because they live on the same thread.
 
+import Clocks
 import Glibc
 
 /// The state only the loop thread touches; see `EventLoop` for the rules of the loop.
@@ -32,7 +33,7 @@ final class LoopCore {
     init() throws(SystemError) {
         selector = try Selector()
         readBuffer = .allocate(byteCount: Self.readBufferSize, alignment: 16)
-        now = MonotonicClock.now()
+        now = MonotonicClock.nowNs()
     }
 
     deinit { releaseBuffers() }
@@ -41,7 +42,7 @@ final class LoopCore {
 
     /// Schedules `callback` to run `nanoseconds` from now.
     func schedule(afterNanoseconds nanoseconds: UInt64, _ callback: @escaping () -> Void) -> TimerHandle {
-        timers.schedule(at: MonotonicClock.now() &+ nanoseconds, callback)
+        timers.schedule(at: MonotonicClock.nowNs() &+ nanoseconds, callback)
     }
 
     /// Schedules `callback` at an absolute monotonic deadline.
@@ -57,7 +58,7 @@ final class LoopCore {
     /// never woken early; -1 (forever) with no timers.
     func waitTimeout() -> Int32 {
         guard let deadline = timers.nextDeadline else { return -1 }
-        let current = MonotonicClock.now()
+        let current = MonotonicClock.nowNs()
         guard deadline > current else { return 0 }
         let milliseconds = (deadline - current + 999_999) / 1_000_000
         return Int32(clamping: milliseconds)
@@ -67,7 +68,7 @@ final class LoopCore {
     /// pass, even with a zero delay, so a timer that re-arms itself cannot starve I/O.
     func fireExpiredTimers() {
         guard timers.count > 0 else { return }
-        now = MonotonicClock.now()
+        now = MonotonicClock.nowNs()
         let sequenceLimit = timers.nextSequence
         while let callback = timers.popExpired(now: now, scheduledBefore: sequenceLimit) {
             callback()
@@ -77,7 +78,7 @@ final class LoopCore {
     // MARK: Iteration
 
     /// Records the time right after epoll_wait returned.
-    func noteWokeUp() { now = MonotonicClock.now() }
+    func noteWokeUp() { now = MonotonicClock.nowNs() }
 
     /// Registers a hook that runs on every iteration just before the loop may sleep.
     func addBeforeSleepHook(_ hook: @escaping () -> Void) { beforeSleepHooks.append(hook) }

@@ -1,3 +1,4 @@
+import Clocks
 import Storage
 
 // The group-commit writer: one thread, one connection, every write of the store.
@@ -125,8 +126,8 @@ final class GroupCommitWriter {
 
     /// One group commit: BEGIN, take requests while the bounds allow, COMMIT, then run the completions.
     func runTransaction(startingWith first: WriteRequest) {
-        let startNs = Clocks.monotonicNs()
-        let nowMs = Clocks.wallMs()
+        let startNs = MonotonicClock.nowNs()
+        let nowMs = WallClock.nowMs()
         var failure: StoreError?
         // The request being written when the transaction failed, if any: it has no result yet.
         var current: WriteRequest? = first
@@ -140,7 +141,7 @@ final class GroupCommitWriter {
                 readingsTaken += request.readingCount
                 try perform(request, nowMs: nowMs)
                 current = nil
-                let elapsedNs = Clocks.monotonicNs() &- startNs
+                let elapsedNs = MonotonicClock.nowNs() &- startNs
                 if readingsTaken >= maxTransactionReadings || elapsedNs >= maxTransactionNs { break }
                 current = queue.takeIfAvailable()
             }
@@ -163,7 +164,7 @@ final class GroupCommitWriter {
             report.isCommitted = true
             checkpointer?.noteCommit()
         }
-        let endNs = Clocks.monotonicNs()
+        let endNs = MonotonicClock.nowNs()
         report.durationMs = Double(endNs &- startNs) / 1_000_000
         for case .batch(_, _, let queuedNs) in finished {
             report.batchLatency.record(Double(endNs &- queuedNs) / 1_000_000)

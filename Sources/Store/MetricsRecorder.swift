@@ -1,3 +1,4 @@
+import Clocks
 import Storage
 import Synchronization
 
@@ -52,7 +53,7 @@ final class MetricsRecorder: Sendable {
         }
         health.withLock { health in
             if let failure = report.failure {
-                health.recordFailure(failure, atMs: Clocks.wallMs())
+                health.recordFailure(failure, atMs: WallClock.nowMs())
             } else if report.isCommitted {
                 health.recordCommit()
             }
@@ -63,7 +64,7 @@ final class MetricsRecorder: Sendable {
     /// health like a failed transaction, and count as failed batches (not as failed commits).
     func recordRefused(batches: UInt64, error: StoreError) {
         state.withLock { $0.failedBatches += batches }
-        health.withLock { $0.recordFailure(error, atMs: Clocks.wallMs()) }
+        health.withLock { $0.recordFailure(error, atMs: WallClock.nowMs()) }
     }
 
     /// The storage's health as of the latest transaction.

@@ -1,3 +1,4 @@
+import Clocks
 import Dispatch
 import Foundation
 import Glibc
@@ -82,7 +83,7 @@ public final class TelemetryStore: TelemetryStorage {
     ) throws(StoreError) {
         try queue.enqueue(
             .batch(
-                deviceID: deviceID, batch: batch, readingCount: batch.readingCount, queuedNs: Clocks.monotonicNs(),
+                deviceID: deviceID, batch: batch, readingCount: batch.readingCount, queuedNs: MonotonicClock.nowNs(),
                 completion: completion))
     }
 

@@ -11,6 +11,7 @@
 //
 // Shutdown order (once the queue is closed and drained): the writer's connection, then the read pool, then the
 // checkpointer, whose connection is the last one and folds the WAL back into the database file.
+import Clocks
 import Storage
 import Dispatch
 import Foundation
@@ -80,10 +81,10 @@ enum WriterThread {
         _ open: inout OpenWriter?, refusal: StoreError?, opener: WriterOpener, readPool: ReadPool
     ) {
         var refusal = refusal
-        var lastAttemptNs = Clocks.monotonicNs()
+        var lastAttemptNs = MonotonicClock.nowNs()
         while let request = opener.queue.waitForNext() {
-            if open == nil, Clocks.monotonicNs() &- lastAttemptNs >= WriterOpener.reopenIntervalMs * 1_000_000 {
-                lastAttemptNs = Clocks.monotonicNs()
+            if open == nil, MonotonicClock.nowNs() &- lastAttemptNs >= WriterOpener.reopenIntervalMs * 1_000_000 {
+                lastAttemptNs = MonotonicClock.nowNs()
                 do throws(StoreError) {
                     open = try opener.open()
                 } catch {

@@ -1,6 +1,7 @@
 // `collector devices revoke|restore|revoked`: the deny list, edited while a collector may be running on the same
 // database (the collector rereads it every second, so a change takes effect within 2 s).
 
+import Clocks
 import Collector
 import Flags
 import Foundation
@@ -62,7 +63,7 @@ func devices(_ arguments: [String]) throws(FlagError) {
         let revocations = try DeviceRevocations(path: path)
         switch command {
         case "revoke":
-            let added = try revocations.revoke(ids, atMs: System.nowMs())
+            let added = try revocations.revoke(ids, atMs: WallClock.nowMs())
             let already = ids.filter { !added.contains($0) }.joined(separator: ", ")
             print("revoked \(added.count) device(s)" + (already.isEmpty ? "" : "; already revoked: \(already)"))
         case "restore":

@@ -1,5 +1,6 @@
 // The loop itself: execute from other threads, timers on a running loop, before-sleep hooks, stop and cleanup.
 
+import Clocks
 import Glibc
 import Synchronization
 import Testing
@@ -62,9 +63,9 @@ extension SocketSuite {
                 var handles: [(Int, TimerHandle)] = []
                 for id in 0..<2000 {
                     let delay = Int(generator.next() % 150)
-                    let deadline = MonotonicClock.now() + UInt64(delay) * 1_000_000
+                    let deadline = MonotonicClock.nowNs() + UInt64(delay) * 1_000_000
                     let handle = loop.schedule(after: .milliseconds(delay)) {
-                        fired.update { $0.append((id, deadline, MonotonicClock.now())) }
+                        fired.update { $0.append((id, deadline, MonotonicClock.nowNs())) }
                     }
                     handles.append((id, handle))
                 }

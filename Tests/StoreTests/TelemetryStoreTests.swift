@@ -1,3 +1,4 @@
+import Clocks
 import Foundation
 import Synchronization
 import Telemetry
@@ -30,7 +31,7 @@ import Storage
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.path()
-        let before = Clocks.wallMs()
+        let before = WallClock.nowMs()
         do {
             let store = try TelemetryStore(path: path)
             _ = try await store.store(
@@ -39,7 +40,7 @@ import Storage
                 deviceID: "dev-1", batch: makeBatch(seq: 2, exponent: -1, [("temp", [(20, 2.5)])]))
             store.close()
         }
-        let after = Clocks.wallMs()
+        let after = WallClock.nowMs()
         let store = try TelemetryStore(path: path)
         defer { store.close() }
         let device = try #require(try store.device("dev-1"))

@@ -1,17 +1,4 @@
-// Loop time: CLOCK_MONOTONIC in nanoseconds, which never jumps with wall-clock changes.
-
-import Glibc
-
-/// Nanosecond timestamps for timer deadlines and idle bookkeeping.
-enum MonotonicClock {
-    /// Nanoseconds since an arbitrary fixed point (boot); only differences mean anything.
-    @inline(__always)
-    static func now() -> UInt64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec)
-    }
-}
+// Durations as the loop's timer deadlines use them: whole nanoseconds of the monotonic clock (module Clocks).
 
 extension Duration {
     /// This duration in whole nanoseconds, clamped to zero for negative durations and to `UInt64.max / 2` for huge
