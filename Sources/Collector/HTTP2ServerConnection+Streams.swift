@@ -313,7 +313,14 @@ extension HTTP2ServerConnection {
                                   body: stream.body)
         service.handle(request, routed: stream.routed, on: loop) { [weak self] response, counters in
             guard let self else { return }
-            answer(id, stream, response, counters: counters)
+            if case .success(let route) = stream.routed.route, route.isStoreQuery,
+                let refusal = unreadResponsesRefusal()
+            {
+                // The query ran on a read thread while earlier answers piled up unread: this one is not added.
+                answer(id, stream, refusal.response, counters: Self.errorCounters)
+            } else {
+                answer(id, stream, response, counters: counters)
+            }
             flush()
             postRows()
         }

@@ -64,7 +64,7 @@ struct RESTService: Sendable {
             respond(DashboardPage.response, counters)
         case .ingest(let deviceID):
             ingest(request, deviceID: deviceID, counters: counters, on: loop, respond: respond)
-        case .devices, .device, .readings, .series, .bandwidthHistory:
+        case _ where route.isStoreQuery:
             // Store queries run on the store's read threads, never on the loop (see TelemetryStorage.swift).
             let service = self
             context.read(on: loop, { () -> Result<RESTResponse, RESTError> in
@@ -144,6 +144,16 @@ struct RESTService: Sendable {
         } catch {
             counters.errors = 1
             respond(error.restError.response, counters)
+        }
+    }
+}
+
+extension RESTRoute {
+    /// True for the endpoints that query the store: they run on the store's read threads, never on a loop.
+    var isStoreQuery: Bool {
+        switch self {
+        case .devices, .device, .readings, .series, .bandwidthHistory: true
+        default: false
         }
     }
 }
