@@ -675,6 +675,10 @@ def markdown(res):
         out.append(f"| simulator max RSS, {r['protocol']} × {r['devices']} devices | {r['sim_max_rss_mib']} MiB = "
                    f"{r['sim_rss_kib_per_device']} KiB/device | | |")
     out.append("")
+    if "query_stall" in res:
+        import query_stall
+        query_stall.bench = sys.modules[__name__]
+        out += query_stall.markdown(res["query_stall"])
     return "\n".join(out)
 
 
@@ -759,6 +763,10 @@ def full(args):
              for p in PROTOCOLS}
     res["steady"] = steady_run(args, rates)
     res["latency"] = res["steady"]["segments"]
+    log("7. ack latency beside heavy queries")
+    import query_stall
+    query_stall.bench = sys.modules[__name__]
+    res["query_stall"] = query_stall.query_stall(args, args.latency_time)
     log("5. memory with idle connections")
     res["memory"] = idle_memory(args)
     per = 500 if args.quick else 2000

@@ -12,13 +12,13 @@ protocol GracefulShutdown: AnyObject {
 final class ConnectionRegistry {
     private struct Entry {
         weak var handler: (any GracefulShutdown)?
-        weak var connection: Connection?
+        weak var connection: (any ByteTransport)?
     }
 
     private var entries: [ObjectIdentifier: Entry] = [:]
 
     /// Remembers a connection's handler until the connection closes.
-    func register(_ handler: any GracefulShutdown, _ connection: Connection) {
+    func register(_ handler: any GracefulShutdown, _ connection: any ByteTransport) {
         entries[ObjectIdentifier(connection)] = Entry(handler: handler, connection: connection)
     }
 

@@ -10,7 +10,7 @@ import HTTP1
 
 extension HTTP1ServerConnection {
     /// Arms the header deadline `delay` from now.
-    func armHeaderTimer(_ connection: Connection, after delay: Duration? = nil) {
+    func armHeaderTimer(_ connection: any ByteTransport, after delay: Duration? = nil) {
         cancelHeaderTimer(connection)
         let delay = delay ?? .milliseconds(context.configuration.headerTimeoutMs)
         headerTimer = connection.loop.schedule(after: delay) { [weak self, weak connection] in
@@ -21,7 +21,7 @@ extension HTTP1ServerConnection {
     }
 
     /// No complete request head in time: 408 and close (unless a request is already being answered).
-    func headerTimedOut(on connection: Connection) {
+    func headerTimedOut(on connection: any ByteTransport) {
         guard head == nil, !isAwaitingResponse, !isClosing else { return }
         context.protection.timedOut(.header)
         context.logThrottle.log("header-timeout") { suppressed in
@@ -36,13 +36,13 @@ extension HTTP1ServerConnection {
                bytes: parser.messageBytes, on: connection)
     }
 
-    func armHeaderTimerIfRequestStarted(_ connection: Connection) {
+    func armHeaderTimerIfRequestStarted(_ connection: any ByteTransport) {
         // Between keep-alive requests only the idle timeout applies; the header timer starts with a request's
         // first byte (see didReceive).
         cancelHeaderTimer(connection)
     }
 
-    func cancelHeaderTimer(_ connection: Connection) {
+    func cancelHeaderTimer(_ connection: any ByteTransport) {
         if let timer = headerTimer {
             connection.loop.cancel(timer)
             headerTimer = nil
@@ -50,7 +50,7 @@ extension HTTP1ServerConnection {
     }
 
     /// Arms the body deadline when a request head arrives.
-    func armRequestTimer(_ connection: Connection) {
+    func armRequestTimer(_ connection: any ByteTransport) {
         cancelRequestTimer(connection)
         requestTimer = connection.loop.schedule(after: .milliseconds(context.configuration.requestTimeoutMs)) {
             [weak self, weak connection] in
@@ -61,7 +61,7 @@ extension HTTP1ServerConnection {
     }
 
     /// The body did not arrive in time: 408 and close (unless the request is already being answered).
-    func requestTimedOut(on connection: Connection) {
+    func requestTimedOut(on connection: any ByteTransport) {
         guard head != nil, !isAwaitingResponse, !isClosing else { return }
         context.protection.timedOut(.request)
         let message = "request body not complete within \(context.configuration.requestTimeoutMs) ms"
@@ -73,7 +73,7 @@ extension HTTP1ServerConnection {
                on: connection)
     }
 
-    func cancelRequestTimer(_ connection: Connection) {
+    func cancelRequestTimer(_ connection: any ByteTransport) {
         if let timer = requestTimer {
             connection.loop.cancel(timer)
             requestTimer = nil
@@ -81,7 +81,7 @@ extension HTTP1ServerConnection {
     }
 
     /// No traffic either way for the idle timeout: close (counted for /metrics).
-    func connectionIdleTimeoutExpired(_ connection: Connection) {
+    func connectionIdleTimeoutExpired(_ connection: any ByteTransport) {
         context.protection.timedOut(.idle)
         connection.close()
     }

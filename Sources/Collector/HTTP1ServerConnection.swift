@@ -46,7 +46,7 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
     var isWaitingForDrain = false
     /// The body bytes of the request being read, reserved in the process-wide budget.
     private var heldBody = HeldRequestBytes()
-    private weak var currentConnection: Connection?
+    private weak var currentConnection: (any ByteTransport)?
     private var isShuttingDown = false
     /// The row for bytes that belong to no request (garbage, a request cut short).
     private static let overheadKey = BandwidthKey(WireProtocol.restJSON, WireProtocol.overheadDevice)
@@ -59,7 +59,7 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
 
     /// Takes over from the sniffer, which already counted `bytesRead` bytes read; the first request head is due
     /// `headerTimeRemaining` from now (the header timeout counts from the moment the connection opened).
-    func start(on connection: Connection, bytesRead: Int, headerTimeRemaining: Duration) {
+    func start(on connection: any ByteTransport, bytesRead: Int, headerTimeRemaining: Duration) {
         self.bytesRead = bytesRead
         currentConnection = connection
         connection.idleTimeout = .milliseconds(context.configuration.idleTimeoutMs)
@@ -67,12 +67,12 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
         armHeaderTimer(connection, after: headerTimeRemaining)
     }
 
-    func connection(_ connection: Connection, didRead byteCount: Int) {
+    func connection(_ connection: any ByteTransport, didRead byteCount: Int) {
         bytesRead += byteCount
         context.ledger.recordSocketBytes(read: byteCount, written: 0)
     }
 
-    func connection(_ connection: Connection, didWrite byteCount: Int) {
+    func connection(_ connection: any ByteTransport, didWrite byteCount: Int) {
         context.ledger.recordSocketBytes(read: 0, written: byteCount)
         written.written(byteCount) { tag, count in
             var counters = BandwidthCounters()
@@ -84,7 +84,7 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
         }
     }
 
-    func connection(_ connection: Connection, didReceive input: UnsafeRawBufferPointer) -> Int {
+    func connection(_ connection: any ByteTransport, didReceive input: UnsafeRawBufferPointer) -> Int {
         var offset = 0
         parsing: while !isAwaitingResponse && !isWaitingForDrain && !isClosing {
             // Keep asking even with no input left: a message without a body ends on the call after its head.
@@ -114,7 +114,7 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
     }
 
     /// Reserves the body read so far in the process-wide budget; refuses the request (503) when it is spent.
-    private func holdBody(on connection: Connection) {
+    private func holdBody(on connection: any ByteTransport) {
         let bytes = head != nil && !isAwaitingResponse && !isClosing ? parser.messageBytes.body : 0
         let limit = context.configuration.maxBodyBytes + 1  // the parser's own limit (413) comes first
         guard let shortage = heldBody.update(0, to: bytes, perConnectionLimit: limit, budget: context.requestBuffers)
@@ -124,7 +124,7 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
         refuse(status: HTTPStatus(code: 503), .unavailable(message), bytes: parser.messageBytes, on: connection)
     }
 
-    private func received(_ requestHead: HTTPRequestHead, on connection: Connection) {
+    private func received(_ requestHead: HTTPRequestHead, on connection: any ByteTransport) {
         cancelHeaderTimer(connection)
         armRequestTimer(connection)
         head = requestHead
@@ -166,7 +166,7 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
         return nil
     }
 
-    private func completed(_ end: HTTPMessageEnd, on connection: Connection) {
+    private func completed(_ end: HTTPMessageEnd, on connection: any ByteTransport) {
         guard let requestHead = head, let route = routed else { return }
         cancelRequestTimer(connection)
         book(end.bytes, to: route.key)
@@ -193,7 +193,7 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
     }
 
     /// Reads the next request once the client has read (nearly) all of the last response.
-    private func resumeReadingWhenDrained(_ connection: Connection) {
+    private func resumeReadingWhenDrained(_ connection: any ByteTransport) {
         if connection.outboundByteCount > Self.outboundHighWater {
             isWaitingForDrain = true
         } else {
@@ -201,14 +201,14 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
         }
     }
 
-    func connectionDidDrain(_ connection: Connection) {
+    func connectionDidDrain(_ connection: any ByteTransport) {
         guard isWaitingForDrain else { return }
         isWaitingForDrain = false
         if !isClosing && !isAwaitingResponse { connection.resumeReading() }
     }
 
     /// Answers with an error and closes (every parse error, and refusals made before the body was read).
-    func refuse(status: HTTPStatus, _ error: RESTError, bytes: HTTPMessageBytes, on connection: Connection) {
+    func refuse(status: HTTPStatus, _ error: RESTError, bytes: HTTPMessageBytes, on connection: any ByteTransport) {
         let key = routed?.key ?? Self.overheadKey
         book(bytes, to: key)
         var counters = BandwidthCounters()
@@ -232,7 +232,7 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
     }
 
     private func send(_ response: RESTResponse, to requestHead: HTTPRequestHead, key: BandwidthKey, closing: Bool,
-                      on connection: Connection) {
+                      on connection: any ByteTransport) {
         let serialized = HTTPResponseSerializer.makeResponse(
             to: requestHead, status: HTTPStatus(code: response.status), headers: Self.headers(response),
             body: response.body, isClosing: closing)
@@ -257,7 +257,7 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
         context.ledger.add(key, counters)
     }
 
-    func connection(_ connection: Connection, didCloseWith reason: CloseReason) {
+    func connection(_ connection: any ByteTransport, didCloseWith reason: CloseReason) {
         cancelHeaderTimer(connection)
         cancelRequestTimer(connection)
         heldBody.releaseAll(budget: context.requestBuffers)

@@ -19,7 +19,7 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
     let context: CollectorContext
     let service: RESTService
     var session: HTTP2Session!
-    weak var connection: Connection?
+    weak var connection: (any ByteTransport)?
     var streams: [Int32: ServerStream] = [:]
     var ledger = HTTP2ConnectionLedger()
     var hasCountedConnection = false
@@ -51,7 +51,7 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
     }
 
     /// Takes over from the sniffer, which already counted `bytesRead` bytes read.
-    func start(on connection: Connection, bytesRead: Int) {
+    func start(on connection: any ByteTransport, bytesRead: Int) {
         self.connection = connection
         self.bytesRead = bytesRead
         connection.idleTimeout = .milliseconds(context.configuration.idleTimeoutMs)
@@ -61,12 +61,12 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
 
     // MARK: Input
 
-    func connection(_ connection: Connection, didRead byteCount: Int) {
+    func connection(_ connection: any ByteTransport, didRead byteCount: Int) {
         bytesRead += byteCount
         context.ledger.recordSocketBytes(read: byteCount, written: 0)
     }
 
-    func connection(_ connection: Connection, didReceive input: UnsafeRawBufferPointer) -> Int {
+    func connection(_ connection: any ByteTransport, didReceive input: UnsafeRawBufferPointer) -> Int {
         bytesScanned += input.count
         inboundScanner.scan(input) { ledger.record($0, inbound: true) }
         do {
@@ -89,7 +89,7 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
 
     /// Counts and logs (throttled) a flood the session detected, once; returns whether there was one.
     @discardableResult
-    private func noteFlood(_ connection: Connection) -> Bool {
+    private func noteFlood(_ connection: any ByteTransport) -> Bool {
         guard let flood = session.flood else { return false }
         guard !hasReportedFlood else { return true }
         hasReportedFlood = true
@@ -105,7 +105,7 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
 
     // MARK: Output
 
-    func connection(_ connection: Connection, didWrite byteCount: Int) {
+    func connection(_ connection: any ByteTransport, didWrite byteCount: Int) {
         context.ledger.recordSocketBytes(read: 0, written: byteCount)
         written.written(byteCount) { run, count in
             var part = run
@@ -115,7 +115,7 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
         postRows()
     }
 
-    func connectionDidDrain(_ connection: Connection) {
+    func connectionDidDrain(_ connection: any ByteTransport) {
         flush()
         if connection.isReadingPaused && connection.outboundByteCount < Self.outboundHighWater {
             connection.resumeReading()
@@ -163,13 +163,13 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
 
     // MARK: Lifecycle
 
-    func connectionInputDidEnd(_ connection: Connection) {
+    func connectionInputDidEnd(_ connection: any ByteTransport) {
         for (id, stream) in streams { stream.cancel(on: connection.loop); streams[id] = nil }
         flush()
         connection.closeLingering()
     }
 
-    func connectionIdleTimeoutExpired(_ connection: Connection) {
+    func connectionIdleTimeoutExpired(_ connection: any ByteTransport) {
         context.protection.timedOut(.idle)
         session.submitGoaway(errorCode: HTTP2ErrorCode.noError, debug: "idle timeout")
         isShuttingDown = true
@@ -177,7 +177,7 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
         connection.closeLingering()
     }
 
-    func connection(_ connection: Connection, didCloseWith reason: CloseReason) {
+    func connection(_ connection: any ByteTransport, didCloseWith reason: CloseReason) {
         for (_, stream) in streams { stream.cancel(on: connection.loop) }
         streams = [:]
         held.releaseAll(budget: context.requestBuffers)

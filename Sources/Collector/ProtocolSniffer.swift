@@ -14,14 +14,14 @@ final class ProtocolSniffer: ConnectionHandler, GracefulShutdown {
     private var timer: TimerHandle?
     /// When the connection opened: the first request's header deadline counts from here.
     private var openedAt = ContinuousClock.now
-    private weak var connection: Connection?
+    private weak var connection: (any ByteTransport)?
 
     init(context: CollectorContext, directory: RegistryDirectory) {
         self.context = context
         self.directory = directory
     }
 
-    func connectionDidOpen(_ connection: Connection) {
+    func connectionDidOpen(_ connection: any ByteTransport) {
         openedAt = ContinuousClock.now
         self.connection = connection
         // Registered from the start (the chosen handler replaces it), so open-connection counts and shutdown see a
@@ -37,12 +37,12 @@ final class ProtocolSniffer: ConnectionHandler, GracefulShutdown {
         }
     }
 
-    func connection(_ connection: Connection, didRead byteCount: Int) {
+    func connection(_ connection: any ByteTransport, didRead byteCount: Int) {
         bytesRead += byteCount
         context.ledger.recordSocketBytes(read: byteCount, written: 0)
     }
 
-    func connection(_ connection: Connection, didReceive input: UnsafeRawBufferPointer) -> Int {
+    func connection(_ connection: any ByteTransport, didReceive input: UnsafeRawBufferPointer) -> Int {
         let compared = min(input.count, Self.preface.count)
         for i in 0..<compared where input[i] != Self.preface[i] {
             return handOver(connection, to: .http1, input: input)
@@ -51,7 +51,7 @@ final class ProtocolSniffer: ConnectionHandler, GracefulShutdown {
         return handOver(connection, to: .http2, input: input)
     }
 
-    func connection(_ connection: Connection, didCloseWith reason: CloseReason) {
+    func connection(_ connection: any ByteTransport, didCloseWith reason: CloseReason) {
         // Closed before the protocol was known: its bytes (a partial preface) are h2c connection overhead.
         if let timer { connection.loop.cancel(timer) }
         var counters = BandwidthCounters()
@@ -69,7 +69,7 @@ final class ProtocolSniffer: ConnectionHandler, GracefulShutdown {
     private enum Kind { case http1, http2 }
 
     @discardableResult
-    private func handOver(_ connection: Connection, to kind: Kind, input: UnsafeRawBufferPointer) -> Int {
+    private func handOver(_ connection: any ByteTransport, to kind: Kind, input: UnsafeRawBufferPointer) -> Int {
         if let timer { connection.loop.cancel(timer) }
         timer = nil
         switch kind {

@@ -85,6 +85,7 @@ extension Connection: Selectable {
             return
         }
         bytesRead &+= UInt64(count)
+        byteTotals?.didRead(count)
         lastActivity = core.now
         handler?.connection(self, didRead: count)
         guard lifecycle.deliversInput else {
@@ -189,6 +190,7 @@ extension Connection: Selectable {
 
     private func account(written count: Int) {
         bytesWritten &+= UInt64(count)
+        byteTotals?.didWrite(count)
         lastActivity = core.now
         lastWriteProgress = core.now
         handler?.connection(self, didWrite: count)

@@ -4,7 +4,8 @@
 // only the bytes the handler left unconsumed are copied out; output is sent straight from the caller's bytes and only
 // what the kernel refused is copied into `outbound`, which is released again once it drains.
 // Counting: `bytesRead` / `bytesWritten` add up every read(2) / send(2) result, and each one is also reported to
-// the handler (`didRead` / `didWrite`), so bandwidth can be attributed to the byte.
+// the handler (`didRead` / `didWrite`), so bandwidth can be attributed to the byte, and added to the listener's
+// `TransportByteTotals`, the reference the attribution is checked against.
 // Readiness: EPOLLIN while the connection wants input (not paused, not ended); EPOLLOUT only while connecting or
 // while `outbound` holds bytes.
 // Timeouts: the idle timeout (no byte either way) and the write timeout (output waiting, no send progress), see
@@ -12,7 +13,7 @@
 // ConnectionLifecycle; this type performs the actions it returns.
 
 /// One TCP connection, owned by its loop's thread; see the file header for memory, counting and readiness rules.
-public final class Connection {
+public final class Connection: ByteTransport {
     /// The most input a handler may leave unconsumed: the size of the loop's read buffer. A handler that needs to
     /// hold more (a large message body) copies it into its own storage and consumes it.
     public static let maxUnconsumedByteCount = LoopCore.readBufferSize
@@ -57,6 +58,8 @@ public final class Connection {
     var lastWriteProgress: UInt64 = 0
     /// The slot this connection holds in its listener's `ConnectionLimiter`, given back at close.
     var admission: ConnectionAdmission?
+    /// Where every read(2) and send(2) result is also added (the listener's totals), when anywhere.
+    var byteTotals: TransportByteTotals?
 
     /// The protocol engine driving this connection. Replaceable at any time (a sniffer hands the connection to the
     /// handler of the protocol it detected); nil after `didCloseWith`, and setting it then is ignored, so a
@@ -119,15 +122,6 @@ public final class Connection {
         }
         sendDirectly(bytes)
         return true
-    }
-
-    /// `write` for any byte collection (`[UInt8]`, `ArraySlice<UInt8>`, `"text".utf8`).
-    @discardableResult
-    public func write(_ bytes: some Collection<UInt8>) -> Bool {
-        if let result = bytes.withContiguousStorageIfAvailable({ write(UnsafeRawBufferPointer($0)) }) {
-            return result
-        }
-        return Array(bytes).withUnsafeBytes { write($0) }
     }
 
     /// Buffers `bytes` without a syscall, to coalesce several small writes into one send; they go out on the next
@@ -209,7 +203,7 @@ public final class Connection {
     /// Closes without losing the final response: stops delivering input, sends what is buffered, sends FIN, then
     /// reads and discards until the peer's FIN or `timeout` after the FIN, then closes. Closing straight away with
     /// unread input would make the kernel send RST, and the peer could lose the bytes it had not read yet.
-    public func closeLingering(timeout: Duration = .seconds(2)) {
+    public func closeLingering(timeout: Duration) {
         lingerMilliseconds = UInt32(clamping: timeout.clampedNanoseconds / 1_000_000)
         if isParked { unpark() }
         apply(lifecycle.lingeringCloseRequested(hasBufferedOutput: outboundByteCount > 0))

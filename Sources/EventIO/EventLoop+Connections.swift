@@ -43,7 +43,10 @@ extension EventLoop {
     /// `handler`; closes the descriptor instead when the loop is shutting down or epoll refuses it. The connection
     /// gives `admission` back when it closes (or right away when it never opens).
     @discardableResult
-    func adopt(socket fd: Int32, handler: any ConnectionHandler, admission: ConnectionAdmission? = nil) -> Connection? {
+    func adopt(
+        socket fd: Int32, handler: any ConnectionHandler, admission: ConnectionAdmission? = nil,
+        byteTotals: TransportByteTotals? = nil
+    ) -> Connection? {
         let core = self.core.value
         guard !core.isShuttingDown else {
             Syscall.close(fd)
@@ -60,6 +63,7 @@ extension EventLoop {
             return nil  // register closed the descriptor
         }
         connection.admission = admission
+        connection.byteTotals = byteTotals
         handler.connectionDidOpen(connection)
         return connection
     }

@@ -33,15 +33,19 @@ public final class TCPListener: Sendable {
     let makeHandler: @Sendable () -> any ConnectionHandler
     /// Enforces the connection limits, when there are any.
     let limiter: ConnectionLimiter?
+    /// Where accepted connections add what they read and write, when anywhere.
+    let byteTotals: TransportByteTotals?
     private let isCloseRequested = Atomic<Bool>(false)
 
     /// Binds `address` (SO_REUSEADDR, non-blocking, close-on-exec), listens with `backlog` (the kernel caps it at
     /// net.core.somaxconn), and starts accepting on `loop`. Each accepted connection goes to `group.next()` (or stays
     /// on `loop` without a group) with a handler from `makeHandler`, which runs on the connection's loop. With a
-    /// `limiter`, connections over its limits are closed as soon as they are accepted.
+    /// `limiter`, connections over its limits are closed as soon as they are accepted. With `byteTotals`, every
+    /// accepted connection adds its read(2) and send(2) results there.
     public init(
         bindingTo address: SocketAddress, backlog: Int32 = 4096, on loop: EventLoop,
         distributingTo group: EventLoopGroup? = nil, limiter: ConnectionLimiter? = nil,
+        byteTotals: TransportByteTotals? = nil,
         makeHandler: @escaping @Sendable () -> any ConnectionHandler
     ) throws(SystemError) {
         let fd = try Socket.makeStream(family: address.family)
@@ -61,6 +65,7 @@ public final class TCPListener: Sendable {
         self.group = group
         self.makeHandler = makeHandler
         self.limiter = limiter
+        self.byteTotals = byteTotals
         let accepted = loop.execute { [self] in
             Acceptor.start(listener: self, core: loop.core.value)
         }
@@ -81,11 +86,11 @@ public final class TCPListener: Sendable {
     func dispatch(acceptedSocket socket: Int32, admission: ConnectionAdmission?) {
         let target = group?.next() ?? loop
         if target === loop {
-            target.adopt(socket: socket, handler: makeHandler(), admission: admission)
+            target.adopt(socket: socket, handler: makeHandler(), admission: admission, byteTotals: byteTotals)
             return
         }
         let sent = target.execute { [self] in
-            target.adopt(socket: socket, handler: makeHandler(), admission: admission)
+            target.adopt(socket: socket, handler: makeHandler(), admission: admission, byteTotals: byteTotals)
         }
         if !sent {
             Syscall.close(socket)

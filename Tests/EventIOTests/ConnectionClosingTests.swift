@@ -31,7 +31,7 @@ extension SocketSuite {
                     self.inputEnded = inputEnded
                     super.init(closures: closures)
                 }
-                override func connectionInputDidEnd(_ connection: Connection) {
+                override func connectionInputDidEnd(_ connection: any ByteTransport) {
                     inputEnded.update { $0 += 1 }
                     connection.closeLingering()
                 }
@@ -67,11 +67,11 @@ extension SocketSuite {
         @Test func halfCloseKeepsTheOtherDirectionOpen() throws {
             /// Upper-cases what it reads; on the peer's FIN sends "!" and closes lingering.
             final class Shouter: RecordingHandler {
-                override func connection(_ connection: Connection, didReceive input: UnsafeRawBufferPointer) -> Int {
+                override func connection(_ connection: any ByteTransport, didReceive input: UnsafeRawBufferPointer) -> Int {
                     connection.write(input.map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 })
                     return super.connection(connection, didReceive: input)
                 }
-                override func connectionInputDidEnd(_ connection: Connection) {
+                override func connectionInputDidEnd(_ connection: any ByteTransport) {
                     connection.write("!".utf8)
                     connection.closeLingering()
                 }
@@ -100,7 +100,7 @@ extension SocketSuite {
                     self.responseSize = responseSize
                     super.init(closures: closures)
                 }
-                override func connection(_ connection: Connection, didReceive input: UnsafeRawBufferPointer) -> Int {
+                override func connection(_ connection: any ByteTransport, didReceive input: UnsafeRawBufferPointer) -> Int {
                     if received == 0 {
                         connection.write(pattern(count: responseSize))
                         connection.closeLingering()
@@ -133,7 +133,7 @@ extension SocketSuite {
 
         @Test func lingeringCloseGivesUpAfterItsTimeout() throws {
             final class QuickLinger: RecordingHandler {
-                override func connectionDidOpen(_ connection: Connection) {
+                override func connectionDidOpen(_ connection: any ByteTransport) {
                     connection.write("bye".utf8)
                     connection.closeLingering(timeout: .milliseconds(100))
                 }
@@ -151,7 +151,7 @@ extension SocketSuite {
 
         @Test func idleTimeoutClosesSilentConnectionsOnly() throws {
             final class Idler: RecordingHandler {
-                override func connectionDidOpen(_ connection: Connection) {
+                override func connectionDidOpen(_ connection: any ByteTransport) {
                     connection.idleTimeout = .milliseconds(250)
                 }
             }
@@ -192,7 +192,7 @@ extension SocketSuite {
                     self.pair = pair
                     self.peers = peers
                 }
-                func connection(_ connection: Connection, didReceive input: UnsafeRawBufferPointer) -> Int {
+                func connection(_ connection: any ByteTransport, didReceive input: UnsafeRawBufferPointer) -> Int {
                     guard pair.replacement == nil, let partner = pair.members.first(where: { $0 !== connection }) else {
                         return input.count
                     }
@@ -209,7 +209,7 @@ extension SocketSuite {
             final class Replacement: ConnectionHandler {
                 let pair: Pair
                 init(_ pair: Pair) { self.pair = pair }
-                func connection(_ connection: Connection, didReceive input: UnsafeRawBufferPointer) -> Int {
+                func connection(_ connection: any ByteTransport, didReceive input: UnsafeRawBufferPointer) -> Int {
                     pair.replacementDeliveries += 1
                     return input.count
                 }

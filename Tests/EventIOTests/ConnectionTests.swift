@@ -108,9 +108,9 @@ extension SocketSuite {
             final class Observer: ConnectionHandler {
                 let outcome: Shared<[String]>
                 init(_ outcome: Shared<[String]>) { self.outcome = outcome }
-                func connectionDidOpen(_ connection: Connection) { outcome.update { $0.append("open") } }
-                func connection(_ connection: Connection, didReceive input: UnsafeRawBufferPointer) -> Int { 0 }
-                func connection(_ connection: Connection, didCloseWith reason: CloseReason) {
+                func connectionDidOpen(_ connection: any ByteTransport) { outcome.update { $0.append("open") } }
+                func connection(_ connection: any ByteTransport, didReceive input: UnsafeRawBufferPointer) -> Int { 0 }
+                func connection(_ connection: any ByteTransport, didCloseWith reason: CloseReason) {
                     outcome.update { $0.append("\(reason)") }
                 }
             }
@@ -138,11 +138,11 @@ extension SocketSuite {
                     self.deliveries = deliveries
                     self.connection = connection
                 }
-                func connectionDidOpen(_ connection: Connection) {
-                    let bound = LoopBound(connection, on: connection.loop)
+                func connectionDidOpen(_ connection: any ByteTransport) {
+                    let bound = LoopBound(connection as! Connection, on: connection.loop)
                     self.connection.update { $0 = bound }
                 }
-                func connection(_ connection: Connection, didReceive input: UnsafeRawBufferPointer) -> Int {
+                func connection(_ connection: any ByteTransport, didReceive input: UnsafeRawBufferPointer) -> Int {
                     deliveries.update { $0.append(String(decoding: input, as: UTF8.self)) }
                     if deliveries.value.count == 1 {
                         connection.pauseReading()
@@ -180,11 +180,11 @@ final class BulkSender: RecordingHandler {
         self.size = size
         super.init(closures: closures)
     }
-    override func connectionDidOpen(_ connection: Connection) {
+    override func connectionDidOpen(_ connection: any ByteTransport) {
         connection.write(pattern(count: size))
         if connection.outboundByteCount == 0 { connection.closeLingering() }
     }
-    override func connectionDidDrain(_ connection: Connection) {
+    override func connectionDidDrain(_ connection: any ByteTransport) {
         super.connectionDidDrain(connection)
         connection.closeLingering()
     }
@@ -194,12 +194,12 @@ final class BulkSender: RecordingHandler {
 final class SlowReader: RecordingHandler {
     private var nextPause = 512 << 10
 
-    override func connectionDidOpen(_ connection: Connection) {
+    override func connectionDidOpen(_ connection: any ByteTransport) {
         connection.pauseReading()
         connection.loop.schedule(after: .milliseconds(100)) { connection.resumeReading() }
     }
 
-    override func connection(_ connection: Connection, didReceive input: UnsafeRawBufferPointer) -> Int {
+    override func connection(_ connection: any ByteTransport, didReceive input: UnsafeRawBufferPointer) -> Int {
         for (offset, byte) in input.enumerated() where byte != patternByte(received + offset) {
             isIntact = false
         }

@@ -56,13 +56,13 @@ extension SocketSuite {
                     self.writes = writes
                     super.init(closures: Shared([]))
                 }
-                override func connectionDidOpen(_ connection: Connection) {
+                override func connectionDidOpen(_ connection: any ByteTransport) {
                     for chunk in ["frame-1 ", "frame-2 ", "frame-3"] { connection.enqueue(chunk.utf8) }
                     #expect(connection.outboundByteCount == 23)
                     connection.flush()
                     connection.closeLingering()
                 }
-                override func connection(_ connection: Connection, didWrite byteCount: Int) {
+                override func connection(_ connection: any ByteTransport, didWrite byteCount: Int) {
                     writes.update { $0.append(byteCount) }
                 }
             }
@@ -82,11 +82,11 @@ final class EarlyWriterBox: Sendable {
         final class Recorder: ConnectionHandler {
             let remote: Shared<[String]>
             init(_ remote: Shared<[String]>) { self.remote = remote }
-            func connectionDidOpen(_ connection: Connection) {
+            func connectionDidOpen(_ connection: any ByteTransport) {
                 let address = connection.remoteAddress?.description ?? "?"
                 remote.update { $0.append(address) }
             }
-            func connection(_ connection: Connection, didReceive input: UnsafeRawBufferPointer) -> Int { input.count }
+            func connection(_ connection: any ByteTransport, didReceive input: UnsafeRawBufferPointer) -> Int { input.count }
         }
         return Recorder(remote)
     }

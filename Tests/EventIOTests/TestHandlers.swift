@@ -31,19 +31,19 @@ class RecordingHandler: ConnectionHandler {
 
     // Declared here so subclasses can override them: a protocol extension's default is not dynamically dispatched
     // to a subclass.
-    func connectionDidOpen(_ connection: Connection) {}
-    func connectionInputDidEnd(_ connection: Connection) { connection.closeLingering() }
+    func connectionDidOpen(_ connection: any ByteTransport) {}
+    func connectionInputDidEnd(_ connection: any ByteTransport) { connection.closeLingering() }
 
-    func connection(_ connection: Connection, didReceive input: UnsafeRawBufferPointer) -> Int {
+    func connection(_ connection: any ByteTransport, didReceive input: UnsafeRawBufferPointer) -> Int {
         received += input.count
         return input.count
     }
 
-    func connection(_ connection: Connection, didRead byteCount: Int) { reportedRead += byteCount }
-    func connection(_ connection: Connection, didWrite byteCount: Int) { reportedWritten += byteCount }
-    func connectionDidDrain(_ connection: Connection) { drainCount += 1 }
+    func connection(_ connection: any ByteTransport, didRead byteCount: Int) { reportedRead += byteCount }
+    func connection(_ connection: any ByteTransport, didWrite byteCount: Int) { reportedWritten += byteCount }
+    func connectionDidDrain(_ connection: any ByteTransport) { drainCount += 1 }
 
-    func connection(_ connection: Connection, didCloseWith reason: CloseReason) {
+    func connection(_ connection: any ByteTransport, didCloseWith reason: CloseReason) {
         let record = ClosedConnection(
             reason: reason, bytesRead: connection.bytesRead, bytesWritten: connection.bytesWritten,
             reportedRead: reportedRead, reportedWritten: reportedWritten, received: received, isIntact: isIntact,
@@ -54,7 +54,7 @@ class RecordingHandler: ConnectionHandler {
 
 /// Server side of the echo tests: sends back everything it receives.
 final class EchoHandler: RecordingHandler {
-    override func connection(_ connection: Connection, didReceive input: UnsafeRawBufferPointer) -> Int {
+    override func connection(_ connection: any ByteTransport, didReceive input: UnsafeRawBufferPointer) -> Int {
         connection.write(input)
         return super.connection(connection, didReceive: input)
     }
@@ -73,11 +73,11 @@ final class EchoClient: RecordingHandler {
         super.init(closures: closures)
     }
 
-    override func connectionDidOpen(_ connection: Connection) {
+    override func connectionDidOpen(_ connection: any ByteTransport) {
         if sendsOnOpen { connection.write(payload) }
     }
 
-    override func connection(_ connection: Connection, didReceive input: UnsafeRawBufferPointer) -> Int {
+    override func connection(_ connection: any ByteTransport, didReceive input: UnsafeRawBufferPointer) -> Int {
         for (offset, byte) in input.enumerated()
         where received + offset >= payload.count || payload[received + offset] != byte {
             isIntact = false
@@ -90,7 +90,7 @@ final class EchoClient: RecordingHandler {
 
 /// Checks that input follows the test pattern from offset 0.
 final class PatternReader: RecordingHandler {
-    override func connection(_ connection: Connection, didReceive input: UnsafeRawBufferPointer) -> Int {
+    override func connection(_ connection: any ByteTransport, didReceive input: UnsafeRawBufferPointer) -> Int {
         for (offset, byte) in input.enumerated() where byte != patternByte(received + offset) {
             isIntact = false
         }

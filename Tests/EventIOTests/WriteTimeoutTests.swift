@@ -11,7 +11,7 @@ extension SocketSuite {
         /// Writes `count` bytes as soon as the connection opens, with a 300 ms write timeout.
         final class Flooder: RecordingHandler {
             static let count = 32 << 20
-            override func connectionDidOpen(_ connection: Connection) {
+            override func connectionDidOpen(_ connection: any ByteTransport) {
                 connection.writeTimeout = .milliseconds(300)
                 connection.write([UInt8](repeating: 7, count: Self.count))
             }

@@ -45,7 +45,7 @@ final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
 
     // MARK: Connection events
 
-    func connectionDidOpen(_ connection: Connection) {
+    func connectionDidOpen(_ connection: any ByteTransport) {
         isOpen = true
         if isGRPC {
             var settings = HTTP2Settings()
@@ -57,15 +57,15 @@ final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
         fleet.deliver(.connected, slot: slot)
     }
 
-    func connection(_ connection: Connection, didRead byteCount: Int) {
+    func connection(_ connection: any ByteTransport, didRead byteCount: Int) {
         fleet.recordWireBytes(slot: slot, sent: 0, received: byteCount)
     }
 
-    func connection(_ connection: Connection, didWrite byteCount: Int) {
+    func connection(_ connection: any ByteTransport, didWrite byteCount: Int) {
         fleet.recordWireBytes(slot: slot, sent: byteCount, received: 0)
     }
 
-    func connection(_ connection: Connection, didReceive input: UnsafeRawBufferPointer) -> Int {
+    func connection(_ connection: any ByteTransport, didReceive input: UnsafeRawBufferPointer) -> Int {
         if let session {
             do {
                 try session.receive(input)
@@ -80,11 +80,11 @@ final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
         return input.count
     }
 
-    func connectionInputDidEnd(_ connection: Connection) {
+    func connectionInputDidEnd(_ connection: any ByteTransport) {
         connection.close()
     }
 
-    func connection(_ connection: Connection, didCloseWith reason: CloseReason) {
+    func connection(_ connection: any ByteTransport, didCloseWith reason: CloseReason) {
         cancelCallTimer()
         self.connection = nil
         session?.delegate = nil
@@ -197,7 +197,7 @@ final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
     }
 
     /// A broken exchange: report it as a lost connection and close.
-    private func fail(_ failure: DeviceFailure, closing connection: Connection) {
+    private func fail(_ failure: DeviceFailure, closing connection: any ByteTransport) {
         guard !isAbandoned else { return }
         isAbandoned = true
         cancelCallTimer()
@@ -208,7 +208,7 @@ final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
 
     // MARK: HTTP/1.1
 
-    private func receiveHTTP1(_ input: UnsafeRawBufferPointer, on connection: Connection) {
+    private func receiveHTTP1(_ input: UnsafeRawBufferPointer, on connection: any ByteTransport) {
         var offset = 0
         var status = 0
         while true {

@@ -1,0 +1,131 @@
+import EventIO
+import Foundation
+import Telemetry
+import Testing
+
+@testable import Collector
+
+/// Connection edge cases on in-memory transports, exact to the byte and free of timing: pipelining, requests split
+/// at every byte, a half-sent request, a client that never reads, an HTTP/2 PING flood, and every byte attributed.
+/// (The Python suite attacks a real collector over sockets with independent clients; these pin the handlers' rules.)
+@Suite(.serialized) struct ConnectionEdgeCaseTests {
+    static func statuses(_ output: [UInt8]) -> [Int] {
+        let text = String(decoding: output, as: UTF8.self)
+        return text.components(separatedBy: "HTTP/1.1 ").dropFirst().compactMap { Int($0.prefix(3)) }
+    }
+
+    static func get(_ path: String) -> [UInt8] { Array("GET \(path) HTTP/1.1\r\nHost: t\r\n\r\n".utf8) }
+
+    @Test func pipelinedRequestsAreAnsweredInOrderAndEveryByteIsAttributed() throws {
+        let collector = try InMemoryCollector()
+        let totals = TransportByteTotals()
+        let transport = try collector.onLoop {
+            let transport = InMemoryTransport(
+                loop: collector.loop, handler: ProtocolSniffer(context: collector.context, directory: collector.registries),
+                byteTotals: totals)
+            transport.open()
+            transport.receive(
+                HTTP1EndToEndTests.post("p", TestBatches.json(1)) + HTTP1EndToEndTests.post("p", TestBatches.json(2))
+                    + Self.get("/healthz") + HTTP1EndToEndTests.post("p", TestBatches.json(1)))
+            return transport
+        }
+        var output: [UInt8] = []
+        #expect(try collector.waitOnLoop {
+            output += transport.takeOutput()
+            return Self.statuses(output).count == 4
+        })
+        #expect(Self.statuses(output) == [200, 200, 200, 200])
+        let text = String(decoding: output, as: UTF8.self)
+        let acks = text.components(separatedBy: "\"last_seq\":").dropFirst().map { $0.prefix(1) }
+        #expect(acks == ["1", "2", "2"], "answers in request order; the repeated batch is a duplicate")
+        #expect(text.contains("\"duplicate_batches\":1"))
+        try collector.onLoop { transport.close() }
+        let rows = collector.context.ledger.snapshot().values
+        #expect(rows.reduce(Int64(0)) { $0 + $1.bytesIn.total } == totals.bytesRead)
+        #expect(rows.reduce(Int64(0)) { $0 + $1.bytesOut.total } == totals.bytesWritten)
+        #expect(totals.bytesWritten == Int64(output.count))
+    }
+
+    @Test func aRequestSplitAtEveryByteIsStoredOnce() throws {
+        let collector = try InMemoryCollector()
+        let request = HTTP1EndToEndTests.post("split", TestBatches.json(7))
+        let transport = try collector.onLoop {
+            let transport = collector.connect()
+            for byte in request { transport.receive([byte]) }
+            return transport
+        }
+        var output: [UInt8] = []
+        #expect(try collector.waitOnLoop {
+            output += transport.takeOutput()
+            return !Self.statuses(output).isEmpty
+        })
+        #expect(Self.statuses(output) == [200])
+        #expect(try collector.context.store.device("split")?.batches == 1)
+        #expect(try collector.onLoop { transport.bytesRead } == UInt64(request.count))
+    }
+
+    @Test func aHalfSentRequestGets408AtTheHeaderDeadline() throws {
+        let collector = try InMemoryCollector { $0.headerTimeoutMs = 100 }
+        let transport = try collector.onLoop {
+            let transport = collector.connect()
+            transport.receive(Array("POST /v1/devices/h/readings HTTP/1.1\r\nHost".utf8))
+            return transport
+        }
+        var output: [UInt8] = []
+        #expect(try collector.waitOnLoop {
+            output += transport.takeOutput()
+            return transport.isClosed
+        })
+        #expect(Self.statuses(output) == [408])
+        #expect(try collector.context.store.device("h") == nil)
+    }
+
+    @Test func aClientThatNeverReadsIsPausedThenClosedByTheWriteTimeout() throws {
+        let collector = try InMemoryCollector()
+        let transport = try collector.onLoop {
+            let transport = collector.connect(peerWindow: 0)
+            transport.receive(Array((0..<200).map { _ in Self.get("/metrics") }.joined()))
+            return transport
+        }
+        // Reading pauses once an answer waits unread, so the pipelined requests stay in the transport, unread.
+        #expect(try collector.waitOnLoop { transport.isReadingPaused && transport.outboundByteCount > 0 })
+        let waiting = try collector.onLoop { transport.outboundByteCount }
+        #expect(waiting < HTTP1ServerConnection.outboundHighWater + 64 << 10, "at most one answer plus the high water")
+        let reason = try collector.onLoop {
+            transport.expireWriteTimeout()
+            return transport.closeReason
+        }
+        #expect(reason == .writeTimedOut)
+    }
+
+    @Test func anHTTP2PingFloodEndsWithGoawayEnhanceYourCalm() throws {
+        let collector = try InMemoryCollector()
+        let preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8) + [0, 0, 0, 4, 0, 0, 0, 0, 0]
+        let ping: [UInt8] = [0, 0, 8, 6, 0, 0, 0, 0, 0] + [UInt8](repeating: 1, count: 8)
+        let transport = try collector.onLoop {
+            let transport = collector.connect()
+            transport.receive(preface + Array((0..<300).map { _ in ping }.joined()))
+            return transport
+        }
+        var output: [UInt8] = []
+        #expect(try collector.waitOnLoop {
+            output += transport.takeOutput()
+            return transport.isClosed
+        })
+        // Walk the server's frames: a GOAWAY (type 7) with ENHANCE_YOUR_CALM (0xb), and fewer PING ACKs than PINGs.
+        var offset = 0
+        var goawayCode: UInt32?
+        var pingAcks = 0
+        while offset + 9 <= output.count {
+            let length = Int(output[offset]) << 16 | Int(output[offset + 1]) << 8 | Int(output[offset + 2])
+            let type = output[offset + 3]
+            if type == 7, offset + 17 <= output.count {
+                goawayCode = output[(offset + 13)..<(offset + 17)].reduce(0) { $0 << 8 | UInt32($1) }
+            }
+            if type == 6 { pingAcks += 1 }
+            offset += 9 + length
+        }
+        #expect(goawayCode == 0xb)
+        #expect(pingAcks < 300)
+    }
+}
