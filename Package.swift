@@ -33,16 +33,20 @@ let package = Package(
         .target(name: "Store", dependencies: ["Telemetry", "CSQLite"]),
         // SHA-256, HMAC, constant-time comparison, device tokens, key files: imports nothing of ours.
         .target(name: "Trust"),
+        // Bandwidth accounting: the protocol names, the attribution rules per connection, the collector-wide ledger.
+        // Imports nothing of ours, so the simulator and the dashboard share its names without the collector.
+        .target(name: "Accounting"),
         // The event loop: epoll, timers, eventfd wake-up, non-blocking sockets; the only user of CLinux.
         .target(name: "EventIO", dependencies: ["CLinux"]),
 
-        // Server wiring: protocol sniffing, REST and gRPC handlers, bandwidth ledger.
+        // Server wiring: protocol sniffing, REST and gRPC handlers, feeding the bandwidth ledger.
         .target(
-            name: "Collector", dependencies: ["Telemetry", "Store", "HTTP1", "HTTP2", "GRPC", "EventIO", "Trust"]),
+            name: "Collector",
+            dependencies: ["Accounting", "Telemetry", "Store", "HTTP1", "HTTP2", "GRPC", "EventIO", "Trust"]),
 
         .executableTarget(name: "collector", dependencies: ["Collector", "Flags", "Trust", "Store", "Telemetry"]),
         // The simulator's core: sensor models, simulated devices, the report; pure, so it is tested without sockets.
-        .target(name: "Simulation", dependencies: ["Telemetry"], path: "device-sim/Simulation"),
+        .target(name: "Simulation", dependencies: ["Accounting", "Telemetry"], path: "device-sim/Simulation"),
         // The simulator's networking: devices' connections on our event loop, HTTP/1.1 and h2c clients.
         .target(
             name: "FleetDriver",
@@ -54,6 +58,7 @@ let package = Package(
         // `make bench` row 1: the store's writer alone on pre-built batches, no network.
         .executableTarget(name: "store-bench", dependencies: ["Store", "Telemetry"], path: "bench/store-bench"),
 
+        .testTarget(name: "AccountingTests", dependencies: ["Accounting"]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], exclude: ["Fixtures"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
         .testTarget(name: "GRPCTests", dependencies: ["GRPC", "HTTP2", "Telemetry"]),
@@ -63,7 +68,7 @@ let package = Package(
         .testTarget(
             name: "FleetDriverTests", dependencies: ["FleetDriver", "Simulation", "Collector", "Store", "Telemetry"]),
         .testTarget(
-            name: "CollectorTests", dependencies: ["Collector", "HTTP1", "HTTP2", "GRPC", "Telemetry", "Trust"]),
+            name: "CollectorTests", dependencies: ["Accounting", "Collector", "HTTP1", "HTTP2", "GRPC", "Telemetry", "Trust"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Telemetry"], exclude: ["Fixtures"]),
         .testTarget(name: "EventIOTests", dependencies: ["EventIO"]),
         .testTarget(name: "TrustTests", dependencies: ["Trust"]),

@@ -8,6 +8,7 @@
 //                                        when it navigates; the page then sends the header on its own requests)
 //   GET  /v1/...                         the admin token, as a header only
 
+import Accounting
 import Telemetry
 
 extension Authenticator {

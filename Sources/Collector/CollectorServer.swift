@@ -7,6 +7,7 @@
 // response), wait up to `shutdownGraceMs`, close what is left, persist the counters, close the store (which commits
 // everything queued), stop the loops.
 
+import Accounting
 import Dispatch
 import EventIO
 import Foundation

@@ -20,8 +20,12 @@
 //   * a sortable device table (GET /v1/bandwidth/devices, using its sort/limit when the server has them, sorting
 //     in the browser either way) with a sparkline per visible row (GET /v1/devices/{d}/series, at most 50 rows);
 //   * a device view (click a row): one small chart per sensor (GET /v1/devices/{d} then .../series per sensor).
+// The protocol names the page colours come from `WireProtocol`, embedded as the `fw-protocols` JSON block.
 // Colours are the Okabe–Ito palette (distinguishable with the common colour-vision deficiencies), and every
 // coloured mark also carries its protocol's name in text.
+
+import Accounting
+
 
 /// The dashboard page served at `GET /`.
 enum DashboardPage {
@@ -115,6 +119,9 @@ td.spark { padding: 2px 8px; width: 150px; }
   "series": "/v1/devices/{device}/series?sensor={sensor}&from={from}&step={step}&agg=avg"
 }
 </script>
+<script id="fw-protocols" type="application/json">
+\#(WireProtocol.namesJSON)
+</script>
 </head>
 <body>
 <header>
@@ -164,8 +171,10 @@ const API = JSON.parse(document.getElementById("fw-api").textContent);
 const TOKEN = new URLSearchParams(location.search).get("token") || "";
 const REFRESH_MS = 5000, MAX_ROWS = 200, MAX_SPARKS = 50;
 // Okabe–Ito colours, one fixed colour per protocol so a protocol keeps its colour across charts.
-const COLORS = { "grpc-stream": "#0072B2", "grpc-unary": "#E69F00", "rest-json": "#009E73",
-  "rest-json-h2": "#CC79A7", "query": "#8C8C8C", "h2c": "#D55E00" };
+// The protocol names come from the collector (`fw-protocols`, its WireProtocol enum), never spelled here.
+const PROTOCOLS = JSON.parse(document.getElementById("fw-protocols").textContent);
+const COLORS = { [PROTOCOLS.grpcStream]: "#0072B2", [PROTOCOLS.grpcUnary]: "#E69F00", [PROTOCOLS.restJSON]: "#009E73",
+  [PROTOCOLS.restJSONH2]: "#CC79A7", [PROTOCOLS.query]: "#8C8C8C", [PROTOCOLS.h2c]: "#D55E00" };
 const EXTRA = ["#56B4E9", "#F0E442", "#000000"];
 const WINDOWS = [["15m", 15 * 60e3], ["1h", 3600e3], ["6h", 6 * 3600e3], ["24h", 24 * 3600e3]];
 const state = { sort: "device", order: "asc", rows: [], selected: null, windowMs: 3600e3,

@@ -1,5 +1,6 @@
 // Which REST endpoint a request is for, and the checks every ingest request must pass before its body is decoded.
 
+import Accounting
 import HTTP1
 import Telemetry
 
@@ -91,8 +92,8 @@ public enum RESTRoute: Equatable, Sendable {
     }
 
     /// The protocol a request is accounted under: ingest POSTs are `rest-json` (or `rest-json-h2`), reads `query`.
-    public static func protocolName(method: String, isHTTP2: Bool) -> String {
-        method == "POST" ? (isHTTP2 ? WireProtocol.restJSONH2 : WireProtocol.restJSON) : WireProtocol.query
+    public static func wireProtocol(method: String, isHTTP2: Bool) -> WireProtocol {
+        method == "POST" ? (isHTTP2 ? .restJSONH2 : .restJSON) : .query
     }
 }
 

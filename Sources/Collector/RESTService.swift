@@ -2,6 +2,7 @@
 // head is known (so the transport can refuse early and knows which bandwidth row the request's bytes belong to);
 // the response comes through a callback on the connection's loop, after the commit for ingest.
 
+import Accounting
 import EventIO
 import Store
 import Telemetry
@@ -17,7 +18,7 @@ struct RoutedRequest {
 
     /// Routes a request head; refusals are decided here, before any body is read.
     init(method: String, target: String, isHTTP2: Bool) {
-        let protocolName = RESTRoute.protocolName(method: method, isHTTP2: isHTTP2)
+        let wireProtocol = RESTRoute.wireProtocol(method: method, isHTTP2: isHTTP2)
         let split = RESTRequest.split(target: target)
         path = split?.path ?? String(target.prefix { $0 != "?" })
         query = split?.query ?? []
@@ -26,13 +27,13 @@ struct RoutedRequest {
             if split == nil { throw RESTError.badRequest("malformed percent escape in the query string") }
             self.route = .success(route)
             if case .ingest(let deviceID) = route {
-                key = BandwidthKey(protocolName, deviceID)
+                key = BandwidthKey(wireProtocol, deviceID)
             } else {
-                key = BandwidthKey(protocolName, WireProtocol.overheadDevice)
+                key = .overhead(wireProtocol)
             }
         } catch {
             self.route = .failure(error)
-            key = BandwidthKey(protocolName, WireProtocol.overheadDevice)
+            key = .overhead(wireProtocol)
         }
     }
 }

@@ -1,3 +1,5 @@
+import Accounting
+import Foundation
 import Testing
 @testable import Collector
 
@@ -32,6 +34,15 @@ struct DashboardPageTests {
         #expect(html.hasPrefix("<!doctype html>"))
         for forbidden in ["http://", "https://", "<script src", "@import", "url("] {
             #expect(!html.contains(forbidden), "the page contains \(forbidden)")
+        }
+    }
+
+    @Test func protocolNamesComeFromTheCollector() {
+        let html = DashboardPage.html
+        #expect(html.contains("<script id=\"fw-protocols\" type=\"application/json\">\n\(WireProtocol.namesJSON)\n"))
+        let outsideTheBlock = html.replacingOccurrences(of: WireProtocol.namesJSON, with: "")
+        for wireProtocol in WireProtocol.allCases {
+            #expect(!outsideTheBlock.contains("\"\(wireProtocol.rawValue)\""), "the page spells \(wireProtocol.rawValue)")
         }
     }
 }
