@@ -5,7 +5,7 @@ import PackageDescription
 let package = Package(
     name: "Fleetwire",
     products: [
-        .executable(name: "collector", targets: ["collector"]),
+        .executable(name: "collector", targets: ["CollectorCommand"]),
         .executable(name: "device-sim", targets: ["device-sim"]),
         .executable(name: "store-bench", targets: ["store-bench"]),
     ],
@@ -44,7 +44,11 @@ let package = Package(
             name: "Collector",
             dependencies: ["Accounting", "Telemetry", "Store", "HTTP1", "HTTP2", "GRPC", "EventIO", "Trust"]),
 
-        .executableTarget(name: "collector", dependencies: ["Collector", "Flags", "Trust", "Store", "Telemetry"]),
+        // The `collector` executable (flags → CollectorServer → run); named apart from `Collector` so that no two
+        // folders or modules differ only by case (a checkout on a case-insensitive file system would merge them).
+        .executableTarget(
+            name: "CollectorCommand", dependencies: ["Collector", "Flags", "Trust", "Store", "Telemetry"],
+            path: "Sources/CollectorCommand"),
         // The simulator's core: sensor models, simulated devices, the report; pure, so it is tested without sockets.
         .target(name: "Simulation", dependencies: ["Accounting", "Telemetry"], path: "device-sim/Simulation"),
         // The simulator's networking: devices' connections on our event loop, HTTP/1.1 and h2c clients.
