@@ -42,7 +42,9 @@ let package = Package(
         // Server wiring: protocol sniffing, REST and gRPC handlers, feeding the bandwidth ledger.
         .target(
             name: "Collector",
-            dependencies: ["Accounting", "Telemetry", "Store", "HTTP1", "HTTP2", "GRPC", "EventIO", "Trust"]),
+            dependencies: ["Accounting", "Telemetry", "Store", "HTTP1", "HTTP2", "GRPC", "EventIO", "Trust"],
+            // The dashboard page, compiled into the binary (DashboardPage.swift): no resource bundle to ship.
+            resources: [.embedInCode("Resources/dashboard.html")]),
 
         // The `collector` executable (flags → CollectorServer → run); named apart from `Collector` so that no two
         // folders or modules differ only by case (a checkout on a case-insensitive file system would merge them).

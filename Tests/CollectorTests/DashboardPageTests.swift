@@ -45,4 +45,11 @@ struct DashboardPageTests {
             #expect(!outsideTheBlock.contains("\"\(wireProtocol.rawValue)\""), "the page spells \(wireProtocol.rawValue)")
         }
     }
+
+    @Test func theFileHoldsOneProtocolsPlaceholderAndTheServedPageNone() {
+        let file = String(decoding: PackageResources.dashboard_html, as: UTF8.self)
+        #expect(file.components(separatedBy: DashboardPage.protocolsPlaceholder).count == 2)
+        #expect(!DashboardPage.html.contains(DashboardPage.protocolsPlaceholder))
+        #expect(file.hasSuffix("</html>\n") && DashboardPage.html.hasSuffix("</html>"))
+    }
 }
