@@ -31,6 +31,8 @@ let package = Package(
         .target(name: "GRPC", dependencies: ["HTTP2", "Telemetry"]),
         // The only SQLite user: schema, group-commit writer, queries.
         .target(name: "Store", dependencies: ["Telemetry", "CSQLite"]),
+        // SplitMix64, the seedable generator of the simulator, the tests and the benchmarks: imports nothing.
+        .target(name: "SplitMix"),
         // SHA-256, HMAC, constant-time comparison, device tokens, key files: imports nothing of ours.
         .target(name: "Trust"),
         // Bandwidth accounting: the protocol names, the attribution rules per connection, the collector-wide ledger.
@@ -52,7 +54,7 @@ let package = Package(
             name: "CollectorCommand", dependencies: ["Collector", "Flags", "Trust", "Store", "Telemetry"],
             path: "Sources/CollectorCommand"),
         // The simulator's core: sensor models, simulated devices, the report; pure, so it is tested without sockets.
-        .target(name: "Simulation", dependencies: ["Accounting", "Telemetry"], path: "device-sim/Simulation"),
+        .target(name: "Simulation", dependencies: ["Accounting", "SplitMix", "Telemetry"], path: "device-sim/Simulation"),
         // The simulator's networking: devices' connections on our event loop, HTTP/1.1 and h2c clients.
         .target(
             name: "FleetDriver",
@@ -62,22 +64,23 @@ let package = Package(
             name: "device-sim", dependencies: ["FleetDriver", "Simulation", "Telemetry", "Flags", "Trust"],
             path: "device-sim/CLI"),
         // `make bench` row 1: the store's writer alone on pre-built batches, no network.
-        .executableTarget(name: "store-bench", dependencies: ["Store", "Telemetry"], path: "bench/store-bench"),
+        .executableTarget(
+            name: "store-bench", dependencies: ["SplitMix", "Store", "Telemetry"], path: "bench/store-bench"),
 
         .testTarget(name: "AccountingTests", dependencies: ["Accounting"]),
-        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], exclude: ["Fixtures"]),
+        .testTarget(name: "TelemetryTests", dependencies: ["SplitMix", "Telemetry"], exclude: ["Fixtures"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
         .testTarget(name: "GRPCTests", dependencies: ["GRPC", "HTTP2", "Telemetry"]),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2"]),
         .testTarget(name: "FlagsTests", dependencies: ["Flags"]),
-        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Telemetry"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "SplitMix", "Telemetry"]),
         .testTarget(
             name: "FleetDriverTests", dependencies: ["FleetDriver", "Simulation", "Collector", "Store", "Telemetry"]),
         .testTarget(
             name: "CollectorTests", dependencies: ["Accounting", "Collector", "HTTP1", "HTTP2", "GRPC", "Telemetry", "Trust"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "Telemetry"], exclude: ["Fixtures"]),
-        .testTarget(name: "EventIOTests", dependencies: ["EventIO"]),
-        .testTarget(name: "TrustTests", dependencies: ["Trust"]),
+        .testTarget(name: "StoreTests", dependencies: ["SplitMix", "Store", "Telemetry"], exclude: ["Fixtures"]),
+        .testTarget(name: "EventIOTests", dependencies: ["EventIO", "SplitMix"]),
+        .testTarget(name: "TrustTests", dependencies: ["SplitMix", "Trust"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,7 @@
 // The loop itself: execute from other threads, timers on a running loop, before-sleep hooks, stop and cleanup.
 
 import Glibc
+import SplitMix
 import Synchronization
 import Testing
 
@@ -58,7 +59,7 @@ extension SocketSuite {
             let loop = running.loop
             let fired = Shared<[(id: Int, deadline: UInt64, at: UInt64)]>([])
             let cancelledIDs = try onLoop(loop) { () -> Set<Int> in
-                var generator = SplitMix(seed: 7)
+                var generator = SplitMix64(seed: 7)
                 var handles: [(Int, TimerHandle)] = []
                 for id in 0..<2000 {
                     let delay = Int(generator.next() % 150)
