@@ -15,11 +15,6 @@ import Store
 import Synchronization
 import Telemetry
 
-/// Why the collector could not start.
-public struct CollectorError: Error, CustomStringConvertible {
-    public var description: String
-}
-
 /// A running collector.
 public final class CollectorServer: Sendable {
     /// The address actually bound (the real port when 0 was asked for).
@@ -184,19 +179,5 @@ public final class CollectorServer: Sendable {
         }
         for _ in 0..<asked { done.wait() }
         return total.withLock { $0 }
-    }
-}
-
-/// Finds each loop's connection registry; a registry is created on first use, on its loop's thread.
-final class RegistryDirectory: Sendable {
-    private let registries = Mutex<[ObjectIdentifier: LoopBound<ConnectionRegistry>]>([:])
-
-    /// The registry of `loop`; call on that loop's thread.
-    func registry(for loop: EventLoop) -> ConnectionRegistry {
-        let key = ObjectIdentifier(loop)
-        if let bound = registries.withLock({ $0[key] }) { return bound.value }
-        let registry = ConnectionRegistry()
-        registries.withLock { $0[key] = LoopBound(registry, on: loop) }
-        return registry
     }
 }
