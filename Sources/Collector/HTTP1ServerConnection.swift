@@ -151,14 +151,7 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
         if requestHead.framing == .noBody {
             return RESTError(411, "length_required", "POST needs a Content-Length or a chunked body")
         }
-        guard let contentType = requestHead.headers["content-type"] else {
-            return RESTError(415, "unsupported_media_type", "Content-Type must be application/json (none given)")
-        }
-        let mediaType = contentType.split(separator: ";", maxSplits: 1).first?.trimmingSpaces.lowercased() ?? ""
-        guard mediaType == "application/json" else {
-            return RESTError(415, "unsupported_media_type", "Content-Type must be application/json, got \(contentType)")
-        }
-        return nil
+        return RESTIngest.contentTypeRefusal(requestHead.headers["content-type"])
     }
 
     private func completed(_ end: HTTPMessageEnd, on connection: Connection) {
