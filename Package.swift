@@ -54,7 +54,8 @@ let package = Package(
             name: "CollectorCommand", dependencies: ["Collector", "Flags", "Trust", "Store", "Telemetry"],
             path: "Sources/CollectorCommand"),
         // The simulator's core: sensor models, simulated devices, the report; pure, so it is tested without sockets.
-        .target(name: "Simulation", dependencies: ["Accounting", "SplitMix", "Telemetry"], path: "device-sim/Simulation"),
+        .target(
+            name: "Simulation", dependencies: ["Accounting", "SplitMix", "Telemetry"], path: "device-sim/Simulation"),
         // The simulator's networking: devices' connections on our event loop, HTTP/1.1 and h2c clients.
         .target(
             name: "FleetDriver",
@@ -77,7 +78,8 @@ let package = Package(
         .testTarget(
             name: "FleetDriverTests", dependencies: ["FleetDriver", "Simulation", "Collector", "Store", "Telemetry"]),
         .testTarget(
-            name: "CollectorTests", dependencies: ["Accounting", "Collector", "HTTP1", "HTTP2", "GRPC", "Telemetry", "Trust"]),
+            name: "CollectorTests",
+            dependencies: ["Accounting", "Collector", "HTTP1", "HTTP2", "GRPC", "Telemetry", "Trust"]),
         .testTarget(name: "StoreTests", dependencies: ["SplitMix", "Store", "Telemetry"], exclude: ["Fixtures"]),
         .testTarget(name: "EventIOTests", dependencies: ["EventIO", "SplitMix"]),
         .testTarget(name: "TrustTests", dependencies: ["SplitMix", "Trust"]),

@@ -2,10 +2,10 @@
 // else; the connections only tell their ledger what happened (bytes read, a request's parts, a stream identified,
 // bytes written) and post the rows it hands back.
 //
-// Invariant (tested here per ledger, and end to end against the socket totals and what each client counted on its
-// own socket): every byte read from and written to every socket is attributed exactly once to a `(protocol, device)`
-// row, so the rows add up to the bytes that crossed the sockets. Each row also splits its bytes into header, framing and payload bytes, which add
-// up to the row's bytes in each direction.
+// Invariant (tested here per ledger, and end to end against the socket totals and what each client counted on its own
+// socket): every byte read from and written to every socket is attributed exactly once to a `(protocol, device)` row,
+// so the rows add up to the bytes that crossed the sockets. Each row also splits its bytes into header, framing and
+// payload bytes, which add up to the row's bytes in each direction.
 //
 // Rules common to both transports (`HTTP1ConnectionLedger`, `HTTP2ConnectionLedger`):
 // - Outbound bytes follow the socket, not the serializer: they are queued with their row when produced and booked

@@ -125,7 +125,11 @@ public struct HTTP2ConnectionLedger: ConnectionLedger {
         guard count > 0 else { return }
         let id = UInt32(streamID)
         let bytes = Int64(count * 5)
-        if inbound { tallies[id, default: Tally()].prefixIn += bytes } else { tallies[id, default: Tally()].prefixOut += bytes }
+        if inbound {
+            tallies[id, default: Tally()].prefixIn += bytes
+        } else {
+            tallies[id, default: Tally()].prefixOut += bytes
+        }
     }
 
     /// The row connection-level bytes go to now.

@@ -8,7 +8,8 @@
 // closes: an unauthenticated client never gets its body buffered (the lingering close discards it).
 // Accounting (HTTP1ConnectionLedger): a request's bytes (exact parser offsets) are booked to its row before it is
 // handled; response bytes are booked as they are written; bytes read but never parsed are booked at close; rows are
-// posted to the collector's ledger after each of these. Timeouts (HTTP1ServerConnection+Timeouts.swift): no complete header block within `headerTimeoutMs` of the
+// posted to the collector's ledger after each of these.
+// Timeouts (HTTP1ServerConnection+Timeouts.swift): no complete header block within `headerTimeoutMs` of the
 // connection opening or of a request's first byte → 408 and close (a total deadline: bytes trickling in do not
 // extend it); a body not complete within `requestTimeoutMs` of its head → 408 and close; no traffic for
 // `idleTimeoutMs` → close; pending output the client does not read for `writeTimeoutMs` → close.

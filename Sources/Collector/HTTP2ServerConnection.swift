@@ -3,12 +3,12 @@
 // Input: each chunk is scanned (frame headers → stream tallies in the HTTP2ConnectionLedger) and then fed to nghttp2
 // whole; the session's events (HTTP2ServerConnection+Streams.swift) run the gRPC calls and REST requests. Output:
 // what nghttp2 produces is scanned and its frame runs queued in the ledger, which books them only as send(2)
-// reports them written. Output is
-// pulled from nghttp2 only while the socket keeps up (outbound backpressure), and input is not read while more than
-// `outboundHighWater` bytes wait unread, so a client that sends (PINGs, requests) without reading cannot grow our
-// output; the write timeout closes it. Rows are posted to the collector's ledger after every input chunk, write and
-// stream event, and everything left is booked at close. A flood (HTTP2FloodGuard) ends the connection with
-// GOAWAY(ENHANCE_YOUR_CALM); stream deadlines and held request bytes are in HTTP2ServerConnection+StreamLimits.swift.
+// reports them written. Output is pulled from nghttp2 only while the socket keeps up (outbound backpressure), and
+// input is not read while more than `outboundHighWater` bytes wait unread, so a client that sends (PINGs, requests)
+// without reading cannot grow our output; the write timeout closes it. Rows are posted to the collector's ledger
+// after every input chunk, write and stream event, and everything left is booked at close. A flood
+// (HTTP2FloodGuard) ends the connection with GOAWAY(ENHANCE_YOUR_CALM); stream deadlines and held request bytes are
+// in HTTP2ServerConnection+StreamLimits.swift.
 
 import Accounting
 import EventIO

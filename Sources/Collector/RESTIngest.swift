@@ -25,7 +25,8 @@ public enum RESTIngest {
     public static func batch(from request: RESTRequest, limits: DecodeLimits) throws(RESTError) -> ReadingBatch {
         if let refusal = contentTypeRefusal(request.header("content-type")) { throw refusal }
         guard request.body.count <= limits.maxMessageBytes else {
-            throw RESTError(413, "payload_too_large", "body of \(request.body.count) bytes exceeds \(limits.maxMessageBytes)")
+            throw RESTError(413, "payload_too_large",
+                            "body of \(request.body.count) bytes exceeds \(limits.maxMessageBytes)")
         }
         do {
             return try ReadingBatch(json: request.body, limits: limits)

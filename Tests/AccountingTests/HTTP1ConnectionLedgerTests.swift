@@ -5,7 +5,9 @@ import Testing
 @Suite struct HTTP1ConnectionLedgerTests {
     static func collect(_ ledger: inout HTTP1ConnectionLedger, closing: Bool) -> [BandwidthKey: BandwidthCounters] {
         var rows: [BandwidthKey: BandwidthCounters] = [:]
-        let sink = { (key: BandwidthKey, counters: BandwidthCounters) in rows[key, default: BandwidthCounters()] += counters }
+        let sink = { (key: BandwidthKey, counters: BandwidthCounters) in
+            rows[key, default: BandwidthCounters()] += counters
+        }
         if closing { ledger.close(into: sink) } else { ledger.drain(into: sink) }
         return rows
     }
@@ -86,7 +88,9 @@ import Testing
             var ledger = HTTP1ConnectionLedger()
             var read = 0, booked = 0, queued = 0, written = 0
             var rows: [BandwidthKey: BandwidthCounters] = [:]
-            let sink = { (key: BandwidthKey, counters: BandwidthCounters) in rows[key, default: BandwidthCounters()] += counters }
+            let sink = { (key: BandwidthKey, counters: BandwidthCounters) in
+            rows[key, default: BandwidthCounters()] += counters
+        }
             for _ in 0..<60 {
                 switch next(6) {
                 case 0:

@@ -9,7 +9,9 @@ import Testing
 
     static func collect(_ ledger: inout HTTP2ConnectionLedger, closing: Bool) -> [BandwidthKey: BandwidthCounters] {
         var rows: [BandwidthKey: BandwidthCounters] = [:]
-        let sink = { (key: BandwidthKey, counters: BandwidthCounters) in rows[key, default: BandwidthCounters()] += counters }
+        let sink = { (key: BandwidthKey, counters: BandwidthCounters) in
+            rows[key, default: BandwidthCounters()] += counters
+        }
         if closing { ledger.close(into: sink) } else { ledger.drain(into: sink) }
         return rows
     }
@@ -128,7 +130,9 @@ import Testing
             var total = 0
             var queued = 0
             var rows: [BandwidthKey: BandwidthCounters] = [:]
-            let sink = { (key: BandwidthKey, counters: BandwidthCounters) in rows[key, default: BandwidthCounters()] += counters }
+            let sink = { (key: BandwidthKey, counters: BandwidthCounters) in
+            rows[key, default: BandwidthCounters()] += counters
+        }
             for _ in 0..<100 {
                 switch next(12) {
                 case 0: ledger.identify(streamID: Int32(next(20) * 2 + 1), as: BandwidthKey(.grpcStream, "d\(next(3))"))

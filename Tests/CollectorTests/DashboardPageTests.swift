@@ -42,7 +42,8 @@ struct DashboardPageTests {
         #expect(html.contains("<script id=\"fw-protocols\" type=\"application/json\">\n\(WireProtocol.namesJSON)\n"))
         let outsideTheBlock = html.replacingOccurrences(of: WireProtocol.namesJSON, with: "")
         for wireProtocol in WireProtocol.allCases {
-            #expect(!outsideTheBlock.contains("\"\(wireProtocol.rawValue)\""), "the page spells \(wireProtocol.rawValue)")
+            let quoted = "\"\(wireProtocol.rawValue)\""
+            #expect(!outsideTheBlock.contains(quoted), "the page spells \(wireProtocol.rawValue)")
         }
     }
 

@@ -12,7 +12,9 @@ import Testing
     /// Random bytes and bounds from a seeded SplitMix64, so the cases are the same on every run.
     struct Generator {
         var random: SplitMix64
-        mutating func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8(truncatingIfNeeded: random.next()) } }
+        mutating func bytes(_ count: Int) -> [UInt8] {
+            (0..<count).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        }
         mutating func below(_ bound: Int) -> Int { Int(random.next() % UInt64(bound)) }
     }
 
