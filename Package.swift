@@ -5,7 +5,7 @@ import PackageDescription
 let package = Package(
     name: "Fleetwire",
     products: [
-        .executable(name: "collector", targets: ["collector"]),
+        .executable(name: "collector", targets: ["CollectorCommand"]),
         .executable(name: "device-sim", targets: ["device-sim"]),
         .executable(name: "store-bench", targets: ["store-bench"]),
     ],
@@ -36,19 +36,33 @@ let package = Package(
         .target(name: "Storage", dependencies: ["Telemetry"]),
         // The SQLite backend and the only SQLite user: schema, group-commit writer, read threads, queries.
         .target(name: "Store", dependencies: ["Storage", "Telemetry", "Clocks", "CSQLite"]),
+        // SplitMix64, the seedable generator of the simulator, the tests and the benchmarks: imports nothing.
+        .target(name: "SplitMix"),
         // SHA-256, HMAC, constant-time comparison, device tokens, key files: imports nothing of ours.
         .target(name: "Trust"),
+        // Bandwidth accounting: the protocol names, the attribution rules per connection, the collector-wide ledger.
+        // Imports nothing of ours, so the simulator and the dashboard share its names without the collector.
+        .target(name: "Accounting"),
         // The event loop: epoll, timers, eventfd wake-up, non-blocking sockets; the only user of CLinux.
         .target(name: "EventIO", dependencies: ["Clocks", "CLinux"]),
 
-        // Server wiring: protocol sniffing, REST and gRPC handlers, bandwidth ledger.
+        // Server wiring: protocol sniffing, REST and gRPC handlers, feeding the bandwidth ledger.
         .target(
-            name: "Collector", dependencies: ["Telemetry", "Storage", "Clocks", "HTTP1", "HTTP2", "GRPC", "EventIO", "Trust"]),
+            name: "Collector",
+            dependencies: ["Accounting", "Telemetry", "Storage", "Clocks", "HTTP1", "HTTP2", "GRPC", "EventIO", "Trust"],
+            // The dashboard page, compiled into the binary (DashboardPage.swift): no resource bundle to ship.
+            resources: [.embedInCode("Resources/dashboard.html")]),
 
+        // The `collector` executable (flags → store → CollectorServer → run); named apart from `Collector` so that
+        // no two folders or modules differ only by case (a checkout on a case-insensitive file system would merge
+        // them).
         .executableTarget(
-            name: "collector", dependencies: ["Collector", "Clocks", "Flags", "Trust", "Storage", "Store", "Telemetry"]),
+            name: "CollectorCommand",
+            dependencies: ["Collector", "Clocks", "Flags", "Trust", "Storage", "Store", "Telemetry"],
+            path: "Sources/CollectorCommand"),
         // The simulator's core: sensor models, simulated devices, the report; pure, so it is tested without sockets.
-        .target(name: "Simulation", dependencies: ["Telemetry"], path: "device-sim/Simulation"),
+        .target(
+            name: "Simulation", dependencies: ["Accounting", "SplitMix", "Telemetry"], path: "device-sim/Simulation"),
         // The simulator's networking: devices' connections on our event loop, HTTP/1.1 and h2c clients.
         .target(
             name: "FleetDriver",
@@ -58,23 +72,27 @@ let package = Package(
             name: "device-sim", dependencies: ["FleetDriver", "Simulation", "Telemetry", "Flags", "Trust"],
             path: "device-sim/CLI"),
         // `make bench` row 1: the store's writer alone on pre-built batches, no network.
-        .executableTarget(name: "store-bench", dependencies: ["Storage", "Store", "Telemetry"], path: "bench/store-bench"),
+        .executableTarget(
+            name: "store-bench", dependencies: ["SplitMix", "Storage", "Store", "Telemetry"], path: "bench/store-bench"),
 
-        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], exclude: ["Fixtures"]),
+        .testTarget(name: "AccountingTests", dependencies: ["Accounting"]),
+        .testTarget(name: "TelemetryTests", dependencies: ["SplitMix", "Telemetry"], exclude: ["Fixtures"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
         .testTarget(name: "GRPCTests", dependencies: ["GRPC", "HTTP2", "Telemetry"]),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2"]),
         .testTarget(name: "FlagsTests", dependencies: ["Flags"]),
-        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Telemetry"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "SplitMix", "Telemetry"]),
         .testTarget(
             name: "FleetDriverTests",
             dependencies: ["FleetDriver", "Simulation", "Collector", "Storage", "Store", "Telemetry"]),
         .testTarget(
             name: "CollectorTests",
-            dependencies: ["Collector", "Storage", "Store", "HTTP1", "HTTP2", "GRPC", "Telemetry", "Trust"]),
-        .testTarget(name: "StoreTests", dependencies: ["Storage", "Store", "Clocks", "Telemetry"], exclude: ["Fixtures"]),
-        .testTarget(name: "EventIOTests", dependencies: ["EventIO", "Clocks"]),
-        .testTarget(name: "TrustTests", dependencies: ["Trust"]),
+            dependencies: ["Accounting", "Collector", "Storage", "Store", "HTTP1", "HTTP2", "GRPC", "Telemetry", "Trust"]),
+        .testTarget(
+            name: "StoreTests", dependencies: ["SplitMix", "Storage", "Store", "Clocks", "Telemetry"],
+            exclude: ["Fixtures"]),
+        .testTarget(name: "EventIOTests", dependencies: ["EventIO", "Clocks", "SplitMix"]),
+        .testTarget(name: "TrustTests", dependencies: ["SplitMix", "Trust"]),
     ],
     swiftLanguageModes: [.v6]
 )

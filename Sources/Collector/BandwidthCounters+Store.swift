@@ -1,3 +1,4 @@
+import Accounting
 import Storage
 
 extension BandwidthCounters {

@@ -2,6 +2,7 @@
 // `GET /v1/bandwidth/devices/{device}`) and over time (`GET /v1/bandwidth/history`). Every row carries bytes in and
 // out, their header/framing/payload split, the counts, and wire bytes per stored reading (null before the first).
 
+import Accounting
 import Storage
 import Telemetry
 

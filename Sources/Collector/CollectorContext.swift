@@ -1,3 +1,4 @@
+import Accounting
 import EventIO
 import GRPC
 import Storage

@@ -7,6 +7,7 @@
 // response), wait up to `shutdownGraceMs`, close what is left, persist the counters, close the store (which commits
 // everything queued), stop the loops.
 
+import Accounting
 import Clocks
 import Dispatch
 import EventIO
@@ -14,11 +15,6 @@ import Foundation
 import Storage
 import Synchronization
 import Telemetry
-
-/// Why the collector could not start.
-public struct CollectorError: Error, CustomStringConvertible {
-    public var description: String
-}
 
 /// A running collector.
 public final class CollectorServer: Sendable {
@@ -181,19 +177,5 @@ public final class CollectorServer: Sendable {
         }
         for _ in 0..<asked { done.wait() }
         return total.withLock { $0 }
-    }
-}
-
-/// Finds each loop's connection registry; a registry is created on first use, on its loop's thread.
-final class RegistryDirectory: Sendable {
-    private let registries = Mutex<[ObjectIdentifier: LoopBound<ConnectionRegistry>]>([:])
-
-    /// The registry of `loop`; call on that loop's thread.
-    func registry(for loop: EventLoop) -> ConnectionRegistry {
-        let key = ObjectIdentifier(loop)
-        if let bound = registries.withLock({ $0[key] }) { return bound.value }
-        let registry = ConnectionRegistry()
-        registries.withLock { $0[key] = LoopBound(registry, on: loop) }
-        return registry
     }
 }

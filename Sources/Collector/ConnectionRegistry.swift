@@ -2,12 +2,6 @@
 
 import EventIO
 
-/// What the server asks of every connection handler at shutdown.
-protocol GracefulShutdown: AnyObject {
-    /// Stop taking new requests, finish the ones in flight, then close.
-    func beginShutdown()
-}
-
 /// Open connections of one loop, weakly held.
 final class ConnectionRegistry {
     private struct Entry {

@@ -6,9 +6,10 @@
 // client asked `Expect: 100-continue`; otherwise the body is read (bounded by the body limit) and then refused.
 // An authentication refusal (401, 403) of a request with a body is always sent at the head, and the connection
 // closes: an unauthenticated client never gets its body buffered (the lingering close discards it).
-// Accounting: a request's bytes (exact parser offsets) are booked to its row before it is handled; response bytes
-// are booked as they are written; bytes read but never parsed are booked to the connection's overhead row at
-// close. Timeouts (HTTP1ServerConnection+Timeouts.swift): no complete header block within `headerTimeoutMs` of the
+// Accounting (HTTP1ConnectionLedger): a request's bytes (exact parser offsets) are booked to its row before it is
+// handled; response bytes are booked as they are written; bytes read but never parsed are booked at close; rows are
+// posted to the collector's ledger after each of these.
+// Timeouts (HTTP1ServerConnection+Timeouts.swift): no complete header block within `headerTimeoutMs` of the
 // connection opening or of a request's first byte → 408 and close (a total deadline: bytes trickling in do not
 // extend it); a body not complete within `requestTimeoutMs` of its head → 408 and close; no traffic for
 // `idleTimeoutMs` → close; pending output the client does not read for `writeTimeoutMs` → close.
@@ -16,14 +17,13 @@
 // `outboundHighWater` bytes of it, so a client that pipelines requests without reading the responses holds at most
 // one response plus that; a body being read counts against the process-wide RequestBufferBudget (503 past it).
 
+import Accounting
 import EventIO
 import HTTP1
 import Telemetry
 
 /// The collector's handler for an HTTP/1.1 connection.
 final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
-    private enum Part { case header, payload }
-
     /// Reading resumes after a response only once less than this much of it waits unread.
     static let outboundHighWater = 64 << 10
 
@@ -31,15 +31,14 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
     private let service: RESTService
     var parser: HTTPRequestParser
     var head: HTTPRequestHead?
-    var routed: RoutedRequest?
+    var routed: RoutedRequest? {
+        didSet { ledger.requestKey = routed?.key }
+    }
     var isAwaitingResponse = false
     var isClosing = false
-    private var hasCountedConnection = false
     /// The protocol this connection is counted under in the open-connections gauge.
     private var openProtocol: String?
-    private var inboundBooked = 0
-    private var bytesRead = 0
-    private var written = WrittenBytes<(BandwidthKey, Part)>()
+    private var ledger = HTTP1ConnectionLedger()
     var headerTimer: TimerHandle?
     var requestTimer: TimerHandle?
     /// Reading stays paused until the client has read the last response (see `outboundHighWater`).
@@ -48,8 +47,6 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
     private var heldBody = HeldRequestBytes()
     private weak var currentConnection: (any ByteTransport)?
     private var isShuttingDown = false
-    /// The row for bytes that belong to no request (garbage, a request cut short).
-    private static let overheadKey = BandwidthKey(WireProtocol.restJSON, WireProtocol.overheadDevice)
 
     init(context: CollectorContext) {
         self.context = context
@@ -60,7 +57,7 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
     /// Takes over from the sniffer, which already counted `bytesRead` bytes read; the first request head is due
     /// `headerTimeRemaining` from now (the header timeout counts from the moment the connection opened).
     func start(on connection: any ByteTransport, bytesRead: Int, headerTimeRemaining: Duration) {
-        self.bytesRead = bytesRead
+        ledger.read(bytesRead)
         currentConnection = connection
         connection.idleTimeout = .milliseconds(context.configuration.idleTimeoutMs)
         connection.writeTimeout = .milliseconds(context.configuration.writeTimeoutMs)
@@ -68,20 +65,19 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
     }
 
     func connection(_ connection: any ByteTransport, didRead byteCount: Int) {
-        bytesRead += byteCount
+        ledger.read(byteCount)
         context.ledger.recordSocketBytes(read: byteCount, written: 0)
     }
 
     func connection(_ connection: any ByteTransport, didWrite byteCount: Int) {
         context.ledger.recordSocketBytes(read: 0, written: byteCount)
-        written.written(byteCount) { tag, count in
-            var counters = BandwidthCounters()
-            switch tag.1 {
-            case .header: counters.bytesOut.header = Int64(count)
-            case .payload: counters.bytesOut.payload = Int64(count)
-            }
-            context.ledger.add(tag.0, counters)
-        }
+        ledger.written(byteCount)
+        postRows()
+    }
+
+    /// Moves this connection's settled rows to the collector's ledger.
+    private func postRows() {
+        ledger.drain { key, counters in context.ledger.add(key, counters) }
     }
 
     func connection(_ connection: any ByteTransport, didReceive input: UnsafeRawBufferPointer) -> Int {
@@ -143,7 +139,7 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
             refuse(status: HTTPStatus(code: error.status), error, bytes: parser.messageBytes, on: connection)
         case (.success, true):
             let bytes = HTTPResponseSerializer.makeContinue()
-            written.append((route.key, .header), count: bytes.count)
+            ledger.queue(header: bytes.count, payload: 0)
             connection.write(bytes)
         default:
             break  // the body (if any) is read; the request is answered when complete
@@ -156,20 +152,13 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
         if requestHead.framing == .noBody {
             return RESTError(411, "length_required", "POST needs a Content-Length or a chunked body")
         }
-        guard let contentType = requestHead.headers["content-type"] else {
-            return RESTError(415, "unsupported_media_type", "Content-Type must be application/json (none given)")
-        }
-        let mediaType = contentType.split(separator: ";", maxSplits: 1).first?.trimmingSpaces.lowercased() ?? ""
-        guard mediaType == "application/json" else {
-            return RESTError(415, "unsupported_media_type", "Content-Type must be application/json, got \(contentType)")
-        }
-        return nil
+        return RESTIngest.contentTypeRefusal(requestHead.headers["content-type"])
     }
 
     private func completed(_ end: HTTPMessageEnd, on connection: any ByteTransport) {
         guard let requestHead = head, let route = routed else { return }
         cancelRequestTimer(connection)
-        book(end.bytes, to: route.key)
+        book(end.bytes)
         isAwaitingResponse = true
         let request = RESTRequest(method: requestHead.method, path: route.path, query: route.query,
                                   headers: requestHead.headers.map { ($0.name.lowercased(), $0.value) },
@@ -178,7 +167,7 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
         service.handle(request, routed: route, on: connection.loop) { [self] response, counters in
             context.ledger.add(route.key, counters)
             if response.status >= 400 { context.operations.error(transport: "http", code: String(response.status)) }
-            send(response, to: requestHead, key: route.key, closing: !isKeepAlive || isShuttingDown, on: connection)
+            send(response, to: requestHead, closing: !isKeepAlive || isShuttingDown, on: connection)
             head = nil
             routed = nil
             isAwaitingResponse = false
@@ -209,8 +198,8 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
 
     /// Answers with an error and closes (every parse error, and refusals made before the body was read).
     func refuse(status: HTTPStatus, _ error: RESTError, bytes: HTTPMessageBytes, on connection: any ByteTransport) {
-        let key = routed?.key ?? Self.overheadKey
-        book(bytes, to: key)
+        let key = ledger.connectionKey
+        book(bytes)
         var counters = BandwidthCounters()
         counters.calls = 1
         counters.errors = 1
@@ -221,8 +210,7 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
         let version = head?.version ?? .http1_1
         let serialized = HTTPResponseSerializer.makeResponse(
             status: status, version: version, headers: Self.headers(response), body: response.body, isClosing: true)
-        written.append((key, .header), count: serialized.count - response.body.count)
-        written.append((key, .payload), count: response.body.count)
+        ledger.queue(header: serialized.count - response.body.count, payload: response.body.count)
         isClosing = true
         cancelHeaderTimer(connection)
         cancelRequestTimer(connection)
@@ -231,30 +219,25 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
         connection.closeLingering()
     }
 
-    private func send(_ response: RESTResponse, to requestHead: HTTPRequestHead, key: BandwidthKey, closing: Bool,
+    private func send(_ response: RESTResponse, to requestHead: HTTPRequestHead, closing: Bool,
                       on connection: any ByteTransport) {
         let serialized = HTTPResponseSerializer.makeResponse(
             to: requestHead, status: HTTPStatus(code: response.status), headers: Self.headers(response),
             body: response.body, isClosing: closing)
         let bodyBytes = requestHead.method == "HEAD" ? 0 : response.body.count
-        written.append((key, .header), count: serialized.count - bodyBytes)
-        written.append((key, .payload), count: bodyBytes)
+        ledger.queue(header: serialized.count - bodyBytes, payload: bodyBytes)
         connection.write(serialized)
     }
 
-    /// Books a request's inbound bytes (and the connection, on its first request) to `key`.
-    private func book(_ bytes: HTTPMessageBytes, to key: BandwidthKey) {
-        var counters = BandwidthCounters()
-        counters.bytesIn = Traffic(header: Int64(bytes.head), framing: Int64(bytes.chunkFraming),
-                                   payload: Int64(bytes.payload))
-        if !hasCountedConnection {
-            counters.connections = 1
-            hasCountedConnection = true
-            openProtocol = key.protocolName
-            context.operations.connectionOpened(key.protocolName)
+    /// Books a request's inbound bytes to the connection's row (which counts the connection on its first request).
+    private func book(_ bytes: HTTPMessageBytes) {
+        if !ledger.isConnectionCounted {
+            openProtocol = ledger.connectionKey.protocolName
+            context.operations.connectionOpened(ledger.connectionKey.protocolName)
         }
-        inboundBooked += bytes.total
-        context.ledger.add(key, counters)
+        ledger.received(Traffic(header: Int64(bytes.head), framing: Int64(bytes.chunkFraming),
+                                payload: Int64(bytes.payload)))
+        postRows()
     }
 
     func connection(_ connection: any ByteTransport, didCloseWith reason: CloseReason) {
@@ -263,15 +246,9 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
         heldBody.releaseAll(budget: context.requestBuffers)
         if reason == .writeTimedOut { context.protection.timedOut(.write) }
         if let openProtocol { context.operations.connectionClosed(openProtocol) }
-        // Bytes read that no request accounted for: a request cut short, garbage, or what a lingering close
-        // discarded.
-        let unbooked = bytesRead - inboundBooked
-        if unbooked > 0 || !hasCountedConnection {
-            var counters = BandwidthCounters()
-            counters.bytesIn.framing = Int64(max(unbooked, 0))
-            if !hasCountedConnection { counters.connections = 1 }
-            context.ledger.add(routed?.key ?? Self.overheadKey, counters)
-        }
+        // Bytes read that no request accounted for (a request cut short, garbage, what a lingering close
+        // discarded) and the count of a connection that never completed a request.
+        ledger.close { key, counters in context.ledger.add(key, counters) }
     }
 
     /// Shutdown: an idle connection closes now; one with a request in flight closes after its response.

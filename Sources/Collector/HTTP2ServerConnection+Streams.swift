@@ -6,6 +6,7 @@
 // connection-level. DATA is credited back to the client as soon as it is handed on (the store's bounded queue
 // answers UNAVAILABLE when full, which clients retry).
 
+import Accounting
 import EventIO
 import GRPC
 import HTTP2
@@ -106,15 +107,15 @@ extension HTTP2ServerConnection {
             }
             head = try GRPCRequestHead(headers: fields)
         } catch {
-            refuseCall(id, error, protocolName: method?.protocolName ?? WireProtocol.grpcStream)
+            refuseCall(id, error, protocolName: (method?.wireProtocol ?? .grpcStream).rawValue)
             return
         }
         if let refusal = context.authenticator.checkDevice(head.deviceID, authorization: head.authorization) {
             // Refused at the request headers (Trailers-Only), before any message is read.
-            refuseCall(id, .grpc(refusal.grpcStatus), protocolName: head.method.protocolName)
+            refuseCall(id, .grpc(refusal.grpcStatus), protocolName: head.method.wireProtocol.rawValue)
             return
         }
-        let key = BandwidthKey(head.method.protocolName, head.deviceID)
+        let key = BandwidthKey(head.method.wireProtocol, head.deviceID)
         ledger.identify(streamID: id, as: key)
         countConnection(under: key)
         let stream = GRPCServerStream(call: TelemetryServerCall(head: head, limits: context.configuration.decodeLimits),

@@ -1,14 +1,16 @@
 // One h2c connection on the collector: nghttp2 pumped by the event loop, every byte scanned for attribution.
 //
-// Input: each chunk is scanned (frame headers → stream tallies) and then fed to nghttp2 whole; the session's events
-// (HTTP2ServerConnection+Streams.swift) run the gRPC calls and REST requests. Output: what nghttp2 produces is
-// scanned and queued with its frame runs; runs are attributed only as send(2) reports them written. Output is
-// pulled from nghttp2 only while the socket keeps up (outbound backpressure), and input is not read while more than
-// `outboundHighWater` bytes wait unread, so a client that sends (PINGs, requests) without reading cannot grow our
-// output; the write timeout closes it. Rows are posted to the collector's ledger after every input chunk, write and
-// stream event, and everything left is booked at close. A flood (HTTP2FloodGuard) ends the connection with
-// GOAWAY(ENHANCE_YOUR_CALM); stream deadlines and held request bytes are in HTTP2ServerConnection+StreamLimits.swift.
+// Input: each chunk is scanned (frame headers → stream tallies in the HTTP2ConnectionLedger) and then fed to nghttp2
+// whole; the session's events (HTTP2ServerConnection+Streams.swift) run the gRPC calls and REST requests. Output:
+// what nghttp2 produces is scanned and its frame runs queued in the ledger, which books them only as send(2)
+// reports them written. Output is pulled from nghttp2 only while the socket keeps up (outbound backpressure), and
+// input is not read while more than `outboundHighWater` bytes wait unread, so a client that sends (PINGs, requests)
+// without reading cannot grow our output; the write timeout closes it. Rows are posted to the collector's ledger
+// after every input chunk, write and stream event, and everything left is booked at close. A flood
+// (HTTP2FloodGuard) ends the connection with GOAWAY(ENHANCE_YOUR_CALM); stream deadlines and held request bytes are
+// in HTTP2ServerConnection+StreamLimits.swift.
 
+import Accounting
 import EventIO
 import GRPC
 import HTTP2
@@ -22,7 +24,6 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
     weak var connection: (any ByteTransport)?
     var streams: [Int32: ServerStream] = [:]
     var ledger = HTTP2ConnectionLedger()
-    var hasCountedConnection = false
     var isShuttingDown = false
     /// The protocol this connection is counted under in the open-connections gauge.
     var openProtocol: String?
@@ -32,10 +33,7 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
     var streamIdleTimer: TimerHandle?
     private var inboundScanner = HTTP2FrameScanner(expectsPreface: true)
     private var outboundScanner = HTTP2FrameScanner(expectsPreface: false)
-    private var written = WrittenBytes<HTTP2ByteRun>()
     private var output: [UInt8] = []
-    private var bytesRead = 0
-    private var bytesScanned = 0
     private var hasReportedFlood = false
     /// Output pulled from nghttp2 stops while this much is waiting in the socket buffer.
     static let outboundHighWater = 256 << 10
@@ -53,7 +51,7 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
     /// Takes over from the sniffer, which already counted `bytesRead` bytes read.
     func start(on connection: any ByteTransport, bytesRead: Int) {
         self.connection = connection
-        self.bytesRead = bytesRead
+        ledger.read(bytesRead)
         connection.idleTimeout = .milliseconds(context.configuration.idleTimeoutMs)
         connection.writeTimeout = .milliseconds(context.configuration.writeTimeoutMs)
         flush()
@@ -62,13 +60,12 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
     // MARK: Input
 
     func connection(_ connection: any ByteTransport, didRead byteCount: Int) {
-        bytesRead += byteCount
+        ledger.read(byteCount)
         context.ledger.recordSocketBytes(read: byteCount, written: 0)
     }
 
     func connection(_ connection: any ByteTransport, didReceive input: UnsafeRawBufferPointer) -> Int {
-        bytesScanned += input.count
-        inboundScanner.scan(input) { ledger.record($0, inbound: true) }
+        inboundScanner.scan(input) { ledger.received($0.streamByteRun) }
         do {
             try session.receive(input)
         } catch {
@@ -107,11 +104,7 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
 
     func connection(_ connection: any ByteTransport, didWrite byteCount: Int) {
         context.ledger.recordSocketBytes(read: 0, written: byteCount)
-        written.written(byteCount) { run, count in
-            var part = run
-            part.count = count
-            ledger.record(part, inbound: false)
-        }
+        ledger.written(byteCount)
         postRows()
     }
 
@@ -136,7 +129,7 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
             }
             if output.isEmpty { break }
             output.withUnsafeBytes { bytes in
-                outboundScanner.scan(bytes) { written.append($0, count: $0.count) }
+                outboundScanner.scan(bytes) { ledger.queue($0.streamByteRun) }
             }
             connection.write(output)
         }
@@ -150,15 +143,12 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
         ledger.drain { key, counters in context.ledger.add(key, counters) }
     }
 
-    /// Counts the connection once, under the row of its first identified stream.
+    /// Counts the connection in the open-connections gauge under its first identified stream's protocol (the
+    /// ledger counts it once in the bandwidth report, under that stream's row).
     func countConnection(under key: BandwidthKey) {
-        guard !hasCountedConnection else { return }
-        hasCountedConnection = true
+        guard openProtocol == nil else { return }
         openProtocol = key.protocolName
         context.operations.connectionOpened(key.protocolName)
-        var counters = BandwidthCounters()
-        counters.connections = 1
-        context.ledger.add(key, counters)
     }
 
     // MARK: Lifecycle
@@ -184,18 +174,8 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
         if let streamIdleTimer { connection.loop.cancel(streamIdleTimer) }
         streamIdleTimer = nil
         if reason == .writeTimedOut { context.protection.timedOut(.write) }
-        // Bytes read but never scanned (discarded by a lingering close) are connection-level, like unsent frames
-        // of streams that never got identified.
-        let unscanned = bytesRead - bytesScanned
-        if unscanned > 0 {
-            ledger.record(HTTP2ByteRun(streamID: 0, frameType: 0, part: .payload, count: unscanned), inbound: true)
-        }
-        if !hasCountedConnection {
-            hasCountedConnection = true
-            var counters = BandwidthCounters()
-            counters.connections = 1
-            context.ledger.add(ledger.connectionKey, counters)
-        }
+        // Bytes read but never scanned (discarded by a lingering close) are connection-level, like the frames of
+        // streams that never got identified; so is the count of a connection that never identified a stream.
         if let openProtocol { context.operations.connectionClosed(openProtocol) }
         ledger.close { key, counters in context.ledger.add(key, counters) }
         session.delegate = nil

@@ -2,6 +2,7 @@
 // knowledge, the way gRPC clients connect); the first byte that differs from the preface makes it HTTP/1.1.
 // Fewer than 24 matching bytes: wait (the header timeout still applies).
 
+import Accounting
 import EventIO
 import HTTP2
 
@@ -54,11 +55,8 @@ final class ProtocolSniffer: ConnectionHandler, GracefulShutdown {
     func connection(_ connection: any ByteTransport, didCloseWith reason: CloseReason) {
         // Closed before the protocol was known: its bytes (a partial preface) are h2c connection overhead.
         if let timer { connection.loop.cancel(timer) }
-        var counters = BandwidthCounters()
-        counters.connections = 1
-        counters.bytesIn.framing = Int64(bytesRead)
-        context.ledger.add(BandwidthKey(bytesRead > 0 ? WireProtocol.h2c : WireProtocol.restJSON,
-                                        WireProtocol.overheadDevice), counters)
+        let (key, counters) = UndecidedConnection.row(bytesRead: bytesRead)
+        context.ledger.add(key, counters)
     }
 
     /// Shutdown before the protocol is known: no request has started, so the connection just closes.

@@ -1,6 +1,7 @@
 // The read endpoints over the store: devices, a device with its latest values, raw readings with cursor paging,
 // and downsampled series computed in SQL.
 
+import Accounting
 import Storage
 import Telemetry
 

@@ -3,40 +3,10 @@
 // the response comes through a callback on the connection's loop: after the commit for ingest, after the store's
 // read threads ran the query for reads (a query never runs on a loop thread).
 
+import Accounting
 import EventIO
 import Storage
 import Telemetry
-
-/// How a REST request was routed: its endpoint (or the refusal) and the bandwidth row its bytes go to.
-struct RoutedRequest {
-    var route: Result<RESTRoute, RESTError>
-    var key: BandwidthKey
-
-    /// The request target's path and decoded query (empty when the query is malformed: the route says so).
-    var path: String
-    var query: [(name: String, value: String)]
-
-    /// Routes a request head; refusals are decided here, before any body is read.
-    init(method: String, target: String, isHTTP2: Bool) {
-        let protocolName = RESTRoute.protocolName(method: method, isHTTP2: isHTTP2)
-        let split = RESTRequest.split(target: target)
-        path = split?.path ?? String(target.prefix { $0 != "?" })
-        query = split?.query ?? []
-        do throws(RESTError) {
-            let route = try RESTRoute.match(method: method, path: path)
-            if split == nil { throw RESTError.badRequest("malformed percent escape in the query string") }
-            self.route = .success(route)
-            if case .ingest(let deviceID) = route {
-                key = BandwidthKey(protocolName, deviceID)
-            } else {
-                key = BandwidthKey(protocolName, WireProtocol.overheadDevice)
-            }
-        } catch {
-            self.route = .failure(error)
-            key = BandwidthKey(protocolName, WireProtocol.overheadDevice)
-        }
-    }
-}
 
 /// Serves routed REST requests.
 struct RESTService: Sendable {

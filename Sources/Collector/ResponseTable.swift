@@ -3,16 +3,6 @@
 
 import Telemetry
 
-/// One cell of a list endpoint's row.
-enum TableCell {
-    case string(String)
-    case integer(Int64)
-    case number(Double)
-    /// A list: a JSON array of strings, or one CSV field with the items joined by `;`.
-    case strings([String])
-    case null
-}
-
 /// Columns and rows of a list endpoint.
 struct ResponseTable {
     let columns: [String]
@@ -67,45 +57,5 @@ struct ResponseTable {
             out += "\r\n"
         }
         return Array(out.utf8)
-    }
-}
-
-extension TableCell {
-    /// This cell as one CSV field.
-    fileprivate var csvField: String {
-        guard case .string(let text) = self else { return "" }
-        let needsQuotes = text.contains { $0 == "," || $0 == "\"" || $0 == "\r" || $0 == "\n" }
-        return needsQuotes ? "\"" + text.replacingQuotes() + "\"" : text
-    }
-}
-
-extension String {
-    fileprivate func replacingQuotes() -> String {
-        var out = ""
-        for character in self { out += character == "\"" ? "\"\"" : String(character) }
-        return out
-    }
-}
-
-/// The representation a list request asked for.
-enum ResponseFormat {
-    case json
-    case csv
-
-    /// `?format=json|csv`, else `Accept: text/csv`; another format is a 400 naming the parameter.
-    init(_ request: RESTRequest) throws(RESTError) {
-        switch request.queryValue("format") {
-        case "csv": self = .csv
-        case "json": self = .json
-        case nil, "":
-            self = (request.header("accept") ?? "").contains("text/csv") ? .csv : .json
-        case let other?:
-            throw .badRequest("query parameter format must be json or csv, got \"\(other)\"")
-        }
-    }
-
-    /// A CSV response for `table`.
-    static func csvResponse(_ table: ResponseTable) -> RESTResponse {
-        RESTResponse(status: 200, headers: [("content-type", "text/csv; charset=utf-8")], body: table.csv())
     }
 }

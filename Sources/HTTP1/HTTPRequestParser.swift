@@ -17,9 +17,9 @@
 /// its step consumes the bytes examined, through the offending one, and every later call repeats the error,
 /// consuming nothing. After a request that is not keep-alive, the parser is `.closed` and consumes nothing more:
 /// what follows such a request is not read as HTTP (RFC 9112 §9.6; a chunked HTTP/1.0 request closes, §6.1).
-public struct HTTPRequestParser: Sendable {
+public struct HTTPRequestParser: Sendable, HTTPMessageParser {
     /// What one parse step found.
-    public enum Event: Sendable, Equatable {
+    public enum Event: Sendable, Equatable, HTTPBodyEvents {
         /// All bytes given were consumed and no event is complete yet.
         case needMoreData
         /// A request head is complete; its body (if any) follows.
@@ -92,44 +92,5 @@ public struct HTTPRequestParser: Sendable {
     /// Parses from the front of an array.
     public mutating func parse(_ input: [UInt8]) -> Step {
         input.withUnsafeBytes { parse($0) }
-    }
-
-    /// Takes body bytes until payload, the end of the body, the end of the input, or a framing fault.
-    private mutating func parseBody(_ input: UnsafeRawBufferPointer) -> Step {
-        var index = 0
-        while true {
-            let (output, next) = bodyDecoder.decode(input, from: index)
-            index = next
-            messageBytes.body = bodyDecoder.bytes.body
-            messageBytes.chunkFraming = bodyDecoder.bytes.chunkFraming
-            switch output {
-            case .data(let range):
-                let payload = UnsafeRawBufferPointer(rebasing: input[range])
-                guard bodyDelivery == .accumulated else { return Step(.body(Array(payload)), consumed: index) }
-                bodyBuffer.append(contentsOf: payload)
-            case .needMoreData:
-                return Step(.needMoreData, consumed: index)
-            case .complete:
-                return finishMessage(consumed: index)
-            case .failed(let error):
-                return fail(error, consumed: index)
-            }
-        }
-    }
-
-    /// Reports the complete request and gets ready for the next one (or closes).
-    private mutating func finishMessage(consumed: Int) -> Step {
-        let end = HTTPMessageEnd(
-            body: bodyBuffer, trailers: bodyDecoder.takeTrailers(), bytes: messageBytes, isKeepAlive: isKeepAlive)
-        bodyBuffer = []
-        messageBytes = HTTPMessageBytes()
-        phase = isKeepAlive ? .head : .closed
-        return Step(.end(end), consumed: consumed)
-    }
-
-    /// Enters the terminal error state.
-    mutating func fail(_ error: HTTPParseError, consumed: Int) -> Step {
-        phase = .failed(error)
-        return Step(.error(error), consumed: consumed)
     }
 }

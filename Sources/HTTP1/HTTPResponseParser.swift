@@ -11,9 +11,9 @@
 /// body although they may declare one: call `expectResponse(to: "HEAD")` for each HEAD request sent. 101 Switching
 /// Protocols ends HTTP on the connection: it is reported as a final response without body, then `.closed`.
 /// Errors are terminal; the status in an error only classifies the fault (it is not sent anywhere).
-public struct HTTPResponseParser: Sendable {
+public struct HTTPResponseParser: Sendable, HTTPMessageParser {
     /// What one parse step found.
-    public enum Event: Sendable, Equatable {
+    public enum Event: Sendable, Equatable, HTTPBodyEvents {
         /// All bytes given were consumed and no event is complete yet.
         case needMoreData
         /// An interim (1xx) response, already skipped; the final response follows.
@@ -123,44 +123,5 @@ public struct HTTPResponseParser: Sendable {
                 preconditionFailure("a body decoder finishing at end of input completes or fails")
             }
         }
-    }
-
-    /// Takes body bytes until payload, the end of the body, the end of the input, or a framing fault.
-    private mutating func parseBody(_ input: UnsafeRawBufferPointer) -> Step {
-        var index = 0
-        while true {
-            let (output, next) = bodyDecoder.decode(input, from: index)
-            index = next
-            messageBytes.body = bodyDecoder.bytes.body
-            messageBytes.chunkFraming = bodyDecoder.bytes.chunkFraming
-            switch output {
-            case .data(let range):
-                let payload = UnsafeRawBufferPointer(rebasing: input[range])
-                guard bodyDelivery == .accumulated else { return Step(.body(Array(payload)), consumed: index) }
-                bodyBuffer.append(contentsOf: payload)
-            case .needMoreData:
-                return Step(.needMoreData, consumed: index)
-            case .complete:
-                return finishMessage(consumed: index)
-            case .failed(let error):
-                return fail(error, consumed: index)
-            }
-        }
-    }
-
-    /// Reports the complete response and gets ready for the next one (or closes).
-    mutating func finishMessage(consumed: Int) -> Step {
-        let end = HTTPMessageEnd(
-            body: bodyBuffer, trailers: bodyDecoder.takeTrailers(), bytes: messageBytes, isKeepAlive: isKeepAlive)
-        bodyBuffer = []
-        messageBytes = HTTPMessageBytes()
-        phase = isKeepAlive ? .head : .closed
-        return Step(.end(end), consumed: consumed)
-    }
-
-    /// Enters the terminal error state.
-    mutating func fail(_ error: HTTPParseError, consumed: Int = 0) -> Step {
-        phase = .failed(error)
-        return Step(.error(error), consumed: consumed)
     }
 }

@@ -1,3 +1,4 @@
+import Accounting
 import Foundation
 import GRPC
 import Testing
@@ -7,8 +8,8 @@ import Telemetry
 /// The byte ledger against what the clients counted on their own sockets: per device and protocol, to the byte,
 /// and in total (every socket byte attributed exactly once).
 @Suite(.serialized) struct ByteAccountingTests {
-    static func row(_ collector: TestCollector, _ protocolName: String, _ device: String) -> BandwidthCounters {
-        collector.server.ledger.snapshot()[BandwidthKey(protocolName, device)] ?? BandwidthCounters()
+    static func row(_ collector: TestCollector, _ wireProtocol: WireProtocol, _ device: String) -> BandwidthCounters {
+        collector.server.ledger.snapshot()[BandwidthKey(wireProtocol, device)] ?? BandwidthCounters()
     }
 
     @Test func restBytesPerDeviceEqualWhatTheClientsCounted() throws {
@@ -35,7 +36,7 @@ import Telemetry
 
     @Test func grpcBytesPerDeviceEqualWhatTheClientsCounted() throws {
         let collector = try TestCollector()
-        var expectations: [(String, String, GRPCTestClient)] = []
+        var expectations: [(WireProtocol, String, GRPCTestClient)] = []
         for device in ["s1", "s2"] {
             let client = try GRPCTestClient(port: collector.port)
             for window in 0..<3 {

@@ -1,3 +1,5 @@
+import Accounting
+import Foundation
 import Testing
 @testable import Collector
 
@@ -33,5 +35,22 @@ struct DashboardPageTests {
         for forbidden in ["http://", "https://", "<script src", "@import", "url("] {
             #expect(!html.contains(forbidden), "the page contains \(forbidden)")
         }
+    }
+
+    @Test func protocolNamesComeFromTheCollector() {
+        let html = DashboardPage.html
+        #expect(html.contains("<script id=\"fw-protocols\" type=\"application/json\">\n\(WireProtocol.namesJSON)\n"))
+        let outsideTheBlock = html.replacingOccurrences(of: WireProtocol.namesJSON, with: "")
+        for wireProtocol in WireProtocol.allCases {
+            let quoted = "\"\(wireProtocol.rawValue)\""
+            #expect(!outsideTheBlock.contains(quoted), "the page spells \(wireProtocol.rawValue)")
+        }
+    }
+
+    @Test func theFileHoldsOneProtocolsPlaceholderAndTheServedPageNone() {
+        let file = String(decoding: PackageResources.dashboard_html, as: UTF8.self)
+        #expect(file.components(separatedBy: DashboardPage.protocolsPlaceholder).count == 2)
+        #expect(!DashboardPage.html.contains(DashboardPage.protocolsPlaceholder))
+        #expect(file.hasSuffix("</html>\n") && DashboardPage.html.hasSuffix("</html>"))
     }
 }

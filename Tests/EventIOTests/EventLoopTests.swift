@@ -2,6 +2,7 @@
 
 import Clocks
 import Glibc
+import SplitMix
 import Synchronization
 import Testing
 
@@ -59,7 +60,7 @@ extension SocketSuite {
             let loop = running.loop
             let fired = Shared<[(id: Int, deadline: UInt64, at: UInt64)]>([])
             let cancelledIDs = try onLoop(loop) { () -> Set<Int> in
-                var generator = SplitMix(seed: 7)
+                var generator = SplitMix64(seed: 7)
                 var handles: [(Int, TimerHandle)] = []
                 for id in 0..<2000 {
                     let delay = Int(generator.next() % 150)

@@ -1,5 +1,6 @@
 // The timer heap on its own: order, ties, cancellation, stale handles, and scale. No loop, no clock.
 
+import SplitMix
 import Testing
 
 @testable import EventIO
@@ -67,7 +68,7 @@ private func fireAll(_ queue: inout TimerQueue, now: UInt64) {
     }
 
     @Test func fiftyThousandTimersWithCancellationsKeepTheHeapConsistent() {
-        var generator = SplitMix(seed: 42)
+        var generator = SplitMix64(seed: 42)
         var queue = TimerQueue()
         let log = FiringLog()
         var handles: [(id: Int, deadline: UInt64, handle: TimerHandle)] = []
@@ -91,15 +92,3 @@ private func fireAll(_ queue: inout TimerQueue, now: UInt64) {
     }
 }
 
-/// SplitMix64: deterministic test randomness.
-struct SplitMix {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

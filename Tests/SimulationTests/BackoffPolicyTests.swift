@@ -1,4 +1,5 @@
 import Simulation
+import SplitMix
 import Testing
 
 /// Exponential backoff: ceilings double to the cap; jitter stays within its bounds and spreads devices out.

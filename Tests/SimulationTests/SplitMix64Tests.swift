@@ -1,4 +1,5 @@
 import Simulation
+import SplitMix
 import Testing
 
 /// The generator: the reference outputs, sane distributions, derived streams that differ.

@@ -1,4 +1,5 @@
 import Foundation
+import SplitMix
 import Telemetry
 import Testing
 
@@ -13,7 +14,7 @@ import Storage
     /// A store filled with seeded random batches (with same-ms collisions, negative times and bucket edges), and
     /// the reference model built from the same batches.
     static func makeFixture(_ directory: TemporaryDirectory) async throws -> (TelemetryStore, ReferenceModel) {
-        var random = SeededGenerator(seed: 0xF1EE7)
+        var random = SplitMix64(seed: 0xF1EE7)
         let store = try TelemetryStore(path: directory.path())
         var model = ReferenceModel()
         var seqs: [String: UInt64] = [:]

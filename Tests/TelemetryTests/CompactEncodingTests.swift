@@ -1,3 +1,4 @@
+import SplitMix
 import Testing
 import Telemetry
 
@@ -56,7 +57,7 @@ import Telemetry
 
     @Test func gridValuesMatchWhatAJSONParserReads() {
         // The gRPC path computes mantissa × 10^exponent; the REST path parses the decimal text. They must agree.
-        var rng = SeededGenerator(seed: 99)
+        var rng = SplitMix64(seed: 99)
         for _ in 0..<20_000 {
             let exponent = Int32.random(in: -6...3, using: &rng)
             let mantissa = Int64.random(in: -9_999_999_999...9_999_999_999, using: &rng)
@@ -79,7 +80,7 @@ import Telemetry
     }
 
     @Test func seededReadingBatchesRoundTripLosslessly() throws {
-        var rng = SeededGenerator(seed: 2026)
+        var rng = SplitMix64(seed: 2026)
         for _ in 0..<300 {
             let batch = RandomBatches.batch(&rng)
             let plain = ReadingBatch(batch)

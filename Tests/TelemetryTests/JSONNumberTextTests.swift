@@ -1,6 +1,7 @@
 // Number conversion: integers exactly or not at all; Doubles bit-for-bit equal to `Double(String)`, including the
 // hard cases (exact midpoints between two Doubles and their nearest neighbours, subnormals, huge digit counts).
 
+import SplitMix
 import Testing
 
 @testable import Telemetry
@@ -72,7 +73,7 @@ struct JSONNumberTextTests {
 
     @Test("random decimal strings of every shape convert like Double(String)", arguments: [1, 2, 3, 4] as [UInt64])
     func randomStrings(seed: UInt64) throws {
-        var random = SeededGenerator(seed: seed)
+        var random = SplitMix64(seed: seed)
         for _ in 0..<5_000 {
             let literal = Self.randomLiteral(using: &random)
             let expected = try #require(Double(literal))
@@ -86,7 +87,7 @@ struct JSONNumberTextTests {
 
     /// A random JSON number: 1–25 significant digits, sometimes leading or trailing zeros, a decimal point anywhere,
     /// an exponent from −340 to 320 or none.
-    static func randomLiteral(using random: inout SeededGenerator) -> String {
+    static func randomLiteral(using random: inout SplitMix64) -> String {
         let digitCount = Int.random(in: 1...25, using: &random)
         var digits = String(Int.random(in: 1...9, using: &random))
         for _ in 1..<digitCount { digits += String(Int.random(in: 0...9, using: &random)) }
@@ -114,7 +115,7 @@ struct JSONNumberTextTests {
         "exact midpoints between neighbouring Doubles, and the decimals just around them",
         arguments: [7, 8] as [UInt64])
     func midpoints(seed: UInt64) throws {
-        var random = SeededGenerator(seed: seed)
+        var random = SplitMix64(seed: seed)
         var samples: [Double] = [
             .leastNonzeroMagnitude, .leastNormalMagnitude, .leastNormalMagnitude.nextDown, 1.0, 0.1, 21.54,
             Double(1 << 53), .greatestFiniteMagnitude.nextDown, 1e23, .leastNonzeroMagnitude * 3,

@@ -1,6 +1,7 @@
 // Encoding and decoding the REST body are inverse: random batches survive `jsonBytes()` → decode bit for bit
 // (`-0.0` keeps its sign), and a body cut anywhere is refused as truncated, never read as something else.
 
+import SplitMix
 import Testing
 
 @testable import Telemetry
@@ -33,7 +34,7 @@ struct JSONReadingBatchRoundTripTests {
 
     @Test("random batches survive jsonBytes() and decoding bit for bit", arguments: 1...50 as ClosedRange<UInt64>)
     func roundTrip(seed: UInt64) throws {
-        var random = SeededGenerator(seed: seed)
+        var random = SplitMix64(seed: seed)
         let batch = Self.randomBatch(using: &random)
         let decoded = try ReadingBatch(json: batch.jsonBytes())
         #expect(decoded == batch, "seed \(seed)")
@@ -45,7 +46,7 @@ struct JSONReadingBatchRoundTripTests {
     /// A batch as a device might send it: 1–8 distinct sensors, 1–`maxReadings` readings each (an entry without
     /// readings has no JSON form), values on decimal grids (21.54, 1013.2, 3.917), negatives, both zeros, large
     /// integers and the odd full-precision Double; timestamps mostly ascending, now and then any Int64.
-    static func randomBatch(using random: inout SeededGenerator, maxReadings: Int = 40) -> ReadingBatch {
+    static func randomBatch(using random: inout SplitMix64, maxReadings: Int = 40) -> ReadingBatch {
         let names = ["temperature", "humidity", "pressure.hpa", "co2_ppm", "battery-v", "rssi", "x", "door.0"]
         let sensorCount = Int.random(in: 1...names.count, using: &random)
         var sensors: [SensorReadings] = []
@@ -65,7 +66,7 @@ struct JSONReadingBatchRoundTripTests {
         return ReadingBatch(seq: UInt64.random(in: 1...Batch.maxSeq, using: &random), sensors: sensors)
     }
 
-    static func randomValue(using random: inout SeededGenerator) -> Double {
+    static func randomValue(using random: inout SplitMix64) -> Double {
         switch Int.random(in: 0..<10, using: &random) {
         case 0: return [0.0, -0.0][Int.random(in: 0...1, using: &random)]
         case 1: return Double(Int64.random(in: -(1 << 53)...(1 << 53), using: &random))
@@ -80,7 +81,7 @@ struct JSONReadingBatchRoundTripTests {
 
     @Test("a body cut at any position is refused as truncated, at the cut", arguments: [3, 4] as [UInt64])
     func truncation(seed: UInt64) throws {
-        var random = SeededGenerator(seed: seed)
+        var random = SplitMix64(seed: seed)
         try checkEveryCut(of: Self.randomBatch(using: &random, maxReadings: 4).jsonBytes())
     }
 

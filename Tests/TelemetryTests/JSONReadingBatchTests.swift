@@ -1,6 +1,7 @@
 // The REST ingest body as a specification: what is accepted and how it is grouped, and for every way a body can be
 // wrong, the exact reason, the path in the contract's spelling and the byte offset (`‸` marks it in the tables).
 
+import SplitMix
 import Testing
 
 @testable import Telemetry
@@ -223,7 +224,7 @@ struct JSONReadingBatchTests {
 
     @Test("many sensors interleaved: groups in order of first appearance, readings in arrival order")
     func grouping() throws {
-        var random = SeededGenerator(seed: 42)
+        var random = SplitMix64(seed: 42)
         var readings: [Reading] = []
         for i in 0..<2_000 {
             let sensor = "s\(Int.random(in: 0..<(i < 1_000 ? 5 : 60), using: &random))"  // few sensors, then many

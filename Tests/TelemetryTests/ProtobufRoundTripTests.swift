@@ -1,3 +1,4 @@
+import SplitMix
 import Testing
 import Telemetry
 
@@ -5,7 +6,7 @@ import Telemetry
 @Suite struct ProtobufRoundTripTests {
     @Test(arguments: [1, 2, 3, 4])
     func randomBatchesRoundTrip(seed: UInt64) throws {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix64(seed: seed)
         for _ in 0..<500 {
             let batch = RandomBatches.batch(&rng)
             let bytes = batch.protobufBytes()

@@ -1,3 +1,4 @@
+import SplitMix
 import Testing
 import Telemetry
 
@@ -204,7 +205,7 @@ import Telemetry
     }
 
     @Test func everyTruncationOfAValidBatchIsRefusedOrDecodesAPrefix() throws {
-        var rng = SeededGenerator(seed: 7)
+        var rng = SplitMix64(seed: 7)
         for _ in 0..<50 {
             let batch = RandomBatches.batch(&rng)
             let bytes = batch.protobufBytes()

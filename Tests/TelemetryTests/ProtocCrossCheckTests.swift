@@ -1,4 +1,5 @@
 import Foundation
+import SplitMix
 import Testing
 import Telemetry
 
@@ -7,7 +8,7 @@ import Telemetry
 /// `make test` installs protoc; a missing protoc fails these tests instead of skipping them.
 @Suite struct ProtocCrossCheckTests {
     @Test func protocDecodesOurBatches() throws {
-        var rng = SeededGenerator(seed: 41)
+        var rng = SplitMix64(seed: 41)
         let batches = (0..<300).map { _ in RandomBatches.batch(&rng) }
         var list: [UInt8] = []
         for batch in batches {
@@ -21,7 +22,7 @@ import Telemetry
     }
 
     @Test func weDecodeProtocBatchesToTheSameValuesAndBytes() throws {
-        var rng = SeededGenerator(seed: 42)
+        var rng = SplitMix64(seed: 42)
         let batches = (0..<300).map { _ in RandomBatches.batch(&rng) }
         let text = batches.map { "batches {\n\(TextFormat.text(of: $0))}\n" }.joined()
         let encoded = try Protoc.run(["--encode=fixtures.BatchList", "batch_list.proto"], input: Array(text.utf8))

@@ -1,18 +1,6 @@
 import Foundation
+import SplitMix
 import Telemetry
-
-/// SplitMix64: a tiny deterministic generator so every random test replays exactly from its seed.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Hand-rolled protobuf bytes for tests: independent of the encoder under test.
 enum Wire {
@@ -37,7 +25,7 @@ enum Wire {
 
 /// Random batches whose values lie on each sensor's decimal grid, like the simulator's.
 enum RandomBatches {
-    static func series(_ rng: inout SeededGenerator, sensor: String) -> Series {
+    static func series(_ rng: inout SplitMix64, sensor: String) -> Series {
         let count = Int.random(in: 0...40, using: &rng)
         let exponent = Int32.random(in: -4...2, using: &rng)
         var mantissa = Int64.random(in: -100_000...100_000, using: &rng)
@@ -59,7 +47,7 @@ enum RandomBatches {
                       timeDeltasMs: gaps)
     }
 
-    static func batch(_ rng: inout SeededGenerator) -> Batch {
+    static func batch(_ rng: inout SplitMix64) -> Batch {
         let names = ["temperature", "humidity", "pressure", "battery", "co2", "vibration.rms", "x_9-a"]
         let seriesCount = Int.random(in: 0...5, using: &rng)
         return Batch(

@@ -3,23 +3,19 @@
 // 64-byte block; messages from 0 to 1,000 bytes), generated from a fixed seed so a failure can be replayed.
 
 import Foundation
+import SplitMix
 import Testing
 
 @testable import Trust
 
 @Suite struct PythonCrossCheckTests {
-    /// A small deterministic generator (SplitMix64), so the cases are the same on every run.
+    /// Random bytes and bounds from a seeded SplitMix64, so the cases are the same on every run.
     struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9e37_79b9_7f4a_7c15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-            z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-            return z ^ (z >> 31)
+        var random: SplitMix64
+        mutating func bytes(_ count: Int) -> [UInt8] {
+            (0..<count).map { _ in UInt8(truncatingIfNeeded: random.next()) }
         }
-        mutating func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8(truncatingIfNeeded: next()) } }
-        mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
+        mutating func below(_ bound: Int) -> Int { Int(random.next() % UInt64(bound)) }
     }
 
     static let script = """
@@ -30,7 +26,7 @@ import Testing
         """
 
     @Test func hashAndMACMatchPythonOnRandomKeysAndMessages() throws {
-        var random = Generator(state: 20_261_121)
+        var random = Generator(random: SplitMix64(seed: 20_261_121))
         var cases: [(key: [UInt8], message: [UInt8])] = []
         for index in 0..<300 {
             // Every fifth case sits on a block edge; the rest are spread over the whole range.

@@ -7,6 +7,7 @@
 // batches from a real fleet arrive.
 // Prints one JSON object per line: {"devices":..,"readings":..,"seconds":..,"readings_per_s":..,"commits":..}
 import Foundation
+import SplitMix
 import Storage
 import Store
 import Synchronization
@@ -39,18 +40,8 @@ default:
     FileHandle.standardError.write(Data("store-bench: --order must be round-robin or shuffled\n".utf8))
     exit(2)
 }
-/// SplitMix64, seeded: the same permutations every run.
-struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-var random = SplitMix64(state: 0x5EED)
+// Seeded: the same permutations every run.
+var random = SplitMix64(seed: 0x5EED)
 var roundOrder = Array(0..<devices)
 // Built before the clock starts: each round every device once, seq counting per device, 1 s between readings.
 let batches: [(String, ReadingBatch)] = (0..<batchCount).map { index in

@@ -9,6 +9,8 @@
 // the cap, and devices that failed together spread out instead of reconnecting in lock-step. The defaults are 100 ms
 // doubling to 10 s with up to half the ceiling taken off ("equal jitter"). The streak resets on an acknowledgement.
 
+import SplitMix
+
 /// How long to wait before the next attempt; see above.
 public struct BackoffPolicy: Equatable, Sendable {
     /// The first ceiling, in ns.

@@ -6,6 +6,8 @@
 // rate ∈ [0.5, 2] mV/min and the starting drop ∈ [0, 400) mV per device, so a fleet shows every state of charge.
 // The voltage is a function of time alone (plus noise), so it needs no state besides the noise stream.
 
+import SplitMix
+
 /// The battery model; see above.
 struct BatteryModel: Equatable, Sendable {
     /// Full charge in mV.

@@ -8,6 +8,8 @@
 // outdoor ∈ 420 ± 10 ppm and peak ∈ [300, 700] ppm per device, so a day peaks near 700–1150 ppm at 13:00, as a
 // meeting room does, and nights stay near outdoor air.
 
+import SplitMix
+
 #if canImport(Glibc)
     internal import Glibc
 #endif

@@ -1,25 +1,44 @@
 // How a simulated device talks to the collector, and how `--protocol` assigns protocols to a fleet.
+//
+// The gRPC protocols' flag names are the collector's own names (WireProtocol, spelled once in Accounting); REST is
+// `rest` on the command line and `rest-json` in the collector's report.
+
+import Accounting
 
 /// The protocol one device uses for all its uploads.
-public enum DeviceProtocol: String, CaseIterable, Equatable, Hashable, Sendable, Comparable {
+public enum DeviceProtocol: CaseIterable, Equatable, Hashable, Sendable, Comparable {
     /// gRPC `Upload`: one client stream carries a window of batches, then one Ack.
-    case grpcStream = "grpc-stream"
+    case grpcStream
     /// gRPC `Push`: one unary call, one Ack, per batch.
-    case grpcUnary = "grpc-unary"
+    case grpcUnary
     /// REST: one `POST /v1/devices/{device}/readings` (HTTP/1.1, JSON body) per batch.
     case rest
 
-    /// The name used by the simulator's flags and report.
-    public var name: String { rawValue }
+    /// The protocol named `name` in the simulator's flags and report, or nil.
+    public init?(name: String) {
+        guard let named = Self.allCases.first(where: { $0.name == name }) else { return nil }
+        self = named
+    }
 
-    /// The name of the protocol's rows in the collector's bandwidth report (`GET /v1/bandwidth`).
-    public var collectorName: String {
+    /// The name used by the simulator's flags and report.
+    public var name: String {
         switch self {
-        case .grpcStream: "grpc-stream"
-        case .grpcUnary: "grpc-unary"
-        case .rest: "rest-json"
+        case .grpcStream, .grpcUnary: wireProtocol.rawValue
+        case .rest: "rest"
         }
     }
+
+    /// The protocol of this device's rows in the collector's bandwidth report.
+    public var wireProtocol: WireProtocol {
+        switch self {
+        case .grpcStream: .grpcStream
+        case .grpcUnary: .grpcUnary
+        case .rest: .restJSON
+        }
+    }
+
+    /// The name of the protocol's rows in the collector's bandwidth report (`GET /v1/bandwidth`).
+    public var collectorName: String { wireProtocol.rawValue }
 
     /// The protocols in report order.
     public static func < (lhs: DeviceProtocol, rhs: DeviceProtocol) -> Bool { lhs.rank < rhs.rank }
@@ -45,7 +64,7 @@ public enum ProtocolMode: Equatable, Hashable, Sendable {
     public init?(name: String) {
         if name == "mixed" {
             self = .mixed
-        } else if let single = DeviceProtocol(rawValue: name) {
+        } else if let single = DeviceProtocol(name: name) {
             self = .single(single)
         } else {
             return nil

@@ -6,6 +6,8 @@
 // mean ∈ 45 ± 3 %RH and amplitude ∈ [8, 10] %RH per device; the noise is half a step of the 0.1 % grid, so the
 // reading often repeats, as a real capacitive sensor's does.
 
+import SplitMix
+
 #if canImport(Glibc)
     internal import Glibc
 #endif

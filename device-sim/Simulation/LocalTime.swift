@@ -2,6 +2,8 @@
 // offices, working shifts) follow the device's local time, and devices are spread over time zones so a fleet's
 // readings do not all peak at the same instant.
 
+import SplitMix
+
 /// A device's local time: Unix ms shifted by the device's UTC offset.
 struct LocalTime: Equatable, Sendable {
     /// Milliseconds in a day.

@@ -9,6 +9,8 @@
 // two), so it drifts by about a hPa an hour and stays within mean ± 8 hPa most of the time. mean ∈ 1013 ± 3 hPa per
 // device; the level is clamped to mean ± 20 hPa so no run, however long, leaves plausible weather.
 
+import SplitMix
+
 #if canImport(Glibc)
     internal import Glibc
 #endif

@@ -8,6 +8,8 @@
 // Dispatch is a switch over an enum of small structs (no existential boxes, no heap): a model is at most 64 bytes
 // inline, and a reading costs one or two 64-bit draws and at most one `cos`/`sin`.
 
+import SplitMix
+
 /// A sensor model of any kind.
 enum SensorModel: Equatable, Sendable {
     /// A thermometer.

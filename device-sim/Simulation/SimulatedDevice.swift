@@ -24,6 +24,7 @@
 // authentication (401/403, UNAUTHENTICATED/PERMISSION_DENIED) stops the device at once: its batches are dropped,
 // what it still buffers stays unsent, `stoppedBy` says why, and it disconnects and reports `.finished`.
 
+import SplitMix
 import Telemetry
 
 /// A simulated device; see above.

@@ -6,6 +6,8 @@
 // mean ∈ 21 ± 0.5 °C and amplitude ∈ [1.2, 1.5] °C per device; the noise (sd 0.02 °C, two steps of the
 // 0.01 °C grid) makes consecutive deltas small but non-zero, as a real thermistor's are.
 
+import SplitMix
+
 #if canImport(Glibc)
     internal import Glibc
 #endif

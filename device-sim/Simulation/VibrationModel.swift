@@ -9,6 +9,8 @@
 // level ∈ [0.15, 0.6] g per device. The on/off process is a two-state Markov chain, so a machine runs about two
 // thirds of its shift in stretches of twenty minutes or so.
 
+import SplitMix
+
 /// The vibration model; see above.
 struct VibrationModel: Equatable, Sendable {
     /// Reading of an idle machine, in g.

@@ -1,14 +1,13 @@
-// One HTTP/2 connection's share of the bandwidth ledger: scanner runs in, rows out.
+// One HTTP/2 connection's share of the bandwidth ledger: classified runs in, rows out (rules: ConnectionLedger.swift).
 //
 // Frames are tallied per stream as they are scanned (before nghttp2 has even parsed them), so a stream's bytes
 // wait in its tally until the stream is identified (its request headers say protocol and device) or rejected.
-// `drain` moves identified tallies and the connection-level tally to rows following the rules in Bandwidth.swift;
-// `close` also books whatever was never identified as connection-level, so nothing is lost or counted twice.
-
-import HTTP2
+// `drain` moves identified tallies and the connection-level tally to rows; `close` also books whatever was never
+// identified, and the bytes read that no run covered, as connection-level, so nothing is lost or counted twice.
 
 /// Attributes one HTTP/2 connection's bytes; owned by the connection's loop thread.
-struct HTTP2ConnectionLedger {
+public struct HTTP2ConnectionLedger: ConnectionLedger {
+    /// A stream's (or the connection's) bytes not yet handed over.
     private struct Tally {
         var bytesIn = Traffic()
         var bytesOut = Traffic()
@@ -16,6 +15,10 @@ struct HTTP2ConnectionLedger {
         var prefixIn: Int64 = 0
         var prefixOut: Int64 = 0
         var isEmpty: Bool { bytesIn.total == 0 && bytesOut.total == 0 }
+
+        mutating func add(_ traffic: Traffic, inbound: Bool) {
+            if inbound { bytesIn += traffic } else { bytesOut += traffic }
+        }
 
         /// Moves as much pending prefix as payload allows from payload to framing.
         mutating func settlePrefixes() {
@@ -31,7 +34,7 @@ struct HTTP2ConnectionLedger {
     }
 
     /// Streams remembered after they close, for late frames (a WINDOW_UPDATE, our RST after trailers).
-    static let rememberedStreams = 64
+    public static let rememberedStreams = 64
 
     private var tallies: [UInt32: Tally] = [:]
     private var connection = Tally()
@@ -40,36 +43,57 @@ struct HTTP2ConnectionLedger {
     private var firstProtocol: String?
     private var devices: Set<String> = []
     private var lastDevice = ""
+    /// The row the connection was counted under, once it has been; `isCountPending` until that count is handed
+    /// over.
+    private var countedKey: BandwidthKey?
+    private var isCountPending = false
+    private var output = WrittenBytes<StreamByteRun>()
+    private var bytesRead = 0
+    private var bytesReceived = 0
 
-    /// Books one scanned run of bytes.
-    mutating func record(_ run: HTTP2ByteRun, inbound: Bool) {
-        let count = Int64(run.count)
-        var traffic = Traffic()
-        switch run.part {
-        case .preface, .frameHeader: traffic.framing = count
-        case .payload:
-            switch run.frameType {
-            case HTTP2FrameType.headers, HTTP2FrameType.continuation, 5: traffic.header = count  // 5: PUSH_PROMISE
-            case HTTP2FrameType.data: traffic.payload = count
-            default: traffic.framing = count
-            }
+    public init() {}
+
+    public mutating func read(_ count: Int) { bytesRead += count }
+
+    /// Books one scanned run of received bytes.
+    public mutating func received(_ run: StreamByteRun) {
+        bytesReceived += run.count
+        record(run, inbound: true)
+    }
+
+    /// Queues one scanned run of produced bytes, booked as `written` reports it sent.
+    public mutating func queue(_ run: StreamByteRun) {
+        output.append(run, count: run.count)
+    }
+
+    public mutating func written(_ count: Int) {
+        var pending = output  // moved out, so booking below may touch the rest of `self`
+        output = WrittenBytes()
+        pending.written(count) { run, count in
+            record(StreamByteRun(streamID: run.streamID, part: run.part, count: count), inbound: false)
         }
+        output = pending
+    }
+
+    private mutating func record(_ run: StreamByteRun, inbound: Bool) {
+        let traffic = Traffic(run.part, Int64(run.count))
         if run.streamID == 0 || rejected.contains(run.streamID) {
-            add(traffic, inbound: inbound, to: &connection)
+            connection.add(traffic, inbound: inbound)
         } else {
-            add(traffic, inbound: inbound, to: &tallies[run.streamID, default: Tally()])
+            tallies[run.streamID, default: Tally()].add(traffic, inbound: inbound)
         }
     }
 
-    private func add(_ traffic: Traffic, inbound: Bool, to tally: inout Tally) {
-        if inbound { tally.bytesIn += traffic } else { tally.bytesOut += traffic }
-    }
-
-    /// A stream's request was accepted: its bytes belong to `key`.
-    mutating func identify(streamID: Int32, as key: BandwidthKey) {
+    /// A stream's request was accepted: its bytes belong to `key`. The connection's first identified stream also
+    /// counts the connection, under `key`.
+    public mutating func identify(streamID: Int32, as key: BandwidthKey) {
         let id = UInt32(streamID)
         identities[id] = key
         if firstProtocol == nil { firstProtocol = key.protocolName }
+        if countedKey == nil {
+            countedKey = key
+            isCountPending = true
+        }
         if key.device != WireProtocol.overheadDevice {
             devices.insert(key.device)
             lastDevice = key.device
@@ -81,7 +105,7 @@ struct HTTP2ConnectionLedger {
 
     /// A stream was refused at its headers: its bytes are connection-level. `protocolName` (when the path was
     /// known) can still decide the overhead row of a connection whose first stream this was.
-    mutating func reject(streamID: Int32, protocolName: String?) {
+    public mutating func reject(streamID: Int32, protocolName: String?) {
         let id = UInt32(streamID)
         rejected.insert(id)
         if firstProtocol == nil, let protocolName { firstProtocol = protocolName }
@@ -97,25 +121,35 @@ struct HTTP2ConnectionLedger {
     /// `count` gRPC messages crossed the stream in one direction: their 5-byte prefixes are framing, not payload.
     /// The shift is applied when the stream's bytes are drained, and never beyond the DATA payload already
     /// recorded, so no category ever goes negative (an outbound message is counted before its bytes are written).
-    mutating func messages(streamID: Int32, count: Int, inbound: Bool) {
+    public mutating func messages(streamID: Int32, count: Int, inbound: Bool) {
         guard count > 0 else { return }
         let id = UInt32(streamID)
         let bytes = Int64(count * 5)
-        if inbound { tallies[id, default: Tally()].prefixIn += bytes } else { tallies[id, default: Tally()].prefixOut += bytes }
+        if inbound {
+            tallies[id, default: Tally()].prefixIn += bytes
+        } else {
+            tallies[id, default: Tally()].prefixOut += bytes
+        }
     }
 
     /// The row connection-level bytes go to now.
-    var connectionKey: BandwidthKey {
-        let protocolName = firstProtocol ?? WireProtocol.h2c
+    public var connectionKey: BandwidthKey {
+        let protocolName = firstProtocol ?? WireProtocol.h2c.rawValue
         return BandwidthKey(protocolName, devices.count == 1 ? lastDevice : WireProtocol.overheadDevice)
     }
 
-    /// Moves identified streams' bytes and connection-level bytes into rows.
-    mutating func drain(into sink: (BandwidthKey, BandwidthCounters) -> Void) {
+    /// Moves identified streams' bytes, connection-level bytes and the connection's count into rows.
+    public mutating func drain(into sink: (BandwidthKey, BandwidthCounters) -> Void) {
+        if isCountPending, let countedKey {
+            isCountPending = false
+            var counters = BandwidthCounters()
+            counters.connections = 1
+            sink(countedKey, counters)
+        }
         for (id, var tally) in tallies where !tally.isEmpty {
             guard let key = identities[id] else { continue }
             tally.settlePrefixes()
-            sink(key, Self.counters(tally))
+            sink(key, BandwidthCounters(bytesIn: tally.bytesIn, bytesOut: tally.bytesOut))
             if tally.prefixIn > 0 || tally.prefixOut > 0 {
                 tallies[id] = Tally(prefixIn: tally.prefixIn, prefixOut: tally.prefixOut)
             } else {
@@ -124,29 +158,27 @@ struct HTTP2ConnectionLedger {
         }
         // Connection-level bytes wait until the connection has a first stream, unless it is closing.
         if !connection.isEmpty && firstProtocol != nil {
-            sink(connectionKey, Self.counters(connection))
+            sink(connectionKey, BandwidthCounters(bytesIn: connection.bytesIn, bytesOut: connection.bytesOut))
             connection = Tally()
         }
     }
 
-    /// At connection close: everything left, unidentified streams included, becomes rows.
-    mutating func close(into sink: (BandwidthKey, BandwidthCounters) -> Void) {
+    /// At connection close: everything left, unidentified streams and bytes read but never scanned included,
+    /// becomes rows; a connection that never identified a stream is counted under its connection row.
+    public mutating func close(into sink: (BandwidthKey, BandwidthCounters) -> Void) {
         drain(into: sink)
         for (_, tally) in tallies {
             connection.bytesIn += tally.bytesIn
             connection.bytesOut += tally.bytesOut
         }
         tallies = [:]
-        if !connection.isEmpty {
-            sink(connectionKey, Self.counters(connection))
-            connection = Tally()
+        connection.bytesIn.framing += Int64(max(bytesRead - bytesReceived, 0))
+        var counters = BandwidthCounters(bytesIn: connection.bytesIn, bytesOut: connection.bytesOut)
+        connection = Tally()
+        if countedKey == nil {
+            countedKey = connectionKey
+            counters.connections = 1
         }
-    }
-
-    private static func counters(_ tally: Tally) -> BandwidthCounters {
-        var counters = BandwidthCounters()
-        counters.bytesIn = tally.bytesIn
-        counters.bytesOut = tally.bytesOut
-        return counters
+        if !counters.isZero { sink(connectionKey, counters) }
     }
 }

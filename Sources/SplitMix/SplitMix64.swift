@@ -7,7 +7,8 @@
 // Streams are derived, never shared: `SplitMix64(seed:)` of a value made with `mix(_:_:)` from the run's seed, the
 // device id's hash and a sensor number. The same inputs give the same stream on every platform and every run.
 
-/// A small, fast, seedable random number generator; the only randomness in the simulator.
+/// A small, fast, seedable random number generator: the only randomness in the simulator, and the one generator
+/// the tests and benchmarks seed (a module of its own so that they share it without depending on the simulator).
 public struct SplitMix64: RandomNumberGenerator, Equatable, Sendable {
     /// The counter; each output advances it by the golden-ratio increment.
     private var state: UInt64

@@ -1,5 +1,7 @@
-// Which REST endpoint a request is for, and the checks every ingest request must pass before its body is decoded.
+// Which REST endpoint a request is for, and which protocol row it is accounted under. (The checks an ingest request
+// must pass before its body is decoded are in RESTIngest.swift.)
 
+import Accounting
 import HTTP1
 import Telemetry
 
@@ -91,41 +93,7 @@ public enum RESTRoute: Equatable, Sendable {
     }
 
     /// The protocol a request is accounted under: ingest POSTs are `rest-json` (or `rest-json-h2`), reads `query`.
-    public static func protocolName(method: String, isHTTP2: Bool) -> String {
-        method == "POST" ? (isHTTP2 ? WireProtocol.restJSONH2 : WireProtocol.restJSON) : WireProtocol.query
-    }
-}
-
-/// Validation of an ingest request before and while decoding its body.
-public enum RESTIngest {
-    /// Checks the content type and decodes the batch; every refusal names the problem.
-    public static func batch(from request: RESTRequest, limits: DecodeLimits) throws(RESTError) -> ReadingBatch {
-        guard let contentType = request.header("content-type") else {
-            throw RESTError(415, "unsupported_media_type", "Content-Type must be application/json (none given)")
-        }
-        let mediaType = contentType.split(separator: ";", maxSplits: 1)[0].trimmingSpaces.lowercased()
-        guard mediaType == "application/json" else {
-            throw RESTError(415, "unsupported_media_type", "Content-Type must be application/json, got \(contentType)")
-        }
-        guard request.body.count <= limits.maxMessageBytes else {
-            throw RESTError(413, "payload_too_large", "body of \(request.body.count) bytes exceeds \(limits.maxMessageBytes)")
-        }
-        do {
-            return try ReadingBatch(json: request.body, limits: limits)
-        } catch {
-            throw .badRequest(error.description)
-        }
-    }
-
-    /// The Ack as the response body.
-    public static func response(_ ack: Ack) -> RESTResponse { .json(200, ack.jsonBytes()) }
-}
-
-extension Substring {
-    var trimmingSpaces: Substring {
-        var text = self
-        while text.first == " " || text.first == "\t" { text = text.dropFirst() }
-        while text.last == " " || text.last == "\t" { text = text.dropLast() }
-        return text
+    public static func wireProtocol(method: String, isHTTP2: Bool) -> WireProtocol {
+        method == "POST" ? (isHTTP2 ? .restJSONH2 : .restJSON) : .query
     }
 }

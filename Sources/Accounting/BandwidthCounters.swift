@@ -1,0 +1,47 @@
+/// One row of the bandwidth report: what one protocol cost for one device (or its overhead row). Byte counts come
+/// from the connection ledgers; the other counters from the code that handled the call or request.
+public struct BandwidthCounters: Equatable, Sendable {
+    /// Bytes from the client.
+    public var bytesIn = Traffic()
+    /// Bytes to the client.
+    public var bytesOut = Traffic()
+    /// Readings newly stored.
+    public var readings: Int64 = 0
+    /// Batches received.
+    public var batches: Int64 = 0
+    /// Batches that were already stored.
+    public var duplicateBatches: Int64 = 0
+    /// gRPC calls or HTTP requests.
+    public var calls: Int64 = 0
+    /// Connections (counted under the row that received the connection's first request or stream).
+    public var connections: Int64 = 0
+    /// Calls or requests that ended in an error status.
+    public var errors: Int64 = 0
+
+    public init() {}
+
+    /// Bytes only: `bytesIn` in, `bytesOut` out.
+    public init(bytesIn: Traffic, bytesOut: Traffic = Traffic()) {
+        self.bytesIn = bytesIn
+        self.bytesOut = bytesOut
+    }
+
+    /// True when nothing was counted.
+    public var isZero: Bool { self == BandwidthCounters() }
+
+    /// Wire bytes per stored reading, both directions; nil before any reading.
+    public var bytesPerReading: Double? {
+        readings > 0 ? Double(bytesIn.total + bytesOut.total) / Double(readings) : nil
+    }
+
+    public static func += (lhs: inout BandwidthCounters, rhs: BandwidthCounters) {
+        lhs.bytesIn += rhs.bytesIn
+        lhs.bytesOut += rhs.bytesOut
+        lhs.readings += rhs.readings
+        lhs.batches += rhs.batches
+        lhs.duplicateBatches += rhs.duplicateBatches
+        lhs.calls += rhs.calls
+        lhs.connections += rhs.connections
+        lhs.errors += rhs.errors
+    }
+}

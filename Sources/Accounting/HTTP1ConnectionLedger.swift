@@ -1,0 +1,74 @@
+// One HTTP/1.1 connection's share of the bandwidth ledger: requests' parts and socket counts in, rows out (rules:
+// ConnectionLedger.swift).
+//
+// Requests are answered one at a time, so the connection's row is simply the row of the request being read or
+// answered (`requestKey`, set when its head is routed and cleared after its response is queued), else the REST
+// overhead row. A request's inbound bytes come from the parser's exact offsets when it completes or is refused;
+// bytes read but never booked that way are framing of the connection's row at close.
+
+/// Attributes one HTTP/1.1 connection's bytes; owned by the connection's loop thread.
+public struct HTTP1ConnectionLedger: ConnectionLedger {
+    /// Where bytes that belong to no request go.
+    public static let overheadKey = BandwidthKey.overhead(.restJSON)
+
+    /// The row of the request being read or answered; nil between requests.
+    public var requestKey: BandwidthKey?
+    /// True once the connection has been counted (at its first booked request, or at close).
+    public private(set) var isConnectionCounted = false
+    private var rows: [BandwidthKey: BandwidthCounters] = [:]
+    private var output = WrittenBytes<(key: BandwidthKey, part: TrafficPart)>()
+    private var bytesRead = 0
+    private var bytesBooked = 0
+
+    public init() {}
+
+    /// The row bytes of the current request, or of no request, go to.
+    public var connectionKey: BandwidthKey { requestKey ?? Self.overheadKey }
+
+    public mutating func read(_ count: Int) { bytesRead += count }
+
+    /// A request's bytes as the parser delimited them (head, chunk framing, body), booked to the connection's row;
+    /// the connection's first booked request also counts the connection there.
+    public mutating func received(_ request: Traffic) {
+        var counters = BandwidthCounters(bytesIn: request)
+        if !isConnectionCounted {
+            isConnectionCounted = true
+            counters.connections = 1
+        }
+        bytesBooked += Int(request.total)
+        rows[connectionKey, default: BandwidthCounters()] += counters
+    }
+
+    /// Queues a response (or a `100 Continue`) for the connection's row, booked as `written` reports it sent.
+    public mutating func queue(header: Int, payload: Int) {
+        output.append((connectionKey, .header), count: header)
+        output.append((connectionKey, .payload), count: payload)
+    }
+
+    public mutating func written(_ count: Int) {
+        var pending = output  // moved out, so booking below may touch the rest of `self`
+        output = WrittenBytes()
+        pending.written(count) { tag, count in
+            rows[tag.key, default: BandwidthCounters()].bytesOut.add(Int64(count), as: tag.part)
+        }
+        output = pending
+    }
+
+    public mutating func drain(into sink: (BandwidthKey, BandwidthCounters) -> Void) {
+        for (key, counters) in rows where !counters.isZero { sink(key, counters) }
+        rows.removeAll(keepingCapacity: true)
+    }
+
+    /// At close: bytes read that no request booked, and the connection's count if no request made it, go to the
+    /// connection's row. Output never written is never booked.
+    public mutating func close(into sink: (BandwidthKey, BandwidthCounters) -> Void) {
+        var counters = BandwidthCounters(bytesIn: Traffic(.framing, Int64(max(bytesRead - bytesBooked, 0))))
+        bytesBooked = bytesRead
+        if !isConnectionCounted {
+            isConnectionCounted = true
+            counters.connections = 1
+        }
+        rows[connectionKey, default: BandwidthCounters()] += counters
+        drain(into: sink)
+    }
+}

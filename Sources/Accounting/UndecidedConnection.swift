@@ -1,0 +1,11 @@
+/// A connection that closed before its first bytes told which protocol it speaks (the collector serves HTTP/1.1
+/// and h2c on one port): its row, so that it too is counted once and its bytes are attributed.
+public enum UndecidedConnection {
+    /// The row and counters of a connection closed after reading `bytesRead` bytes, all of which matched the
+    /// HTTP/2 preface so far: h2c overhead when it sent any, else REST overhead (a client that never spoke).
+    public static func row(bytesRead: Int) -> (BandwidthKey, BandwidthCounters) {
+        var counters = BandwidthCounters(bytesIn: Traffic(.framing, Int64(bytesRead)))
+        counters.connections = 1
+        return (.overhead(bytesRead > 0 ? .h2c : .restJSON), counters)
+    }
+}

@@ -1,0 +1,29 @@
+// The protocol names of the bandwidth report, spelled once. They are persisted (the store's counter rows), returned
+// by the REST API (`protocol` fields and filters), compared by the simulator's cross-check and coloured by the
+// dashboard, so a raw value here never changes: a new spelling is a new protocol.
+
+/// The protocols the collector accounts bytes under: the first half of every bandwidth row's key.
+public enum WireProtocol: String, CaseIterable, Sendable {
+    /// gRPC `Upload`: a client stream of batches, one Ack.
+    case grpcStream = "grpc-stream"
+    /// gRPC `Push`: one batch, one Ack.
+    case grpcUnary = "grpc-unary"
+    /// REST ingest (`POST /v1/devices/{device}/readings`) over HTTP/1.1.
+    case restJSON = "rest-json"
+    /// REST ingest over h2c.
+    case restJSONH2 = "rest-json-h2"
+    /// Every other REST request (reads, the dashboard, health, metrics), over either transport.
+    case query = "query"
+    /// HTTP/2 connections that never opened a stream.
+    case h2c = "h2c"
+
+    /// Device name of a protocol's overhead row: bytes that belong to no single device.
+    public static let overheadDevice = ""
+
+    /// The names as one JSON object keyed by case name (`{"grpcStream":"grpc-stream",…}`), for pages and scripts
+    /// that must use the same spelling without repeating it.
+    public static var namesJSON: String {
+        let members = allCases.map { "\"\(String(describing: $0))\":\"\($0.rawValue)\"" }
+        return "{" + members.joined(separator: ",") + "}"
+    }
+}

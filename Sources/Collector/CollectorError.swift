@@ -1,0 +1,4 @@
+/// Why the collector could not start.
+public struct CollectorError: Error, CustomStringConvertible {
+    public var description: String
+}

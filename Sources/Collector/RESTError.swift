@@ -1,0 +1,43 @@
+import Telemetry
+
+/// A refusal with everything the edge needs: HTTP status, a stable code, a message naming the problem, and extra
+/// headers (`Allow`, `Retry-After`). Rendered in one place as `{"error": code, "message": message}`.
+public struct RESTError: Error, Sendable, CustomStringConvertible {
+    public var status: Int
+    public var code: String
+    public var message: String
+    public var headers: [(name: String, value: String)]
+
+    public init(_ status: Int, _ code: String, _ message: String, headers: [(name: String, value: String)] = []) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers
+    }
+
+    public var description: String { "\(status) \(code): \(message)" }
+
+    /// The JSON error response.
+    public var response: RESTResponse {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("error")
+        writer.value(code)
+        writer.key("message")
+        writer.value(message)
+        writer.endObject()
+        var response = RESTResponse.json(status, writer.bytes)
+        response.headers += headers
+        return response
+    }
+
+    public static func badRequest(_ message: String) -> RESTError { RESTError(400, "bad_request", message) }
+    public static func notFound(_ message: String) -> RESTError { RESTError(404, "not_found", message) }
+    public static func methodNotAllowed(_ method: String, allow: [String]) -> RESTError {
+        RESTError(405, "method_not_allowed", "\(method) is not allowed here; allowed: \(allow.joined(separator: ", "))",
+                  headers: [("allow", allow.joined(separator: ", "))])
+    }
+    public static func unavailable(_ message: String, retryAfterSeconds: Int = 1) -> RESTError {
+        RESTError(503, "unavailable", message, headers: [("retry-after", String(retryAfterSeconds))])
+    }
+}

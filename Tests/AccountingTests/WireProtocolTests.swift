@@ -1,0 +1,18 @@
+import Testing
+import Accounting
+
+/// The protocol names are persisted and part of the REST API: they never change.
+struct WireProtocolTests {
+    @Test func namesAreTheContractsSpelling() {
+        #expect(WireProtocol.allCases.map(\.rawValue)
+                == ["grpc-stream", "grpc-unary", "rest-json", "rest-json-h2", "query", "h2c"])
+        #expect(WireProtocol.overheadDevice == "")
+    }
+
+    @Test func namesJSONKeysEachNameByItsCase() {
+        #expect(WireProtocol.namesJSON == #"""
+            {"grpcStream":"grpc-stream","grpcUnary":"grpc-unary","restJSON":"rest-json","restJSONH2":"rest-json-h2",\#
+            "query":"query","h2c":"h2c"}
+            """#)
+    }
+}
