@@ -27,8 +27,9 @@ let package = Package(
         .target(name: "HTTP1"),
         // HTTP/2 sessions on libnghttp2 (its only user) and byte attribution per frame.
         .target(name: "HTTP2", dependencies: ["CNghttp2"]),
-        // gRPC on HTTP/2: message framing, status, metadata, and the Telemetry service's calls.
-        .target(name: "GRPC", dependencies: ["HTTP2", "Telemetry"]),
+        // Transport-neutral gRPC: message framing, status, metadata, request/response parts, the method router and
+        // the Telemetry service's handlers. Transports (HTTP/2 in Collector and FleetDriver) convert at their edge.
+        .target(name: "GRPC", dependencies: ["Telemetry"]),
         // The only SQLite user: schema, group-commit writer, queries.
         .target(name: "Store", dependencies: ["Telemetry", "CSQLite"]),
         // SHA-256, HMAC, constant-time comparison, device tokens, key files: imports nothing of ours.
@@ -56,7 +57,7 @@ let package = Package(
 
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], exclude: ["Fixtures"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
-        .testTarget(name: "GRPCTests", dependencies: ["GRPC", "HTTP2", "Telemetry"]),
+        .testTarget(name: "GRPCTests", dependencies: ["GRPC", "Telemetry"]),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2"]),
         .testTarget(name: "FlagsTests", dependencies: ["Flags"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Telemetry"]),

@@ -10,9 +10,7 @@
 // GOAWAY(ENHANCE_YOUR_CALM); stream deadlines and held request bytes are in HTTP2ServerConnection+StreamLimits.swift.
 
 import EventIO
-import GRPC
 import HTTP2
-import Telemetry
 
 /// The collector's handler for an HTTP/2 (h2c, prior knowledge) connection.
 final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, GracefulShutdown {
@@ -20,7 +18,8 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
     let service: RESTService
     var session: HTTP2Session!
     weak var connection: Connection?
-    var streams: [Int32: ServerStream] = [:]
+    /// Each open stream's handler: a request stream, or `AnsweredServerStream` until the stream closes.
+    var streams: [Int32: any ServerStreamHandler] = [:]
     var ledger = HTTP2ConnectionLedger()
     var hasCountedConnection = false
     var isShuttingDown = false
@@ -164,7 +163,7 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
     // MARK: Lifecycle
 
     func connectionInputDidEnd(_ connection: Connection) {
-        for (id, stream) in streams { stream.cancel(on: connection.loop); streams[id] = nil }
+        for (id, stream) in streams { stream.cancel(); streams[id] = nil }
         flush()
         connection.closeLingering()
     }
@@ -178,7 +177,7 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
     }
 
     func connection(_ connection: Connection, didCloseWith reason: CloseReason) {
-        for (_, stream) in streams { stream.cancel(on: connection.loop) }
+        for (_, stream) in streams { stream.cancel() }
         streams = [:]
         held.releaseAll(budget: context.requestBuffers)
         if let streamIdleTimer { connection.loop.cancel(streamIdleTimer) }
