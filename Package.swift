@@ -62,7 +62,8 @@ let package = Package(
         .testTarget(name: "FlagsTests", dependencies: ["Flags"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Telemetry"]),
         .testTarget(
-            name: "FleetDriverTests", dependencies: ["FleetDriver", "Simulation", "Collector", "Store", "Telemetry"]),
+            name: "FleetDriverTests",
+            dependencies: ["FleetDriver", "Simulation", "Collector", "Store", "Telemetry", "GRPC", "HTTP2"]),
         .testTarget(
             name: "CollectorTests", dependencies: ["Collector", "HTTP1", "HTTP2", "GRPC", "Telemetry", "Trust"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Telemetry"], exclude: ["Fixtures"]),

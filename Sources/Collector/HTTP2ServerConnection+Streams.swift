@@ -68,7 +68,7 @@ extension HTTP2ServerConnection {
         countConnection(under: key)
         let stream = GRPCServerStream(id: id, handler: handler, key: key, owner: self)
         streams[id] = stream
-        if let nanos = call.timeoutNanoseconds { stream.startDeadline(nanoseconds: nanos) }
+        stream.runner.start()
         if endStream { stream.receiveEnd() } else { watchStreamIdleness() }
     }
 
