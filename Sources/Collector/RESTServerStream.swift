@@ -10,6 +10,7 @@ import HTTP2
 final class RESTServerStream: ServerStreamHandler {
     /// The HTTP/2 stream id.
     let id: Int32
+    /// The request's `:method`, `:path` and header block, as received.
     let method: String
     let target: String
     let headers: [HTTP2HeaderField]
@@ -23,8 +24,10 @@ final class RESTServerStream: ServerStreamHandler {
     /// True once the request no longer receives: dispatched to the service, refused, or the stream closed.
     private var isDone = false
 
-    init(id: Int32, method: String, target: String, headers: [HTTP2HeaderField], routed: RoutedRequest,
-         owner: HTTP2ServerConnection) {
+    init(
+        id: Int32, method: String, target: String, headers: [HTTP2HeaderField], routed: RoutedRequest,
+        owner: HTTP2ServerConnection
+    ) {
         self.id = id
         self.method = method
         self.target = target
@@ -83,9 +86,10 @@ final class RESTServerStream: ServerStreamHandler {
             respond(refusal.response, counters: HTTP2ServerConnection.errorCounters)
             return
         }
-        let request = RESTRequest(method: method, path: routed.path, query: routed.query,
-                                  headers: headers.filter { !$0.name.hasPrefix(":") }.map { ($0.name, $0.value) },
-                                  body: body)
+        let request = RESTRequest(
+            method: method, path: routed.path, query: routed.query,
+            headers: headers.filter { !$0.name.hasPrefix(":") }.map { ($0.name, $0.value) },
+            body: body)
         body = []
         owner.service.handle(request, routed: routed, on: loop) { [self] response, counters in
             // Answered and counted even when the client reset the stream meanwhile (the session drops the frames).

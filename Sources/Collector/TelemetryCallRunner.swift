@@ -27,8 +27,10 @@ final class TelemetryCallRunner {
     /// True once the call's final status was sent or the call was cancelled.
     private(set) var isFinished = false
 
-    init(handler: any TelemetryServerHandler, key: BandwidthKey, context: CollectorContext, loop: EventLoop?,
-         transport: any GRPCCallTransport, afterAsyncWork: @escaping () -> Void) {
+    init(
+        handler: any TelemetryServerHandler, key: BandwidthKey, context: CollectorContext, loop: EventLoop?,
+        transport: any GRPCCallTransport, afterAsyncWork: @escaping () -> Void
+    ) {
         self.handler = handler
         self.key = key
         self.context = context
@@ -102,8 +104,9 @@ final class TelemetryCallRunner {
                     counters.batches = 1
                     counters.readings = Int64(outcome.readingsStored)
                     counters.duplicateBatches = outcome.isDuplicate ? 1 : 0
-                    actions = handler.committed(readingsStored: outcome.readingsStored,
-                                                isDuplicate: outcome.isDuplicate, lastSeq: outcome.lastSeq)
+                    actions = handler.committed(
+                        readingsStored: outcome.readingsStored,
+                        isDuplicate: outcome.isDuplicate, lastSeq: outcome.lastSeq)
                 case .failure(let error):
                     actions = handler.storeFailed(error.grpcStatus)
                 }
@@ -136,7 +139,8 @@ final class TelemetryCallRunner {
         if status.code != .ok && status.code != .unavailable {
             let context = context
             context.logThrottle.log("grpc-\(status.code.name)") { suppressed in
-                context.log.info("""
+                context.log.info(
+                    """
                     \(key.protocolName) call from \(handler.head.deviceID) ended \(status)\
                     \(suppressed.suppressedSuffix)
                     """)

@@ -11,8 +11,10 @@ public struct GRPCMetadata: Equatable, Sendable, Sequence, ExpressibleByDictiona
     public struct Field: Equatable, Sendable {
         /// Lower-case name.
         public let name: String
+        /// The value, as sent.
         public let value: String
 
+        /// A pair; `name` is lower-cased.
         public init(_ name: String, _ value: String) {
             self.name = GRPCMetadata.lowercased(name)
             self.value = value
@@ -22,6 +24,7 @@ public struct GRPCMetadata: Equatable, Sendable, Sequence, ExpressibleByDictiona
     /// The pairs, in the order they were added.
     public private(set) var fields: [Field] = []
 
+    /// No pairs.
     public init() {}
 
     /// Pairs in order; repeated names are kept (`["a": "1", "a": "2"]` is two fields).
@@ -62,6 +65,7 @@ public struct GRPCMetadata: Equatable, Sendable, Sequence, ExpressibleByDictiona
         fields.removeAll { $0.name == key }
     }
 
+    /// The pairs in order.
     public func makeIterator() -> IndexingIterator<[Field]> { fields.makeIterator() }
 
     /// `self` followed by `other`.

@@ -13,8 +13,11 @@ public struct GRPCRequestHead: Equatable, Sendable {
     /// Every non-pseudo header, in order (`content-type`, `te`, `grpc-timeout`, custom metadata).
     public var metadata: GRPCMetadata
 
-    public init(method: String? = "POST", scheme: String? = "http", path: String?, authority: String?,
-                metadata: GRPCMetadata = GRPCMetadata()) {
+    /// A head; the defaults are what every gRPC client sends over plain-text HTTP/2.
+    public init(
+        method: String? = "POST", scheme: String? = "http", path: String?, authority: String?,
+        metadata: GRPCMetadata = GRPCMetadata()
+    ) {
         self.method = method
         self.scheme = scheme
         self.path = path

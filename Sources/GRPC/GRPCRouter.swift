@@ -10,13 +10,15 @@
 public struct GRPCRouter<Handler>: Sendable {
     /// Makes the handler for a call whose head passed the generic checks; `timeoutNanoseconds` is the parsed
     /// `grpc-timeout`. Throws the status that refuses the call (Trailers-Only).
-    public typealias Factory = @Sendable (_ head: GRPCRequestHead, _ timeoutNanoseconds: UInt64?) throws(GRPCStatus)
+    public typealias Factory =
+        @Sendable (_ head: GRPCRequestHead, _ timeoutNanoseconds: UInt64?) throws(GRPCStatus)
         -> Handler
 
     /// The registered paths, in registration order (the UNIMPLEMENTED message lists them so).
     public private(set) var methodPaths: [String] = []
     private var factories: [String: Factory] = [:]
 
+    /// A router with no methods (every path is UNIMPLEMENTED).
     public init() {}
 
     /// Registers `factory` for calls to `path` (`/package.Service/Method`); a second registration replaces the first.
@@ -33,8 +35,10 @@ public struct GRPCRouter<Handler>: Sendable {
             throw .http(status: 405, message: "gRPC requires POST, got \(head.method ?? "no method")")
         }
         guard let contentType = head.contentType, GRPCRequestHead.isGRPCContentType(contentType) else {
-            throw .http(status: 415, message: "content-type must be application/grpc, got "
-                            + (head.contentType ?? "none"))
+            throw .http(
+                status: 415,
+                message: "content-type must be application/grpc, got "
+                    + (head.contentType ?? "none"))
         }
         let path = head.path ?? ""
         guard let factory = factories[path] else {

@@ -6,6 +6,7 @@ import Telemetry
 public final class TelemetryCallHandler: TelemetryServerHandler {
     private var call: TelemetryServerCall
 
+    /// The handler of a call whose head was validated; its batches are decoded within `limits`.
     public init(head: TelemetryRequestHead, limits: DecodeLimits = .standard) {
         call = TelemetryServerCall(head: head, limits: limits)
     }

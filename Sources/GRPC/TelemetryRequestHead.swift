@@ -13,8 +13,11 @@ public struct TelemetryRequestHead: Equatable, Sendable {
     /// The `authorization` metadata, when present (checked by the collector, never logged).
     public var authorization: String?
 
-    public init(method: TelemetryMethod, deviceID: String, timeoutNanoseconds: UInt64? = nil,
-                authorization: String? = nil) {
+    /// A head from known values (a client's call, a test).
+    public init(
+        method: TelemetryMethod, deviceID: String, timeoutNanoseconds: UInt64? = nil,
+        authorization: String? = nil
+    ) {
         self.method = method
         self.deviceID = deviceID
         self.timeoutNanoseconds = timeoutNanoseconds
@@ -32,8 +35,9 @@ public struct TelemetryRequestHead: Equatable, Sendable {
         guard Identifiers.isValidDeviceID(deviceID) else {
             throw GRPCStatus(.invalidArgument, "invalid device-id: must match [A-Za-z0-9._:-]{1,128}")
         }
-        self.init(method: method, deviceID: deviceID, timeoutNanoseconds: timeoutNanoseconds,
-                  authorization: head.metadata["authorization"])
+        self.init(
+            method: method, deviceID: deviceID, timeoutNanoseconds: timeoutNanoseconds,
+            authorization: head.metadata["authorization"])
     }
 
     /// The request head a client sends for this call.
@@ -46,7 +50,8 @@ public struct TelemetryRequestHead: Equatable, Sendable {
         metadata.append("te", "trailers")
         metadata.append("device-id", deviceID)
         if let authorization { metadata.append("authorization", authorization) }
-        return GRPCRequestHead(method: "POST", scheme: "http", path: method.rawValue, authority: authority,
-                               metadata: metadata)
+        return GRPCRequestHead(
+            method: "POST", scheme: "http", path: method.rawValue, authority: authority,
+            metadata: metadata)
     }
 }

@@ -8,8 +8,9 @@ public enum TelemetryService {
         var router = GRPCRouter<any TelemetryServerHandler>()
         for method in [TelemetryMethod.upload, .push] {
             router.register(method.rawValue) { head, timeoutNanoseconds throws(GRPCStatus) in
-                let validated = try TelemetryRequestHead(method: method, validating: head,
-                                                         timeoutNanoseconds: timeoutNanoseconds)
+                let validated = try TelemetryRequestHead(
+                    method: method, validating: head,
+                    timeoutNanoseconds: timeoutNanoseconds)
                 return TelemetryCallHandler(head: validated, limits: limits)
             }
         }

@@ -39,17 +39,22 @@ import Testing
 
     @Test func aRequestBlockRoutesLikeTheHeadItCarries() throws {
         let handler = try TelemetryService.makeRouter().route(GRPCRequestHead(http2Fields: Self.request))
-        #expect(handler.head == TelemetryRequestHead(method: .upload, deviceID: "d1",
-                                                     timeoutNanoseconds: 5_000_000_000))
+        #expect(
+            handler.head
+                == TelemetryRequestHead(
+                    method: .upload, deviceID: "d1",
+                    timeoutNanoseconds: 5_000_000_000))
     }
 
     @Test func responseAndTrailerBlocks() {
-        #expect([HTTP2HeaderField].response(status: 200, .responseHeaders)
+        #expect(
+            [HTTP2HeaderField].response(status: 200, .responseHeaders)
                 == [HTTP2HeaderField(":status", "200"), HTTP2HeaderField("content-type", "application/grpc")])
-        #expect([HTTP2HeaderField].response(status: 200, GRPCStatus(.unavailable, "full").trailersOnlyMetadata) == [
-            HTTP2HeaderField(":status", "200"), HTTP2HeaderField("content-type", "application/grpc"),
-            HTTP2HeaderField("grpc-status", "14"), HTTP2HeaderField("grpc-message", "full"),
-        ])
+        #expect(
+            [HTTP2HeaderField].response(status: 200, GRPCStatus(.unavailable, "full").trailersOnlyMetadata) == [
+                HTTP2HeaderField(":status", "200"), HTTP2HeaderField("content-type", "application/grpc"),
+                HTTP2HeaderField("grpc-status", "14"), HTTP2HeaderField("grpc-message", "full"),
+            ])
         #expect([HTTP2HeaderField].trailers(GRPCStatus.ok.trailers) == [HTTP2HeaderField("grpc-status", "0")])
     }
 }

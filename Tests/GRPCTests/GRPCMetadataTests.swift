@@ -1,5 +1,5 @@
-import Testing
 import GRPC
+import Testing
 
 /// Metadata keeps order and repeats, looks names up ignoring case, and carries statuses the way the gRPC
 /// protocol spells them.
@@ -36,31 +36,37 @@ import GRPC
 
     @Test func statusTrailers() {
         #expect(GRPCStatus.ok.trailers == ["grpc-status": "0"])
-        #expect(GRPCStatus(.invalidArgument, "bad 100%").trailers
+        #expect(
+            GRPCStatus(.invalidArgument, "bad 100%").trailers
                 == ["grpc-status": "3", "grpc-message": "bad 100%25"])
     }
 
     @Test func trailersOnlyCarriesContentTypeStatusAndForUnimplementedTheEncodings() {
-        #expect(GRPCStatus(.unimplemented, "no 100%").trailersOnlyMetadata == [
-            "content-type": "application/grpc", "grpc-status": "12", "grpc-message": "no 100%25",
-            "grpc-accept-encoding": "identity",
-        ])
-        #expect(GRPCStatus(.unavailable).trailersOnlyMetadata
+        #expect(
+            GRPCStatus(.unimplemented, "no 100%").trailersOnlyMetadata == [
+                "content-type": "application/grpc", "grpc-status": "12", "grpc-message": "no 100%25",
+                "grpc-accept-encoding": "identity",
+            ])
+        #expect(
+            GRPCStatus(.unavailable).trailersOnlyMetadata
                 == ["content-type": "application/grpc", "grpc-status": "14"])
     }
 
     @Test func telemetryRequestHeadInTheContractsOrder() {
-        let head = TelemetryRequestHead(method: .upload, deviceID: "d1", timeoutNanoseconds: 1_000_000_000,
-                                        authorization: "Bearer x").makeRequestHead(authority: "h:1")
+        let head = TelemetryRequestHead(
+            method: .upload, deviceID: "d1", timeoutNanoseconds: 1_000_000_000,
+            authorization: "Bearer x"
+        ).makeRequestHead(authority: "h:1")
         #expect(head.method == "POST")
         #expect(head.scheme == "http")
         #expect(head.path == "/telemetry.v1.Telemetry/Upload")
         #expect(head.authority == "h:1")
         #expect(head.contentType == "application/grpc")
-        #expect(head.metadata == [
-            "grpc-timeout": "1000000u", "content-type": "application/grpc", "te": "trailers", "device-id": "d1",
-            "authorization": "Bearer x",
-        ])
+        #expect(
+            head.metadata == [
+                "grpc-timeout": "1000000u", "content-type": "application/grpc", "te": "trailers", "device-id": "d1",
+                "authorization": "Bearer x",
+            ])
         let bare = TelemetryRequestHead(method: .push, deviceID: "d2").makeRequestHead(authority: "h:1")
         #expect(bare.metadata.map(\.name) == ["content-type", "te", "device-id"])
     }

@@ -1,6 +1,6 @@
-import Testing
 import GRPC
 import Telemetry
+import Testing
 
 /// The router checks a request head in the order the gRPC spec prescribes, then makes the handler registered for
 /// its path; the Telemetry service's own check (`device-id`) comes last.
@@ -36,8 +36,11 @@ import Telemetry
         var head = Self.valid
         head.path = method.rawValue
         let handler = try Self.router.route(head)
-        #expect(handler.head == TelemetryRequestHead(method: method, deviceID: "dev-1.a:B_9",
-                                                     timeoutNanoseconds: 2_000_000))
+        #expect(
+            handler.head
+                == TelemetryRequestHead(
+                    method: method, deviceID: "dev-1.a:B_9",
+                    timeoutNanoseconds: 2_000_000))
         #expect(!handler.isFinished)
     }
 
@@ -49,23 +52,37 @@ import Telemetry
 
     @Test func unknownPathIsUnimplementedNamingTheImplementedMethods() {
         let rejection = Self.rejection(Self.replacing(":path", with: "/telemetry.v1.Telemetry/Nope"))
-        #expect(rejection == .grpc(GRPCStatus(.unimplemented, "unknown method /telemetry.v1.Telemetry/Nope; this "
-            + "server implements /telemetry.v1.Telemetry/Upload and /telemetry.v1.Telemetry/Push")))
-        #expect(Self.rejection(Self.replacing(":path", with: nil)) == .grpc(GRPCStatus(.unimplemented,
-            "unknown method ; this server implements /telemetry.v1.Telemetry/Upload and /telemetry.v1.Telemetry/Push")))
+        #expect(
+            rejection
+                == .grpc(
+                    GRPCStatus(
+                        .unimplemented,
+                        "unknown method /telemetry.v1.Telemetry/Nope; this "
+                            + "server implements /telemetry.v1.Telemetry/Upload and /telemetry.v1.Telemetry/Push")))
+        #expect(
+            Self.rejection(Self.replacing(":path", with: nil))
+                == .grpc(
+                    GRPCStatus(
+                        .unimplemented,
+                        "unknown method ; this server implements /telemetry.v1.Telemetry/Upload and /telemetry.v1.Telemetry/Push"
+                    )))
     }
 
     @Test func wrongContentTypeIsHTTP415() {
-        #expect(Self.rejection(Self.replacing("content-type", with: "application/json"))
+        #expect(
+            Self.rejection(Self.replacing("content-type", with: "application/json"))
                 == .http(status: 415, message: "content-type must be application/grpc, got application/json"))
-        #expect(Self.rejection(Self.replacing("content-type", with: nil))
+        #expect(
+            Self.rejection(Self.replacing("content-type", with: nil))
                 == .http(status: 415, message: "content-type must be application/grpc, got none"))
     }
 
     @Test func wrongMethodIsHTTP405() {
-        #expect(Self.rejection(Self.replacing(":method", with: "GET"))
+        #expect(
+            Self.rejection(Self.replacing(":method", with: "GET"))
                 == .http(status: 405, message: "gRPC requires POST, got GET"))
-        #expect(Self.rejection(Self.replacing(":method", with: nil))
+        #expect(
+            Self.rejection(Self.replacing(":method", with: nil))
                 == .http(status: 405, message: "gRPC requires POST, got no method"))
     }
 
@@ -75,21 +92,25 @@ import Telemetry
         head.metadata.removeAll(named: "content-type")
         #expect(Self.rejection(head) == .http(status: 405, message: "gRPC requires POST, got GET"))
         head.method = "POST"
-        guard case .http(415, _)? = Self.rejection(head) else { Issue.record("expected 415"); return }
+        guard case .http(415, _)? = Self.rejection(head) else {
+            Issue.record("expected 415")
+            return
+        }
     }
 
-    @Test(arguments: [
-        (":method", "GET", GRPCRequestRejection.http(status: 405, message: "")),
-        ("content-type", "application/json", .http(status: 415, message: "")),
-        ("content-type", nil, .http(status: 415, message: "")),
-        ("content-type", "application/grpcx", .http(status: 415, message: "")),
-        (":path", "/telemetry.v1.Telemetry/Nope", .grpc(GRPCStatus(.unimplemented))),
-        ("grpc-encoding", "gzip", .grpc(GRPCStatus(.unimplemented))),
-        ("grpc-timeout", "soon", .grpc(GRPCStatus(.invalidArgument))),
-        ("device-id", nil, .grpc(GRPCStatus(.invalidArgument))),
-        ("device-id", "has space", .grpc(GRPCStatus(.invalidArgument))),
-        ("device-id", String(repeating: "x", count: 129), .grpc(GRPCStatus(.invalidArgument))),
-    ] as [(String, String?, GRPCRequestRejection)])
+    @Test(
+        arguments: [
+            (":method", "GET", GRPCRequestRejection.http(status: 405, message: "")),
+            ("content-type", "application/json", .http(status: 415, message: "")),
+            ("content-type", nil, .http(status: 415, message: "")),
+            ("content-type", "application/grpcx", .http(status: 415, message: "")),
+            (":path", "/telemetry.v1.Telemetry/Nope", .grpc(GRPCStatus(.unimplemented))),
+            ("grpc-encoding", "gzip", .grpc(GRPCStatus(.unimplemented))),
+            ("grpc-timeout", "soon", .grpc(GRPCStatus(.invalidArgument))),
+            ("device-id", nil, .grpc(GRPCStatus(.invalidArgument))),
+            ("device-id", "has space", .grpc(GRPCStatus(.invalidArgument))),
+            ("device-id", String(repeating: "x", count: 129), .grpc(GRPCStatus(.invalidArgument))),
+        ] as [(String, String?, GRPCRequestRejection)])
     func refusals(name: String, value: String?, expected: GRPCRequestRejection) {
         switch (Self.rejection(Self.replacing(name, with: value)), expected) {
         case (.http(let status, let message)?, .http(let want, _)):
@@ -123,14 +144,22 @@ import Telemetry
         router.register("/a.A/One") { head, timeout in "one \(timeout ?? 0)" }
         router.register("/a.A/Two") { _, _ throws(GRPCStatus) in throw GRPCStatus(.permissionDenied, "no") }
         router.register("/a.A/Three") { _, _ in "three" }
-        var head = GRPCRequestHead(path: "/a.A/One", authority: "x", metadata: ["content-type": "application/grpc",
-                                                                                "grpc-timeout": "5m"])
+        var head = GRPCRequestHead(
+            path: "/a.A/One", authority: "x",
+            metadata: [
+                "content-type": "application/grpc",
+                "grpc-timeout": "5m",
+            ])
         #expect(try router.route(head) == "one 5000000")
         head.path = "/a.A/Two"
         #expect(throws: GRPCRequestRejection.grpc(GRPCStatus(.permissionDenied, "no"))) { try router.route(head) }
         head.path = "/a.A/Four"
-        #expect(throws: GRPCRequestRejection.grpc(GRPCStatus(.unimplemented,
-            "unknown method /a.A/Four; this server implements /a.A/One, /a.A/Two and /a.A/Three"))) {
+        #expect(
+            throws: GRPCRequestRejection.grpc(
+                GRPCStatus(
+                    .unimplemented,
+                    "unknown method /a.A/Four; this server implements /a.A/One, /a.A/Two and /a.A/Three"))
+        ) {
             try router.route(head)
         }
     }

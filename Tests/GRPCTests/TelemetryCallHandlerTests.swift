@@ -1,6 +1,6 @@
-import Testing
 import GRPC
 import Telemetry
+import Testing
 
 /// Upload and Push driven purely by parts, with no HTTP/2: a request head through the router, message bytes
 /// split anywhere, the end; a fake store completes the submissions; the response comes out as parts.
@@ -35,8 +35,10 @@ import Telemetry
         func commitNext() {
             let batch = pending.removeFirst()
             let isDuplicate = !storedSeqs.insert(batch.seq).inserted
-            perform(handler.committed(readingsStored: isDuplicate ? 0 : batch.readingCount, isDuplicate: isDuplicate,
-                                      lastSeq: storedSeqs.max() ?? 0))
+            perform(
+                handler.committed(
+                    readingsStored: isDuplicate ? 0 : batch.readingCount, isDuplicate: isDuplicate,
+                    lastSeq: storedSeqs.max() ?? 0))
         }
 
         /// Fails the oldest submitted batch, as an overloaded store does.
@@ -47,8 +49,13 @@ import Telemetry
     }
 
     static func batch(_ seq: UInt64, readings: Int = 3) -> Batch {
-        Batch(seq: seq, series: [Series(sensor: "temperature", exponent: -2, startMs: 1000, intervalMs: 1000,
-                                        mantissaDeltas: Array(repeating: 1, count: readings))])
+        Batch(
+            seq: seq,
+            series: [
+                Series(
+                    sensor: "temperature", exponent: -2, startMs: 1000, intervalMs: 1000,
+                    mantissaDeltas: Array(repeating: 1, count: readings))
+            ])
     }
 
     static func framed(_ batches: [Batch]) -> [UInt8] {
@@ -57,8 +64,10 @@ import Telemetry
 
     /// The parts of a successful response carrying `ack`.
     static func acknowledged(_ ack: Ack) -> [GRPCResponsePart] {
-        [.headers(["content-type": "application/grpc"]), .message(ack.protobufBytes()),
-         .status(.ok, trailers: GRPCMetadata())]
+        [
+            .headers(["content-type": "application/grpc"]), .message(ack.protobufBytes()),
+            .status(.ok, trailers: GRPCMetadata()),
+        ]
     }
 
     @Test func pushThroughTheRouter() throws {
@@ -72,7 +81,10 @@ import Telemetry
         #expect(host.handler.isRequestComplete)
         host.commitNext()
         #expect(host.sent == Self.acknowledged(Ack(batches: 1, readings: 4, duplicateBatches: 0, lastSeq: 7)))
-        guard case .message(let bytes) = host.sent[1] else { Issue.record("expected a message"); return }
+        guard case .message(let bytes) = host.sent[1] else {
+            Issue.record("expected a message")
+            return
+        }
         #expect(try Ack(protobuf: bytes) == Ack(batches: 1, readings: 4, duplicateBatches: 0, lastSeq: 7))
         #expect(host.handler.isFinished)
     }
@@ -90,8 +102,9 @@ import Telemetry
             host.commitNext()
             #expect(host.sent.isEmpty, "one batch is still uncommitted")
             host.commitNext()
-            #expect(host.sent == Self.acknowledged(Ack(batches: 3, readings: 6, duplicateBatches: 1, lastSeq: 2)),
-                    "cut at \(cut)")
+            #expect(
+                host.sent == Self.acknowledged(Ack(batches: 3, readings: 6, duplicateBatches: 1, lastSeq: 2)),
+                "cut at \(cut)")
         }
     }
 
@@ -117,8 +130,12 @@ import Telemetry
         #expect(host.handler.head.timeoutNanoseconds == 5_000_000)
         host.send(Self.framed([Self.batch(1)]))
         host.perform(host.handler.deadlineExpired())
-        #expect(host.sent == [.status(GRPCStatus(.deadlineExceeded, "deadline of the call expired"),
-                                      trailers: GRPCMetadata())])
+        #expect(
+            host.sent == [
+                .status(
+                    GRPCStatus(.deadlineExceeded, "deadline of the call expired"),
+                    trailers: GRPCMetadata())
+            ])
         host.commitNext()
         #expect(host.sent.count == 1)
     }

@@ -11,8 +11,10 @@ extension Array where Element == HTTP2HeaderField {
     init(_ head: GRPCRequestHead) {
         self.init()
         reserveCapacity(4 + head.metadata.count)
-        let pseudo = [(":method", head.method), (":scheme", head.scheme), (":path", head.path),
-                      (":authority", head.authority)]
+        let pseudo = [
+            (":method", head.method), (":scheme", head.scheme), (":path", head.path),
+            (":authority", head.authority),
+        ]
         for case (let name, let value?) in pseudo { append(HTTP2HeaderField(name, value)) }
         for field in head.metadata { append(HTTP2HeaderField(field.name, field.value)) }
     }
