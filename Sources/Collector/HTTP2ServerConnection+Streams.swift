@@ -94,6 +94,7 @@ extension HTTP2ServerConnection {
 
     // MARK: REST over h2c
 
+    /// The counters of a request answered with an error: one call, one error.
     static var errorCounters: BandwidthCounters {
         var counters = BandwidthCounters()
         counters.calls = 1
