@@ -29,8 +29,9 @@ let package = Package(
         .target(name: "HTTP1"),
         // HTTP/2 sessions on libnghttp2 (its only user) and byte attribution per frame.
         .target(name: "HTTP2", dependencies: ["CNghttp2"]),
-        // gRPC on HTTP/2: message framing, status, metadata, and the Telemetry service's calls.
-        .target(name: "GRPC", dependencies: ["HTTP2", "Telemetry"]),
+        // Transport-neutral gRPC: message framing, status, metadata, request/response parts, the method router and
+        // the Telemetry service's handlers. Transports (HTTP/2 in Collector and FleetDriver) convert at their edge.
+        .target(name: "GRPC", dependencies: ["Telemetry"]),
         // What the collector needs from a telemetry database: the TelemetryStorage protocol and its value types.
         // No SQLite: a second backend implements the same protocol.
         .target(name: "Storage", dependencies: ["Telemetry"]),
@@ -78,13 +79,13 @@ let package = Package(
         .testTarget(name: "AccountingTests", dependencies: ["Accounting"]),
         .testTarget(name: "TelemetryTests", dependencies: ["SplitMix", "Telemetry"], exclude: ["Fixtures"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
-        .testTarget(name: "GRPCTests", dependencies: ["GRPC", "HTTP2", "Telemetry"]),
+        .testTarget(name: "GRPCTests", dependencies: ["GRPC", "Telemetry"]),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2"]),
         .testTarget(name: "FlagsTests", dependencies: ["Flags"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "SplitMix", "Telemetry"]),
         .testTarget(
             name: "FleetDriverTests",
-            dependencies: ["FleetDriver", "Simulation", "Collector", "Storage", "Store", "Telemetry"]),
+            dependencies: ["FleetDriver", "Simulation", "Collector", "Storage", "Store", "Telemetry", "GRPC", "HTTP2"]),
         .testTarget(
             name: "CollectorTests",
             dependencies: ["Accounting", "Collector", "Storage", "Store", "HTTP1", "HTTP2", "GRPC", "Telemetry", "Trust"]),

@@ -35,10 +35,11 @@ module_sources() {
   case "$1" in
     protobuf|json) ls Sources/Telemetry/*/*.swift Tests/Fuzz/TelemetrySupport/*.swift ;;
     http1) ls Sources/HTTP1/*.swift ;;
-    # The deframer, the status it maps errors to, and the header value codecs; the rest of GRPC needs HTTP2 and
-    # nghttp2, which these do not use.
-    grpc-deframer) ls Sources/GRPC/GRPCMessageFramer.swift Sources/GRPC/GRPCStatus.swift Sources/GRPC/GRPCTimeout.swift \
-      Sources/GRPC/GRPCMessageText.swift ;;
+    # The deframer, the status it maps errors to, and the header value codecs; the rest of GRPC needs the
+    # Telemetry module, which these do not use.
+    grpc-deframer) ls Sources/GRPC/GRPCMessageFramer.swift Sources/GRPC/GRPCMessageDeframer.swift \
+      Sources/GRPC/GRPCDeframeError.swift Sources/GRPC/GRPCDeframeErrorOr.swift Sources/GRPC/GRPCStatus.swift \
+      Sources/GRPC/GRPCTimeout.swift Sources/GRPC/GRPCMessageText.swift ;;
     *) echo "fuzz: unknown harness '$1' (known: ${all_harnesses[*]})" >&2; return 1 ;;
   esac
 }

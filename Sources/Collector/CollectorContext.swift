@@ -21,6 +21,8 @@ final class CollectorContext: Sendable {
     let protection = ProtectionCounters()
     /// Keeps attacker-triggered log lines to a few per minute.
     let logThrottle = LogThrottle()
+    /// gRPC method path → call handler, for every transport that carries gRPC.
+    let grpcRouter: GRPCRouter<any TelemetryServerHandler>
 
     init(configuration: CollectorConfiguration, store: any TelemetryStorage, ledger: BandwidthLedger,
          authenticator: Authenticator, log: Log, limiter: ConnectionLimiter? = nil) {
@@ -31,6 +33,7 @@ final class CollectorContext: Sendable {
         self.log = log
         self.limiter = limiter
         self.requestBuffers = RequestBufferBudget(limit: configuration.maxBufferedRequestBytes)
+        self.grpcRouter = TelemetryService.makeRouter(limits: configuration.decodeLimits)
     }
 
     /// Submits a batch and calls `completion` on `loop` once it is committed or has failed. Throws at once when

@@ -12,37 +12,17 @@
 // message completes, the stream is answered or reset, or the connection closes.
 
 import EventIO
-import GRPC
-import HTTP2
 
 extension HTTP2ServerConnection {
-    /// Sets what stream `id` holds of its unfinished request to `bytes`; refuses the request when that is more
-    /// than this connection or the process may hold.
-    func hold(_ bytes: Int, on id: Int32) {
+    /// Sets what stream `id` holds of its unfinished request to `bytes`. Returns the shortage when that is more
+    /// than this connection or the process may hold: nothing is then held for the stream, and the stream refuses
+    /// its request.
+    func hold(_ bytes: Int, on id: Int32) -> HeldRequestBytes.Shortage? {
         let share = context.configuration.maxBufferedBytesPerConnection
         guard let shortage = held.update(id, to: bytes, perConnectionLimit: share, budget: context.requestBuffers)
-        else { return }
+        else { return nil }
         held.release(id, budget: context.requestBuffers)
-        let message = "\(shortage)"
-        switch streams[id] {
-        case .grpc(let stream):
-            stream.call.cancel()
-            let code: GRPCStatus.Code
-            if case .connection = shortage { code = .resourceExhausted } else { code = .unavailable }
-            finishCall(id, stream, status: GRPCStatus(code, message + (code == .unavailable ? "; retry later" : "")),
-                       ack: nil)
-        case .rest(let stream):
-            streams[id] = .answered
-            let error: RESTError
-            if case .connection = shortage {
-                error = RESTError(413, "payload_too_large", message)
-            } else {
-                error = .unavailable(message + "; retry later")
-            }
-            answer(id, stream, error.response, counters: Self.errorCounters)
-        case .answered, nil:
-            break
-        }
+        return shortage
     }
 
     /// A REST request is not run while this connection's earlier responses wait unread beyond
@@ -70,13 +50,7 @@ extension HTTP2ServerConnection {
 
     /// Streams whose client is still sending, with when each last sent a byte.
     private func receivingStreams() -> [(id: Int32, lastReceived: ContinuousClock.Instant)] {
-        streams.compactMap { id, stream in
-            switch stream {
-            case .grpc(let call) where !call.call.isRequestComplete: (id, call.lastReceived)
-            case .rest(let request): (id, request.lastReceived)
-            default: nil
-            }
-        }
+        streams.compactMap { id, stream in stream.idleSince.map { (id, $0) } }
     }
 
     /// Answers every receiving stream that has been quiet for the stream idle timeout.
@@ -89,16 +63,7 @@ extension HTTP2ServerConnection {
         for (id, lastReceived) in receivingStreams() where lastReceived <= cutoff {
             expired += 1
             context.protection.timedOut(.streamIdle)
-            switch streams[id] {
-            case .grpc(let stream):
-                stream.call.cancel()
-                finishCall(id, stream, status: GRPCStatus(.unavailable, message + "; retry"), ack: nil)
-            case .rest(let stream):
-                streams[id] = .answered
-                answer(id, stream, RESTError(408, "request_timeout", message).response, counters: Self.errorCounters)
-            case .answered, nil:
-                break
-            }
+            streams[id]?.expireIdle(message)
         }
         guard expired > 0 else { return }
         context.logThrottle.log("stream-idle") { suppressed in

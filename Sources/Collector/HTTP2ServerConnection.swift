@@ -12,9 +12,7 @@
 
 import Accounting
 import EventIO
-import GRPC
 import HTTP2
-import Telemetry
 
 /// The collector's handler for an HTTP/2 (h2c, prior knowledge) connection.
 final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, GracefulShutdown {
@@ -22,7 +20,8 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
     let service: RESTService
     var session: HTTP2Session!
     weak var connection: (any ByteTransport)?
-    var streams: [Int32: ServerStream] = [:]
+    /// Each open stream's handler: a request stream, or `AnsweredServerStream` until the stream closes.
+    var streams: [Int32: any ServerStreamHandler] = [:]
     var ledger = HTTP2ConnectionLedger()
     var isShuttingDown = false
     /// The protocol this connection is counted under in the open-connections gauge.
@@ -154,7 +153,7 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
     // MARK: Lifecycle
 
     func connectionInputDidEnd(_ connection: any ByteTransport) {
-        for (id, stream) in streams { stream.cancel(on: connection.loop); streams[id] = nil }
+        for (id, stream) in streams { stream.cancel(); streams[id] = nil }
         flush()
         connection.closeLingering()
     }
@@ -168,7 +167,7 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
     }
 
     func connection(_ connection: any ByteTransport, didCloseWith reason: CloseReason) {
-        for (_, stream) in streams { stream.cancel(on: connection.loop) }
+        for (_, stream) in streams { stream.cancel() }
         streams = [:]
         held.releaseAll(budget: context.requestBuffers)
         if let streamIdleTimer { connection.loop.cancel(streamIdleTimer) }

@@ -1,11 +1,12 @@
 // The client's view of a Telemetry call's response, per the gRPC HTTP/2 protocol: response headers (or a
 // Trailers-Only response), at most one Ack message, then trailers with grpc-status. When grpc-status never arrives
-// the status is synthesized from the HTTP status or the stream's reset code.
+// the status is synthesized from the HTTP status or the stream's reset code. The transport hands over each header
+// block as its HTTP status plus metadata, so this type knows no transport's header type.
 
-import HTTP2
 import Telemetry
 
-/// Collects one call's response and yields its outcome.
+/// Collects one call's response and yields its outcome; the simulator and the tests' client both use it, so they
+/// judge responses by the same rules.
 public struct TelemetryClientResponse {
     private var httpStatus: Int?
     private var status: GRPCStatus?
@@ -15,15 +16,16 @@ public struct TelemetryClientResponse {
 
     public init() {}
 
-    /// A response header block or trailers arrived.
-    public mutating func receiveHeaders(_ fields: [HTTP2HeaderField]) {
-        if let text = fields[":status"], let code = Int(text) {
+    /// A response header block or trailers arrived: `httpStatus` is its HTTP status when it has one (`:status`;
+    /// trailers have none), `metadata` the rest.
+    public mutating func receiveHeaders(httpStatus: Int?, _ metadata: GRPCMetadata) {
+        if let code = httpStatus {
             if code >= 100 && code < 200 { return }  // interim response
-            httpStatus = code
+            self.httpStatus = code
         }
-        if let text = fields["grpc-status"] {
+        if let text = metadata["grpc-status"] {
             let code = Int(text).flatMap(GRPCStatus.Code.init(rawValue:)) ?? .unknown
-            status = GRPCStatus(code, GRPCMessageText.decode(fields["grpc-message"] ?? ""))
+            status = GRPCStatus(code, GRPCMessageText.decode(metadata["grpc-message"] ?? ""))
         }
     }
 
@@ -41,7 +43,8 @@ public struct TelemetryClientResponse {
         if deframer.messageCount > 1 { malformed = GRPCStatus(.internal, "more than one response message") }
     }
 
-    /// The stream closed (`errorCode` from RST_STREAM, 0 otherwise): the call's outcome.
+    /// The stream closed (`errorCode` from RST_STREAM, 0 otherwise): the call's outcome. The codes are HTTP/2's
+    /// (RFC 9113 §7), which the gRPC protocol maps to statuses; a transport without resets passes 0.
     public func outcome(errorCode: UInt32) -> Result<Ack, GRPCStatus> {
         if let malformed { return .failure(malformed) }
         if let status {
@@ -51,12 +54,18 @@ public struct TelemetryClientResponse {
         }
         if let httpStatus, httpStatus != 200 { return .failure(GRPCStatus.fromHTTPStatus(httpStatus)) }
         switch errorCode {
-        case HTTP2ErrorCode.refusedStream:
+        case Self.refusedStream:
             return .failure(GRPCStatus(.unavailable, "stream refused by the server (nothing was processed)"))
-        case HTTP2ErrorCode.cancel: return .failure(GRPCStatus(.cancelled, "stream cancelled"))
-        case HTTP2ErrorCode.enhanceYourCalm: return .failure(GRPCStatus(.resourceExhausted, "ENHANCE_YOUR_CALM"))
-        case HTTP2ErrorCode.noError: return .failure(GRPCStatus(.internal, "stream closed without grpc-status"))
+        case Self.cancel: return .failure(GRPCStatus(.cancelled, "stream cancelled"))
+        case Self.enhanceYourCalm: return .failure(GRPCStatus(.resourceExhausted, "ENHANCE_YOUR_CALM"))
+        case Self.noError: return .failure(GRPCStatus(.internal, "stream closed without grpc-status"))
         default: return .failure(GRPCStatus(.internal, "stream reset with HTTP/2 error \(errorCode)"))
         }
     }
+
+    // HTTP/2 error codes (RFC 9113 §7) that the gRPC protocol maps to statuses.
+    private static let noError: UInt32 = 0
+    private static let refusedStream: UInt32 = 7
+    private static let cancel: UInt32 = 8
+    private static let enhanceYourCalm: UInt32 = 11
 }

@@ -9,10 +9,10 @@
 // END_STREAM, so a unary call that never completes (reset, rapid reset, stalled) costs no store work and a Push
 // that fails stores nothing.
 
-import HTTP2
 import Telemetry
 
-/// The server half of an `Upload` or `Push` call.
+/// The server half of an `Upload` or `Push` call: the rules above as a value, tested without a transport
+/// (`TelemetryCallHandler` carries it for the transports).
 public struct TelemetryServerCall {
     /// What the collector must do next.
     public enum Action: Equatable, Sendable {
@@ -25,7 +25,7 @@ public struct TelemetryServerCall {
     }
 
     /// The request's validated headers.
-    public let head: GRPCRequestHead
+    public let head: TelemetryRequestHead
     /// The Ack figures so far: batches received, readings stored, duplicates, highest seq.
     public private(set) var ack = Ack()
     /// True once the call has produced its final action (or was cancelled).
@@ -37,7 +37,7 @@ public struct TelemetryServerCall {
     private var heldPush: (batch: ReadingBatch, messageBytes: Int)?
     private var hasReceivedEnd = false
 
-    public init(head: GRPCRequestHead, limits: DecodeLimits = .standard) {
+    public init(head: TelemetryRequestHead, limits: DecodeLimits = .standard) {
         self.head = head
         self.limits = limits
         self.deframer = GRPCMessageDeframer(maxMessageBytes: limits.maxMessageBytes)

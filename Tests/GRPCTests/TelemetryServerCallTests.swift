@@ -1,6 +1,5 @@
 import Testing
 import GRPC
-import HTTP2
 import Telemetry
 
 /// The server call's rules: submit as batches arrive, Ack only after every commit, first failure wins.
@@ -19,7 +18,7 @@ import Telemetry
     }
 
     @Test func uploadSubmitsAsBatchesArriveAndAcksAfterTheLastCommit() {
-        var call = TelemetryServerCall(head: GRPCRequestHead(method: .upload, deviceID: "d1"))
+        var call = TelemetryServerCall(head: TelemetryRequestHead(method: .upload, deviceID: "d1"))
         let first = Self.feed(&call, Self.framed([Self.batch(1), Self.batch(2)]))
         #expect(first == [.submit(ReadingBatch(Self.batch(1))), .submit(ReadingBatch(Self.batch(2)))])
         #expect(call.committed(readingsStored: 3, isDuplicate: false, lastSeq: 1).isEmpty)
@@ -32,15 +31,15 @@ import Telemetry
     }
 
     @Test func emptyUploadIsAcknowledgedAtOnce() {
-        var call = TelemetryServerCall(head: GRPCRequestHead(method: .upload, deviceID: "d1"))
+        var call = TelemetryServerCall(head: TelemetryRequestHead(method: .upload, deviceID: "d1"))
         #expect(call.receiveEnd() == [.respond(Ack())])
     }
 
     @Test func pushTakesExactlyOneBatch() {
-        var none = TelemetryServerCall(head: GRPCRequestHead(method: .push, deviceID: "d1"))
+        var none = TelemetryServerCall(head: TelemetryRequestHead(method: .push, deviceID: "d1"))
         guard case .fail(let status)? = none.receiveEnd().last else { Issue.record("expected failure"); return }
         #expect(status.code == .unimplemented)
-        var two = TelemetryServerCall(head: GRPCRequestHead(method: .push, deviceID: "d1"))
+        var two = TelemetryServerCall(head: TelemetryRequestHead(method: .push, deviceID: "d1"))
         let actions = Self.feed(&two, Self.framed([Self.batch(1), Self.batch(2)]))
         #expect(actions.count == 1, "the first batch was held for END_STREAM, so the failed Push stores nothing")
         guard case .fail(let second)? = actions.last else { Issue.record("expected failure"); return }
@@ -48,7 +47,7 @@ import Telemetry
     }
 
     @Test func pushIsSubmittedOnlyAtEndOfStream() {
-        var call = TelemetryServerCall(head: GRPCRequestHead(method: .push, deviceID: "d1"))
+        var call = TelemetryServerCall(head: TelemetryRequestHead(method: .push, deviceID: "d1"))
         let message = Self.framed([Self.batch(1)])
         #expect(Self.feed(&call, message).isEmpty, "decoded and held, not submitted")
         #expect(call.bufferedBytes == message.count - GRPCMessageFramer.prefixLength, "the held message counts")
@@ -59,7 +58,7 @@ import Telemetry
     }
 
     @Test func aPushResetBeforeEndOfStreamSubmitsNothing() {
-        var call = TelemetryServerCall(head: GRPCRequestHead(method: .push, deviceID: "d1"))
+        var call = TelemetryServerCall(head: TelemetryRequestHead(method: .push, deviceID: "d1"))
         #expect(Self.feed(&call, Self.framed([Self.batch(1)])).isEmpty)
         call.cancel()
         #expect(call.receiveEnd().isEmpty)
@@ -67,7 +66,7 @@ import Telemetry
     }
 
     @Test func malformedBatchFailsWithInvalidArgumentNamingTheBatchAndField() {
-        var call = TelemetryServerCall(head: GRPCRequestHead(method: .upload, deviceID: "d1"))
+        var call = TelemetryServerCall(head: TelemetryRequestHead(method: .upload, deviceID: "d1"))
         let bad = GRPCMessageFramer.frame([0x08, 1, 0x12, 3, 0x0A, 1, 0x41])  // sensor "A"
         let actions = Self.feed(&call, Self.framed([Self.batch(1)]) + bad)
         #expect(actions.count == 2)
@@ -80,7 +79,7 @@ import Telemetry
     }
 
     @Test func oversizedMessageIsResourceExhausted() {
-        var call = TelemetryServerCall(head: GRPCRequestHead(method: .upload, deviceID: "d1"),
+        var call = TelemetryServerCall(head: TelemetryRequestHead(method: .upload, deviceID: "d1"),
                                        limits: DecodeLimits(maxMessageBytes: 10))
         guard case .fail(let status)? = Self.feed(&call, [0, 0, 0, 0, 11]).last else {
             Issue.record("expected failure")
@@ -90,126 +89,19 @@ import Telemetry
     }
 
     @Test func storeFailureAndDeadlineEndTheCall() {
-        var call = TelemetryServerCall(head: GRPCRequestHead(method: .upload, deviceID: "d1"))
+        var call = TelemetryServerCall(head: TelemetryRequestHead(method: .upload, deviceID: "d1"))
         _ = Self.feed(&call, Self.framed([Self.batch(1)]))
         #expect(call.storeFailed(GRPCStatus(.unavailable, "overloaded")) == [.fail(GRPCStatus(.unavailable, "overloaded"))])
-        var late = TelemetryServerCall(head: GRPCRequestHead(method: .upload, deviceID: "d1"))
+        var late = TelemetryServerCall(head: TelemetryRequestHead(method: .upload, deviceID: "d1"))
         guard case .fail(let status)? = late.deadlineExpired().last else { Issue.record("expected failure"); return }
         #expect(status.code == .deadlineExceeded)
         #expect(late.receiveEnd().isEmpty)
     }
 
     @Test func truncatedFinalMessageIsInvalidArgument() {
-        var call = TelemetryServerCall(head: GRPCRequestHead(method: .upload, deviceID: "d1"))
+        var call = TelemetryServerCall(head: TelemetryRequestHead(method: .upload, deviceID: "d1"))
         _ = Self.feed(&call, [0, 0, 0, 0, 9, 1])
         guard case .fail(let status)? = call.receiveEnd().last else { Issue.record("expected failure"); return }
         #expect(status.code == .invalidArgument)
-    }
-}
-
-/// Header validation in the order the gRPC spec prescribes.
-@Suite struct GRPCRequestHeadTests {
-    static let valid = GRPCRequestHead(method: .push, deviceID: "dev-1.a:B_9", timeoutNanoseconds: 2_000_000)
-        .requestHeaders(authority: "localhost:8080")
-
-    static func replacing(_ name: String, with value: String?) -> [HTTP2HeaderField] {
-        var fields = valid.filter { $0.name != name }
-        if let value { fields.append(HTTP2HeaderField(name, value)) }
-        return fields
-    }
-
-    @Test func validHeadersParse() throws {
-        let head = try GRPCRequestHead(headers: Self.valid)
-        #expect(head == GRPCRequestHead(method: .push, deviceID: "dev-1.a:B_9", timeoutNanoseconds: 2_000_000))
-    }
-
-    @Test(arguments: [
-        (":method", "GET", GRPCRequestRejection.http(status: 405, message: "")),
-        ("content-type", "application/json", .http(status: 415, message: "")),
-        ("content-type", nil, .http(status: 415, message: "")),
-        ("content-type", "application/grpcx", .http(status: 415, message: "")),
-        (":path", "/telemetry.v1.Telemetry/Nope", .grpc(GRPCStatus(.unimplemented))),
-        ("grpc-encoding", "gzip", .grpc(GRPCStatus(.unimplemented))),
-        ("grpc-timeout", "soon", .grpc(GRPCStatus(.invalidArgument))),
-        ("device-id", nil, .grpc(GRPCStatus(.invalidArgument))),
-        ("device-id", "has space", .grpc(GRPCStatus(.invalidArgument))),
-        ("device-id", String(repeating: "x", count: 129), .grpc(GRPCStatus(.invalidArgument))),
-    ] as [(String, String?, GRPCRequestRejection)])
-    func refusals(name: String, value: String?, expected: GRPCRequestRejection) {
-        do {
-            _ = try GRPCRequestHead(headers: Self.replacing(name, with: value))
-            Issue.record("expected a refusal")
-        } catch {
-            switch (error, expected) {
-            case (.http(let status, let message), .http(let want, _)):
-                #expect(status == want)
-                #expect(!message.isEmpty)
-            case (.grpc(let status), .grpc(let want)):
-                #expect(status.code == want.code)
-                #expect(!status.message.isEmpty)
-            default:
-                Issue.record("got \(error), expected \(expected)")
-            }
-        }
-    }
-
-    @Test func contentTypeVariants() {
-        #expect(GRPCRequestHead.isGRPCContentType("application/grpc"))
-        #expect(GRPCRequestHead.isGRPCContentType("application/grpc+proto"))
-        #expect(GRPCRequestHead.isGRPCContentType("application/grpc;charset=utf-8"))
-        #expect(!GRPCRequestHead.isGRPCContentType("application/grpc-web"))
-    }
-
-    @Test func trailersOnlyCarriesStatusAndEncodedMessage() {
-        let fields = GRPCStatus(.unimplemented, "no 100%").trailersOnlyHeaders
-        #expect(fields[":status"] == "200")
-        #expect(fields["grpc-status"] == "12")
-        #expect(fields["grpc-message"] == "no 100%25")
-        #expect(fields["grpc-accept-encoding"] == "identity")
-    }
-}
-
-/// The client's outcome rules, including synthesized statuses.
-@Suite struct TelemetryClientResponseTests {
-    static func code(_ result: Result<Ack, GRPCStatus>) -> GRPCStatus.Code {
-        switch result {
-        case .success: .ok
-        case .failure(let status): status.code
-        }
-    }
-
-    @Test func okWithAck() throws {
-        var response = TelemetryClientResponse()
-        response.receiveHeaders(GRPCStatus.responseHeaders)
-        let ack = Ack(batches: 1, readings: 40, duplicateBatches: 0, lastSeq: 7)
-        GRPCMessageFramer.frame(ack.protobufBytes()).withUnsafeBytes { response.receiveData($0) }
-        response.receiveHeaders(GRPCStatus.ok.trailers)
-        #expect(try response.outcome(errorCode: 0).get() == ack)
-    }
-
-    @Test func trailersOnlyError() {
-        var response = TelemetryClientResponse()
-        response.receiveHeaders(GRPCStatus(.unavailable, "store overloaded, retry").trailersOnlyHeaders)
-        #expect(response.outcome(errorCode: 0) == .failure(GRPCStatus(.unavailable, "store overloaded, retry")))
-    }
-
-    @Test(arguments: [
-        (UInt32(7), GRPCStatus.Code.unavailable), (8, .cancelled), (11, .resourceExhausted), (2, .internal),
-        (0, .internal),
-    ])
-    func resetsMapToStatuses(code: UInt32, expected: GRPCStatus.Code) {
-        #expect(Self.code(TelemetryClientResponse().outcome(errorCode: code)) == expected)
-    }
-
-    @Test func httpErrorWithoutGRPCStatus() {
-        var response = TelemetryClientResponse()
-        response.receiveHeaders([HTTP2HeaderField(":status", "503")])
-        #expect(Self.code(response.outcome(errorCode: 0)) == .unavailable)
-    }
-
-    @Test func okWithoutAckIsAnError() {
-        var response = TelemetryClientResponse()
-        response.receiveHeaders(GRPCStatus.ok.trailersOnlyHeaders)
-        #expect(Self.code(response.outcome(errorCode: 0)) == .internal)
     }
 }

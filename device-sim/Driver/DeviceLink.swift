@@ -115,8 +115,10 @@ final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
     func openUploadStream() {
         guard let session else { return }
         response = TelemetryClientResponse()
-        let head = GRPCRequestHead(method: .upload, deviceID: deviceID, authorization: fleet.authorization(for: deviceID))
-        streamID = try? session.submitRequest(head.requestHeaders(authority: fleet.authority), endStream: false)
+        let head = TelemetryRequestHead(method: .upload, deviceID: deviceID,
+                                        authorization: fleet.authorization(for: deviceID))
+        streamID = try? session.submitRequest([HTTP2HeaderField](head.makeRequestHead(authority: fleet.authority)),
+                                              endStream: false)
         flush()
     }
 
@@ -136,8 +138,10 @@ final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
     func push(_ batch: Batch) {
         guard let session else { return }
         response = TelemetryClientResponse()
-        let head = GRPCRequestHead(method: .push, deviceID: deviceID, authorization: fleet.authorization(for: deviceID))
-        guard let id = try? session.submitRequest(head.requestHeaders(authority: fleet.authority), endStream: false)
+        let head = TelemetryRequestHead(method: .push, deviceID: deviceID,
+                                        authorization: fleet.authorization(for: deviceID))
+        guard let id = try? session.submitRequest(
+            [HTTP2HeaderField](head.makeRequestHead(authority: fleet.authority)), endStream: false)
         else { return }
         streamID = id
         session.send(streamID: id, GRPCMessageFramer.frame(batch.protobufBytes()))

@@ -23,7 +23,10 @@ final class GRPCTestClient: HTTP2SessionDelegate {
     func http2Session(_ session: HTTP2Session, didReceive event: HTTP2Event) {
         switch event {
         case .headers(let id, _, let fields, _, _):
-            responses[id, default: TelemetryClientResponse()].receiveHeaders(fields)
+            var metadata = GRPCMetadata()
+            for field in fields where !field.name.hasPrefix(":") { metadata.append(field.name, field.value) }
+            responses[id, default: TelemetryClientResponse()]
+                .receiveHeaders(httpStatus: fields[":status"].flatMap { Int($0) }, metadata)
             if responseHeaders[id] == nil { responseHeaders[id] = fields }
         case .data(let id, let bytes):
             responses[id, default: TelemetryClientResponse()].receiveData(bytes)

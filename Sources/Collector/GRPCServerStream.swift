@@ -1,0 +1,106 @@
+// A gRPC call on one HTTP/2 stream: the HTTP/2 transport of a TelemetryCallRunner. It carries the stream's DATA
+// to the call, writes the call's response parts as HTTP/2 (HEADERS, DATA with the framed message, trailers; or a
+// single Trailers-Only HEADERS when the call fails before any response headers), and enforces what is the
+// transport's: the request bytes a stream may hold, the stream idle timeout, and the byte ledger's message counts.
+
+import Accounting
+import GRPC
+import HTTP2
+
+/// One HTTP/2 stream carrying a gRPC call (see the file comment).
+final class GRPCServerStream: ServerStreamHandler, GRPCCallTransport {
+    /// The HTTP/2 stream id.
+    let id: Int32
+    private weak var owner: HTTP2ServerConnection?
+    /// The call; set once at open (it needs this stream as its transport).
+    private(set) var runner: TelemetryCallRunner!
+    /// Request messages already reported to the connection ledger.
+    private var messagesCounted = 0
+    /// When the client last sent a byte on the stream (for the stream idle timeout).
+    private var lastReceived = ContinuousClock.now
+    /// Response headers are out: the status goes in trailers, not in a Trailers-Only response.
+    private var hasSentHeaders = false
+    /// The session refused the response headers (the stream is gone): nothing more of the response is sent.
+    private var isResponseAbandoned = false
+
+    /// Opens the stream for `handler`'s call, counted under `key`.
+    init(id: Int32, handler: any TelemetryServerHandler, key: BandwidthKey, owner: HTTP2ServerConnection) {
+        self.id = id
+        self.owner = owner
+        runner = TelemetryCallRunner(
+            handler: handler, key: key, context: owner.context, loop: owner.connection?.loop, transport: self,
+            afterAsyncWork: { [weak owner] in
+                guard let owner else { return }
+                owner.flush()
+                owner.postRows()
+            })
+    }
+
+    var idleSince: ContinuousClock.Instant? {
+        runner.isFinished || runner.handler.isRequestComplete ? nil : lastReceived
+    }
+
+    // MARK: Request
+
+    func receiveData(_ bytes: UnsafeRawBufferPointer) {
+        guard !runner.isFinished, let owner else { return }
+        lastReceived = .now
+        runner.receive(bytes)
+        let seen = runner.handler.messageCount
+        owner.ledger.messages(streamID: id, count: seen - messagesCounted, inbound: true)
+        messagesCounted = seen
+        holdBufferedBytes()
+    }
+
+    func receiveEnd() {
+        guard !runner.isFinished else { return }
+        runner.receiveEnd()
+        holdBufferedBytes()
+    }
+
+    func expireIdle(_ message: String) {
+        runner.end(with: GRPCStatus(.unavailable, message + "; retry"))
+    }
+
+    func cancel() {
+        runner.cancel()
+    }
+
+    /// Reserves what the call holds of an unfinished message; past the connection's share or the process budget
+    /// the call ends (RESOURCE_EXHAUSTED, UNAVAILABLE).
+    private func holdBufferedBytes() {
+        guard !runner.isFinished, let shortage = owner?.hold(runner.handler.bufferedBytes, on: id) else { return }
+        let code: GRPCStatus.Code
+        if case .connection = shortage { code = .resourceExhausted } else { code = .unavailable }
+        runner.end(with: GRPCStatus(code, "\(shortage)" + (code == .unavailable ? "; retry later" : "")))
+    }
+
+    // MARK: Response
+
+    func write(_ part: GRPCResponsePart) {
+        guard let owner else { return }
+        switch part {
+        case .headers(let metadata):
+            hasSentHeaders = true
+            do {
+                try owner.session.submitResponse(streamID: id, .response(status: 200, metadata), endStream: false)
+            } catch {
+                isResponseAbandoned = true
+            }
+        case .message(let message):
+            guard !isResponseAbandoned else { return }
+            owner.session.send(streamID: id, GRPCMessageFramer.frame(message))
+            owner.ledger.messages(streamID: id, count: 1, inbound: false)
+        case .status(let status, let trailers):
+            // The call is over: its held bytes and its place in the stream table go.
+            owner.held.release(id, budget: owner.context.requestBuffers)
+            owner.streams[id] = AnsweredServerStream.shared
+            if !hasSentHeaders {
+                try? owner.session.submitResponse(
+                    streamID: id, .response(status: 200, status.trailersOnlyMetadata + trailers), endStream: true)
+            } else if !isResponseAbandoned {
+                owner.session.finish(streamID: id, trailers: .trailers(status.trailers + trailers))
+            }
+        }
+    }
+}

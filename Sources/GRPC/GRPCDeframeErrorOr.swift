@@ -1,0 +1,8 @@
+/// What `GRPCMessageDeframer.process` throws: its own framing failure or the error the per-message handler threw,
+/// kept apart (with typed throws) so a caller maps each to its own status without casting.
+public enum GRPCDeframeErrorOr<Handler: Error>: Error {
+    /// The bytes are not valid gRPC framing.
+    case deframe(GRPCDeframeError)
+    /// The message handler refused a message.
+    case handler(Handler)
+}
