@@ -4,14 +4,12 @@
 
 import Synchronization
 
-/// Thread-safe totals and unpersisted deltas of the bandwidth report, plus the raw socket byte totals the
-/// attribution invariant is checked against.
+/// Thread-safe totals and unpersisted deltas of the bandwidth report. (The socket byte totals the attribution is
+/// checked against are not here: the transports count them themselves, in EventIO's `TransportByteTotals`.)
 public final class BandwidthLedger: Sendable {
     private struct State {
         var totals: [BandwidthKey: BandwidthCounters] = [:]
         var unpersisted: [BandwidthKey: BandwidthCounters] = [:]
-        var socketBytesIn: Int64 = 0
-        var socketBytesOut: Int64 = 0
     }
 
     private let state = Mutex(State())
@@ -29,22 +27,8 @@ public final class BandwidthLedger: Sendable {
         }
     }
 
-    /// Records raw bytes read from and written to sockets (ground truth for the invariant).
-    public func recordSocketBytes(read: Int, written: Int) {
-        guard read != 0 || written != 0 else { return }
-        state.withLock { state in
-            state.socketBytesIn += Int64(read)
-            state.socketBytesOut += Int64(written)
-        }
-    }
-
     /// Every row's totals.
     public func snapshot() -> [BandwidthKey: BandwidthCounters] { state.withLock { $0.totals } }
-
-    /// Bytes read from and written to sockets since start, for the attribution invariant.
-    public func socketTotals() -> (bytesIn: Int64, bytesOut: Int64) {
-        state.withLock { ($0.socketBytesIn, $0.socketBytesOut) }
-    }
 
     /// Takes the deltas not yet persisted (the caller persists them, or gives them back with `restore`).
     public func takeUnpersisted() -> [BandwidthKey: BandwidthCounters] {

@@ -1,5 +1,6 @@
 import Accounting
 import Storage
+import Telemetry
 
 extension BandwidthCounters {
     /// Counters as the store persists them (every field is non-negative by construction).
@@ -28,5 +29,22 @@ extension BandwidthCounters {
         calls = Int64(row.calls)
         connections = Int64(row.connections)
         errors = Int64(row.errors)
+    }
+}
+
+extension BatchOutcome {
+    /// What a stored batch adds to its bandwidth row: one batch, its newly stored readings, one duplicate when it
+    /// was already stored. The one mapping from a store outcome to counters, for REST and gRPC alike.
+    var counters: BandwidthCounters {
+        var counters = BandwidthCounters()
+        counters.batches = 1
+        counters.readings = Int64(readingsStored)
+        counters.duplicateBatches = isDuplicate ? 1 : 0
+        return counters
+    }
+
+    /// The acknowledgement of this one batch (a REST ingest's answer; a gRPC call sums its batches in its Ack).
+    var ack: Ack {
+        Ack(batches: 1, readings: UInt64(readingsStored), duplicateBatches: isDuplicate ? 1 : 0, lastSeq: lastSeq)
     }
 }

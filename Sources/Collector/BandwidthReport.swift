@@ -3,6 +3,7 @@
 // out, their header/framing/payload split, the counts, and wire bytes per stored reading (null before the first).
 
 import Accounting
+import EventIO
 import Storage
 import Telemetry
 
@@ -26,21 +27,22 @@ enum BandwidthReport {
     }
 
     /// Per protocol, overhead rows included: their sum is every byte on every socket.
-    static func perProtocol(_ ledger: BandwidthLedger, format: ResponseFormat = .json) -> RESTResponse {
+    static func perProtocol(_ ledger: BandwidthLedger, socket: TransportByteTotals, format: ResponseFormat = .json)
+        -> RESTResponse
+    {
         var table = ResponseTable(columns: ["protocol"] + counterColumns)
         for (name, counters) in ledger.perProtocol().sorted(by: { $0.key < $1.key }) {
             table.append([.string(name)] + cells(counters))
         }
         if format == .csv { return ResponseFormat.csvResponse(table) }
-        let socket = ledger.socketTotals()
         var writer = JSONWriter(reservingCapacity: 1024)
         writer.beginObject()
         writer.key("protocols")
         table.writeJSON(into: &writer)
         writer.key("socket_bytes_in")
-        writer.value(socket.bytesIn)
+        writer.value(socket.bytesRead)
         writer.key("socket_bytes_out")
-        writer.value(socket.bytesOut)
+        writer.value(socket.bytesWritten)
         writer.endObject()
         return .json(200, writer.bytes)
     }

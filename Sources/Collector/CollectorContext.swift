@@ -10,6 +10,9 @@ final class CollectorContext: Sendable {
     let configuration: CollectorConfiguration
     let store: any TelemetryStorage
     let ledger: BandwidthLedger
+    /// What the listener's sockets read and wrote, counted by the transports: the reference the ledger's
+    /// attribution is checked against (`/v1/bandwidth`'s socket totals, `/metrics`).
+    let transportTotals = TransportByteTotals()
     let authenticator: Authenticator
     let log: Log
     let operations = OperationalCounters()

@@ -67,7 +67,7 @@ public final class CollectorServer: Sendable {
             group = try EventLoopGroup(loopCount: max(configuration.loops, 1), name: "fw-loop")
             let context = self.context
             listener = try TCPListener(bindingTo: address, on: group.loops[0], distributingTo: group,
-                                       limiter: limiter) {
+                                       limiter: limiter, byteTotals: context.transportTotals) {
                 ProtocolSniffer(context: context, directory: directory)
             }
         } catch {
@@ -132,6 +132,11 @@ public final class CollectorServer: Sendable {
             default: context.log.notice(line.message)
             }
         }
+    }
+
+    /// Bytes the listener's connections read and wrote, as the transports counted them.
+    public func socketTotals() -> (bytesIn: Int64, bytesOut: Int64) {
+        (context.transportTotals.bytesRead, context.transportTotals.bytesWritten)
     }
 
     /// Graceful shutdown; returns when the store is closed. Safe to call more than once.

@@ -66,11 +66,9 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
 
     func connection(_ connection: any ByteTransport, didRead byteCount: Int) {
         ledger.read(byteCount)
-        context.ledger.recordSocketBytes(read: byteCount, written: 0)
     }
 
     func connection(_ connection: any ByteTransport, didWrite byteCount: Int) {
-        context.ledger.recordSocketBytes(read: 0, written: byteCount)
         ledger.written(byteCount)
         postRows()
     }

@@ -123,6 +123,11 @@ extension HTTP2ServerConnection {
             stream.refuse(error.response)
             return
         }
+        if case .success(.ingest) = routed.route, let refusal = RESTIngest.contentTypeRefusal(fields["content-type"]) {
+            // A body that is not JSON is refused before it is buffered, as HTTP/1.1 does at the head.
+            stream.refuse(refusal.response)
+            return
+        }
         if endStream { stream.dispatch() } else { watchStreamIdleness() }
     }
 

@@ -60,7 +60,6 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
 
     func connection(_ connection: any ByteTransport, didRead byteCount: Int) {
         ledger.read(byteCount)
-        context.ledger.recordSocketBytes(read: byteCount, written: 0)
     }
 
     func connection(_ connection: any ByteTransport, didReceive input: UnsafeRawBufferPointer) -> Int {
@@ -102,7 +101,6 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
     // MARK: Output
 
     func connection(_ connection: any ByteTransport, didWrite byteCount: Int) {
-        context.ledger.recordSocketBytes(read: 0, written: byteCount)
         ledger.written(byteCount)
         postRows()
     }

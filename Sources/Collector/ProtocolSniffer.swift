@@ -40,7 +40,6 @@ final class ProtocolSniffer: ConnectionHandler, GracefulShutdown {
 
     func connection(_ connection: any ByteTransport, didRead byteCount: Int) {
         bytesRead += byteCount
-        context.ledger.recordSocketBytes(read: byteCount, written: 0)
     }
 
     func connection(_ connection: any ByteTransport, didReceive input: UnsafeRawBufferPointer) -> Int {

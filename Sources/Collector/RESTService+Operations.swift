@@ -34,10 +34,10 @@ extension RESTService {
             text.family(name, "counter", help)
             for (protocolName, counters) in perProtocol { text.sample(name, [("protocol", protocolName)], value(counters)) }
         }
-        let socket = context.ledger.socketTotals()
+        let socket = context.transportTotals
         text.family("fleetwire_socket_bytes_total", "counter", "Bytes read from and written to all sockets.")
-        text.sample("fleetwire_socket_bytes_total", [("direction", "in")], socket.bytesIn)
-        text.sample("fleetwire_socket_bytes_total", [("direction", "out")], socket.bytesOut)
+        text.sample("fleetwire_socket_bytes_total", [("direction", "in")], socket.bytesRead)
+        text.sample("fleetwire_socket_bytes_total", [("direction", "out")], socket.bytesWritten)
         text.family("fleetwire_errors_total", "counter", "Responses with an error status, by transport and code.")
         for (key, count) in context.operations.errorCounts().sorted(by: { $0.key < $1.key }) {
             text.sample("fleetwire_errors_total", [("transport", key.transport), ("code", key.code)], count)

@@ -73,7 +73,9 @@ struct RESTService: Sendable {
         case .device(let id): try device(id)
         case .readings(let id): try readings(request, deviceID: id)
         case .series(let id): try series(request, deviceID: id)
-        case .bandwidth: BandwidthReport.perProtocol(context.ledger, format: try ResponseFormat(request))
+        case .bandwidth:
+            BandwidthReport.perProtocol(
+                context.ledger, socket: context.transportTotals, format: try ResponseFormat(request))
         case .bandwidthDevices: try BandwidthReport.perDevice(context.ledger, request)
         case .bandwidthDevice(let id): try BandwidthReport.device(context.ledger, id)
         case .bandwidthHistory:
@@ -96,22 +98,20 @@ struct RESTService: Sendable {
             respond(error.response, counters)
             return
         }
-        counters.batches = 1
         do {
             try context.submit(deviceID: deviceID, batch: batch, on: loop) { result in
                 switch result {
                 case .success(let outcome):
-                    counters.readings = Int64(outcome.readingsStored)
-                    counters.duplicateBatches = outcome.isDuplicate ? 1 : 0
-                    let ack = Ack(batches: 1, readings: UInt64(outcome.readingsStored),
-                                  duplicateBatches: outcome.isDuplicate ? 1 : 0, lastSeq: outcome.lastSeq)
-                    respond(RESTIngest.response(ack), counters)
+                    counters += outcome.counters
+                    respond(RESTIngest.response(outcome.ack), counters)
                 case .failure(let error):
+                    counters.batches = 1
                     counters.errors = 1
                     respond(error.restError.response, counters)
                 }
             }
         } catch {
+            counters.batches = 1
             counters.errors = 1
             respond(error.restError.response, counters)
         }

@@ -102,9 +102,7 @@ final class TelemetryCallRunner {
                 let actions: [TelemetryServerAction]
                 switch result {
                 case .success(let outcome):
-                    counters.batches = 1
-                    counters.readings = Int64(outcome.readingsStored)
-                    counters.duplicateBatches = outcome.isDuplicate ? 1 : 0
+                    counters = outcome.counters
                     actions = handler.committed(
                         readingsStored: outcome.readingsStored,
                         isDuplicate: outcome.isDuplicate, lastSeq: outcome.lastSeq)

@@ -91,7 +91,7 @@ import Telemetry
         try grpc.close()
         collector.waitForIdle()
         let rows = collector.server.ledger.snapshot()
-        let (socketIn, socketOut) = collector.server.ledger.socketTotals()
+        let (socketIn, socketOut) = collector.server.socketTotals()
         let attributedIn = rows.values.reduce(Int64(0)) { $0 + $1.bytesIn.total }
         let attributedOut = rows.values.reduce(Int64(0)) { $0 + $1.bytesOut.total }
         #expect(attributedIn == socketIn)
