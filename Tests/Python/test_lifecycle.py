@@ -73,6 +73,10 @@ def test_sigterm_with_an_upload_in_flight(proto, start_collector, hold):
         thread, outcome = _upload_in_background(stub, [b for b, _ in pairs], "inflight-1", sent_first, pace=0.02,
                                                 hold=hold)
         assert sent_first.wait(CALL_TIMEOUT), "the Upload did not start"
+        # The generator's first batches may sit in grpcio's buffers before the connection exists: wait until the
+        # collector has stored some, so the SIGTERM surely finds the call in flight (not an unopened connection).
+        wait_until(lambda: len(db_readings(collector.db, "inflight-1")) > 0, timeout=CALL_TIMEOUT,
+                   message="the collector stored the Upload's first batches")
         stopped_at = time.monotonic()
         collector.terminate()
         # The listener closes at once: new connections are refused while the in-flight call finishes.
