@@ -18,6 +18,7 @@ public struct BandwidthCounters: Equatable, Sendable {
     /// Calls or requests that ended in an error status.
     public var errors: Int64 = 0
 
+    /// Every counter at zero.
     public init() {}
 
     /// Bytes only: `bytesIn` in, `bytesOut` out.
@@ -34,6 +35,7 @@ public struct BandwidthCounters: Equatable, Sendable {
         readings > 0 ? Double(bytesIn.total + bytesOut.total) / Double(readings) : nil
     }
 
+    /// Adds every counter of `rhs` to `lhs`.
     public static func += (lhs: inout BandwidthCounters, rhs: BandwidthCounters) {
         lhs.bytesIn += rhs.bytesIn
         lhs.bytesOut += rhs.bytesOut

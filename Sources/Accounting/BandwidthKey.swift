@@ -8,11 +8,13 @@ public struct BandwidthKey: Hashable, Sendable, Comparable {
     /// The device, or `WireProtocol.overheadDevice`.
     public var device: String
 
+    /// A row by its persisted protocol name: for rows read back from the store and names from the REST API.
     public init(_ protocolName: String, _ device: String) {
         self.protocolName = protocolName
         self.device = device
     }
 
+    /// The row of `device` under `wireProtocol`; how everything the collector books is keyed.
     public init(_ wireProtocol: WireProtocol, _ device: String) {
         self.init(wireProtocol.rawValue, device)
     }
@@ -22,6 +24,7 @@ public struct BandwidthKey: Hashable, Sendable, Comparable {
         BandwidthKey(wireProtocol, WireProtocol.overheadDevice)
     }
 
+    /// Orders by protocol name, then device, so reports list rows in a stable order.
     public static func < (lhs: BandwidthKey, rhs: BandwidthKey) -> Bool {
         (lhs.protocolName, lhs.device) < (rhs.protocolName, rhs.device)
     }

@@ -14,6 +14,7 @@ public final class BandwidthLedger: Sendable {
 
     private let state = Mutex(State())
 
+    /// Totals start from the rows already persisted (read back at startup); nothing is unpersisted yet.
     public init(persisted: [BandwidthKey: BandwidthCounters] = [:]) {
         state.withLock { $0.totals = persisted }
     }

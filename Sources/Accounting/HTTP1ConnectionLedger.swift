@@ -20,11 +20,13 @@ public struct HTTP1ConnectionLedger: ConnectionLedger {
     private var bytesRead = 0
     private var bytesBooked = 0
 
+    /// Nothing booked yet, and no request in progress.
     public init() {}
 
     /// The row bytes of the current request, or of no request, go to.
     public var connectionKey: BandwidthKey { requestKey ?? Self.overheadKey }
 
+    /// `count` bytes were read from the socket; what no request books becomes framing of the connection's row at close.
     public mutating func read(_ count: Int) { bytesRead += count }
 
     /// A request's bytes as the parser delimited them (head, chunk framing, body), booked to the connection's row;
@@ -45,6 +47,7 @@ public struct HTTP1ConnectionLedger: ConnectionLedger {
         output.append((connectionKey, .payload), count: payload)
     }
 
+    /// `count` bytes were written to the socket: books the queued headers and payloads they cover, in order.
     public mutating func written(_ count: Int) {
         var pending = output  // moved out, so booking below may touch the rest of `self`
         output = WrittenBytes()
@@ -54,6 +57,7 @@ public struct HTTP1ConnectionLedger: ConnectionLedger {
         output = pending
     }
 
+    /// Hands over the non-empty rows booked so far; they start again from zero.
     public mutating func drain(into sink: (BandwidthKey, BandwidthCounters) -> Void) {
         for (key, counters) in rows where !counters.isZero { sink(key, counters) }
         rows.removeAll(keepingCapacity: true)

@@ -51,8 +51,10 @@ public struct HTTP2ConnectionLedger: ConnectionLedger {
     private var bytesRead = 0
     private var bytesReceived = 0
 
+    /// Nothing booked yet, and no stream identified.
     public init() {}
 
+    /// `count` bytes were read from the socket; at close, any that no scanned run covered are connection-level framing.
     public mutating func read(_ count: Int) { bytesRead += count }
 
     /// Books one scanned run of received bytes.
@@ -66,6 +68,7 @@ public struct HTTP2ConnectionLedger: ConnectionLedger {
         output.append(run, count: run.count)
     }
 
+    /// `count` bytes were written to the socket: books the queued runs they cover, in order, to their streams.
     public mutating func written(_ count: Int) {
         var pending = output  // moved out, so booking below may touch the rest of `self`
         output = WrittenBytes()

@@ -9,6 +9,7 @@ public struct StreamByteRun: Equatable, Sendable {
     /// Number of bytes.
     public var count: Int
 
+    /// Memberwise; public because the collector builds these from its frame scanner's runs.
     public init(streamID: UInt32, part: TrafficPart, count: Int) {
         self.streamID = streamID
         self.part = part

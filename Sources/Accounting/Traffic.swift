@@ -7,6 +7,7 @@ public struct Traffic: Equatable, Sendable {
     /// Message bodies: JSON or protobuf.
     public var payload: Int64 = 0
 
+    /// Memberwise; every part defaults to 0.
     public init(header: Int64 = 0, framing: Int64 = 0, payload: Int64 = 0) {
         self.header = header
         self.framing = framing
@@ -31,6 +32,7 @@ public struct Traffic: Equatable, Sendable {
         }
     }
 
+    /// Adds each part of `rhs` to the same part of `lhs`.
     public static func += (lhs: inout Traffic, rhs: Traffic) {
         lhs.header += rhs.header
         lhs.framing += rhs.framing

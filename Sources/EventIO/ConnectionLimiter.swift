@@ -18,6 +18,7 @@ public struct ConnectionLimits: Sendable, Equatable {
     /// Open connections from one peer IP address.
     public var maxConnectionsPerAddress: Int
 
+    /// Memberwise; the limits are taken as given.
     public init(maxConnections: Int, maxConnectionsPerAddress: Int) {
         self.maxConnections = maxConnections
         self.maxConnectionsPerAddress = maxConnectionsPerAddress
@@ -84,6 +85,7 @@ public final class ConnectionLimiter: Sendable {
     }
     private let state: Mutex<State>
 
+    /// A limiter with nothing open; one per listener, shared by all the loops its connections run on.
     public init(limits: ConnectionLimits) {
         self.limits = limits
         state = Mutex(State(counts: ConnectionAdmissionCounts(limits: limits)))

@@ -14,16 +14,25 @@
 
 /// A `ByteTransport` whose peer is the test.
 public final class InMemoryTransport: ByteTransport {
+    /// The loop whose thread the test runs its steps on; `enqueue` and `resumeReading` schedule on it.
     public let loop: EventLoop
+    /// The handler under test; once closed it stays nil (a handler assigned then is dropped).
     public var handler: (any ConnectionHandler)? {
         didSet { if isClosed && handler != nil { handler = nil } }
     }
+    /// Bytes delivered as reads so far; bytes held while reading is paused count once they are read.
     public private(set) var bytesRead: UInt64 = 0
+    /// Bytes the peer has taken so far; output still held back by `peerWindow` is not counted.
     public private(set) var bytesWritten: UInt64 = 0
+    /// True once closed, by either side or by a limit; see `closeReason`.
     public private(set) var isClosed = false
+    /// True between `pauseReading` and `resumeReading`.
     public private(set) var isReadingPaused = false
+    /// The peer's address; nil unless the test sets one.
     public var remoteAddress: SocketAddress?
+    /// Stored only: no clock runs here, the test calls `expireIdleTimeout`.
     public var idleTimeout: Duration?
+    /// Stored only: no clock runs here, the test calls `expireWriteTimeout`.
     public var writeTimeout: Duration?
     /// Why it closed, once closed.
     public private(set) var closeReason: CloseReason?
@@ -116,8 +125,10 @@ public final class InMemoryTransport: ByteTransport {
 
     // MARK: ByteTransport
 
+    /// Bytes written but not yet taken by the peer (held back by `peerWindow`, or enqueued and not yet sent).
     public var outboundByteCount: Int { outbound.count }
 
+    /// Appends `bytes` to the output and lets the peer take what its window allows; false once output is closed.
     @discardableResult
     public func write(_ bytes: UnsafeRawBufferPointer) -> Bool {
         loop.preconditionInEventLoop()
@@ -127,6 +138,7 @@ public final class InMemoryTransport: ByteTransport {
         return true
     }
 
+    /// Appends `bytes`; as on a socket they go out at `flush`, the next `write` or the next loop iteration.
     @discardableResult
     public func enqueue(_ bytes: some Collection<UInt8>) -> Bool {
         loop.preconditionInEventLoop()
@@ -138,10 +150,13 @@ public final class InMemoryTransport: ByteTransport {
         return true
     }
 
+    /// Lets the peer take as much of the output as its window allows.
     public func flush() { pumpOutput() }
 
+    /// Stops delivering input; `receive` keeps the bytes until `resumeReading`.
     public func pauseReading() { isReadingPaused = true }
 
+    /// Delivers waiting and leftover input on the next loop iteration, as a socket would, not inside this call.
     public func resumeReading() {
         guard isReadingPaused, !isClosed else { return }
         isReadingPaused = false
@@ -162,12 +177,15 @@ public final class InMemoryTransport: ByteTransport {
         }
     }
 
+    /// FIN once the peer has taken the output; closes with `.peerClosed` once the peer's FIN has arrived too.
     public func shutdownOutput() {
         guard !isClosed else { return }
         isOutputShutDown = true
         finishIfDone()
     }
 
+    /// Drops unread input and closes (`.local`) once the peer has taken the output; `timeout` is unused, as no
+    /// clock runs here.
     public func closeLingering(timeout: Duration) {
         guard !isClosed else { return }
         isLingering = true
@@ -177,6 +195,7 @@ public final class InMemoryTransport: ByteTransport {
         finishIfDone()
     }
 
+    /// Closes now with `.local`, dropping output the peer has not taken.
     public func close() {
         guard !isClosed else { return }
         finishClose(.local)

@@ -9,6 +9,7 @@ public final class TransportByteTotals: Sendable {
     private let read = Atomic<Int64>(0)
     private let written = Atomic<Int64>(0)
 
+    /// Totals at zero; a listener passes the same instance to every connection it accepts.
     public init() {}
 
     /// Bytes read so far.

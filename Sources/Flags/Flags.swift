@@ -13,6 +13,7 @@ public struct FlagSpec: Sendable {
     /// The default, shown in help; nil when there is none.
     public var defaultValue: String?
 
+    /// A flag; give `value` (its placeholder in help) for one that takes a value, none for a boolean.
     public init(_ name: String, value valueName: String? = nil, default defaultValue: String? = nil, help: String) {
         self.name = name
         self.valueName = valueName
@@ -26,8 +27,10 @@ public struct FlagSpec: Sendable {
 
 /// Why a command line was refused.
 public struct FlagError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The message for the user, one line, naming the flag or argument at fault.
     public var description: String
 
+    /// A refusal with its message.
     public init(_ description: String) { self.description = description }
 }
 
@@ -97,6 +100,7 @@ public struct FlagParser: Sendable {
     /// Accepted flags, in help order.
     public var specs: [FlagSpec]
 
+    /// Memberwise; flag names must be unique (`parse` traps on a duplicate).
     public init(command: String, summary: String, specs: [FlagSpec]) {
         self.command = command
         self.summary = summary

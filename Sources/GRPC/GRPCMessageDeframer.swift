@@ -15,6 +15,7 @@ public struct GRPCMessageDeframer: Sendable {
     /// Messages delivered so far.
     public private(set) var messageCount = 0
 
+    /// Refuses messages over `maxMessageBytes` (4 MiB by default, gRPC's usual receive limit).
     public init(maxMessageBytes: Int = 4 << 20) {
         self.maxMessageBytes = maxMessageBytes
     }

@@ -50,6 +50,7 @@ public struct GRPCStatus: Error, Equatable, Sendable, CustomStringConvertible {
     /// What went wrong and where, for a person.
     public var message: String
 
+    /// A status with `code`; the message may be empty when the code says enough.
     public init(_ code: Code, _ message: String = "") {
         self.code = code
         self.message = message
@@ -58,6 +59,7 @@ public struct GRPCStatus: Error, Equatable, Sendable, CustomStringConvertible {
     /// The success status.
     public static let ok = GRPCStatus(.ok)
 
+    /// The code's name, then the message when there is one (`UNAVAILABLE: overloaded`).
     public var description: String { message.isEmpty ? code.name : "\(code.name): \(message)" }
 
     /// The status a client synthesizes when a response carries no `grpc-status` (gRPC's HTTP-to-gRPC mapping).

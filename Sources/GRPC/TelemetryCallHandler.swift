@@ -11,28 +11,40 @@ public final class TelemetryCallHandler: TelemetryServerHandler {
         call = TelemetryServerCall(head: head, limits: limits)
     }
 
+    /// The call's validated head.
     public var head: TelemetryRequestHead { call.head }
+    /// Request messages received so far.
     public var messageCount: Int { call.messageCount }
+    /// Request bytes held until the rest of their message (or, for Push, the client's end) arrives.
     public var bufferedBytes: Int { call.bufferedBytes }
+    /// True once the client half-closed or the call finished.
     public var isRequestComplete: Bool { call.isRequestComplete }
+    /// True once the call produced its final status or was cancelled.
     public var isFinished: Bool { call.isFinished }
 
+    /// Feeds request bytes: an Upload's decoded batches come back as `.submit` (Push holds its one batch until
+    /// the client's end), a failure as a lone status.
     public func receive(_ bytes: UnsafeRawBufferPointer) -> [TelemetryServerAction] {
         Self.translate(call.receive(bytes))
     }
 
+    /// The client half-closed: Push submits its batch now; an Upload with nothing outstanding is answered.
     public func receiveEnd() -> [TelemetryServerAction] { Self.translate(call.receiveEnd()) }
 
+    /// A submitted batch committed; once the client has ended and nothing is outstanding, the Ack goes out.
     public func committed(readingsStored: Int, isDuplicate: Bool, lastSeq: UInt64) -> [TelemetryServerAction] {
         Self.translate(call.committed(readingsStored: readingsStored, isDuplicate: isDuplicate, lastSeq: lastSeq))
     }
 
+    /// A submitted batch could not be stored: the call ends with `status`.
     public func storeFailed(_ status: GRPCStatus) -> [TelemetryServerAction] {
         Self.translate(call.storeFailed(status))
     }
 
+    /// The deadline passed: the call ends with DEADLINE_EXCEEDED unless it already finished.
     public func deadlineExpired() -> [TelemetryServerAction] { Self.translate(call.deadlineExpired()) }
 
+    /// The client or the transport went away: nothing more is sent or submitted.
     public func cancel() { call.cancel() }
 
     private static func translate(_ actions: [TelemetryServerCall.Action]) -> [TelemetryServerAction] {

@@ -14,6 +14,7 @@ public struct TelemetryClientResponse {
     private var ack: Ack?
     private var malformed: GRPCStatus?
 
+    /// Nothing received yet; a response message over 64 KiB makes the outcome INTERNAL.
     public init() {}
 
     /// A response header block or trailers arrived: `httpStatus` is its HTTP status when it has one (`:status`;

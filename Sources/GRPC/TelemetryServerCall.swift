@@ -37,6 +37,7 @@ public struct TelemetryServerCall {
     private var heldPush: (batch: ReadingBatch, messageBytes: Int)?
     private var hasReceivedEnd = false
 
+    /// A call whose head was validated; its messages and batches are decoded within `limits`.
     public init(head: TelemetryRequestHead, limits: DecodeLimits = .standard) {
         self.head = head
         self.limits = limits

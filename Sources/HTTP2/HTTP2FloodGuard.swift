@@ -20,6 +20,7 @@ public struct TokenBucket: Sendable, Equatable {
     private var tokens: Double
     private var lastNanoseconds: UInt64?
 
+    /// A full bucket; `burst` is at least 1 and a negative rate counts as 0.
     public init(burst: Int, ratePerSecond: Int) {
         self.burst = Double(max(burst, 1))
         self.ratePerSecond = Double(max(ratePerSecond, 0))
@@ -49,6 +50,7 @@ public struct HTTP2FloodLimits: Sendable, Equatable {
     /// Stream resets allowed per second once the burst is spent.
     public var streamResetsPerSecond: Int = 10
 
+    /// The default budgets above.
     public init() {}
 }
 

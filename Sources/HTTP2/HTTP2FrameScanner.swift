@@ -29,6 +29,7 @@ public struct HTTP2ByteRun: Equatable, Sendable {
     /// Number of bytes.
     public var count: Int
 
+    /// Memberwise; public so tests can build the runs they expect.
     public init(streamID: UInt32, frameType: UInt8, part: HTTP2BytePart, count: Int) {
         self.streamID = streamID
         self.frameType = frameType
@@ -39,14 +40,23 @@ public struct HTTP2ByteRun: Equatable, Sendable {
 
 /// HTTP/2 frame type numbers (RFC 9113 §6).
 public enum HTTP2FrameType {
+    /// DATA: body bytes of a stream.
     public static let data: UInt8 = 0
+    /// HEADERS: opens a stream with a header block, or carries its trailers.
     public static let headers: UInt8 = 1
+    /// PRIORITY: stream prioritization (deprecated); a control frame to the flood guard.
     public static let priority: UInt8 = 2
+    /// RST_STREAM: ends one stream at once, with an error code.
     public static let rstStream: UInt8 = 3
+    /// SETTINGS: connection parameters; each one that is not an ACK must be acknowledged.
     public static let settings: UInt8 = 4
+    /// PING: a liveness probe; each one that is not an ACK must be acknowledged.
     public static let ping: UInt8 = 6
+    /// GOAWAY: the sender takes no new streams above its last stream ID.
     public static let goaway: UInt8 = 7
+    /// WINDOW_UPDATE: flow-control credit for a stream, or for the connection on stream 0.
     public static let windowUpdate: UInt8 = 8
+    /// CONTINUATION: the rest of a header block that did not fit in its HEADERS frame.
     public static let continuation: UInt8 = 9
 }
 

@@ -49,6 +49,7 @@ public final class HTTP2Session {
         var isSubmitted = false
     }
 
+    /// Creates the nghttp2 session for `role` and queues our SETTINGS; nothing is sent until `drainOutput`.
     public init(role: HTTP2Role, settings: HTTP2Settings = HTTP2Settings(), delegate: HTTP2SessionDelegate?) {
         self.role = role
         self.settings = settings

@@ -1,8 +1,11 @@
 /// One HTTP/2 header field (names are lower-case on the wire).
 public struct HTTP2HeaderField: Equatable, Sendable {
+    /// The field name, lower-case; pseudo-header names start with `:`.
     public var name: String
+    /// The field value, as sent.
     public var value: String
 
+    /// Makes a field from a name and a value, stored as given (no case folding).
     public init(_ name: String, _ value: String) {
         self.name = name
         self.value = value
@@ -56,12 +59,19 @@ public protocol HTTP2SessionDelegate: AnyObject {
 
 /// HTTP/2 error codes (RFC 9113 §7).
 public enum HTTP2ErrorCode {
+    /// NO_ERROR (0x0): a graceful GOAWAY, or a stream reset that is not a failure.
     public static let noError: UInt32 = 0
+    /// PROTOCOL_ERROR (0x1): the peer broke the protocol.
     public static let protocolError: UInt32 = 1
+    /// INTERNAL_ERROR (0x2): the sender failed on its own side.
     public static let internalError: UInt32 = 2
+    /// FLOW_CONTROL_ERROR (0x3): a flow-control window was exceeded.
     public static let flowControlError: UInt32 = 3
+    /// REFUSED_STREAM (0x7): the stream was refused before any processing, so a retry is safe.
     public static let refusedStream: UInt32 = 7
+    /// CANCEL (0x8): the stream is no longer wanted (a cancelled call).
     public static let cancel: UInt32 = 8
+    /// ENHANCE_YOUR_CALM (0xb): the peer is flooding; sent with GOAWAY when a flood budget runs out.
     public static let enhanceYourCalm: UInt32 = 11
 }
 
@@ -71,6 +81,7 @@ public struct HTTP2Error: Error, Equatable, Sendable, CustomStringConvertible {
     public var code: Int32
     /// nghttp2's description of it.
     public var message: String
+    /// The code and nghttp2's message, for logs.
     public var description: String { "HTTP/2 session error \(code): \(message)" }
 }
 
@@ -93,9 +104,11 @@ public struct HTTP2Settings: Sendable {
     /// nghttp2's own received-RST_STREAM token bucket (server): burst and refill per second. A backstop behind
     /// `floodLimits`, which resets first and answers ENHANCE_YOUR_CALM (rapid reset, CVE-2023-44487).
     public var streamResetBurst: UInt64 = 200
+    /// Tokens added per second to that RST_STREAM bucket.
     public var streamResetRate: UInt64 = 20
     /// The server's flood budgets (control frames, stream resets); see HTTP2FloodGuard.
     public var floodLimits = HTTP2FloodLimits()
 
+    /// The defaults above.
     public init() {}
 }

@@ -5,6 +5,7 @@ public struct RevokedDevice: Equatable, Sendable {
     /// Wall-clock Unix ms of the revocation.
     public var revokedAtMs: Int64
 
+    /// Memberwise.
     public init(device: String, revokedAtMs: Int64) {
         self.device = device
         self.revokedAtMs = revokedAtMs

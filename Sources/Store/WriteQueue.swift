@@ -96,6 +96,7 @@ final class WriteQueue: Sendable {
     /// Only the writer thread calls this.
     func waitForNext() -> WriteRequest? {
         while true {
+            /// The writer's next move, decided under the lock so that it waits for work outside it.
             enum Step {
                 case take(WriteRequest)
                 case finish, sleep

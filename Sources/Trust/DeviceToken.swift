@@ -55,7 +55,9 @@ public struct DeviceToken: Hashable, Sendable, CustomStringConvertible {
 
 /// Why a key or token could not be used. Messages name files and lengths, never contents.
 public struct TrustError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// What went wrong, naming files and lengths, never key or token contents.
     public var description: String
 
+    /// A refusal with its message, which must not quote a key or token.
     public init(_ description: String) { self.description = description }
 }

@@ -27,6 +27,7 @@ public struct RunOptions: Sendable {
     /// The fleet key the devices' tokens derive from; nil sends no authorization.
     public var fleetKey: FleetKey?
 
+    /// The options for `target` on `loops` event loops; everything else starts at the defaults above.
     public init(target: String, loops: Int) {
         self.target = target
         self.loops = loops
@@ -35,14 +36,19 @@ public struct RunOptions: Sendable {
 
 /// What a run produced.
 public struct RunResult: Sendable {
+    /// One summary per device, gathered from every loop's fleet.
     public var summaries: [DeviceSummary]
+    /// Acknowledgement latencies by protocol, merged from every loop's fleet.
     public var latencies: ProtocolLatencies
+    /// Real time the run took: until every device finished, or the time limit plus the drain passed.
     public var elapsedNs: UInt64
+    /// `Monotonic.nowNs()` when the run started, the clock the progress snapshots' times are on.
     public var startNs: UInt64
 }
 
 /// Why a run could not start.
 public struct RunError: Error, CustomStringConvertible {
+    /// What kept the run from starting (a bad setting, an unresolvable target, no event loops), for the user.
     public var description: String
 }
 

@@ -17,8 +17,9 @@ public struct AcknowledgedBatch: Equatable, Sendable {
     public var seq: UInt64
     /// Readings in the batch, all sensors together.
     public var readingCount: Int
-    /// Time of the first and the last reading, Unix ms.
+    /// Time of the first reading, Unix ms.
     public var firstMs: Int64
+    /// Time of the last reading, Unix ms (every sensor has a reading at that instant).
     public var lastMs: Int64
     /// Sum of the batch's values.
     public var valueSum: Double

@@ -42,6 +42,7 @@ public struct Series: Equatable, Sendable {
     /// The n−1 gaps between consecutive timestamps when `intervalMs == 0`; empty otherwise.
     public var timeDeltasMs: [UInt32]
 
+    /// A series from its parts (decoders validate); `timeDeltasMs` stays empty for evenly spaced readings.
     public init(
         sensor: String, exponent: Int32, startMs: Int64, intervalMs: UInt32,
         mantissaDeltas: [Int64], timeDeltasMs: [UInt32] = []
@@ -69,6 +70,7 @@ public struct Ack: Equatable, Sendable {
     /// Highest seq stored for the device, after this call.
     public var lastSeq: UInt64
 
+    /// Memberwise; all zero is the Ack of a call that stored nothing yet.
     public init(batches: UInt64 = 0, readings: UInt64 = 0, duplicateBatches: UInt64 = 0, lastSeq: UInt64 = 0) {
         self.batches = batches
         self.readings = readings

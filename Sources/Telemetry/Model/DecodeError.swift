@@ -69,6 +69,7 @@ public struct DecodeError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Byte offset in the input where the problem was found.
     public var offset: Int
 
+    /// An error with its reason; `path` and `offset` say where, when the decoder knows.
     public init(_ reason: Reason, path: String = "", offset: Int = 0) {
         self.reason = reason
         self.path = path
@@ -120,6 +121,7 @@ public struct DecodeLimits: Equatable, Sendable {
     /// Most readings accepted in one series (protobuf) or one batch (JSON).
     public var maxReadingsPerSeries: Int
 
+    /// Memberwise, defaulting to the `standard` limits.
     public init(maxMessageBytes: Int = 4 << 20, maxSeriesPerBatch: Int = 1024, maxReadingsPerSeries: Int = 100_000) {
         self.maxMessageBytes = maxMessageBytes
         self.maxSeriesPerBatch = maxSeriesPerBatch

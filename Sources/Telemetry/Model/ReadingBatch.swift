@@ -7,6 +7,7 @@ public struct Reading: Equatable, Sendable {
     /// The reading's value.
     public var value: Double
 
+    /// Memberwise; the sensor name and the value are not checked here.
     public init(sensor: String, ts: Int64, value: Double) {
         self.sensor = sensor
         self.ts = ts
@@ -29,6 +30,7 @@ public struct SensorReadings: Equatable, Sendable {
     /// that breaks it).
     public var values: [Double]
 
+    /// Memberwise; traps unless `timestamps` and `values` have the same count.
     public init(sensor: String, exponent: Int32?, timestamps: [Int64], values: [Double]) {
         precondition(timestamps.count == values.count, "timestamps and values must be parallel")
         self.sensor = sensor
@@ -48,6 +50,7 @@ public struct ReadingBatch: Equatable, Sendable {
     /// Readings grouped by sensor entry, in the order they arrived.
     public var sensors: [SensorReadings]
 
+    /// A batch from its parts; decoders validate, values built in code are the caller's responsibility.
     public init(seq: UInt64, sensors: [SensorReadings]) {
         self.seq = seq
         self.sensors = sensors
