@@ -211,7 +211,8 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
 
     /// Answers with an error (every parse error, the deadlines, refusals made before or while the body was read),
     /// marked `Connection: close`; the state machine's `closeLingering` follows.
-    private func refuse(status: HTTPStatus, _ error: RESTError, version: HTTPVersion, on connection: any ByteTransport) {
+    private func refuse(status: HTTPStatus, _ error: RESTError, version: HTTPVersion,
+                        on connection: any ByteTransport) {
         let key = ledger.connectionKey
         book(parser.messageBytes)
         var counters = BandwidthCounters()
