@@ -4,9 +4,10 @@
 // answered strictly in order), when a refusal goes out at the head, every error answer closes, the header and body
 // deadlines, shutdown. This class keeps what the state machine does not decide (the parser, routing, the REST
 // service, the byte ledger, the body budget, the timers and the transport), reports events and performs actions.
-// Routing happens as soon as a head is complete: 404, 405, 411, 415 (and the parser's 413) are `refused` (sent at
-// the head, unread, when the client asked `Expect: 100-continue`; otherwise after the body); an authentication
-// refusal (401, 403) is `refusedUnread`: a request with a body never gets it buffered.
+// Routing happens as soon as a head is complete, and gives the state machine its verdict: 404, 405, 411, 415 are
+// `refused` (sent at the head, unread, when the client asked `Expect: 100-continue`; otherwise after the body); an
+// authentication refusal (401, 403) is `refusedUnread`: a request with a body never gets it buffered. (A declared
+// Content-Length over the body limit is the parser's 413, a parse error: refused at the head in any case.)
 // Accounting (HTTP1ConnectionLedger): a request's bytes (exact parser offsets) are booked to its row before it is
 // handled; response bytes are booked as they are written; bytes read but never parsed are booked at close; rows are
 // posted to the collector's ledger after each of these.
@@ -27,8 +28,10 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
     /// Reading resumes after a response only once less than this much of it waits unread.
     static let outboundHighWater = 64 << 10
 
+    /// The collector's shared state: configuration, store, ledger, counters, log.
     let context: CollectorContext
     private let service: RESTService
+    /// Reads requests off the connection; keeps the bytes of the message in progress.
     var parser: HTTPRequestParser
     /// The connection's lifecycle: what it waits for, which deadline runs, whether it reads.
     var state: HTTP1ConnectionState<RESTResponse>
