@@ -1,18 +1,18 @@
-// The HTTP/1.1 connection's timers: the header deadline, the body deadline and the idle timeout's bookkeeping.
+// The HTTP/1.1 connection's timers: the header and body deadlines' timers, their 408 answers, and the idle
+// timeout's count.
 //
-// Both deadlines are totals, armed once and never moved by the bytes that arrive: a slowloris client that sends one
-// byte every few seconds gets 408 when the deadline passes, however many bytes it trickled. The header deadline runs
-// from the connection's opening for its first request (the sniffer's time counts) and from a later request's first
-// byte; between keep-alive requests only the idle timeout applies. The body deadline runs from the end of the head.
+// When each deadline runs is HTTP1ConnectionState's rule (its file's header): totals, armed once and never moved by
+// arriving bytes; the header deadline from the connection's opening (first request) or a request's first byte, the
+// body deadline from the end of the head. This file arms and cancels the timers the state machine asks for, reports
+// their expiry back to it, and renders the 408s it decides on (logged with a throttle, counted for /metrics).
 
 import EventIO
 import HTTP1
 
 extension HTTP1ServerConnection {
     /// Arms the header deadline `delay` from now.
-    func armHeaderTimer(_ connection: any ByteTransport, after delay: Duration? = nil) {
+    func armHeaderTimer(_ connection: any ByteTransport, after delay: Duration) {
         cancelHeaderTimer(connection)
-        let delay = delay ?? .milliseconds(context.configuration.headerTimeoutMs)
         headerTimer = connection.loop.schedule(after: delay) { [weak self, weak connection] in
             guard let self, let connection, !connection.isClosed else { return }
             headerTimer = nil
@@ -20,9 +20,14 @@ extension HTTP1ServerConnection {
         }
     }
 
-    /// No complete request head in time: 408 and close (unless a request is already being answered).
+    /// The header deadline passed (the timer fired, or the sniffer's own deadline ran out before the protocol was
+    /// known): 408 and close, unless a head arrived meanwhile.
     func headerTimedOut(on connection: any ByteTransport) {
-        guard head == nil, !isAwaitingResponse, !isClosing else { return }
+        perform(state.headerDeadlineExpired(), on: connection)
+    }
+
+    /// The 408 for a missing head; counts and logs it.
+    func headerTimeoutError(on connection: any ByteTransport) -> RESTError {
         context.protection.timedOut(.header)
         context.logThrottle.log("header-timeout") { suppressed in
             context.log.info("""
@@ -30,18 +35,11 @@ extension HTTP1ServerConnection {
                 \(context.configuration.headerTimeoutMs) ms\(suppressed.suppressedSuffix)
                 """)
         }
-        refuse(status: .requestTimeout,
-               RESTError(408, "request_timeout",
-                         "no complete request head within \(context.configuration.headerTimeoutMs) ms"),
-               bytes: parser.messageBytes, on: connection)
+        return RESTError(408, "request_timeout",
+                         "no complete request head within \(context.configuration.headerTimeoutMs) ms")
     }
 
-    func armHeaderTimerIfRequestStarted(_ connection: any ByteTransport) {
-        // Between keep-alive requests only the idle timeout applies; the header timer starts with a request's
-        // first byte (see didReceive).
-        cancelHeaderTimer(connection)
-    }
-
+    /// Disarms the header deadline.
     func cancelHeaderTimer(_ connection: any ByteTransport) {
         if let timer = headerTimer {
             connection.loop.cancel(timer)
@@ -49,40 +47,38 @@ extension HTTP1ServerConnection {
         }
     }
 
-    /// Arms the body deadline when a request head arrives.
-    func armRequestTimer(_ connection: any ByteTransport) {
-        cancelRequestTimer(connection)
-        requestTimer = connection.loop.schedule(after: .milliseconds(context.configuration.requestTimeoutMs)) {
-            [weak self, weak connection] in
+    /// Arms the body deadline `delay` from now.
+    func armBodyTimer(_ connection: any ByteTransport, after delay: Duration) {
+        cancelBodyTimer(connection)
+        bodyTimer = connection.loop.schedule(after: delay) { [weak self, weak connection] in
             guard let self, let connection, !connection.isClosed else { return }
-            requestTimer = nil
-            requestTimedOut(on: connection)
+            bodyTimer = nil
+            perform(state.bodyDeadlineExpired(), on: connection)
         }
     }
 
-    /// The body did not arrive in time: 408 and close (unless the request is already being answered).
-    func requestTimedOut(on connection: any ByteTransport) {
-        guard head != nil, !isAwaitingResponse, !isClosing else { return }
+    /// The 408 for a body not complete in time; counts and logs it.
+    func bodyTimeoutError(on connection: any ByteTransport) -> RESTError {
         context.protection.timedOut(.request)
         let message = "request body not complete within \(context.configuration.requestTimeoutMs) ms"
         context.logThrottle.log("request-timeout") { suppressed in
             let peer = connection.remoteAddress?.ipAddress ?? "?"
             context.log.info("408 to \(peer): \(message)\(suppressed.suppressedSuffix)")
         }
-        refuse(status: .requestTimeout, RESTError(408, "request_timeout", message), bytes: parser.messageBytes,
-               on: connection)
+        return RESTError(408, "request_timeout", message)
     }
 
-    func cancelRequestTimer(_ connection: any ByteTransport) {
-        if let timer = requestTimer {
+    /// Disarms the body deadline.
+    func cancelBodyTimer(_ connection: any ByteTransport) {
+        if let timer = bodyTimer {
             connection.loop.cancel(timer)
-            requestTimer = nil
+            bodyTimer = nil
         }
     }
 
     /// No traffic either way for the idle timeout: close (counted for /metrics).
     func connectionIdleTimeoutExpired(_ connection: any ByteTransport) {
         context.protection.timedOut(.idle)
-        connection.close()
+        perform(state.idleTimeoutExpired(), on: connection)
     }
 }

@@ -1,57 +1,63 @@
 // One HTTP/1.1 connection on the collector: parse, route, answer in order, account every byte.
 //
-// Requests are handled one at a time: while one waits for its commit the connection stops reading, so pipelined
-// requests are answered strictly in order and unread input stays bounded. A request is routed as soon as its head
-// is complete: a refusal that needs no body (404, 405, 411, 415, 413) is sent before the body is read when the
-// client asked `Expect: 100-continue`; otherwise the body is read (bounded by the body limit) and then refused.
-// An authentication refusal (401, 403) of a request with a body is always sent at the head, and the connection
-// closes: an unauthenticated client never gets its body buffered (the lingering close discards it).
+// The lifecycle is HTTP1ConnectionState's, and its file states the rules: one request at a time (pipelined requests
+// answered strictly in order), when a refusal goes out at the head, every error answer closes, the header and body
+// deadlines, shutdown. This class keeps what the state machine does not decide (the parser, routing, the REST
+// service, the byte ledger, the body budget, the timers and the transport), reports events and performs actions.
+// Routing happens as soon as a head is complete, and gives the state machine its verdict: 404, 405, 411, 415 are
+// `refused` (sent at the head, unread, when the client asked `Expect: 100-continue`; otherwise after the body); an
+// authentication refusal (401, 403) is `refusedUnread`: a request with a body never gets it buffered. (A declared
+// Content-Length over the body limit is the parser's 413, a parse error: refused at the head in any case.)
 // Accounting (HTTP1ConnectionLedger): a request's bytes (exact parser offsets) are booked to its row before it is
 // handled; response bytes are booked as they are written; bytes read but never parsed are booked at close; rows are
 // posted to the collector's ledger after each of these.
-// Timeouts (HTTP1ServerConnection+Timeouts.swift): no complete header block within `headerTimeoutMs` of the
-// connection opening or of a request's first byte → 408 and close (a total deadline: bytes trickling in do not
-// extend it); a body not complete within `requestTimeoutMs` of its head → 408 and close; no traffic for
-// `idleTimeoutMs` → close; pending output the client does not read for `writeTimeoutMs` → close.
-// Bounds: reading pauses while a request is answered and, after the answer, until the client has read all but
-// `outboundHighWater` bytes of it, so a client that pipelines requests without reading the responses holds at most
-// one response plus that; a body being read counts against the process-wide RequestBufferBudget (503 past it).
+// Timeouts (HTTP1ServerConnection+Timeouts.swift): the header deadline is `headerTimeoutMs`, the body deadline
+// `requestTimeoutMs` (both 408 and close); no traffic for `idleTimeoutMs` → close; pending output the client does
+// not read for `writeTimeoutMs` → close.
+// Bounds: after an answer, reading resumes once the client has read all but `outboundHighWater` bytes of it, so a
+// client that pipelines requests without reading the responses holds at most one response plus that; a body being
+// read counts against the process-wide RequestBufferBudget (503 past it).
 
 import Accounting
 import EventIO
 import HTTP1
 import Telemetry
 
-/// The collector's handler for an HTTP/1.1 connection.
+/// The collector's handler for an HTTP/1.1 connection: performs what its `HTTP1ConnectionState` decides.
 final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
     /// Reading resumes after a response only once less than this much of it waits unread.
     static let outboundHighWater = 64 << 10
 
+    /// The collector's shared state: configuration, store, ledger, counters, log.
     let context: CollectorContext
     private let service: RESTService
+    /// Reads requests off the connection; keeps the bytes of the message in progress.
     var parser: HTTPRequestParser
-    var head: HTTPRequestHead?
+    /// The connection's lifecycle: what it waits for, which deadline runs, whether it reads.
+    var state: HTTP1ConnectionState<RESTResponse>
+    /// How the request being read or answered was routed (its endpoint or refusal, its bandwidth row); nil between
+    /// requests.
     var routed: RoutedRequest? {
         didSet { ledger.requestKey = routed?.key }
     }
-    var isAwaitingResponse = false
-    var isClosing = false
     /// The protocol this connection is counted under in the open-connections gauge.
     private var openProtocol: String?
     private var ledger = HTTP1ConnectionLedger()
+    /// The header deadline's timer (armed while `state` is reading a head).
     var headerTimer: TimerHandle?
-    var requestTimer: TimerHandle?
-    /// Reading stays paused until the client has read the last response (see `outboundHighWater`).
-    var isWaitingForDrain = false
+    /// The body deadline's timer (armed while `state` is reading a body).
+    var bodyTimer: TimerHandle?
     /// The body bytes of the request being read, reserved in the process-wide budget.
     private var heldBody = HeldRequestBytes()
     private weak var currentConnection: (any ByteTransport)?
-    private var isShuttingDown = false
 
     init(context: CollectorContext) {
         self.context = context
         self.service = RESTService(context: context)
         self.parser = HTTPRequestParser(limits: context.configuration.httpLimits, bodyDelivery: .accumulated)
+        self.state = HTTP1ConnectionState(
+            headerTimeout: .milliseconds(context.configuration.headerTimeoutMs),
+            bodyTimeout: .milliseconds(context.configuration.requestTimeoutMs))
     }
 
     /// Takes over from the sniffer, which already counted `bytesRead` bytes read; the first request head is due
@@ -61,7 +67,7 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
         currentConnection = connection
         connection.idleTimeout = .milliseconds(context.configuration.idleTimeoutMs)
         connection.writeTimeout = .milliseconds(context.configuration.writeTimeoutMs)
-        armHeaderTimer(connection, after: headerTimeRemaining)
+        perform(state.start(headerTimeRemaining: headerTimeRemaining), on: connection)
     }
 
     func connection(_ connection: any ByteTransport, didRead byteCount: Int) {
@@ -80,68 +86,50 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
 
     func connection(_ connection: any ByteTransport, didReceive input: UnsafeRawBufferPointer) -> Int {
         var offset = 0
-        parsing: while !isAwaitingResponse && !isWaitingForDrain && !isClosing {
+        parsing: while state.isReadingRequests {
             // Keep asking even with no input left: a message without a body ends on the call after its head.
             let step = parser.parse(UnsafeRawBufferPointer(rebasing: input[offset...]))
             offset += step.consumed
             switch step.event {
             case .needMoreData:
-                if headerTimer == nil && head == nil && !parser.isBetweenMessages { armHeaderTimer(connection) }
                 break parsing
             case .head(let requestHead):
-                received(requestHead, on: connection)
+                perform(state.headReceived(requestHead, verdict: route(requestHead)), on: connection)
             case .body:
                 break
             case .end(let end):
-                completed(end, on: connection)
+                perform(state.requestComplete(end), on: connection)
             case .error(let error):
-                refuse(status: error.status, RESTError(error.status.code, Self.code(for: error.status.code),
-                                                       error.message), bytes: parser.messageBytes, on: connection)
+                perform(state.parseFailed(error), on: connection)
             case .closed:
-                isClosing = true
-                connection.closeLingering()
+                perform(state.requestsEnded(), on: connection)
             }
         }
-        if isAwaitingResponse || isWaitingForDrain { connection.pauseReading() }
+        perform(state.readFinished(isBetweenMessages: parser.isBetweenMessages), on: connection)
         holdBody(on: connection)
         return offset
     }
 
     /// Reserves the body read so far in the process-wide budget; refuses the request (503) when it is spent.
     private func holdBody(on connection: any ByteTransport) {
-        let bytes = head != nil && !isAwaitingResponse && !isClosing ? parser.messageBytes.body : 0
+        let bytes = state.isReadingBody ? parser.messageBytes.body : 0
         let limit = context.configuration.maxBodyBytes + 1  // the parser's own limit (413) comes first
         guard let shortage = heldBody.update(0, to: bytes, perConnectionLimit: limit, budget: context.requestBuffers)
         else { return }
         heldBody.release(0, budget: context.requestBuffers)
         let message = "the collector holds too many partially received requests (\(shortage)); retry later"
-        refuse(status: HTTPStatus(code: 503), .unavailable(message), bytes: parser.messageBytes, on: connection)
+        routed?.route = .failure(.unavailable(message))
+        perform(state.bodyRefused(), on: connection)
     }
 
-    private func received(_ requestHead: HTTPRequestHead, on connection: any ByteTransport) {
-        cancelHeaderTimer(connection)
-        armRequestTimer(connection)
-        head = requestHead
+    /// Routes a request head (which sets the connection's bandwidth row) and judges it for the state machine.
+    private func route(_ requestHead: HTTPRequestHead) -> HTTP1HeadVerdict {
         var route = RoutedRequest(method: requestHead.method, target: requestHead.target, isHTTP2: false)
         route.checkAccess(context.authenticator, authorization: requestHead.headers["authorization"])
         if case .success = route.route, let refusal = Self.refusal(for: requestHead) { route.route = .failure(refusal) }
         routed = route
-        let hasBody = requestHead.framing != .noBody && requestHead.contentLength != 0
-        switch (route.route, requestHead.expectsContinue) {
-        case (.failure(let error), true):
-            // The client waits for our go-ahead: refuse without reading the body, and close.
-            refuse(status: HTTPStatus(code: error.status), error, bytes: parser.messageBytes, on: connection)
-        case (.failure(let error), false) where route.isAccessRefusal && hasBody:
-            // Not authenticated or not allowed: answer now without reading (or buffering) the body, and close;
-            // the lingering close discards the body the client is still sending.
-            refuse(status: HTTPStatus(code: error.status), error, bytes: parser.messageBytes, on: connection)
-        case (.success, true):
-            let bytes = HTTPResponseSerializer.makeContinue()
-            ledger.queue(header: bytes.count, payload: 0)
-            connection.write(bytes)
-        default:
-            break  // the body (if any) is read; the request is answered when complete
-        }
+        guard case .failure = route.route else { return .accepted }
+        return route.isAccessRefusal ? .refusedUnread : .refused
     }
 
     /// Refusals an ingest request earns from its head alone.
@@ -153,51 +141,83 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
         return RESTIngest.contentTypeRefusal(requestHead.headers["content-type"])
     }
 
-    private func completed(_ end: HTTPMessageEnd, on connection: any ByteTransport) {
-        guard let requestHead = head, let route = routed else { return }
-        cancelRequestTimer(connection)
-        book(end.bytes)
-        isAwaitingResponse = true
-        let request = RESTRequest(method: requestHead.method, path: route.path, query: route.query,
-                                  headers: requestHead.headers.map { ($0.name.lowercased(), $0.value) },
-                                  body: end.body)
-        let isKeepAlive = end.isKeepAlive
-        service.handle(request, routed: route, on: connection.loop) { [self] response, counters in
-            context.ledger.add(route.key, counters)
-            if response.status >= 400 { context.operations.error(transport: "http", code: String(response.status)) }
-            send(response, to: requestHead, closing: !isKeepAlive || isShuttingDown, on: connection)
-            head = nil
-            routed = nil
-            isAwaitingResponse = false
-            if isKeepAlive && !isClosing && !isShuttingDown {
-                armHeaderTimerIfRequestStarted(connection)
-                resumeReadingWhenDrained(connection)
-            } else {
-                isClosing = true
-                connection.closeLingering()
+    /// Performs the state machine's actions, in order.
+    func perform(_ actions: [HTTP1ConnectionState<RESTResponse>.Action], on connection: any ByteTransport) {
+        for action in actions {
+            switch action {
+            case .startHeaderTimer(let delay): armHeaderTimer(connection, after: delay)
+            case .cancelHeaderTimer: cancelHeaderTimer(connection)
+            case .startBodyTimer(let delay): armBodyTimer(connection, after: delay)
+            case .cancelBodyTimer: cancelBodyTimer(connection)
+            case .pauseReading: connection.pauseReading()
+            case .resumeReading: connection.resumeReading()
+            case .sendContinue:
+                let bytes = HTTPResponseSerializer.makeContinue()
+                ledger.queue(header: bytes.count, payload: 0)
+                connection.write(bytes)
+            case .dispatch(let requestHead, let end): dispatch(requestHead, end, on: connection)
+            case .sendResponse(let response, let requestHead, let isClosing):
+                send(response, to: requestHead, closing: isClosing, on: connection)
+            case .sendError(let refusal, let version): refuse(refusal, version: version, on: connection)
+            case .closeLingering: connection.closeLingering()
+            case .close: connection.close()
             }
         }
     }
 
-    /// Reads the next request once the client has read (nearly) all of the last response.
-    private func resumeReadingWhenDrained(_ connection: any ByteTransport) {
-        if connection.outboundByteCount > Self.outboundHighWater {
-            isWaitingForDrain = true
-        } else {
-            connection.resumeReading()
+    /// Books a complete request and hands it to the REST service; its answer goes back to the state machine.
+    private func dispatch(_ requestHead: HTTPRequestHead, _ end: HTTPMessageEnd, on connection: any ByteTransport) {
+        guard let route = routed else { return }
+        book(end.bytes)
+        let request = RESTRequest(method: requestHead.method, path: route.path, query: route.query,
+                                  headers: requestHead.headers.map { ($0.name.lowercased(), $0.value) },
+                                  body: end.body)
+        handle(request, routed: route, on: connection) { [self] response in
+            perform(state.responseReady(response), on: connection)
+            if connection.outboundByteCount <= Self.outboundHighWater {
+                perform(state.outputDrained(), on: connection)
+            }
         }
     }
 
-    func connectionDidDrain(_ connection: any ByteTransport) {
-        guard isWaitingForDrain else { return }
-        isWaitingForDrain = false
-        if !isClosing && !isAwaitingResponse { connection.resumeReading() }
+    /// The one call into the REST service: answers `request`, adds the service's counters to the request's row and
+    /// counts an error status, then calls `respond`.
+    private func handle(_ request: RESTRequest, routed route: RoutedRequest, on connection: any ByteTransport,
+                        respond: @escaping (RESTResponse) -> Void) {
+        service.handle(request, routed: route, on: connection.loop) { [self] response, counters in
+            context.ledger.add(route.key, counters)
+            if response.status >= 400 { context.operations.error(transport: "http", code: String(response.status)) }
+            respond(response)
+        }
     }
 
-    /// Answers with an error and closes (every parse error, and refusals made before the body was read).
-    func refuse(status: HTTPStatus, _ error: RESTError, bytes: HTTPMessageBytes, on connection: any ByteTransport) {
+    /// The transport's output drained: the client read the last answer, so the next request may be read.
+    func connectionDidDrain(_ connection: any ByteTransport) {
+        perform(state.outputDrained(), on: connection)
+    }
+
+    /// Renders a refusal the state machine decided: its status and error, with the timeouts' log lines and counts.
+    private func refuse(_ refusal: HTTP1Refusal, version: HTTPVersion, on connection: any ByteTransport) {
+        switch refusal {
+        case .malformed(let error):
+            refuse(status: error.status, RESTError(error.status.code, Self.code(for: error.status.code), error.message),
+                   version: version, on: connection)
+        case .headerTimeout:
+            refuse(status: .requestTimeout, headerTimeoutError(on: connection), version: version, on: connection)
+        case .bodyTimeout:
+            refuse(status: .requestTimeout, bodyTimeoutError(on: connection), version: version, on: connection)
+        case .rejected:
+            guard case .failure(let error) = routed?.route else { return }
+            refuse(status: HTTPStatus(code: error.status), error, version: version, on: connection)
+        }
+    }
+
+    /// Answers with an error (every parse error, the deadlines, refusals made before or while the body was read),
+    /// marked `Connection: close`; the state machine's `closeLingering` follows.
+    private func refuse(status: HTTPStatus, _ error: RESTError, version: HTTPVersion,
+                        on connection: any ByteTransport) {
         let key = ledger.connectionKey
-        book(bytes)
+        book(parser.messageBytes)
         var counters = BandwidthCounters()
         counters.calls = 1
         counters.errors = 1
@@ -205,18 +225,14 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
         context.operations.error(transport: "http", code: String(status.code))
         var response = error.response
         response.status = status.code
-        let version = head?.version ?? .http1_1
         let serialized = HTTPResponseSerializer.makeResponse(
             status: status, version: version, headers: Self.headers(response), body: response.body, isClosing: true)
         ledger.queue(header: serialized.count - response.body.count, payload: response.body.count)
-        isClosing = true
-        cancelHeaderTimer(connection)
-        cancelRequestTimer(connection)
         heldBody.release(0, budget: context.requestBuffers)
         connection.write(serialized)
-        connection.closeLingering()
     }
 
+    /// Sends the answer to a request; it ends the request, so the connection's row is the overhead row again.
     private func send(_ response: RESTResponse, to requestHead: HTTPRequestHead, closing: Bool,
                       on connection: any ByteTransport) {
         let serialized = HTTPResponseSerializer.makeResponse(
@@ -225,6 +241,7 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
         let bodyBytes = requestHead.method == "HEAD" ? 0 : response.body.count
         ledger.queue(header: serialized.count - bodyBytes, payload: bodyBytes)
         connection.write(serialized)
+        routed = nil
     }
 
     /// Books a request's inbound bytes to the connection's row (which counts the connection on its first request).
@@ -238,9 +255,13 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
         postRows()
     }
 
+    /// The peer sent FIN: what the state machine says (a lingering close).
+    func connectionInputDidEnd(_ connection: any ByteTransport) {
+        perform(state.peerClosed(), on: connection)
+    }
+
     func connection(_ connection: any ByteTransport, didCloseWith reason: CloseReason) {
-        cancelHeaderTimer(connection)
-        cancelRequestTimer(connection)
+        perform(state.closed(), on: connection)
         heldBody.releaseAll(budget: context.requestBuffers)
         if reason == .writeTimedOut { context.protection.timedOut(.write) }
         if let openProtocol { context.operations.connectionClosed(openProtocol) }
@@ -251,15 +272,8 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
 
     /// Shutdown: an idle connection closes now; one with a request in flight closes after its response.
     func beginShutdown() {
-        guard let connection = currentConnection, !connection.isClosed, !isClosing else { return }
-        if !isAwaitingResponse && head == nil {
-            isClosing = true
-            cancelHeaderTimer(connection)
-            cancelRequestTimer(connection)
-            connection.closeLingering()
-        } else {
-            isShuttingDown = true
-        }
+        guard let connection = currentConnection, !connection.isClosed else { return }
+        perform(state.shutdownRequested(), on: connection)
     }
 
     private static func headers(_ response: RESTResponse) -> HTTPHeaders {
@@ -268,6 +282,7 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
         return headers
     }
 
+    /// The stable error code of a parse error's status.
     static func code(for status: Int) -> String {
         switch status {
         case 408: "request_timeout"

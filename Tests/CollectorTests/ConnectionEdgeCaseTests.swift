@@ -98,6 +98,135 @@ import Testing
         #expect(reason == .writeTimedOut)
     }
 
+    @Test func aRefusalTheClientWaitsForWithExpectContinueGoesOutAtTheHeadAndCloses() throws {
+        let collector = try InMemoryCollector()
+        let head = Array(
+            "POST /v1/devices/e/readings HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n"
+                .utf8) + Array("Expect: 100-continue\r\n\r\n".utf8)
+        let transport = try collector.onLoop {
+            let transport = collector.connect()
+            transport.receive(head)  // the client waits for 100 Continue: the body never comes
+            return transport
+        }
+        let output = try collector.onLoop { transport.takeOutput() }
+        let text = String(decoding: output, as: UTF8.self)
+        #expect(Self.statuses(output) == [415], "no 100 Continue, the refusal at once")
+        #expect(text.contains("Connection: close\r\n"))
+        #expect(try collector.onLoop { transport.isClosed })
+        #expect(try collector.context.store.device("e") == nil)
+    }
+
+    @Test func anAcceptedExpectContinueGetsContinueThenItsAnswer() throws {
+        let collector = try InMemoryCollector()
+        let request = HTTP1EndToEndTests.post("c", TestBatches.json(1), extra: "Expect: 100-continue\r\n")
+        let split = request.count - TestBatches.json(1).count
+        let transport = try collector.onLoop {
+            let transport = collector.connect()
+            transport.receive(request[..<split])
+            return transport
+        }
+        #expect(try collector.onLoop { transport.takeOutput() } == Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+        try collector.onLoop { transport.receive(request[split...]) }
+        var output: [UInt8] = []
+        #expect(try collector.waitOnLoop {
+            output += transport.takeOutput()
+            return !Self.statuses(output).isEmpty
+        })
+        #expect(Self.statuses(output) == [200])
+        #expect(try collector.onLoop { !transport.isClosed && !transport.isReadingPaused })
+    }
+
+    @Test func aMalformedRequestGets400AndTheConnectionCloses() throws {
+        let collector = try InMemoryCollector()
+        let transport = try collector.onLoop {
+            let transport = collector.connect()
+            transport.receive(Array("GET /healthz HTTP/1.1\nHost: t\r\n\r\n".utf8) + Self.get("/healthz"))
+            return transport
+        }
+        let output = try collector.onLoop { transport.takeOutput() }
+        #expect(Self.statuses(output) == [400], "the pipelined request after it is never read")
+        #expect(String(decoding: output, as: UTF8.self).contains("Connection: close\r\n"))
+        #expect(try collector.onLoop { transport.isClosed })
+    }
+
+    @Test func shutdownWhileARequestIsInFlightAnswersItWithConnectionCloseThenCloses() throws {
+        let collector = try InMemoryCollector()
+        let transport = try collector.onLoop {
+            let transport = collector.connect()
+            // The ingest's answer waits for its commit on the writer thread; shutdown comes before it.
+            transport.receive(HTTP1EndToEndTests.post("s", TestBatches.json(1)) + Self.get("/healthz"))
+            (transport.handler as? GracefulShutdown)?.beginShutdown()
+            #expect(!transport.isClosed)
+            return transport
+        }
+        var output: [UInt8] = []
+        #expect(try collector.waitOnLoop {
+            output += transport.takeOutput()
+            return transport.isClosed
+        })
+        #expect(Self.statuses(output) == [200], "answered; the pipelined request after it is not read")
+        #expect(String(decoding: output, as: UTF8.self).contains("Connection: close\r\n"))
+        #expect(try collector.context.store.device("s")?.batches == 1)
+    }
+
+    @Test func shutdownBetweenRequestsClosesAtOnce() throws {
+        let collector = try InMemoryCollector()
+        let transport = try collector.onLoop {
+            let transport = collector.connect()
+            transport.receive(Self.get("/healthz"))
+            return transport
+        }
+        var output: [UInt8] = []
+        #expect(try collector.waitOnLoop {
+            output += transport.takeOutput()
+            return !Self.statuses(output).isEmpty
+        })
+        let isClosed = try collector.onLoop {
+            (transport.handler as? GracefulShutdown)?.beginShutdown()
+            return transport.isClosed
+        }
+        #expect(isClosed)
+        #expect(Self.statuses(output) == [200])
+    }
+
+    @Test func aClientThatStopsReadingIsPausedAndResumedWhenItReadsAgain() throws {
+        let collector = try InMemoryCollector()
+        let count = 200
+        let transport = try collector.onLoop {
+            let transport = collector.connect(peerWindow: 0)
+            transport.receive(Array((0..<count).map { _ in Self.get("/metrics") }.joined()))
+            return transport
+        }
+        #expect(try collector.waitOnLoop { transport.isReadingPaused && transport.outboundByteCount > 0 })
+        // The client reads everything from now on: reading resumes and every request is answered, in order.
+        try collector.onLoop { transport.peerWindow = nil }
+        var output: [UInt8] = []
+        #expect(try collector.waitOnLoop {
+            output += transport.takeOutput()
+            return Self.statuses(output).count == count
+        })
+        #expect(Self.statuses(output) == Array(repeating: 200, count: count))
+        #expect(try collector.onLoop { !transport.isClosed && !transport.isReadingPaused })
+    }
+
+    @Test func aHalfSentBodyGets408AtTheBodyDeadline() throws {
+        let collector = try InMemoryCollector { $0.requestTimeoutMs = 100 }
+        let request = HTTP1EndToEndTests.post("b", TestBatches.json(1))
+        let transport = try collector.onLoop {
+            let transport = collector.connect()
+            transport.receive(request.dropLast(5))
+            return transport
+        }
+        var output: [UInt8] = []
+        #expect(try collector.waitOnLoop {
+            output += transport.takeOutput()
+            return transport.isClosed
+        })
+        #expect(Self.statuses(output) == [408])
+        #expect(String(decoding: output, as: UTF8.self).contains("request body not complete within 100 ms"))
+        #expect(try collector.context.store.device("b") == nil)
+    }
+
     @Test func anHTTP2PingFloodEndsWithGoawayEnhanceYourCalm() throws {
         let collector = try InMemoryCollector()
         let preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8) + [0, 0, 0, 4, 0, 0, 0, 0, 0]
