@@ -5,6 +5,7 @@
 // from the connection's opening for its first request (the sniffer's time counts) and from a later request's first
 // byte; between keep-alive requests only the idle timeout applies. The body deadline runs from the end of the head.
 
+import CollectorService
 import EventIO
 import HTTP1
 

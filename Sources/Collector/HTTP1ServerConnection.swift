@@ -18,6 +18,7 @@
 // one response plus that; a body being read counts against the process-wide RequestBufferBudget (503 past it).
 
 import Accounting
+import CollectorService
 import EventIO
 import HTTP1
 import Telemetry
@@ -50,7 +51,7 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
 
     init(context: CollectorContext) {
         self.context = context
-        self.service = RESTService(context: context)
+        self.service = context.restService
         self.parser = HTTPRequestParser(limits: context.configuration.httpLimits, bodyDelivery: .accumulated)
     }
 

@@ -11,6 +11,7 @@
 // in HTTP2ServerConnection+StreamLimits.swift.
 
 import Accounting
+import CollectorService
 import EventIO
 import HTTP2
 
@@ -42,7 +43,7 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
 
     init(context: CollectorContext) {
         self.context = context
-        self.service = RESTService(context: context)
+        self.service = context.restService
         self.session = nil
         self.session = HTTP2Session(role: .server, settings: context.configuration.http2, delegate: self)
     }

@@ -3,6 +3,7 @@
 // Fewer than 24 matching bytes: wait (the header timeout still applies).
 
 import Accounting
+import CollectorService
 import EventIO
 import HTTP2
 

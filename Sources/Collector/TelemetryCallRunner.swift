@@ -9,6 +9,7 @@
 
 import EventIO
 import Accounting
+import CollectorService
 import GRPC
 import Telemetry
 

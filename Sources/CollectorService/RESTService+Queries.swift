@@ -7,15 +7,15 @@ import Telemetry
 
 extension RESTService {
     /// Largest page of readings one request returns.
-    static let maxReadingsLimit = 10_000
+    package static let maxReadingsLimit = 10_000
 
-    func devices(_ request: RESTRequest) throws(RESTError) -> RESTResponse {
+    package func devices(_ request: RESTRequest) throws(RESTError) -> RESTResponse {
         let parameters = QueryParameters(request: request)
         let limit = try parameters.integer("limit", in: 1...1000, default: 100)
         let prefix = request.queryValue("prefix")
         let after = request.queryValue("cursor")
         let rows = try storeCall { () throws(StoreError) in
-            try context.store.devices(namePrefix: prefix, limit: limit + 1, after: after)
+            try store.devices(namePrefix: prefix, limit: limit + 1, after: after)
         }
         let traffic = deviceTraffic()
         var table = ResponseTable(columns: Self.deviceColumns)
@@ -33,15 +33,15 @@ extension RESTService {
         return .json(200, writer.bytes)
     }
 
-    static let deviceColumns = [
+    package static let deviceColumns = [
         "device", "first_seen_ms", "last_seen_ms", "readings", "batches", "last_seq", "sensors", "protocols", "bytes_in",
         "bytes_out",
     ]
 
     /// Protocols each device used and its wire bytes, from the bandwidth ledger.
-    func deviceTraffic() -> [String: (protocols: [String], bytesIn: Int64, bytesOut: Int64)] {
+    package func deviceTraffic() -> [String: (protocols: [String], bytesIn: Int64, bytesOut: Int64)] {
         var traffic: [String: (protocols: [String], bytesIn: Int64, bytesOut: Int64)] = [:]
-        for (key, counters) in context.ledger.snapshot().sorted(by: { $0.key < $1.key })
+        for (key, counters) in ledger.snapshot().sorted(by: { $0.key < $1.key })
         where key.device != WireProtocol.overheadDevice {
             var entry = traffic[key.device] ?? ([], 0, 0)
             entry.protocols.append(key.protocolName)
@@ -52,20 +52,20 @@ extension RESTService {
         return traffic
     }
 
-    static func trafficCells(_ traffic: (protocols: [String], bytesIn: Int64, bytesOut: Int64)?) -> [TableCell] {
+    package static func trafficCells(_ traffic: (protocols: [String], bytesIn: Int64, bytesOut: Int64)?) -> [TableCell] {
         [.strings(traffic?.protocols ?? []), .integer(traffic?.bytesIn ?? 0), .integer(traffic?.bytesOut ?? 0)]
     }
 
-    static func cells(_ summary: DeviceSummary) -> [TableCell] {
+    package static func cells(_ summary: DeviceSummary) -> [TableCell] {
         [.string(summary.name), .integer(summary.firstSeenMs), .integer(summary.lastSeenMs), .integer(summary.readings),
          .integer(summary.batches), .integer(Int64(clamping: summary.lastSeq))]
     }
 
-    func device(_ deviceID: String) throws(RESTError) -> RESTResponse {
-        guard let summary = try storeCall({ () throws(StoreError) in try context.store.device(deviceID) }) else {
+    package func device(_ deviceID: String) throws(RESTError) -> RESTResponse {
+        guard let summary = try storeCall({ () throws(StoreError) in try store.device(deviceID) }) else {
             throw .notFound("no device \(deviceID)")
         }
-        let latest = try storeCall { () throws(StoreError) in try context.store.latest(deviceID: deviceID) }
+        let latest = try storeCall { () throws(StoreError) in try store.latest(deviceID: deviceID) }
         var writer = JSONWriter(reservingCapacity: 512)
         writer.beginObject()
         Self.writeFields(summary, into: &writer)
@@ -102,7 +102,7 @@ extension RESTService {
         return .json(200, writer.bytes)
     }
 
-    func readings(_ request: RESTRequest, deviceID: String) throws(RESTError) -> RESTResponse {
+    package func readings(_ request: RESTRequest, deviceID: String) throws(RESTError) -> RESTResponse {
         let parameters = QueryParameters(request: request)
         let format = try ResponseFormat(request)
         let sensor = try parameters.sensor()
@@ -120,7 +120,7 @@ extension RESTService {
         }
         try requireDevice(deviceID)
         let page = try storeCall { () throws(StoreError) in
-            try context.store.readings(deviceID: deviceID, sensor: sensor, fromMs: from, toMs: to, limit: limit,
+            try store.readings(deviceID: deviceID, sensor: sensor, fromMs: from, toMs: to, limit: limit,
                                        order: order, after: cursor)
         }
         var table = ResponseTable(columns: ["sensor", "ts", "value"])
@@ -138,7 +138,7 @@ extension RESTService {
         return .json(200, writer.bytes)
     }
 
-    func series(_ request: RESTRequest, deviceID: String) throws(RESTError) -> RESTResponse {
+    package func series(_ request: RESTRequest, deviceID: String) throws(RESTError) -> RESTResponse {
         let parameters = QueryParameters(request: request)
         let format = try ResponseFormat(request)
         let sensor = try parameters.sensor(required: true)!
@@ -150,7 +150,7 @@ extension RESTService {
         try QueryParameters.checkBucketCount(from: from, to: to, stepMs: stepMs)
         try requireDevice(deviceID)
         let buckets = try storeCall { () throws(StoreError) in
-            try context.store.series(deviceID: deviceID, sensor: sensor, fromMs: from, toMs: to, stepMs: stepMs,
+            try store.series(deviceID: deviceID, sensor: sensor, fromMs: from, toMs: to, stepMs: stepMs,
                                      aggregate: aggregate)
         }
         var table = ResponseTable(columns: ["start", "value", "count"])
@@ -173,7 +173,7 @@ extension RESTService {
     }
 
     private func requireDevice(_ deviceID: String) throws(RESTError) {
-        guard try storeCall({ () throws(StoreError) in try context.store.device(deviceID) }) != nil else {
+        guard try storeCall({ () throws(StoreError) in try store.device(deviceID) }) != nil else {
             throw .notFound("no device \(deviceID)")
         }
     }
@@ -188,7 +188,7 @@ extension RESTService {
         }
     }
 
-    static func writeFields(_ summary: DeviceSummary, into writer: inout JSONWriter) {
+    package static func writeFields(_ summary: DeviceSummary, into writer: inout JSONWriter) {
         writer.key("device")
         writer.value(summary.name)
         writer.key("first_seen_ms")

@@ -4,11 +4,11 @@ import Storage
 /// The `/metrics` body in the Prometheus text exposition format 0.0.4: `# HELP`/`# TYPE` lines, samples with
 /// escaped label values, and histograms as cumulative buckets in seconds, so the metrics code only names what it
 /// reports.
-struct PrometheusText {
+package struct PrometheusText {
     private(set) var text = ""
 
     /// A histogram family: cumulative buckets in seconds, sum and count.
-    mutating func histogram(_ name: String, _ help: String, _ histogram: LatencyHistogram) {
+    package mutating func histogram(_ name: String, _ help: String, _ histogram: LatencyHistogram) {
         family(name, "histogram", help)
         var cumulative: UInt64 = 0
         for (bound, count) in zip(histogram.boundsMs, histogram.counts) {
@@ -21,15 +21,15 @@ struct PrometheusText {
         sample(name + "_count", [], Int64(cumulative))
     }
 
-    mutating func family(_ name: String, _ type: String, _ help: String) {
+    package mutating func family(_ name: String, _ type: String, _ help: String) {
         text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
     }
 
-    mutating func sample(_ name: String, _ labels: [(String, String)], _ value: Int64) {
+    package mutating func sample(_ name: String, _ labels: [(String, String)], _ value: Int64) {
         text += "\(name)\(Self.labels(labels)) \(value)\n"
     }
 
-    mutating func sample(_ name: String, _ labels: [(String, String)], _ value: Double) {
+    package mutating func sample(_ name: String, _ labels: [(String, String)], _ value: Double) {
         text += "\(name)\(Self.labels(labels)) \(value)\n"
     }
 

@@ -3,19 +3,18 @@
 // out, their header/framing/payload split, the counts, and wire bytes per stored reading (null before the first).
 
 import Accounting
-import EventIO
 import Storage
 import Telemetry
 
 /// Renders ledger rows and persisted history as the bandwidth API's JSON or CSV.
-enum BandwidthReport {
-    static let counterColumns = [
+package enum BandwidthReport {
+    package static let counterColumns = [
         "bytes_in", "bytes_out", "readings", "batches", "duplicate_batches", "calls", "connections", "errors",
         "header_bytes_in", "header_bytes_out", "framing_bytes_in", "framing_bytes_out", "payload_bytes_in",
         "payload_bytes_out", "bytes_per_reading",
     ]
 
-    static func cells(_ counters: BandwidthCounters) -> [TableCell] {
+    package static func cells(_ counters: BandwidthCounters) -> [TableCell] {
         [
             .integer(counters.bytesIn.total), .integer(counters.bytesOut.total), .integer(counters.readings),
             .integer(counters.batches), .integer(counters.duplicateBatches), .integer(counters.calls),
@@ -27,7 +26,7 @@ enum BandwidthReport {
     }
 
     /// Per protocol, overhead rows included: their sum is every byte on every socket.
-    static func perProtocol(_ ledger: BandwidthLedger, socket: TransportByteTotals, format: ResponseFormat = .json)
+    package static func perProtocol(_ ledger: BandwidthLedger, socket: ServerFigures.SocketTotals, format: ResponseFormat = .json)
         -> RESTResponse
     {
         var table = ResponseTable(columns: ["protocol"] + counterColumns)
@@ -48,10 +47,10 @@ enum BandwidthReport {
     }
 
     /// The sort keys of the per-device list.
-    static let sortKeys = ["device", "bytes_per_reading", "bytes_in", "bytes_out", "readings"]
+    package static let sortKeys = ["device", "bytes_per_reading", "bytes_in", "bytes_out", "readings"]
 
     /// Per device × protocol (overhead rows excluded), filtered, sorted and limited as the query asks.
-    static func perDevice(_ ledger: BandwidthLedger, _ request: RESTRequest) throws(RESTError) -> RESTResponse {
+    package static func perDevice(_ ledger: BandwidthLedger, _ request: RESTRequest) throws(RESTError) -> RESTResponse {
         let parameters = QueryParameters(request: request)
         let format = try ResponseFormat(request)
         let protocolName = request.queryValue("protocol").flatMap { $0.isEmpty ? nil : $0 }
@@ -89,7 +88,7 @@ enum BandwidthReport {
     }
 
     /// One device's rows, one per protocol it used.
-    static func device(_ ledger: BandwidthLedger, _ deviceID: String) throws(RESTError) -> RESTResponse {
+    package static func device(_ ledger: BandwidthLedger, _ deviceID: String) throws(RESTError) -> RESTResponse {
         let rows = ledger.snapshot().filter { $0.key.device == deviceID }.sorted { $0.key < $1.key }
         guard !rows.isEmpty else { throw .notFound("no bandwidth recorded for device \(deviceID)") }
         var table = ResponseTable(columns: ["protocol"] + counterColumns)
@@ -105,7 +104,7 @@ enum BandwidthReport {
     }
 
     /// Bytes and readings per protocol per time bucket, from the persisted history (10 s base buckets).
-    static func history(_ store: any TelemetryStorage, _ request: RESTRequest, baseBucketMs: Int64) throws(RESTError)
+    package static func history(_ store: any TelemetryStorage, _ request: RESTRequest, baseBucketMs: Int64) throws(RESTError)
         -> RESTResponse
     {
         let parameters = QueryParameters(request: request)
