@@ -8,7 +8,8 @@
 // closes: an unauthenticated client never gets its body buffered (the lingering close discards it).
 // Accounting (HTTP1ConnectionLedger): a request's bytes (exact parser offsets) are booked to its row before it is
 // handled; response bytes are booked as they are written; bytes read but never parsed are booked at close; rows are
-// posted to the collector's ledger after each of these.
+// posted to the collector's ledger when a request is booked, at close, and otherwise by the loop's before-sleep
+// hook (LoopFlusher).
 // Timeouts (HTTP1ServerConnection+Timeouts.swift): no complete header block within `headerTimeoutMs` of the
 // connection opening or of a request's first byte → 408 and close (a total deadline: bytes trickling in do not
 // extend it); a body not complete within `requestTimeoutMs` of its head → 408 and close; no traffic for
@@ -49,8 +50,12 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
     private weak var currentConnection: (any ByteTransport)?
     private var isShuttingDown = false
 
-    init(context: CollectorContext) {
+    /// Posts this connection's ledger rows once per loop iteration (LoopFlusher.swift).
+    private let flusher: LoopFlusher
+
+    init(context: CollectorContext, flusher: LoopFlusher) {
         self.context = context
+        self.flusher = flusher
         self.service = context.restService
         self.parser = HTTPRequestParser(limits: context.configuration.httpLimits, bodyDelivery: .accumulated)
     }
@@ -71,11 +76,11 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
 
     func connection(_ connection: any ByteTransport, didWrite byteCount: Int) {
         ledger.written(byteCount)
-        postRows()
+        flusher.mark(self)
     }
 
     /// Moves this connection's settled rows to the collector's ledger.
-    private func postRows() {
+    func postRows() {
         ledger.drain { key, counters in context.ledger.add(key, counters) }
     }
 
@@ -228,7 +233,9 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
         connection.write(serialized)
     }
 
-    /// Books a request's inbound bytes to the connection's row (which counts the connection on its first request).
+    /// Books a request's inbound bytes to the connection's row (which counts the connection on its first request),
+    /// and posts the rows now rather than in the before-sleep hook: the answer to this request (a bandwidth report)
+    /// must count the request's own bytes.
     private func book(_ bytes: HTTPMessageBytes) {
         if !ledger.isConnectionCounted {
             openProtocol = ledger.connectionKey.protocolName

@@ -73,7 +73,6 @@ extension HTTP2ServerConnection {
                 after \(timeoutMs) ms without request data\(suppressed.suppressedSuffix)
                 """)
         }
-        flush()
-        postRows()
+        scheduleFlush()
     }
 }

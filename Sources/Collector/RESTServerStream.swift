@@ -102,8 +102,7 @@ final class RESTServerStream: ServerStreamHandler {
             } else {
                 respond(response, counters: counters)
             }
-            owner.flush()
-            owner.postRows()
+            owner.scheduleFlush()
         }
     }
 
