@@ -105,6 +105,9 @@ let package = Package(
                 "Trust",
             ]),
         .testTarget(
+            name: "CollectorServiceTests",
+            dependencies: ["CollectorService", "Accounting", "Storage", "Store", "Telemetry", "Trust"]),
+        .testTarget(
             name: "StoreTests", dependencies: ["SplitMix", "Storage", "Store", "Clocks", "Telemetry"],
             exclude: ["Fixtures"]),
         .testTarget(name: "EventIOTests", dependencies: ["EventIO", "Clocks", "SplitMix"]),

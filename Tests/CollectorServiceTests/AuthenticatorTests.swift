@@ -6,7 +6,6 @@ import Telemetry
 import Testing
 import Trust
 
-@testable import Collector
 @testable import CollectorService
 
 /// The authentication decisions, without sockets: a real store file for the device index and the deny list.

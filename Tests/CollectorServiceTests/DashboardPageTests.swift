@@ -1,7 +1,6 @@
 import Accounting
 import Foundation
 import Testing
-@testable import Collector
 @testable import CollectorService
 
 /// `GET /` is the dashboard: routed for GET and HEAD only, served as uncached UTF-8 HTML that loads nothing from
