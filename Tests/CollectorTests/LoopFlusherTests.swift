@@ -23,10 +23,14 @@ import Testing
         }
     }
 
+    // The steps capture the directory and the loop, never `collector`: a step's closure is released on the loop
+    // thread, and the collector must not be released last there (its deinit stops the loop group).
+
     @Test func marksInOneIterationFlushOnceBeforeTheLoopSleeps() throws {
         let collector = try InMemoryCollector()
+        let (registries, loop) = (collector.registries, collector.loop)
         let (flusher, probe) = try collector.onLoop {
-            let flusher = collector.registries.flusher(for: collector.loop)
+            let flusher = registries.flusher(for: loop)
             let probe = Probe()
             probe.flusher = flusher
             flusher.mark(probe)
@@ -46,9 +50,8 @@ import Testing
 
     @Test func oneFlusherPerLoop() throws {
         let collector = try InMemoryCollector()
-        let same = try collector.onLoop {
-            collector.registries.flusher(for: collector.loop) === collector.registries.flusher(for: collector.loop)
-        }
+        let (registries, loop) = (collector.registries, collector.loop)
+        let same = try collector.onLoop { registries.flusher(for: loop) === registries.flusher(for: loop) }
         #expect(same)
     }
 }
