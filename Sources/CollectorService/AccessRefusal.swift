@@ -14,7 +14,7 @@ package struct AccessRefusal: Error, Equatable, Sendable {
     package var message: String
 
     /// The REST error: 401 with `WWW-Authenticate: Bearer`, or 403.
-    package var restError: RESTError {
+    var restError: RESTError {
         switch kind {
         case .unauthenticated:
             RESTError(401, "unauthenticated", message, headers: [("www-authenticate", #"Bearer realm="fleetwire""#)])

@@ -13,7 +13,7 @@ import Telemetry
 
 extension Authenticator {
     /// The refusal for a routed request with this `Authorization` value and query, or nil when allowed.
-    package func checkREST(_ route: RESTRoute, authorization: String?, query: [(name: String, value: String)])
+    func checkREST(_ route: RESTRoute, authorization: String?, query: [(name: String, value: String)])
         -> AccessRefusal?
     {
         guard settings.isEnabled else { return nil }

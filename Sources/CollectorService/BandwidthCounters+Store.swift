@@ -44,7 +44,7 @@ extension BatchOutcome {
     }
 
     /// The acknowledgement of this one batch (a REST ingest's answer; a gRPC call sums its batches in its Ack).
-    package var ack: Ack {
+    var ack: Ack {
         Ack(batches: 1, readings: UInt64(readingsStored), duplicateBatches: isDuplicate ? 1 : 0, lastSeq: lastSeq)
     }
 }

@@ -7,14 +7,14 @@ import Storage
 import Telemetry
 
 /// Renders ledger rows and persisted history as the bandwidth API's JSON or CSV.
-package enum BandwidthReport {
-    package static let counterColumns = [
+enum BandwidthReport {
+    static let counterColumns = [
         "bytes_in", "bytes_out", "readings", "batches", "duplicate_batches", "calls", "connections", "errors",
         "header_bytes_in", "header_bytes_out", "framing_bytes_in", "framing_bytes_out", "payload_bytes_in",
         "payload_bytes_out", "bytes_per_reading",
     ]
 
-    package static func cells(_ counters: BandwidthCounters) -> [TableCell] {
+    static func cells(_ counters: BandwidthCounters) -> [TableCell] {
         [
             .integer(counters.bytesIn.total), .integer(counters.bytesOut.total), .integer(counters.readings),
             .integer(counters.batches), .integer(counters.duplicateBatches), .integer(counters.calls),
@@ -26,7 +26,7 @@ package enum BandwidthReport {
     }
 
     /// Per protocol, overhead rows included: their sum is every byte on every socket.
-    package static func perProtocol(_ ledger: BandwidthLedger, socket: ServerFigures.SocketTotals, format: ResponseFormat = .json)
+static func perProtocol(_ ledger: BandwidthLedger, socket: ServerFigures.SocketTotals, format: ResponseFormat = .json)
         -> RESTResponse
     {
         var table = ResponseTable(columns: ["protocol"] + counterColumns)
@@ -47,10 +47,10 @@ package enum BandwidthReport {
     }
 
     /// The sort keys of the per-device list.
-    package static let sortKeys = ["device", "bytes_per_reading", "bytes_in", "bytes_out", "readings"]
+    static let sortKeys = ["device", "bytes_per_reading", "bytes_in", "bytes_out", "readings"]
 
     /// Per device × protocol (overhead rows excluded), filtered, sorted and limited as the query asks.
-    package static func perDevice(_ ledger: BandwidthLedger, _ request: RESTRequest) throws(RESTError) -> RESTResponse {
+    static func perDevice(_ ledger: BandwidthLedger, _ request: RESTRequest) throws(RESTError) -> RESTResponse {
         let parameters = QueryParameters(request: request)
         let format = try ResponseFormat(request)
         let protocolName = request.queryValue("protocol").flatMap { $0.isEmpty ? nil : $0 }
@@ -88,7 +88,7 @@ package enum BandwidthReport {
     }
 
     /// One device's rows, one per protocol it used.
-    package static func device(_ ledger: BandwidthLedger, _ deviceID: String) throws(RESTError) -> RESTResponse {
+static func device(_ ledger: BandwidthLedger, _ deviceID: String) throws(RESTError) -> RESTResponse {
         let rows = ledger.snapshot().filter { $0.key.device == deviceID }.sorted { $0.key < $1.key }
         guard !rows.isEmpty else { throw .notFound("no bandwidth recorded for device \(deviceID)") }
         var table = ResponseTable(columns: ["protocol"] + counterColumns)
@@ -104,7 +104,7 @@ package enum BandwidthReport {
     }
 
     /// Bytes and readings per protocol per time bucket, from the persisted history (10 s base buckets).
-    package static func history(_ store: any TelemetryStorage, _ request: RESTRequest, baseBucketMs: Int64) throws(RESTError)
+    static func history(_ store: any TelemetryStorage, _ request: RESTRequest, baseBucketMs: Int64) throws(RESTError)
         -> RESTResponse
     {
         let parameters = QueryParameters(request: request)

@@ -29,9 +29,9 @@ import Accounting
 
 
 /// The dashboard page served at `GET /`.
-package enum DashboardPage {
+enum DashboardPage {
     /// The response for `GET /` (HEAD gets the same headers; the transport drops the body).
-    package static var response: RESTResponse {
+static var response: RESTResponse {
         RESTResponse(
             status: 200,
             headers: [("content-type", "text/html; charset=utf-8"), ("cache-control", "no-cache"),
@@ -40,10 +40,10 @@ package enum DashboardPage {
     }
 
     /// The `fw-protocols` block as Resources/dashboard.html holds it.
-    package static let protocolsPlaceholder = "<script id=\"fw-protocols\" type=\"application/json\">\n{}\n</script>"
+    static let protocolsPlaceholder = "<script id=\"fw-protocols\" type=\"application/json\">\n{}\n</script>"
 
     /// The page itself: the file, its protocol names filled in.
-    package static let html: String = {
+    static let html: String = {
         var file = PackageResources.dashboard_html[...]
         if file.last == UInt8(ascii: "\n") { file = file.dropLast() }
         let filled = "<script id=\"fw-protocols\" type=\"application/json\">\n\(WireProtocol.namesJSON)\n</script>"

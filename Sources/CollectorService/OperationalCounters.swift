@@ -11,7 +11,7 @@ package final class OperationalCounters: Sendable {
     }
 
     /// An error's transport (`http`, `grpc`) and code (`404`, `UNAVAILABLE`).
-    package struct ErrorKey: Hashable, Comparable {
+    struct ErrorKey: Hashable, Comparable {
         package var transport: String
         package var code: String
 
@@ -37,6 +37,6 @@ package final class OperationalCounters: Sendable {
         state.withLock { $0.openConnections[protocolName, default: 0] -= 1 }
     }
 
-    package func errorCounts() -> [ErrorKey: Int64] { state.withLock { $0.errors } }
-    package func openConnectionCounts() -> [String: Int] { state.withLock { $0.openConnections } }
+    func errorCounts() -> [ErrorKey: Int64] { state.withLock { $0.errors } }
+    func openConnectionCounts() -> [String: Int] { state.withLock { $0.openConnections } }
 }

@@ -4,11 +4,11 @@ import Storage
 /// The `/metrics` body in the Prometheus text exposition format 0.0.4: `# HELP`/`# TYPE` lines, samples with
 /// escaped label values, and histograms as cumulative buckets in seconds, so the metrics code only names what it
 /// reports.
-package struct PrometheusText {
+struct PrometheusText {
     private(set) var text = ""
 
     /// A histogram family: cumulative buckets in seconds, sum and count.
-    package mutating func histogram(_ name: String, _ help: String, _ histogram: LatencyHistogram) {
+    mutating func histogram(_ name: String, _ help: String, _ histogram: LatencyHistogram) {
         family(name, "histogram", help)
         var cumulative: UInt64 = 0
         for (bound, count) in zip(histogram.boundsMs, histogram.counts) {
@@ -21,15 +21,15 @@ package struct PrometheusText {
         sample(name + "_count", [], Int64(cumulative))
     }
 
-    package mutating func family(_ name: String, _ type: String, _ help: String) {
+    mutating func family(_ name: String, _ type: String, _ help: String) {
         text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
     }
 
-    package mutating func sample(_ name: String, _ labels: [(String, String)], _ value: Int64) {
+    mutating func sample(_ name: String, _ labels: [(String, String)], _ value: Int64) {
         text += "\(name)\(Self.labels(labels)) \(value)\n"
     }
 
-    package mutating func sample(_ name: String, _ labels: [(String, String)], _ value: Double) {
+    mutating func sample(_ name: String, _ labels: [(String, String)], _ value: Double) {
         text += "\(name)\(Self.labels(labels)) \(value)\n"
     }
 

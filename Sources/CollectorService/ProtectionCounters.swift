@@ -23,6 +23,6 @@ package final class ProtectionCounters: Sendable {
         state.withLock { $0.floods[reason, default: 0] += 1 }
     }
 
-    package func timeoutCounts() -> [ProtectionTimeout: Int64] { state.withLock { $0.timeouts } }
-    package func floodCounts() -> [String: Int64] { state.withLock { $0.floods } }
+    func timeoutCounts() -> [ProtectionTimeout: Int64] { state.withLock { $0.timeouts } }
+    func floodCounts() -> [String: Int64] { state.withLock { $0.floods } }
 }

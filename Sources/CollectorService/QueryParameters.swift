@@ -3,11 +3,11 @@
 import Telemetry
 
 /// Typed access to a request's query parameters.
-package struct QueryParameters {
-    package let request: RESTRequest
+struct QueryParameters {
+let request: RESTRequest
 
     /// A parameter that must be present.
-    package func required(_ name: String) throws(RESTError) -> String {
+    func required(_ name: String) throws(RESTError) -> String {
         guard let value = request.queryValue(name), !value.isEmpty else {
             throw .badRequest("query parameter \(name) is required")
         }
@@ -15,7 +15,7 @@ package struct QueryParameters {
     }
 
     /// A sensor name, validated.
-    package func sensor(_ name: String = "sensor", required isRequired: Bool = false) throws(RESTError) -> String? {
+    func sensor(_ name: String = "sensor", required isRequired: Bool = false) throws(RESTError) -> String? {
         guard let value = request.queryValue(name), !value.isEmpty else {
             if isRequired { throw .badRequest("query parameter \(name) is required") }
             return nil
@@ -27,7 +27,7 @@ package struct QueryParameters {
     }
 
     /// A time: Unix milliseconds or RFC 3339 (`2026-11-21T12:00:00Z`, `2026-11-21T12:00:00.250+01:00`).
-    package func time(_ name: String) throws(RESTError) -> Int64? {
+func time(_ name: String) throws(RESTError) -> Int64? {
         guard let value = request.queryValue(name), !value.isEmpty else { return nil }
         if let ms = Int64(value) { return ms }
         guard let ms = RFC3339.milliseconds(value) else {
@@ -37,7 +37,7 @@ package struct QueryParameters {
     }
 
     /// A whole number within `range`, or `defaultValue`.
-    package func integer(_ name: String, in range: ClosedRange<Int>, default defaultValue: Int) throws(RESTError) -> Int {
+    func integer(_ name: String, in range: ClosedRange<Int>, default defaultValue: Int) throws(RESTError) -> Int {
         guard let value = request.queryValue(name), !value.isEmpty else { return defaultValue }
         guard let number = Int(value), range.contains(number) else {
             throw .badRequest("query parameter \(name) must be a whole number within \(range.lowerBound)..."
@@ -47,7 +47,7 @@ package struct QueryParameters {
     }
 
     /// A duration in ms: `60000`, `500ms`, `10s`, `5m`, `1h`, `1d`.
-    package func duration(_ name: String) throws(RESTError) -> Int64? {
+func duration(_ name: String) throws(RESTError) -> Int64? {
         guard let value = request.queryValue(name), !value.isEmpty else { return nil }
         if let ms = Int64(value), ms > 0 { return ms }
         let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
@@ -60,7 +60,7 @@ package struct QueryParameters {
     }
 
     /// Refuses a range that would need more than `limit` buckets of `stepMs`; overflow-safe for any Int64 range.
-    package static func checkBucketCount(from: Int64?, to: Int64?, stepMs: Int64, limit: Int64 = 100_000) throws(RESTError) {
+    static func checkBucketCount(from: Int64?, to: Int64?, stepMs: Int64, limit: Int64 = 100_000) throws(RESTError) {
         guard let from, let to, to > from else { return }
         let (span, overflow) = to.subtractingReportingOverflow(from)
         if overflow || span / stepMs > limit {
@@ -69,7 +69,7 @@ package struct QueryParameters {
     }
 
     /// One of `choices`, or `defaultValue`.
-    package func choice(_ name: String, _ choices: [String], default defaultValue: String) throws(RESTError) -> String {
+    func choice(_ name: String, _ choices: [String], default defaultValue: String) throws(RESTError) -> String {
         guard let value = request.queryValue(name), !value.isEmpty else { return defaultValue }
         guard choices.contains(value) else {
             throw .badRequest("query parameter \(name) must be one of \(choices.joined(separator: ", ")), got \"\(value)\"")

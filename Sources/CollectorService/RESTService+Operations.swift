@@ -10,13 +10,13 @@ import Glibc
 import Storage
 
 extension RESTService {
-    package func readiness() throws(RESTError) -> RESTResponse {
+    func readiness() throws(RESTError) -> RESTResponse {
         let problems = store.readinessProblems()
         guard problems.isEmpty else { throw .unavailable("not ready: " + problems.joined(separator: "; ")) }
         return .json(200, Array(#"{"status":"ready"}"#.utf8))
     }
 
-    package func metrics() -> RESTResponse {
+    func metrics() -> RESTResponse {
         var text = PrometheusText()
         let perProtocol = ledger.perProtocol().sorted { $0.key < $1.key }
         text.family("fleetwire_bytes_total", "counter", "Bytes on the wire by protocol and direction.")

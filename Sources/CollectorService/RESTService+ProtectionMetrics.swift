@@ -3,7 +3,7 @@
 
 extension RESTService {
     /// Appends the protection families to a Prometheus exposition.
-    package func appendProtectionMetrics(_ figures: ServerFigures, to text: inout PrometheusText) {
+    func appendProtectionMetrics(_ figures: ServerFigures, to text: inout PrometheusText) {
         if let limits = figures.connectionLimits {
             text.family("fleetwire_open_sockets", "gauge",
                         "Accepted connections still open, whatever their protocol (the count the limits apply to).")

@@ -7,9 +7,9 @@ import Telemetry
 
 extension RESTService {
     /// Largest page of readings one request returns.
-    package static let maxReadingsLimit = 10_000
+    static let maxReadingsLimit = 10_000
 
-    package func devices(_ request: RESTRequest) throws(RESTError) -> RESTResponse {
+    func devices(_ request: RESTRequest) throws(RESTError) -> RESTResponse {
         let parameters = QueryParameters(request: request)
         let limit = try parameters.integer("limit", in: 1...1000, default: 100)
         let prefix = request.queryValue("prefix")
@@ -33,13 +33,13 @@ extension RESTService {
         return .json(200, writer.bytes)
     }
 
-    package static let deviceColumns = [
+    static let deviceColumns = [
         "device", "first_seen_ms", "last_seen_ms", "readings", "batches", "last_seq", "sensors", "protocols", "bytes_in",
         "bytes_out",
     ]
 
     /// Protocols each device used and its wire bytes, from the bandwidth ledger.
-    package func deviceTraffic() -> [String: (protocols: [String], bytesIn: Int64, bytesOut: Int64)] {
+    func deviceTraffic() -> [String: (protocols: [String], bytesIn: Int64, bytesOut: Int64)] {
         var traffic: [String: (protocols: [String], bytesIn: Int64, bytesOut: Int64)] = [:]
         for (key, counters) in ledger.snapshot().sorted(by: { $0.key < $1.key })
         where key.device != WireProtocol.overheadDevice {
@@ -52,16 +52,16 @@ extension RESTService {
         return traffic
     }
 
-    package static func trafficCells(_ traffic: (protocols: [String], bytesIn: Int64, bytesOut: Int64)?) -> [TableCell] {
+    static func trafficCells(_ traffic: (protocols: [String], bytesIn: Int64, bytesOut: Int64)?) -> [TableCell] {
         [.strings(traffic?.protocols ?? []), .integer(traffic?.bytesIn ?? 0), .integer(traffic?.bytesOut ?? 0)]
     }
 
-    package static func cells(_ summary: DeviceSummary) -> [TableCell] {
+    static func cells(_ summary: DeviceSummary) -> [TableCell] {
         [.string(summary.name), .integer(summary.firstSeenMs), .integer(summary.lastSeenMs), .integer(summary.readings),
          .integer(summary.batches), .integer(Int64(clamping: summary.lastSeq))]
     }
 
-    package func device(_ deviceID: String) throws(RESTError) -> RESTResponse {
+    func device(_ deviceID: String) throws(RESTError) -> RESTResponse {
         guard let summary = try storeCall({ () throws(StoreError) in try store.device(deviceID) }) else {
             throw .notFound("no device \(deviceID)")
         }
@@ -102,7 +102,7 @@ extension RESTService {
         return .json(200, writer.bytes)
     }
 
-    package func readings(_ request: RESTRequest, deviceID: String) throws(RESTError) -> RESTResponse {
+    func readings(_ request: RESTRequest, deviceID: String) throws(RESTError) -> RESTResponse {
         let parameters = QueryParameters(request: request)
         let format = try ResponseFormat(request)
         let sensor = try parameters.sensor()
@@ -138,7 +138,7 @@ extension RESTService {
         return .json(200, writer.bytes)
     }
 
-    package func series(_ request: RESTRequest, deviceID: String) throws(RESTError) -> RESTResponse {
+    func series(_ request: RESTRequest, deviceID: String) throws(RESTError) -> RESTResponse {
         let parameters = QueryParameters(request: request)
         let format = try ResponseFormat(request)
         let sensor = try parameters.sensor(required: true)!
@@ -188,7 +188,7 @@ extension RESTService {
         }
     }
 
-    package static func writeFields(_ summary: DeviceSummary, into writer: inout JSONWriter) {
+    static func writeFields(_ summary: DeviceSummary, into writer: inout JSONWriter) {
         writer.key("device")
         writer.value(summary.name)
         writer.key("first_seen_ms")

@@ -1,10 +1,10 @@
 /// The representation a list request asked for.
-package enum ResponseFormat {
+enum ResponseFormat {
     case json
     case csv
 
     /// `?format=json|csv`, else `Accept: text/csv`; another format is a 400 naming the parameter.
-    package init(_ request: RESTRequest) throws(RESTError) {
+init(_ request: RESTRequest) throws(RESTError) {
         switch request.queryValue("format") {
         case "csv": self = .csv
         case "json": self = .json
@@ -16,7 +16,7 @@ package enum ResponseFormat {
     }
 
     /// A CSV response for `table`.
-    package static func csvResponse(_ table: ResponseTable) -> RESTResponse {
+    static func csvResponse(_ table: ResponseTable) -> RESTResponse {
         RESTResponse(status: 200, headers: [("content-type", "text/csv; charset=utf-8")], body: table.csv())
     }
 }

@@ -4,21 +4,21 @@
 import Telemetry
 
 /// Columns and rows of a list endpoint.
-package struct ResponseTable {
-    package let columns: [String]
-    package var rows: [[TableCell]] = []
+struct ResponseTable {
+    let columns: [String]
+var rows: [[TableCell]] = []
 
-    package init(columns: [String]) {
+init(columns: [String]) {
         self.columns = columns
     }
 
-    package mutating func append(_ cells: [TableCell]) {
+mutating func append(_ cells: [TableCell]) {
         precondition(cells.count == columns.count, "a row needs one cell per column")
         rows.append(cells)
     }
 
     /// The rows as a JSON array of objects keyed by column.
-    package func writeJSON(into writer: inout JSONWriter) {
+    func writeJSON(into writer: inout JSONWriter) {
         writer.beginArray()
         for row in rows {
             writer.beginObject()
@@ -41,7 +41,7 @@ package struct ResponseTable {
     }
 
     /// RFC 4180 CSV with a header row of the column names.
-    package func csv() -> [UInt8] {
+    func csv() -> [UInt8] {
         var out = columns.joined(separator: ",") + "\r\n"
         for row in rows {
             out += row.map { cell -> String in

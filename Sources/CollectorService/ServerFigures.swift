@@ -17,8 +17,10 @@ package struct ServerFigures: Sendable {
     package struct ConnectionLimits: Sendable {
         /// Accepted connections still open, whatever their protocol (the count the limits apply to).
         package var openSockets: Int
+        /// The limits in force: open connections in all, and from one IP address.
         package var maxConnections: Int
         package var maxConnectionsPerAddress: Int
+        /// Connections closed right after accept because the total or the per-address limit was reached.
         package var refusedOverTotal: UInt64
         package var refusedOverAddress: UInt64
 
@@ -34,6 +36,7 @@ package struct ServerFigures: Sendable {
         }
     }
 
+    /// What the sockets read and wrote.
     package var socket: SocketTotals
     /// Nil when the server runs without connection limits.
     package var connectionLimits: ConnectionLimits?

@@ -3,7 +3,7 @@ import Storage
 
 extension StoreError {
     /// The message a client sees: what happened and that a retry is safe.
-    package var clientMessage: String {
+    var clientMessage: String {
         switch self {
         case .overloaded: "the store is overloaded; retry later (retries are deduplicated by seq)"
         case .closed: "the collector is shutting down; retry later"
@@ -17,7 +17,7 @@ extension StoreError {
     }
 
     /// The REST error for a failed submission: 503 with Retry-After when retrying can help.
-    package var restError: RESTError {
+    var restError: RESTError {
         isUnavailable ? .unavailable(clientMessage) : RESTError(500, "internal", clientMessage)
     }
 }

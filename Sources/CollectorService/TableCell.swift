@@ -1,5 +1,5 @@
 /// One cell of a list endpoint's row.
-package enum TableCell {
+enum TableCell {
     case string(String)
     case integer(Int64)
     case number(Double)
@@ -10,7 +10,7 @@ package enum TableCell {
 
 extension TableCell {
     /// This cell as one CSV field.
-    package var csvField: String {
+    var csvField: String {
         guard case .string(let text) = self else { return "" }
         let needsQuotes = text.contains { $0 == "," || $0 == "\"" || $0 == "\r" || $0 == "\n" }
         return needsQuotes ? "\"" + text.replacingQuotes() + "\"" : text
