@@ -68,7 +68,9 @@ let package = Package(
         // them).
         .executableTarget(
             name: "CollectorCommand",
-            dependencies: ["Collector", "CollectorService", "Clocks", "Flags", "Trust", "Storage", "Store", "Telemetry"],
+            dependencies: [
+                "Collector", "CollectorService", "Clocks", "Flags", "Trust", "Storage", "Store", "Telemetry",
+            ],
             path: "Sources/CollectorCommand"),
         // The simulator's core: sensor models, simulated devices, the report; pure, so it is tested without sockets.
         .target(
@@ -101,8 +103,8 @@ let package = Package(
         .testTarget(
             name: "CollectorTests",
             dependencies: [
-                "Accounting", "Collector", "CollectorService", "Storage", "Store", "HTTP1", "HTTP2", "GRPC", "Telemetry",
-                "Trust",
+                "Accounting", "Collector", "CollectorService", "Storage", "Store", "HTTP1", "HTTP2", "GRPC",
+                "Telemetry", "Trust",
             ]),
         .testTarget(
             name: "CollectorServiceTests",

@@ -12,12 +12,6 @@
 
 import EventIO
 
-/// A connection whose output and ledger rows its loop's `LoopFlusher` flushes.
-protocol LoopFlushable: AnyObject {
-    /// Writes what is pending into the transport and posts settled ledger rows; called by the hook, on the loop.
-    func flushPending()
-}
-
 /// The connections of one loop marked since its last before-sleep hook, flushed by that hook (see the file
 /// comment). Used only on its loop's thread.
 final class LoopFlusher {

@@ -15,7 +15,9 @@ package final class OperationalCounters: Sendable {
         package var transport: String
         package var code: String
 
-        package static func < (lhs: ErrorKey, rhs: ErrorKey) -> Bool { (lhs.transport, lhs.code) < (rhs.transport, rhs.code) }
+        package static func < (lhs: ErrorKey, rhs: ErrorKey) -> Bool {
+            (lhs.transport, lhs.code) < (rhs.transport, rhs.code)
+        }
     }
 
     private let state = Mutex(State())

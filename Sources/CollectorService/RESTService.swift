@@ -104,7 +104,8 @@ package struct RESTService: Sendable {
         case .readings(let id): try readings(request, deviceID: id)
         case .series(let id): try series(request, deviceID: id)
         case .bandwidth:
-            BandwidthReport.perProtocol(ledger, socket: server.serverFigures().socket, format: try ResponseFormat(request))
+            BandwidthReport.perProtocol(
+                ledger, socket: server.serverFigures().socket, format: try ResponseFormat(request))
         case .bandwidthDevices: try BandwidthReport.perDevice(ledger, request)
         case .bandwidthDevice(let id): try BandwidthReport.device(ledger, id)
         case .bandwidthHistory: try BandwidthReport.history(store, request, baseBucketMs: store.historyBucketMs)
@@ -147,16 +148,6 @@ package struct RESTService: Sendable {
             counters.batches = 1
             counters.errors = 1
             return .response(error.restError.response, counters)
-        }
-    }
-}
-
-extension RESTRoute {
-    /// True for the endpoints that query the store: they run on the store's read threads, never on a loop.
-    package var isStoreQuery: Bool {
-        switch self {
-        case .devices, .device, .readings, .series, .bandwidthHistory: true
-        default: false
         }
     }
 }

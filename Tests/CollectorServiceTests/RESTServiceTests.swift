@@ -33,7 +33,8 @@ import Testing
         let store = try TelemetryStore(path: directory.appendingPathComponent("t.db").path)
         defer { store.close() }
         let service = RESTService(
-            store: store, ledger: BandwidthLedger(), operations: OperationalCounters(), protection: ProtectionCounters(),
+            store: store, ledger: BandwidthLedger(), operations: OperationalCounters(),
+            protection: ProtectionCounters(),
             decodeLimits: DecodeLimits(maxMessageBytes: 1 << 20), server: FixedFigures())
         try body(service, store)
     }
@@ -71,8 +72,9 @@ import Testing
         try Self.withService { service, _ in
             let (request, routed) = Self.request("GET", target)
             let completion = Completion()
-            guard case .response(let response, let counters) = service.handle(
-                request, routed: routed, completion: completion.handler)
+            guard
+                case .response(let response, let counters) = service.handle(
+                    request, routed: routed, completion: completion.handler)
             else {
                 Issue.record("\(target) did not answer at once")
                 return
@@ -85,9 +87,14 @@ import Testing
 
     @Test func ingestCompletesAfterTheCommit() throws {
         try Self.withService { service, store in
-            let batch = ReadingBatch(Batch(seq: 1, series: [
-                Series(sensor: "t", exponent: 0, startMs: 1_700_000_000_000, intervalMs: 1000, mantissaDeltas: [1, 1]),
-            ]))
+            let batch = ReadingBatch(
+                Batch(
+                    seq: 1,
+                    series: [
+                        Series(
+                            sensor: "t", exponent: 0, startMs: 1_700_000_000_000, intervalMs: 1000,
+                            mantissaDeltas: [1, 1])
+                    ]))
             let (request, routed) = Self.request("POST", "/v1/devices/svc/readings", body: batch.jsonBytes())
             let completion = Completion()
             guard case .pending = service.handle(request, routed: routed, completion: completion.handler) else {
@@ -118,8 +125,9 @@ import Testing
     @Test func theServerFiguresReachMetricsAndTheBandwidthReport() throws {
         try Self.withService { service, _ in
             let (metricsRequest, metricsRouted) = Self.request("GET", "/metrics")
-            guard case .response(let metrics, _) = service.handle(
-                metricsRequest, routed: metricsRouted, completion: { _, _ in })
+            guard
+                case .response(let metrics, _) = service.handle(
+                    metricsRequest, routed: metricsRouted, completion: { _, _ in })
             else {
                 Issue.record("no synchronous /metrics")
                 return
@@ -137,8 +145,9 @@ import Testing
                 #expect(text.contains(line + "\n"), "\(line)")
             }
             let (bandwidthRequest, bandwidthRouted) = Self.request("GET", "/v1/bandwidth")
-            guard case .response(let bandwidth, _) = service.handle(
-                bandwidthRequest, routed: bandwidthRouted, completion: { _, _ in })
+            guard
+                case .response(let bandwidth, _) = service.handle(
+                    bandwidthRequest, routed: bandwidthRouted, completion: { _, _ in })
             else {
                 Issue.record("no synchronous /v1/bandwidth")
                 return
