@@ -47,19 +47,30 @@ let package = Package(
         // The event loop: epoll, timers, eventfd wake-up, non-blocking sockets; the only user of CLinux.
         .target(name: "EventIO", dependencies: ["Clocks", "CLinux"]),
 
-        // Server wiring: protocol sniffing, REST and gRPC handlers, feeding the bandwidth ledger.
+        // The service layer: REST routing, handlers and queries, reports, Prometheus text, authorization policy, the
+        // dashboard. No event loop, no HTTP/2, no SQLite: it answers values and completes from any thread.
         .target(
-            name: "Collector",
-            dependencies: ["Accounting", "Telemetry", "Storage", "Clocks", "HTTP1", "HTTP2", "GRPC", "EventIO", "Trust"],
+            name: "CollectorService",
+            dependencies: ["Accounting", "Telemetry", "Storage", "Clocks", "HTTP1", "GRPC", "Trust"],
             // The dashboard page, compiled into the binary (DashboardPage.swift): no resource bundle to ship.
             resources: [.embedInCode("Resources/dashboard.html")]),
+        // The server layer: protocol sniffing, HTTP/1.1 and h2c connections, the gRPC call runner, limits, feeding
+        // the bandwidth ledger; hands REST requests to CollectorService.
+        .target(
+            name: "Collector",
+            dependencies: [
+                "CollectorService", "Accounting", "Telemetry", "Storage", "Clocks", "HTTP1", "HTTP2", "GRPC", "EventIO",
+                "Trust",
+            ]),
 
         // The `collector` executable (flags → store → CollectorServer → run); named apart from `Collector` so that
         // no two folders or modules differ only by case (a checkout on a case-insensitive file system would merge
         // them).
         .executableTarget(
             name: "CollectorCommand",
-            dependencies: ["Collector", "Clocks", "Flags", "Trust", "Storage", "Store", "Telemetry"],
+            dependencies: [
+                "Collector", "CollectorService", "Clocks", "Flags", "Trust", "Storage", "Store", "Telemetry",
+            ],
             path: "Sources/CollectorCommand"),
         // The simulator's core: sensor models, simulated devices, the report; pure, so it is tested without sockets.
         .target(
@@ -85,10 +96,19 @@ let package = Package(
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "SplitMix", "Telemetry"]),
         .testTarget(
             name: "FleetDriverTests",
-            dependencies: ["FleetDriver", "Simulation", "Collector", "Storage", "Store", "Telemetry", "GRPC", "HTTP2"]),
+            dependencies: [
+                "FleetDriver", "Simulation", "Collector", "CollectorService", "Storage", "Store", "Telemetry", "GRPC",
+                "HTTP2",
+            ]),
         .testTarget(
             name: "CollectorTests",
-            dependencies: ["Accounting", "Collector", "Storage", "Store", "HTTP1", "HTTP2", "GRPC", "Telemetry", "Trust"]),
+            dependencies: [
+                "Accounting", "Collector", "CollectorService", "Storage", "Store", "HTTP1", "HTTP2", "GRPC",
+                "Telemetry", "Trust",
+            ]),
+        .testTarget(
+            name: "CollectorServiceTests",
+            dependencies: ["CollectorService", "Accounting", "Storage", "Store", "Telemetry", "Trust"]),
         .testTarget(
             name: "StoreTests", dependencies: ["SplitMix", "Storage", "Store", "Clocks", "Telemetry"],
             exclude: ["Fixtures"]),

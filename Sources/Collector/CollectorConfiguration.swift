@@ -1,3 +1,4 @@
+import CollectorService
 import HTTP1
 import HTTP2
 import Storage

@@ -1,5 +1,6 @@
 // The connection limits a collector can keep, and the log line that says it is refusing connections.
 
+import CollectorService
 import EventIO
 
 extension CollectorServer {

@@ -9,6 +9,7 @@
 
 import Accounting
 import Clocks
+import CollectorService
 import Dispatch
 import EventIO
 import Foundation

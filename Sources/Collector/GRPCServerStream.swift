@@ -29,11 +29,7 @@ final class GRPCServerStream: ServerStreamHandler, GRPCCallTransport {
         self.owner = owner
         runner = TelemetryCallRunner(
             handler: handler, key: key, context: owner.context, loop: owner.connection?.loop, transport: self,
-            afterAsyncWork: { [weak owner] in
-                guard let owner else { return }
-                owner.flush()
-                owner.postRows()
-            })
+            afterAsyncWork: { [weak owner] in owner?.scheduleFlush() })
     }
 
     var idleSince: ContinuousClock.Instant? {

@@ -6,6 +6,7 @@
 // body deadline from the end of the head. This file arms and cancels the timers the state machine asks for, reports
 // their expiry back to it, and renders the 408s it decides on (logged with a throttle, counted for /metrics).
 
+import CollectorService
 import EventIO
 import HTTP1
 

@@ -10,7 +10,8 @@
 // Content-Length over the body limit is the parser's 413, a parse error: refused at the head in any case.)
 // Accounting (HTTP1ConnectionLedger): a request's bytes (exact parser offsets) are booked to its row before it is
 // handled; response bytes are booked as they are written; bytes read but never parsed are booked at close; rows are
-// posted to the collector's ledger after each of these.
+// posted to the collector's ledger when a request is booked, at close, and otherwise by the loop's before-sleep
+// hook (LoopFlusher).
 // Timeouts (HTTP1ServerConnection+Timeouts.swift): the header deadline is `headerTimeoutMs`, the body deadline
 // `requestTimeoutMs` (both 408 and close); no traffic for `idleTimeoutMs` → close; pending output the client does
 // not read for `writeTimeoutMs` → close.
@@ -19,6 +20,7 @@
 // read counts against the process-wide RequestBufferBudget (503 past it).
 
 import Accounting
+import CollectorService
 import EventIO
 import HTTP1
 import Telemetry
@@ -51,9 +53,13 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
     private var heldBody = HeldRequestBytes()
     private weak var currentConnection: (any ByteTransport)?
 
-    init(context: CollectorContext) {
+    /// Posts this connection's ledger rows once per loop iteration (LoopFlusher.swift).
+    private let flusher: LoopFlusher
+
+    init(context: CollectorContext, flusher: LoopFlusher) {
         self.context = context
-        self.service = RESTService(context: context)
+        self.flusher = flusher
+        self.service = context.restService
         self.parser = HTTPRequestParser(limits: context.configuration.httpLimits, bodyDelivery: .accumulated)
         self.state = HTTP1ConnectionState(
             headerTimeout: .milliseconds(context.configuration.headerTimeoutMs),
@@ -76,11 +82,11 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
 
     func connection(_ connection: any ByteTransport, didWrite byteCount: Int) {
         ledger.written(byteCount)
-        postRows()
+        flusher.mark(self)
     }
 
     /// Moves this connection's settled rows to the collector's ledger.
-    private func postRows() {
+    func postRows() {
         ledger.drain { key, counters in context.ledger.add(key, counters) }
     }
 
@@ -244,7 +250,9 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
         routed = nil
     }
 
-    /// Books a request's inbound bytes to the connection's row (which counts the connection on its first request).
+    /// Books a request's inbound bytes to the connection's row (which counts the connection on its first request),
+    /// and posts the rows now rather than in the before-sleep hook: the answer to this request (a bandwidth report)
+    /// must count the request's own bytes.
     private func book(_ bytes: HTTPMessageBytes) {
         if !ledger.isConnectionCounted {
             openProtocol = ledger.connectionKey.protocolName

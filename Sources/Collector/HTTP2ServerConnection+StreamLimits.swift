@@ -11,6 +11,7 @@
 // 413 past it) and in the process-wide RequestBufferBudget (UNAVAILABLE / 503 past it); it is released when the
 // message completes, the stream is answered or reset, or the connection closes.
 
+import CollectorService
 import EventIO
 
 extension HTTP2ServerConnection {
@@ -72,7 +73,6 @@ extension HTTP2ServerConnection {
                 after \(timeoutMs) ms without request data\(suppressed.suppressedSuffix)
                 """)
         }
-        flush()
-        postRows()
+        scheduleFlush()
     }
 }

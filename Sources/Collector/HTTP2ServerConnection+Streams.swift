@@ -9,6 +9,7 @@
 // answers UNAVAILABLE when full, which clients retry).
 
 import Accounting
+import CollectorService
 import GRPC
 import HTTP2
 

@@ -5,18 +5,22 @@
 // what nghttp2 produces is scanned and its frame runs queued in the ledger, which books them only as send(2)
 // reports them written. Output is pulled from nghttp2 only while the socket keeps up (outbound backpressure), and
 // input is not read while more than `outboundHighWater` bytes wait unread, so a client that sends (PINGs, requests)
-// without reading cannot grow our output; the write timeout closes it. Rows are posted to the collector's ledger
-// after every input chunk, write and stream event, and everything left is booked at close. A flood
+// without reading cannot grow our output; the write timeout closes it. Output and rows leave in the loop's
+// before-sleep hook (LoopFlusher): every event that may produce either marks the connection, and the hook pulls
+// the output and posts the rows once per iteration; everything left is booked at close. A flood
 // (HTTP2FloodGuard) ends the connection with GOAWAY(ENHANCE_YOUR_CALM); stream deadlines and held request bytes are
 // in HTTP2ServerConnection+StreamLimits.swift.
 
 import Accounting
+import CollectorService
 import EventIO
 import HTTP2
 
 /// The collector's handler for an HTTP/2 (h2c, prior knowledge) connection.
-final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, GracefulShutdown {
+final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, GracefulShutdown, LoopFlushable {
     let context: CollectorContext
+    /// Flushes this connection's output and posts its rows in the loop's before-sleep hook.
+    private let flusher: LoopFlusher
     let service: RESTService
     var session: HTTP2Session!
     weak var connection: (any ByteTransport)?
@@ -34,15 +38,22 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
     private var outboundScanner = HTTP2FrameScanner(expectsPreface: false)
     private var output: [UInt8] = []
     private var hasReportedFlood = false
+    /// Input was handled since the last flush: reading pauses after the flush if the client is behind.
+    private var hasInputSinceFlush = false
+    /// The client took all pending output since the last flush: reading resumes after it if the client keeps up.
+    private var hasDrainedSinceFlush = false
+    /// True while `flushPending` runs: the writes it makes are posted by that same call.
+    private var isFlushingPending = false
     /// Output pulled from nghttp2 stops while this much is waiting in the socket buffer.
     static let outboundHighWater = 256 << 10
     /// REST requests are refused (503) while earlier responses hold more than this unread (see
     /// `unreadResponsesRefusal`).
     static let maxUnreadResponseBytes = 1 << 20
 
-    init(context: CollectorContext) {
+    init(context: CollectorContext, flusher: LoopFlusher) {
         self.context = context
-        self.service = RESTService(context: context)
+        self.flusher = flusher
+        self.service = context.restService
         self.session = nil
         self.session = HTTP2Session(role: .server, settings: context.configuration.http2, delegate: self)
     }
@@ -53,7 +64,7 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
         ledger.read(bytesRead)
         connection.idleTimeout = .milliseconds(context.configuration.idleTimeoutMs)
         connection.writeTimeout = .milliseconds(context.configuration.writeTimeoutMs)
-        flush()
+        scheduleFlush()
     }
 
     // MARK: Input
@@ -76,9 +87,8 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
             return input.count
         }
         noteFlood(connection)
-        flush()
-        postRows()
-        if connection.outboundByteCount >= Self.outboundHighWater { connection.pauseReading() }
+        hasInputSinceFlush = true
+        scheduleFlush()
         return input.count
     }
 
@@ -102,18 +112,43 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
 
     func connection(_ connection: any ByteTransport, didWrite byteCount: Int) {
         ledger.written(byteCount)
-        postRows()
+        if !isFlushingPending { scheduleFlush() }
     }
 
     func connectionDidDrain(_ connection: any ByteTransport) {
-        flush()
-        if connection.isReadingPaused && connection.outboundByteCount < Self.outboundHighWater {
-            connection.resumeReading()
-        }
+        hasDrainedSinceFlush = true
+        scheduleFlush()
     }
 
-    /// Pulls frames from nghttp2 into the socket while the socket keeps up; closes once both sides are done.
-    func flush() {
+    /// Marks the connection for the loop's before-sleep flush (output pulled, rows posted, once per iteration).
+    func scheduleFlush() {
+        flusher.mark(self)
+    }
+
+    /// The before-sleep flush: pulls output into the socket, then applies input backpressure (pause after input
+    /// while `outboundHighWater` bytes wait unread; resume once the client drained them), then posts the rows.
+    func flushPending() {
+        isFlushingPending = true
+        defer { isFlushingPending = false }
+        flush()
+        if let connection, !connection.isClosed {
+            if hasDrainedSinceFlush && connection.isReadingPaused
+                && connection.outboundByteCount < Self.outboundHighWater
+            {
+                connection.resumeReading()
+            }
+            if hasInputSinceFlush && connection.outboundByteCount >= Self.outboundHighWater {
+                connection.pauseReading()
+            }
+        }
+        hasInputSinceFlush = false
+        hasDrainedSinceFlush = false
+        postRows()
+    }
+
+    /// Pulls frames from nghttp2 into the socket while the socket keeps up; closes once both sides are done. Called
+    /// by `flushPending`, and directly only right before the connection closes.
+    private func flush() {
         guard let connection, !connection.isClosed else { return }
         while connection.outboundByteCount < Self.outboundHighWater {
             output.removeAll(keepingCapacity: true)
@@ -136,7 +171,7 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
     }
 
     /// Moves finished attributions from this connection to the collector's ledger.
-    func postRows() {
+    private func postRows() {
         ledger.drain { key, counters in context.ledger.add(key, counters) }
     }
 
@@ -184,6 +219,6 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
         guard !isShuttingDown else { return }
         isShuttingDown = true
         session.submitGoaway(errorCode: HTTP2ErrorCode.noError, debug: "shutting down")
-        flush()
+        scheduleFlush()
     }
 }

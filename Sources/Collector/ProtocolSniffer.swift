@@ -3,6 +3,7 @@
 // Fewer than 24 matching bytes: wait (the header timeout still applies).
 
 import Accounting
+import CollectorService
 import EventIO
 import HTTP2
 
@@ -71,7 +72,7 @@ final class ProtocolSniffer: ConnectionHandler, GracefulShutdown {
         timer = nil
         switch kind {
         case .http1:
-            let handler = HTTP1ServerConnection(context: context)
+            let handler = HTTP1ServerConnection(context: context, flusher: directory.flusher(for: connection.loop))
             connection.handler = handler
             directory.registry(for: connection.loop).register(handler, connection)
             let deadline = openedAt + .milliseconds(context.configuration.headerTimeoutMs)
@@ -79,7 +80,7 @@ final class ProtocolSniffer: ConnectionHandler, GracefulShutdown {
             handler.start(on: connection, bytesRead: bytesRead, headerTimeRemaining: remaining)
             return input.isEmpty ? 0 : handler.connection(connection, didReceive: input)
         case .http2:
-            let handler = HTTP2ServerConnection(context: context)
+            let handler = HTTP2ServerConnection(context: context, flusher: directory.flusher(for: connection.loop))
             connection.handler = handler
             directory.registry(for: connection.loop).register(handler, connection)
             handler.start(on: connection, bytesRead: bytesRead)

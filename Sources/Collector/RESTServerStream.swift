@@ -4,6 +4,7 @@
 // the service (or refused) the stream stops receiving: the connection's table then holds AnsweredServerStream.
 
 import Accounting
+import CollectorService
 import EventIO
 import HTTP2
 
@@ -101,8 +102,7 @@ final class RESTServerStream: ServerStreamHandler {
             } else {
                 respond(response, counters: counters)
             }
-            owner.flush()
-            owner.postRows()
+            owner.scheduleFlush()
         }
     }
 

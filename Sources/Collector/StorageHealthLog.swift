@@ -6,6 +6,7 @@
 // looks gets one WARN line. ERROR and WARN lines are rate-limited to one per `quietMs` (60 s): spells in between
 // are counted and reported with the next line, and a failure that lasts gets one reminder per `quietMs`. A flood of
 // refused requests therefore writes a handful of lines, not one per request.
+import CollectorService
 import Storage
 
 /// Turns successive looks at the store's health into the few log lines an operator needs. A value type owned by

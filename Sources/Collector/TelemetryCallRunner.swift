@@ -9,6 +9,7 @@
 
 import EventIO
 import Accounting
+import CollectorService
 import GRPC
 import Telemetry
 
@@ -21,8 +22,8 @@ final class TelemetryCallRunner {
     private let context: CollectorContext
     private let loop: EventLoop?
     private weak var transport: (any GRPCCallTransport)?
-    /// Runs after every store completion and deadline, open call or not: the transport's connection flushes its
-    /// output and posts its ledger rows.
+    /// Runs after every store completion and deadline, open call or not: the transport's connection marks itself
+    /// for the loop's before-sleep flush (its output and ledger rows).
     private let afterAsyncWork: () -> Void
     private var deadline: TimerHandle?
     /// True once the call's final status was sent or the call was cancelled.

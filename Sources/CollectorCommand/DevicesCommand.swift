@@ -3,6 +3,7 @@
 
 import Clocks
 import Collector
+import CollectorService
 import Flags
 import Foundation
 import Store

@@ -3,6 +3,7 @@
 // permissions are too open. Never a secret.
 
 import Collector
+import CollectorService
 import Flags
 import Trust
 

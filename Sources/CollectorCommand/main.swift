@@ -1,6 +1,7 @@
 // collector: the Fleetwire telemetry collector. Flags → CollectorServer → run until SIGINT/SIGTERM.
 
 import Collector
+import CollectorService
 import Dispatch
 import Flags
 import Storage

@@ -4,6 +4,7 @@ import GRPC
 import Testing
 import Telemetry
 @testable import Collector
+@testable import CollectorService
 
 /// The byte ledger against what the clients counted on their own sockets: per device and protocol, to the byte,
 /// and in total (every socket byte attributed exactly once).

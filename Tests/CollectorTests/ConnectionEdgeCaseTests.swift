@@ -4,6 +4,7 @@ import Telemetry
 import Testing
 
 @testable import Collector
+@testable import CollectorService
 
 /// Connection edge cases on in-memory transports, exact to the byte and free of timing: pipelining, requests split
 /// at every byte, a half-sent request, a client that never reads, an HTTP/2 PING flood, and every byte attributed.

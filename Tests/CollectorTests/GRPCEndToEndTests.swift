@@ -4,6 +4,7 @@ import HTTP2
 import Testing
 import Telemetry
 @testable import Collector
+@testable import CollectorService
 
 /// The collector's gRPC service through the project's own HTTP/2 client: calls, dedup, durability, and each
 /// error status with a message that names the problem.

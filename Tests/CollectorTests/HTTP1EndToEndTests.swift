@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Telemetry
 @testable import Collector
+@testable import CollectorService
 
 /// The collector over HTTP/1.1, through raw sockets: ingest, durability, every limit and error status, keep-alive,
 /// pipelining, chunked bodies, 100-continue, HTTP/1.0, timeouts.

@@ -2,6 +2,7 @@ import Accounting
 import HTTP2
 import Testing
 @testable import Collector
+@testable import CollectorService
 
 /// The HTTP/2 byte categories: what each part of each frame type is booked as.
 struct HTTP2ByteRunAccountingTests {

@@ -3,6 +3,7 @@ import HTTP2
 import Testing
 
 @testable import Collector
+@testable import CollectorService
 
 /// The collector's HTTP/2 edge of the gRPC layer: a request header block becomes a `GRPCRequestHead` with the
 /// pseudo-headers apart and the metadata in order; response metadata becomes header fields after `:status`.

@@ -6,6 +6,7 @@ import Store
 import Testing
 import Telemetry
 @testable import Collector
+@testable import CollectorService
 
 /// Backpressure answers and the 10,000-connection claim.
 @Suite(.serialized) struct OverloadAndScaleTests {

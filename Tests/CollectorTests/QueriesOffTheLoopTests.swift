@@ -5,6 +5,7 @@ import Telemetry
 import Testing
 
 @testable import Collector
+@testable import CollectorService
 
 /// Store queries run on the store's read threads, never on an event loop: a slow query leaves its loop free for
 /// ingest and other requests, runs below the loops' priority, and too many waiting queries are refused with 503.

@@ -1,6 +1,7 @@
 import Telemetry
 import Testing
 @testable import Collector
+@testable import CollectorService
 
 /// One Content-Type check for REST ingest, and the same answer over HTTP/1.1 and h2c.
 @Suite(.serialized) struct RESTIngestTests {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Telemetry
 @testable import Collector
+@testable import CollectorService
 
 /// The read API over HTTP/1.1: paging, times, errors naming parameters, CSV, bandwidth views, metrics, readiness.
 @Suite(.serialized) struct ReadAPIEndToEndTests {

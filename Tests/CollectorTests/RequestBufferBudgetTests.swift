@@ -3,6 +3,7 @@
 import Testing
 
 @testable import Collector
+@testable import CollectorService
 
 @Suite struct RequestBufferBudgetTests {
     @Test func reservationsStopAtTheLimitAndReleasesGiveBack() {

@@ -3,6 +3,7 @@ import Store
 import Testing
 
 @testable import Collector
+@testable import CollectorService
 
 /// The log says a storage failure once, its recovery once, and stays quiet through a flood or a flapping disk.
 @Suite struct StorageHealthLogTests {

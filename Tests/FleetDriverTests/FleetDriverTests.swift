@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Collector
+import CollectorService
 import FleetDriver
 import Simulation
 import Storage

@@ -4,6 +4,7 @@ import Telemetry
 import Testing
 
 @testable import Collector
+@testable import CollectorService
 @testable import FleetDriver
 
 /// The simulator's HTTP/2 edge of the gRPC layer: the request header block it sends (the wire contract, field by

@@ -6,6 +6,7 @@ import Store
 import Synchronization
 
 @testable import Collector
+@testable import CollectorService
 
 /// The collector's connection handlers on in-memory transports: one loop, a real store in a temp directory, and
 /// each test step run on the loop, so connection edge cases are exact and need no sockets.

@@ -1,4 +1,5 @@
 import Collector
+import CollectorService
 import Foundation
 import Storage
 import Store

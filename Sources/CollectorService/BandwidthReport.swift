@@ -3,7 +3,6 @@
 // out, their header/framing/payload split, the counts, and wire bytes per stored reading (null before the first).
 
 import Accounting
-import EventIO
 import Storage
 import Telemetry
 
@@ -27,7 +26,7 @@ enum BandwidthReport {
     }
 
     /// Per protocol, overhead rows included: their sum is every byte on every socket.
-    static func perProtocol(_ ledger: BandwidthLedger, socket: TransportByteTotals, format: ResponseFormat = .json)
+static func perProtocol(_ ledger: BandwidthLedger, socket: ServerFigures.SocketTotals, format: ResponseFormat = .json)
         -> RESTResponse
     {
         var table = ResponseTable(columns: ["protocol"] + counterColumns)
@@ -89,7 +88,7 @@ enum BandwidthReport {
     }
 
     /// One device's rows, one per protocol it used.
-    static func device(_ ledger: BandwidthLedger, _ deviceID: String) throws(RESTError) -> RESTResponse {
+static func device(_ ledger: BandwidthLedger, _ deviceID: String) throws(RESTError) -> RESTResponse {
         let rows = ledger.snapshot().filter { $0.key.device == deviceID }.sorted { $0.key < $1.key }
         guard !rows.isEmpty else { throw .notFound("no bandwidth recorded for device \(deviceID)") }
         var table = ResponseTable(columns: ["protocol"] + counterColumns)

@@ -4,16 +4,16 @@
 import Accounting
 
 /// How a REST request was routed: its endpoint (or the refusal) and the bandwidth row its bytes go to.
-struct RoutedRequest {
-    var route: Result<RESTRoute, RESTError>
-    var key: BandwidthKey
+package struct RoutedRequest {
+    package var route: Result<RESTRoute, RESTError>
+    package var key: BandwidthKey
 
     /// The request target's path and decoded query (empty when the query is malformed: the route says so).
-    var path: String
-    var query: [(name: String, value: String)]
+    package var path: String
+    package var query: [(name: String, value: String)]
 
     /// Routes a request head; refusals are decided here, before any body is read.
-    init(method: String, target: String, isHTTP2: Bool) {
+    package init(method: String, target: String, isHTTP2: Bool) {
         let wireProtocol = RESTRoute.wireProtocol(method: method, isHTTP2: isHTTP2)
         let split = RESTRequest.split(target: target)
         path = split?.path ?? String(target.prefix { $0 != "?" })

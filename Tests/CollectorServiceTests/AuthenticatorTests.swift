@@ -6,7 +6,7 @@ import Telemetry
 import Testing
 import Trust
 
-@testable import Collector
+@testable import CollectorService
 
 /// The authentication decisions, without sockets: a real store file for the device index and the deny list.
 @Suite struct AuthenticatorTests {

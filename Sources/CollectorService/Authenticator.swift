@@ -22,7 +22,7 @@ import Telemetry
 import Trust
 
 /// Checks device and admin credentials; shared by every loop.
-final class Authenticator: Sendable {
+package final class Authenticator: Sendable {
     private struct State {
         /// Tokens known to belong to a device: every stored device's and every device that authenticated.
         var deviceOfToken: [DeviceToken: String] = [:]
@@ -30,12 +30,12 @@ final class Authenticator: Sendable {
         var revoked: Set<String> = []
     }
 
-    let settings: AuthenticationSettings
+    package let settings: AuthenticationSettings
     private let state = Mutex(State())
 
     /// An authenticator for `settings`; when on, indexes the tokens of the devices already in `store` and reads
     /// its deny list.
-    init(settings: AuthenticationSettings, store: any TelemetryStorage) throws(StoreError) {
+    package init(settings: AuthenticationSettings, store: any TelemetryStorage) throws(StoreError) {
         self.settings = settings
         guard let credentials = settings.credentials else { return }
         var index: [DeviceToken: String] = [:]
@@ -53,12 +53,12 @@ final class Authenticator: Sendable {
     }
 
     /// Tokens indexed and devices revoked, for the start-up log line.
-    var counts: (indexedTokens: Int, revokedDevices: Int) {
+    package var counts: (indexedTokens: Int, revokedDevices: Int) {
         state.withLock { ($0.deviceOfToken.count, $0.revoked.count) }
     }
 
     /// Rereads the deny list; returns the number of revoked devices when it changed, nil otherwise.
-    func reloadRevocations(from store: any TelemetryStorage) throws(StoreError) -> Int? {
+    package func reloadRevocations(from store: any TelemetryStorage) throws(StoreError) -> Int? {
         let revoked = Set(try store.revokedDevices().map(\.device))
         return state.withLock { state in
             guard state.revoked != revoked else { return nil }
@@ -68,13 +68,13 @@ final class Authenticator: Sendable {
     }
 
     /// True when `deviceID` is on the deny list (always false with authentication off).
-    func isRevoked(_ deviceID: String) -> Bool {
+    package func isRevoked(_ deviceID: String) -> Bool {
         guard settings.isEnabled else { return false }
         return state.withLock { $0.revoked.contains(deviceID) }
     }
 
     /// The refusal for a write claimed to be by `deviceID` with this `Authorization` value, or nil when allowed.
-    func checkDevice(_ deviceID: String, authorization: String?) -> AccessRefusal? {
+    package func checkDevice(_ deviceID: String, authorization: String?) -> AccessRefusal? {
         guard let credentials = settings.credentials else { return nil }
         guard let authorization else {
             return AccessRefusal(

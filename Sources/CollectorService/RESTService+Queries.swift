@@ -15,7 +15,7 @@ extension RESTService {
         let prefix = request.queryValue("prefix")
         let after = request.queryValue("cursor")
         let rows = try storeCall { () throws(StoreError) in
-            try context.store.devices(namePrefix: prefix, limit: limit + 1, after: after)
+            try store.devices(namePrefix: prefix, limit: limit + 1, after: after)
         }
         let traffic = deviceTraffic()
         var table = ResponseTable(columns: Self.deviceColumns)
@@ -41,7 +41,7 @@ extension RESTService {
     /// Protocols each device used and its wire bytes, from the bandwidth ledger.
     func deviceTraffic() -> [String: (protocols: [String], bytesIn: Int64, bytesOut: Int64)] {
         var traffic: [String: (protocols: [String], bytesIn: Int64, bytesOut: Int64)] = [:]
-        for (key, counters) in context.ledger.snapshot().sorted(by: { $0.key < $1.key })
+        for (key, counters) in ledger.snapshot().sorted(by: { $0.key < $1.key })
         where key.device != WireProtocol.overheadDevice {
             var entry = traffic[key.device] ?? ([], 0, 0)
             entry.protocols.append(key.protocolName)
@@ -62,10 +62,10 @@ extension RESTService {
     }
 
     func device(_ deviceID: String) throws(RESTError) -> RESTResponse {
-        guard let summary = try storeCall({ () throws(StoreError) in try context.store.device(deviceID) }) else {
+        guard let summary = try storeCall({ () throws(StoreError) in try store.device(deviceID) }) else {
             throw .notFound("no device \(deviceID)")
         }
-        let latest = try storeCall { () throws(StoreError) in try context.store.latest(deviceID: deviceID) }
+        let latest = try storeCall { () throws(StoreError) in try store.latest(deviceID: deviceID) }
         var writer = JSONWriter(reservingCapacity: 512)
         writer.beginObject()
         Self.writeFields(summary, into: &writer)
@@ -120,7 +120,7 @@ extension RESTService {
         }
         try requireDevice(deviceID)
         let page = try storeCall { () throws(StoreError) in
-            try context.store.readings(deviceID: deviceID, sensor: sensor, fromMs: from, toMs: to, limit: limit,
+            try store.readings(deviceID: deviceID, sensor: sensor, fromMs: from, toMs: to, limit: limit,
                                        order: order, after: cursor)
         }
         var table = ResponseTable(columns: ["sensor", "ts", "value"])
@@ -150,7 +150,7 @@ extension RESTService {
         try QueryParameters.checkBucketCount(from: from, to: to, stepMs: stepMs)
         try requireDevice(deviceID)
         let buckets = try storeCall { () throws(StoreError) in
-            try context.store.series(deviceID: deviceID, sensor: sensor, fromMs: from, toMs: to, stepMs: stepMs,
+            try store.series(deviceID: deviceID, sensor: sensor, fromMs: from, toMs: to, stepMs: stepMs,
                                      aggregate: aggregate)
         }
         var table = ResponseTable(columns: ["start", "value", "count"])
@@ -173,7 +173,7 @@ extension RESTService {
     }
 
     private func requireDevice(_ deviceID: String) throws(RESTError) {
-        guard try storeCall({ () throws(StoreError) in try context.store.device(deviceID) }) != nil else {
+        guard try storeCall({ () throws(StoreError) in try store.device(deviceID) }) != nil else {
             throw .notFound("no device \(deviceID)")
         }
     }

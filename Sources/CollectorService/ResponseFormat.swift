@@ -4,7 +4,7 @@ enum ResponseFormat {
     case csv
 
     /// `?format=json|csv`, else `Accept: text/csv`; another format is a 400 naming the parameter.
-    init(_ request: RESTRequest) throws(RESTError) {
+init(_ request: RESTRequest) throws(RESTError) {
         switch request.queryValue("format") {
         case "csv": self = .csv
         case "json": self = .json

@@ -6,13 +6,13 @@ import Telemetry
 /// Columns and rows of a list endpoint.
 struct ResponseTable {
     let columns: [String]
-    var rows: [[TableCell]] = []
+var rows: [[TableCell]] = []
 
-    init(columns: [String]) {
+init(columns: [String]) {
         self.columns = columns
     }
 
-    mutating func append(_ cells: [TableCell]) {
+mutating func append(_ cells: [TableCell]) {
         precondition(cells.count == columns.count, "a row needs one cell per column")
         rows.append(cells)
     }

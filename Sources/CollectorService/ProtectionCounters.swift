@@ -4,20 +4,22 @@
 import Synchronization
 
 /// Thread-safe tallies of the defences at work.
-final class ProtectionCounters: Sendable {
+package final class ProtectionCounters: Sendable {
     private struct State {
         var timeouts: [ProtectionTimeout: Int64] = [:]
         var floods: [String: Int64] = [:]
     }
     private let state = Mutex(State())
 
+    package init() {}
+
     /// A timeout fired.
-    func timedOut(_ kind: ProtectionTimeout) {
+    package func timedOut(_ kind: ProtectionTimeout) {
         state.withLock { $0.timeouts[kind, default: 0] += 1 }
     }
 
     /// An HTTP/2 connection was ended as a flood (`reason`: HTTP2Flood's raw value).
-    func flood(_ reason: String) {
+    package func flood(_ reason: String) {
         state.withLock { $0.floods[reason, default: 0] += 1 }
     }
 

@@ -2,16 +2,16 @@ import GRPC
 
 /// A refusal by authentication or authorization: 401/UNAUTHENTICATED or 403/PERMISSION_DENIED, with a message
 /// that names the problem and never a token.
-struct AccessRefusal: Error, Equatable, Sendable {
-    enum Kind: Equatable, Sendable {
+package struct AccessRefusal: Error, Equatable, Sendable {
+    package enum Kind: Equatable, Sendable {
         /// No credential, a malformed one, or one that is nobody's: 401 / UNAUTHENTICATED.
         case unauthenticated
         /// A real credential that may not do this: 403 / PERMISSION_DENIED.
         case forbidden
     }
 
-    var kind: Kind
-    var message: String
+    package var kind: Kind
+    package var message: String
 
     /// The REST error: 401 with `WWW-Authenticate: Bearer`, or 403.
     var restError: RESTError {
@@ -24,7 +24,7 @@ struct AccessRefusal: Error, Equatable, Sendable {
     }
 
     /// The gRPC status.
-    var grpcStatus: GRPCStatus {
+    package var grpcStatus: GRPCStatus {
         GRPCStatus(kind == .unauthenticated ? .unauthenticated : .permissionDenied, message)
     }
 }

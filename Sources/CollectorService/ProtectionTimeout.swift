@@ -1,5 +1,5 @@
 /// Which timeout fired.
-enum ProtectionTimeout: String, CaseIterable, Sendable {
+package enum ProtectionTimeout: String, CaseIterable, Sendable {
     /// No complete HTTP/1.1 request head in time (408).
     case header
     /// An HTTP/1.1 body not complete in time (408).

@@ -4,7 +4,7 @@ import Telemetry
 
 /// Typed access to a request's query parameters.
 struct QueryParameters {
-    let request: RESTRequest
+let request: RESTRequest
 
     /// A parameter that must be present.
     func required(_ name: String) throws(RESTError) -> String {
@@ -27,7 +27,7 @@ struct QueryParameters {
     }
 
     /// A time: Unix milliseconds or RFC 3339 (`2026-11-21T12:00:00Z`, `2026-11-21T12:00:00.250+01:00`).
-    func time(_ name: String) throws(RESTError) -> Int64? {
+func time(_ name: String) throws(RESTError) -> Int64? {
         guard let value = request.queryValue(name), !value.isEmpty else { return nil }
         if let ms = Int64(value) { return ms }
         guard let ms = RFC3339.milliseconds(value) else {
@@ -47,7 +47,7 @@ struct QueryParameters {
     }
 
     /// A duration in ms: `60000`, `500ms`, `10s`, `5m`, `1h`, `1d`.
-    func duration(_ name: String) throws(RESTError) -> Int64? {
+func duration(_ name: String) throws(RESTError) -> Int64? {
         guard let value = request.queryValue(name), !value.isEmpty else { return nil }
         if let ms = Int64(value), ms > 0 { return ms }
         let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]

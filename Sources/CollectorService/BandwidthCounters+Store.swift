@@ -4,7 +4,7 @@ import Telemetry
 
 extension BandwidthCounters {
     /// Counters as the store persists them (every field is non-negative by construction).
-    func delta(for key: BandwidthKey) -> CounterDelta {
+    package func delta(for key: BandwidthKey) -> CounterDelta {
         func u(_ value: Int64) -> UInt64 { UInt64(max(value, 0)) }
         return CounterDelta(
             protocolName: key.protocolName, device: key.device,
@@ -17,7 +17,7 @@ extension BandwidthCounters {
     }
 
     /// Counters from a persisted row.
-    init(_ row: CounterDelta) {
+    package init(_ row: CounterDelta) {
         self.init()
         bytesIn = Traffic(header: Int64(row.headerBytesIn), framing: Int64(row.framingBytesIn),
                           payload: Int64(row.payloadBytesIn))
@@ -35,7 +35,7 @@ extension BandwidthCounters {
 extension BatchOutcome {
     /// What a stored batch adds to its bandwidth row: one batch, its newly stored readings, one duplicate when it
     /// was already stored. The one mapping from a store outcome to counters, for REST and gRPC alike.
-    var counters: BandwidthCounters {
+    package var counters: BandwidthCounters {
         var counters = BandwidthCounters()
         counters.batches = 1
         counters.readings = Int64(readingsStored)

@@ -31,7 +31,7 @@ import Accounting
 /// The dashboard page served at `GET /`.
 enum DashboardPage {
     /// The response for `GET /` (HEAD gets the same headers; the transport drops the body).
-    static var response: RESTResponse {
+static var response: RESTResponse {
         RESTResponse(
             status: 200,
             headers: [("content-type", "text/html; charset=utf-8"), ("cache-control", "no-cache"),

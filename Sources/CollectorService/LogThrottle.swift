@@ -5,14 +5,14 @@ import Clocks
 import Synchronization
 
 /// Decides which occurrences of an event kind get a log line.
-final class LogThrottle: Sendable {
+package final class LogThrottle: Sendable {
     private let intervalMs: Int64
     private let state = Mutex<[String: (lastMs: Int64, suppressed: Int)]>([:])
 
-    init(intervalMs: Int64 = 10_000) { self.intervalMs = intervalMs }
+    package init(intervalMs: Int64 = 10_000) { self.intervalMs = intervalMs }
 
     /// Calls `write` with the number of occurrences of `kind` left out since its last line, when `kind` may log now.
-    func log(_ kind: String, atMs now: Int64 = WallClock.nowMs(), _ write: (_ suppressed: Int) -> Void) {
+    package func log(_ kind: String, atMs now: Int64 = WallClock.nowMs(), _ write: (_ suppressed: Int) -> Void) {
         let suppressed: Int? = state.withLock { entries in
             if let entry = entries[kind], now - entry.lastMs < intervalMs {
                 entries[kind]!.suppressed += 1
@@ -28,5 +28,5 @@ final class LogThrottle: Sendable {
 
 extension Int {
     /// `" (N more like it since the last one)"` for a throttled log line, or nothing.
-    var suppressedSuffix: String { self > 0 ? " (\(self) more like it since the last such line)" : "" }
+    package var suppressedSuffix: String { self > 0 ? " (\(self) more like it since the last such line)" : "" }
 }

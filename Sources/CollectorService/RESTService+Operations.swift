@@ -2,7 +2,8 @@
 //
 // Ready means: the store is open, its queue is below 90 % of either bound, the database file is writable, and the
 // store's latest write did not fail (disk full, read-only, I/O error: the store's `StorageHealth`). `/metrics` is
-// the Prometheus text exposition format 0.0.4 (PrometheusText.swift).
+// the Prometheus text exposition format 0.0.4 (PrometheusText.swift); the figures only the server knows come
+// through `ServerFigureSource`.
 
 import Accounting
 import Glibc
@@ -10,14 +11,14 @@ import Storage
 
 extension RESTService {
     func readiness() throws(RESTError) -> RESTResponse {
-        let problems = context.store.readinessProblems()
+        let problems = store.readinessProblems()
         guard problems.isEmpty else { throw .unavailable("not ready: " + problems.joined(separator: "; ")) }
         return .json(200, Array(#"{"status":"ready"}"#.utf8))
     }
 
     func metrics() -> RESTResponse {
         var text = PrometheusText()
-        let perProtocol = context.ledger.perProtocol().sorted { $0.key < $1.key }
+        let perProtocol = ledger.perProtocol().sorted { $0.key < $1.key }
         text.family("fleetwire_bytes_total", "counter", "Bytes on the wire by protocol and direction.")
         for (name, counters) in perProtocol {
             text.sample("fleetwire_bytes_total", [("protocol", name), ("direction", "in")], counters.bytesIn.total)
@@ -34,29 +35,30 @@ extension RESTService {
             text.family(name, "counter", help)
             for (protocolName, counters) in perProtocol { text.sample(name, [("protocol", protocolName)], value(counters)) }
         }
-        let socket = context.transportTotals
+        let figures = server.serverFigures()
+        let socket = figures.socket
         text.family("fleetwire_socket_bytes_total", "counter", "Bytes read from and written to all sockets.")
         text.sample("fleetwire_socket_bytes_total", [("direction", "in")], socket.bytesRead)
         text.sample("fleetwire_socket_bytes_total", [("direction", "out")], socket.bytesWritten)
         text.family("fleetwire_errors_total", "counter", "Responses with an error status, by transport and code.")
-        for (key, count) in context.operations.errorCounts().sorted(by: { $0.key < $1.key }) {
+        for (key, count) in operations.errorCounts().sorted(by: { $0.key < $1.key }) {
             text.sample("fleetwire_errors_total", [("transport", key.transport), ("code", key.code)], count)
         }
         text.family("fleetwire_open_connections", "gauge", "Open connections by the protocol of their first request.")
-        for (name, count) in context.operations.openConnectionCounts().sorted(by: { $0.key < $1.key }) {
+        for (name, count) in operations.openConnectionCounts().sorted(by: { $0.key < $1.key }) {
             text.sample("fleetwire_open_connections", [("protocol", name)], Int64(count))
         }
-        appendProtectionMetrics(to: &text)
-        let store = context.store.metrics()
+        appendProtectionMetrics(figures, to: &text)
+        let writer = store.metrics()
         text.family("fleetwire_store_queue_batches", "gauge", "Batches waiting for the store's writer.")
-        text.sample("fleetwire_store_queue_batches", [], Int64(store.queuedBatches))
+        text.sample("fleetwire_store_queue_batches", [], Int64(writer.queuedBatches))
         text.family("fleetwire_store_queue_readings", "gauge", "Readings waiting for the store's writer.")
-        text.sample("fleetwire_store_queue_readings", [], Int64(store.queuedReadings))
+        text.sample("fleetwire_store_queue_readings", [], Int64(writer.queuedReadings))
         text.family("fleetwire_store_commits_total", "counter", "Transactions committed by the store's writer.")
-        text.sample("fleetwire_store_commits_total", [], Int64(store.commits))
+        text.sample("fleetwire_store_commits_total", [], Int64(writer.commits))
         text.family("fleetwire_store_commit_failures_total", "counter", "Transactions that failed to commit.")
-        text.sample("fleetwire_store_commit_failures_total", [], Int64(store.failedCommits))
-        let health = context.store.storageHealth()
+        text.sample("fleetwire_store_commit_failures_total", [], Int64(writer.failedCommits))
+        let health = store.storageHealth()
         text.family("fleetwire_store_failing", "gauge", "1 while the store's writes fail (disk full, read-only, I/O).")
         text.sample("fleetwire_store_failing", [], Int64(health.isFailing ? 1 : 0))
         text.family("fleetwire_store_failed_writes_total", "counter", "Transactions or refused writes that failed.")
@@ -64,11 +66,11 @@ extension RESTService {
         text.family(
             "fleetwire_store_wal_restart_checkpoints_total", "counter",
             "Checkpoints the writer ran between transactions so that the WAL starts over.")
-        text.sample("fleetwire_store_wal_restart_checkpoints_total", [], Int64(store.walRestartCheckpoints))
-        text.histogram("fleetwire_store_commit_duration_seconds", "Time from BEGIN to COMMIT.", store.commitLatency)
+        text.sample("fleetwire_store_wal_restart_checkpoints_total", [], Int64(writer.walRestartCheckpoints))
+        text.histogram("fleetwire_store_commit_duration_seconds", "Time from BEGIN to COMMIT.", writer.commitLatency)
         text.histogram(
             "fleetwire_store_batch_latency_seconds",
-            "Time from a batch entering the store's queue to the end of its transaction's COMMIT.", store.batchLatency)
+            "Time from a batch entering the store's queue to the end of its transaction's COMMIT.", writer.batchLatency)
         text.family("fleetwire_process_resident_memory_bytes", "gauge", "Resident set size of the collector.")
         text.sample("fleetwire_process_resident_memory_bytes", [], System.residentBytes() ?? 0)
         return RESTResponse(status: 200, headers: [("content-type", "text/plain; version=0.0.4; charset=utf-8")],

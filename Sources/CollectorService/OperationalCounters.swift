@@ -4,7 +4,7 @@
 import Synchronization
 
 /// Thread-safe operational counters and gauges.
-final class OperationalCounters: Sendable {
+package final class OperationalCounters: Sendable {
     private struct State {
         var errors: [ErrorKey: Int64] = [:]
         var openConnections: [String: Int] = [:]
@@ -12,26 +12,30 @@ final class OperationalCounters: Sendable {
 
     /// An error's transport (`http`, `grpc`) and code (`404`, `UNAVAILABLE`).
     struct ErrorKey: Hashable, Comparable {
-        var transport: String
-        var code: String
+        package var transport: String
+        package var code: String
 
-        static func < (lhs: ErrorKey, rhs: ErrorKey) -> Bool { (lhs.transport, lhs.code) < (rhs.transport, rhs.code) }
+        package static func < (lhs: ErrorKey, rhs: ErrorKey) -> Bool {
+            (lhs.transport, lhs.code) < (rhs.transport, rhs.code)
+        }
     }
 
     private let state = Mutex(State())
 
+    package init() {}
+
     /// Counts a response with an error status.
-    func error(transport: String, code: String) {
+    package func error(transport: String, code: String) {
         state.withLock { $0.errors[ErrorKey(transport: transport, code: code), default: 0] += 1 }
     }
 
     /// A connection was identified as `protocolName` (its first request or stream).
-    func connectionOpened(_ protocolName: String) {
+    package func connectionOpened(_ protocolName: String) {
         state.withLock { $0.openConnections[protocolName, default: 0] += 1 }
     }
 
     /// A connection counted by `connectionOpened` closed.
-    func connectionClosed(_ protocolName: String) {
+    package func connectionClosed(_ protocolName: String) {
         state.withLock { $0.openConnections[protocolName, default: 0] -= 1 }
     }
 

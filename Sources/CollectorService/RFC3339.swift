@@ -1,7 +1,7 @@
 /// RFC 3339 date-times to Unix milliseconds.
 enum RFC3339 {
     /// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; nil when malformed or out of range.
-    static func milliseconds(_ text: String) -> Int64? {
+static func milliseconds(_ text: String) -> Int64? {
         let bytes = Array(text.utf8)
         func number(_ start: Int, _ count: Int) -> Int64? {
             guard start + count <= bytes.count else { return nil }

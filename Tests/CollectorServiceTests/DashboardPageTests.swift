@@ -1,7 +1,7 @@
 import Accounting
 import Foundation
 import Testing
-@testable import Collector
+@testable import CollectorService
 
 /// `GET /` is the dashboard: routed for GET and HEAD only, served as uncached UTF-8 HTML that loads nothing from
 /// elsewhere. (What the page requests from the API is checked end to end in Tests/Python/test_dashboard.py.)
