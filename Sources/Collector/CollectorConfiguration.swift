@@ -49,6 +49,7 @@ public struct CollectorConfiguration: Sendable {
     /// Who may write and read: off here (in-process tests), on by default in `collector serve`.
     public var authentication = AuthenticationSettings.off
 
+    /// The defaults `collector serve` uses (authentication off here: `serve` turns it on).
     public init() {}
 
     /// Decode limits for gRPC messages and REST bodies.

@@ -90,7 +90,8 @@ public final class CollectorServer: Sendable {
         let ledger = context.ledger
         let log = context.log
         do {
-            try context.store.addCounters(deltas.map { $0.value.delta(for: $0.key) }, atMs: WallClock.nowMs()) { result in
+            let rows = deltas.map { $0.value.delta(for: $0.key) }
+            try context.store.addCounters(rows, atMs: WallClock.nowMs()) { result in
                 if case .failure(let error) = result {
                     ledger.restore(deltas)
                     // A failing storage is reported once by `logStorageHealth`, not at every flush.

@@ -96,7 +96,9 @@ final class RESTServerStream: ServerStreamHandler {
         owner.service.handle(request, routed: routed, on: loop) { [self] response, counters in
             // Answered and counted even when the client reset the stream meanwhile (the session drops the frames).
             guard let owner = self.owner else { return }
-            if case .success(let route) = routed.route, route.isStoreQuery, let refusal = owner.unreadResponsesRefusal() {
+            if case .success(let route) = routed.route, route.isStoreQuery,
+                let refusal = owner.unreadResponsesRefusal()
+            {
                 // The query ran on a read thread while earlier answers piled up unread: this one is not added.
                 respond(refusal.response, counters: HTTP2ServerConnection.errorCounters)
             } else {

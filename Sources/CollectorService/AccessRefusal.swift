@@ -3,6 +3,7 @@ import GRPC
 /// A refusal by authentication or authorization: 401/UNAUTHENTICATED or 403/PERMISSION_DENIED, with a message
 /// that names the problem and never a token.
 package struct AccessRefusal: Error, Equatable, Sendable {
+    /// Which of the two answers the refusal gets.
     package enum Kind: Equatable, Sendable {
         /// No credential, a malformed one, or one that is nobody's: 401 / UNAUTHENTICATED.
         case unauthenticated
@@ -10,7 +11,9 @@ package struct AccessRefusal: Error, Equatable, Sendable {
         case forbidden
     }
 
+    /// 401 or 403.
     package var kind: Kind
+    /// What is wrong with the credential, naming no secret.
     package var message: String
 
     /// The REST error: 401 with `WWW-Authenticate: Bearer`, or 403.

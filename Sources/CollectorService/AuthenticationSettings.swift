@@ -15,15 +15,19 @@ public struct AuthenticationSettings: Sendable {
 
     /// The fleet key devices' tokens derive from, and the admin token.
     public struct Credentials: Sendable {
+        /// The key every device token is an HMAC of (`data/fleet.key`).
         public var fleetKey: FleetKey
+        /// The token reads, the dashboard and `/metrics` need (`data/admin.token`).
         public var adminToken: AdminToken
 
+        /// Credentials from loaded key files.
         public init(fleetKey: FleetKey, adminToken: AdminToken) {
             self.fleetKey = fleetKey
             self.adminToken = adminToken
         }
     }
 
+    /// Authentication on with `credentials`, off with nil.
     public init(credentials: Credentials? = nil, metricsNeedAdmin: Bool = true) {
         self.credentials = credentials
         self.metricsNeedAdmin = metricsNeedAdmin

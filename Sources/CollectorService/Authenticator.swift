@@ -30,6 +30,7 @@ package final class Authenticator: Sendable {
         var revoked: Set<String> = []
     }
 
+    /// The keys and options it checks against.
     package let settings: AuthenticationSettings
     private let state = Mutex(State())
 

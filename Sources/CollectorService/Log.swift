@@ -16,13 +16,18 @@ public struct Log: Sendable {
     /// Whether info records are written.
     public var isVerbose: Bool
 
+    /// A log on standard error; `isVerbose: false` keeps only warnings and errors (`--quiet`).
     public init(isVerbose: Bool = true) {
         self.isVerbose = isVerbose
     }
 
+    /// Routine events a person may want when looking into something (suppressed by `--quiet`).
     public func info(_ message: @autoclosure () -> String) { write(.info, message()) }
+    /// Lifecycle events: listening, stopping, stopped.
     public func notice(_ message: @autoclosure () -> String) { write(.notice, message()) }
+    /// Something is wrong but the collector goes on (a client refused, a retry).
     public func warning(_ message: @autoclosure () -> String) { write(.warning, message()) }
+    /// Something is wrong with the collector itself (the storage failing).
     public func error(_ message: @autoclosure () -> String) { write(.error, message()) }
 
     private func write(_ level: Level, _ message: String) {

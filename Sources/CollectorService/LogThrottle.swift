@@ -9,6 +9,7 @@ package final class LogThrottle: Sendable {
     private let intervalMs: Int64
     private let state = Mutex<[String: (lastMs: Int64, suppressed: Int)]>([:])
 
+    /// At most one line per kind every `intervalMs` (10 s by default).
     package init(intervalMs: Int64 = 10_000) { self.intervalMs = intervalMs }
 
     /// Calls `write` with the number of occurrences of `kind` left out since its last line, when `kind` may log now.

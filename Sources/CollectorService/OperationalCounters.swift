@@ -12,9 +12,12 @@ package final class OperationalCounters: Sendable {
 
     /// An error's transport (`http`, `grpc`) and code (`404`, `UNAVAILABLE`).
     struct ErrorKey: Hashable, Comparable {
+        /// `http` or `grpc`.
         package var transport: String
+        /// The HTTP status (`404`) or the gRPC status name (`UNAVAILABLE`).
         package var code: String
 
+        /// By transport, then code: the order `/metrics` lists them in.
         package static func < (lhs: ErrorKey, rhs: ErrorKey) -> Bool {
             (lhs.transport, lhs.code) < (rhs.transport, rhs.code)
         }
@@ -22,6 +25,7 @@ package final class OperationalCounters: Sendable {
 
     private let state = Mutex(State())
 
+    /// Counters at zero.
     package init() {}
 
     /// Counts a response with an error status.

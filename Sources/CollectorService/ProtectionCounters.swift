@@ -11,6 +11,7 @@ package final class ProtectionCounters: Sendable {
     }
     private let state = Mutex(State())
 
+    /// Counters at zero.
     package init() {}
 
     /// A timeout fired.

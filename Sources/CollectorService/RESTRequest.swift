@@ -18,6 +18,7 @@ public struct RESTRequest: Sendable {
     /// The body.
     public var body: [UInt8]
 
+    /// A request with a decoded path and query, lower-cased header names and the whole body.
     public init(method: String, path: String, query: [(name: String, value: String)] = [],
                 headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
         self.method = method

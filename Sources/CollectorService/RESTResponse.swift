@@ -7,6 +7,7 @@ public struct RESTResponse: Sendable {
     /// The body.
     public var body: [UInt8]
 
+    /// A response with the given status, headers and body.
     public init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
         self.status = status
         self.headers = headers

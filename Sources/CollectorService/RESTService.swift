@@ -29,6 +29,7 @@ package struct RESTService: Sendable {
     /// What only the server knows (socket totals, connection limits, request buffers), for the reports.
     package let server: any ServerFigureSource
 
+    /// A service over the collector's shared state; one serves every connection of every loop.
     package init(
         store: any TelemetryStorage, ledger: BandwidthLedger, operations: OperationalCounters,
         protection: ProtectionCounters, decodeLimits: DecodeLimits, server: any ServerFigureSource

@@ -5,7 +5,9 @@ import Accounting
 
 /// How a REST request was routed: its endpoint (or the refusal) and the bandwidth row its bytes go to.
 package struct RoutedRequest {
+    /// The endpoint, or the refusal (404, 405, a malformed query, an access refusal).
     package var route: Result<RESTRoute, RESTError>
+    /// The bandwidth row the request's bytes go to: its device's for ingest, the protocol's overhead row otherwise.
     package var key: BandwidthKey
 
     /// The request target's path and decoded query (empty when the query is malformed: the route says so).
