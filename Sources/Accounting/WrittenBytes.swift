@@ -24,7 +24,9 @@ struct WrittenBytes<Tag> {
             if runs[head].count == 0 { head += 1 }
         }
         if head == runs.count {
-            runs.removeAll(keepingCapacity: runs.count <= 16)
+            // Everything is written: the storage goes too, so an idle connection holds none (one small allocation
+            // per response costs less than a few hundred resident bytes on each of 10,000 idle connections).
+            runs = []
             head = 0
         } else if head > 64 {
             runs.removeFirst(head)

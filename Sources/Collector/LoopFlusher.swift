@@ -34,8 +34,11 @@ final class LoopFlusher {
     func drain() {
         while !marked.isEmpty {
             let batch = marked
-            marked.removeAll(keepingCapacity: true)
-            markedIDs.removeAll(keepingCapacity: true)
+            // Small batches keep their storage (no allocation per iteration); a burst (thousands of connections
+            // opening in one iteration) does not leave its storage behind for the loop's lifetime.
+            let keepsCapacity = batch.count <= 64
+            marked.removeAll(keepingCapacity: keepsCapacity)
+            markedIDs.removeAll(keepingCapacity: keepsCapacity)
             for connection in batch { connection.flushPending() }
         }
     }
