@@ -17,6 +17,8 @@ import EventIO
 final class LoopFlusher {
     private var marked: [any LoopFlushable] = []
     private var markedIDs: Set<ObjectIdentifier> = []
+    /// The batch being flushed; swapped with `marked` so neither buffer is reallocated per iteration.
+    private var flushing: [any LoopFlushable] = []
 
     /// A flusher for `loop`; installs its before-sleep hook (call on the loop's thread). The hook keeps it alive
     /// as long as the loop runs.
@@ -33,13 +35,15 @@ final class LoopFlusher {
     /// Flushes every marked connection, in the order they were marked, until none is marked.
     func drain() {
         while !marked.isEmpty {
-            let batch = marked
-            // Small batches keep their storage (no allocation per iteration); a burst (thousands of connections
-            // opening in one iteration) does not leave its storage behind for the loop's lifetime.
-            let keepsCapacity = batch.count <= 64
-            marked.removeAll(keepingCapacity: keepsCapacity)
+            // The batch moves to the spare buffer and `marked` gets the spare's empty storage, so nothing is copied
+            // or allocated per iteration; a flush may mark again (into `marked`), and the loop takes that next.
+            swap(&marked, &flushing)
+            // Up to 1,024 connections keep their storage; a burst (thousands of connections opening in one
+            // iteration) does not leave it behind for the loop's lifetime.
+            let keepsCapacity = flushing.count <= 1024
             markedIDs.removeAll(keepingCapacity: keepsCapacity)
-            for connection in batch { connection.flushPending() }
+            for connection in flushing { connection.flushPending() }
+            flushing.removeAll(keepingCapacity: keepsCapacity)
         }
     }
 }
