@@ -88,14 +88,3 @@ public protocol TelemetryStorage: AnyObject, Sendable {
     /// Stops accepting work, commits everything queued (running its completions) and releases the backend.
     func close()
 }
-
-extension TelemetryStorage {
-    /// A page of readings with the defaults for what is not given (ascending, from the start).
-    public func readings(
-        deviceID: String, sensor: String? = nil, fromMs: Int64? = nil, toMs: Int64? = nil, limit: Int,
-        order: ReadingOrder = .ascending
-    ) throws(StoreError) -> ReadingPage {
-        try readings(
-            deviceID: deviceID, sensor: sensor, fromMs: fromMs, toMs: toMs, limit: limit, order: order, after: nil)
-    }
-}

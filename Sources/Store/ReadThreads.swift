@@ -63,9 +63,6 @@ final class ReadThreads: Sendable {
         available.signal()
     }
 
-    /// Work waiting for a thread.
-    var waiting: Int { state.withLock { $0.waiting } }
-
     /// Refuses new work, lets the queued work run, and returns once the threads have finished (at once when called
     /// from a read thread, which finishes right after its current work).
     func close() {
