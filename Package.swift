@@ -1,5 +1,6 @@
 // swift-tools-version:6.0
-// Fleetwire: an IoT telemetry collector. No package dependencies: only the toolchain, libnghttp2 and libsqlite3.
+// Fleetwire: an IoT telemetry collector. No package dependencies: only the toolchain, libnghttp2, libsqlite3 and
+// OpenSSL 3.
 import PackageDescription
 
 let package = Package(
@@ -18,6 +19,9 @@ let package = Package(
         .systemLibrary(
             name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]),
+        // OpenSSL 3: libcrypto is used only by Trust (digests, MACs), libssl only by TLS.
+        .systemLibrary(
+            name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
 
         // The wall clock and the monotonic clock, read in one place: imports nothing.
         .target(name: "Clocks"),
@@ -39,13 +43,17 @@ let package = Package(
         .target(name: "Store", dependencies: ["Storage", "Telemetry", "Clocks", "CSQLite"]),
         // SplitMix64, the seedable generator of the simulator, the tests and the benchmarks: imports nothing.
         .target(name: "SplitMix"),
-        // SHA-256, HMAC, constant-time comparison, device tokens, key files: imports nothing of ours.
-        .target(name: "Trust"),
+        // SHA-256, HMAC and constant-time comparison on libcrypto (its only user), device tokens and TLS-PSKs, key
+        // files: imports nothing of ours.
+        .target(name: "Trust", dependencies: ["COpenSSL"]),
         // Bandwidth accounting: the protocol names, the attribution rules per connection, the collector-wide ledger.
         // Imports nothing of ours, so the simulator and the dashboard share its names without the collector.
         .target(name: "Accounting"),
         // The event loop: epoll, timers, eventfd wake-up, non-blocking sockets; the only user of CLinux.
         .target(name: "EventIO", dependencies: ["Clocks", "CLinux"]),
+        // TLS 1.2/1.3 on libssl (its only user): a ByteTransport wrapping another one through memory BIOs, counting
+        // every ciphertext byte as handshake, record overhead or plaintext; server and client contexts, PSK, tickets.
+        .target(name: "TLS", dependencies: ["EventIO", "COpenSSL"]),
 
         // The service layer: REST routing, handlers and queries, reports, Prometheus text, authorization policy, the
         // dashboard. No event loop, no HTTP/2, no SQLite: it answers values and completes from any thread.

@@ -5,7 +5,7 @@
 set -euo pipefail
 what="${1:-test}"
 
-apt_pkgs=(libnghttp2-dev libsqlite3-dev pkg-config)
+apt_pkgs=(libnghttp2-dev libsqlite3-dev libssl-dev pkg-config)
 case "$what" in
   test|bench) apt_pkgs+=(protobuf-compiler sqlite3 curl nghttp2-client tcpdump) ;;
   demo)       apt_pkgs+=(curl sqlite3) ;;
