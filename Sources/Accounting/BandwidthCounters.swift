@@ -17,6 +17,10 @@ public struct BandwidthCounters: Equatable, Sendable {
     public var connections: Int64 = 0
     /// Calls or requests that ended in an error status.
     public var errors: Int64 = 0
+    /// TCP segments received, as the kernel counted them (`TCP_INFO`), acknowledgements and handshakes included.
+    public var segmentsIn: Int64 = 0
+    /// TCP segments sent, as the kernel counted them.
+    public var segmentsOut: Int64 = 0
 
     /// Every counter at zero.
     public init() {}
@@ -35,6 +39,15 @@ public struct BandwidthCounters: Equatable, Sendable {
         readings > 0 ? Double(bytesIn.total + bytesOut.total) / Double(readings) : nil
     }
 
+    /// Bytes per segment below TCP that the link also carries, for the estimate: IPv4 (20) + TCP with timestamps
+    /// (32).
+    public static let estimatedHeaderBytesPerSegment: Int64 = 52
+
+    /// An estimate of what the link carried, both directions: socket bytes + 52 bytes per TCP segment.
+    public var estimatedLinkBytes: Int64 {
+        bytesIn.total + bytesOut.total + Self.estimatedHeaderBytesPerSegment * (segmentsIn + segmentsOut)
+    }
+
     /// Adds every counter of `rhs` to `lhs`.
     public static func += (lhs: inout BandwidthCounters, rhs: BandwidthCounters) {
         lhs.bytesIn += rhs.bytesIn
@@ -45,5 +58,7 @@ public struct BandwidthCounters: Equatable, Sendable {
         lhs.calls += rhs.calls
         lhs.connections += rhs.connections
         lhs.errors += rhs.errors
+        lhs.segmentsIn += rhs.segmentsIn
+        lhs.segmentsOut += rhs.segmentsOut
     }
 }

@@ -34,6 +34,13 @@
 // refused or unidentified streams) go to the device of the connection while it has carried exactly one device,
 // otherwise to the overhead row ("" device) of the protocol of the connection's first stream; an h2c connection
 // that never opened a stream is booked under (`h2c`, "").
+//
+// TLS: the handlers see plaintext, so every rule above applies to the bytes inside TLS. The TLS transport counts the
+// rest of the ciphertext (whole handshake records and tickets → tls_handshake; record headers, inner content
+// types, AEAD tags and alerts → tls_record) and the connection ledger books it, with the TCP segment counts, to the
+// connection's row (`link`). So on a TLS connection bytes = TLS handshake + TLS record + header + framing + payload,
+// and the rows still add up to the socket totals. A TLS connection closed before its inner protocol was known is
+// booked under (`tls`, "").
 
 /// The shape both connection ledgers share: socket bytes in, rows out. A ledger belongs to one connection and its
 /// loop thread; the connection posts what `drain` and `close` hand back to the collector-wide `BandwidthLedger`.
@@ -42,6 +49,9 @@ public protocol ConnectionLedger {
     mutating func read(_ count: Int)
     /// `count` bytes were written to the socket: books the queued output they cover, in order.
     mutating func written(_ count: Int)
+    /// The transport's running TLS and segment totals: what grew since the last call is booked to the connection's
+    /// row (TLS bytes and segments are connection-level).
+    mutating func link(_ totals: LinkTotals)
     /// Hands over the rows settled so far.
     mutating func drain(into sink: (BandwidthKey, BandwidthCounters) -> Void)
     /// The connection closed: hands over everything left, so nothing is lost or counted twice.

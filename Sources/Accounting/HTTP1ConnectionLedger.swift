@@ -19,6 +19,7 @@ public struct HTTP1ConnectionLedger: ConnectionLedger {
     private var output = WrittenBytes<(key: BandwidthKey, part: TrafficPart)>()
     private var bytesRead = 0
     private var bytesBooked = 0
+    private var linkBooking = LinkBooking()
 
     /// Nothing booked yet, and no request in progress.
     public init() {}
@@ -39,6 +40,11 @@ public struct HTTP1ConnectionLedger: ConnectionLedger {
         }
         bytesBooked += Int(request.total)
         rows[connectionKey, default: BandwidthCounters()] += counters
+    }
+
+    /// Books the TLS bytes and segments that grew since the last call to the connection's row.
+    public mutating func link(_ totals: LinkTotals) {
+        if let growth = linkBooking.growth(to: totals) { rows[connectionKey, default: BandwidthCounters()] += growth }
     }
 
     /// Queues a response (or a `100 Continue`) for the connection's row, booked as `written` reports it sent.

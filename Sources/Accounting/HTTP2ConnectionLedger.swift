@@ -50,6 +50,10 @@ public struct HTTP2ConnectionLedger: ConnectionLedger {
     private var output = WrittenBytes<StreamByteRun>()
     private var bytesRead = 0
     private var bytesReceived = 0
+    private var linkBooking = LinkBooking()
+    /// Segments grown since they were last handed over, booked with the connection-level bytes.
+    private var segmentsIn: Int64 = 0
+    private var segmentsOut: Int64 = 0
 
     /// Nothing booked yet, and no stream identified.
     public init() {}
@@ -85,6 +89,26 @@ public struct HTTP2ConnectionLedger: ConnectionLedger {
         } else {
             tallies[run.streamID, default: Tally()].add(traffic, inbound: inbound)
         }
+    }
+
+    /// Books the TLS bytes and segments that grew since the last call as connection-level.
+    public mutating func link(_ totals: LinkTotals) {
+        guard let growth = linkBooking.growth(to: totals) else { return }
+        connection.bytesIn += growth.bytesIn
+        connection.bytesOut += growth.bytesOut
+        segmentsIn += growth.segmentsIn
+        segmentsOut += growth.segmentsOut
+    }
+
+    /// The connection-level bytes and segments as counters, which then start again from zero.
+    private mutating func takeConnectionCounters() -> BandwidthCounters {
+        var counters = BandwidthCounters(bytesIn: connection.bytesIn, bytesOut: connection.bytesOut)
+        counters.segmentsIn = segmentsIn
+        counters.segmentsOut = segmentsOut
+        connection = Tally()
+        segmentsIn = 0
+        segmentsOut = 0
+        return counters
     }
 
     /// A stream's request was accepted: its bytes belong to `key`. The connection's first identified stream also
@@ -160,9 +184,8 @@ public struct HTTP2ConnectionLedger: ConnectionLedger {
             }
         }
         // Connection-level bytes wait until the connection has a first stream, unless it is closing.
-        if !connection.isEmpty && firstProtocol != nil {
-            sink(connectionKey, BandwidthCounters(bytesIn: connection.bytesIn, bytesOut: connection.bytesOut))
-            connection = Tally()
+        if (!connection.isEmpty || segmentsIn + segmentsOut > 0) && firstProtocol != nil {
+            sink(connectionKey, takeConnectionCounters())
         }
     }
 
@@ -176,8 +199,7 @@ public struct HTTP2ConnectionLedger: ConnectionLedger {
         }
         tallies = [:]
         connection.bytesIn.framing += Int64(max(bytesRead - bytesReceived, 0))
-        var counters = BandwidthCounters(bytesIn: connection.bytesIn, bytesOut: connection.bytesOut)
-        connection = Tally()
+        var counters = takeConnectionCounters()
         if countedKey == nil {
             countedKey = connectionKey
             counters.connections = 1

@@ -6,12 +6,20 @@ public struct Traffic: Equatable, Sendable {
     public var framing: Int64 = 0
     /// Message bodies: JSON or protobuf.
     public var payload: Int64 = 0
+    /// TLS handshake records, whole (ClientHello to Finished, ChangeCipherSpec), and post-handshake messages such
+    /// as session tickets; 0 on plaintext connections.
+    public var tlsHandshake: Int64 = 0
+    /// TLS record overhead of application data (5-byte headers, inner content type, AEAD tags, padding) and alerts;
+    /// 0 on plaintext connections.
+    public var tlsRecord: Int64 = 0
 
     /// Memberwise; every part defaults to 0.
-    public init(header: Int64 = 0, framing: Int64 = 0, payload: Int64 = 0) {
+    public init(header: Int64 = 0, framing: Int64 = 0, payload: Int64 = 0, tlsHandshake: Int64 = 0, tlsRecord: Int64 = 0) {
         self.header = header
         self.framing = framing
         self.payload = payload
+        self.tlsHandshake = tlsHandshake
+        self.tlsRecord = tlsRecord
     }
 
     /// `count` bytes of one part.
@@ -20,8 +28,12 @@ public struct Traffic: Equatable, Sendable {
         add(count, as: part)
     }
 
-    /// All bytes in this direction.
-    public var total: Int64 { header + framing + payload }
+    /// All bytes in this direction: on a TLS connection the ciphertext, which is the plaintext parts plus the TLS
+    /// parts.
+    public var total: Int64 { header + framing + payload + tlsHandshake + tlsRecord }
+
+    /// The TLS bytes in this direction (handshake and record overhead).
+    public var tls: Int64 { tlsHandshake + tlsRecord }
 
     /// Adds `count` bytes to one part.
     public mutating func add(_ count: Int64, as part: TrafficPart) {
@@ -29,6 +41,8 @@ public struct Traffic: Equatable, Sendable {
         case .header: header += count
         case .framing: framing += count
         case .payload: payload += count
+        case .tlsHandshake: tlsHandshake += count
+        case .tlsRecord: tlsRecord += count
         }
     }
 
@@ -37,5 +51,7 @@ public struct Traffic: Equatable, Sendable {
         lhs.header += rhs.header
         lhs.framing += rhs.framing
         lhs.payload += rhs.payload
+        lhs.tlsHandshake += rhs.tlsHandshake
+        lhs.tlsRecord += rhs.tlsRecord
     }
 }

@@ -1,4 +1,5 @@
-/// What a run of bytes carried: the three categories every row splits its bytes into in each direction.
+/// What a run of bytes carried: the categories every row splits its bytes into in each direction (the two TLS ones
+/// only on TLS connections).
 public enum TrafficPart: Equatable, Sendable {
     /// HTTP/1.1 start lines and headers; HTTP/2 HEADERS, CONTINUATION and PUSH_PROMISE payloads (HPACK).
     case header
@@ -6,4 +7,8 @@ public enum TrafficPart: Equatable, Sendable {
     case framing
     /// Message bodies: JSON or protobuf.
     case payload
+    /// TLS handshake records and post-handshake messages (tickets).
+    case tlsHandshake
+    /// TLS record headers, inner content types, AEAD tags, alerts.
+    case tlsRecord
 }

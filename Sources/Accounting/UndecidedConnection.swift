@@ -8,4 +8,14 @@ public enum UndecidedConnection {
         counters.connections = 1
         return (.overhead(bytesRead > 0 ? .h2c : .restJSON), counters)
     }
+
+    /// The row of a TLS connection closed before its inner protocol was known, with its TLS bytes and segments
+    /// (`link`) and `bytesRead` plaintext bytes that matched the HTTP/2 preface so far.
+    public static func tlsRow(bytesRead: Int, link: LinkTotals) -> (BandwidthKey, BandwidthCounters) {
+        var booking = LinkBooking()
+        var counters = booking.growth(to: link) ?? BandwidthCounters()
+        counters.bytesIn.framing += Int64(bytesRead)
+        counters.connections = 1
+        return (.overhead(.tls), counters)
+    }
 }

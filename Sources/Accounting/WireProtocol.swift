@@ -16,6 +16,8 @@ public enum WireProtocol: String, CaseIterable, Sendable {
     case query = "query"
     /// HTTP/2 connections that never opened a stream.
     case h2c = "h2c"
+    /// TLS connections closed before their inner protocol was known (failed or abandoned handshakes).
+    case tls = "tls"
 
     /// Device name of a protocol's overhead row: bytes that belong to no single device.
     public static let overheadDevice = ""

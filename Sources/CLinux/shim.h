@@ -23,4 +23,18 @@ extern int pthread_setname_np(pthread_t thread, const char *name);
 static inline int fw_set_thread_name(const char *name) {
     return pthread_setname_np(pthread_self(), name);
 }
+
+// TCP segment counts of a socket from TCP_INFO. glibc's <netinet/tcp.h> declares a struct tcp_info that stops before
+// tcpi_segs_out/tcpi_segs_in (and <linux/tcp.h>, which has them, clashes with it), so the fields are read at their
+// offsets in the kernel's struct, which only ever grows at the end (Linux >= 4.2): segs_out at 136, segs_in at 140.
+#include <string.h>
+static inline int fw_tcp_segment_counts(int fd, unsigned int *segments_in, unsigned int *segments_out) {
+    unsigned char info[256];
+    socklen_t length = sizeof info;
+    memset(info, 0, sizeof info);
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, info, &length) != 0 || length < 144) return -1;
+    memcpy(segments_out, info + 136, 4);
+    memcpy(segments_in, info + 140, 4);
+    return 0;
+}
 #endif

@@ -35,5 +35,10 @@ static inline long fw_SSL_set_tlsext_host_name(SSL *ssl, const char *name) {
 static inline long fw_BIO_get_mem_data(BIO *bio, char **data) { return BIO_get_mem_data(bio, data); }
 static inline int fw_BIO_set_mem_eof_return(BIO *bio, int value) { return (int)BIO_set_mem_eof_return(bio, value); }
 static inline EVP_PKEY *fw_EVP_EC_gen(const char *curve) { return EVP_EC_gen(curve); }
+// SSL_OP_* are built by a macro (SSL_OP_BIT) Swift cannot import: the option sets we use, by name.
+static inline void fw_SSL_CTX_set_hardening_options(SSL_CTX *ctx) {
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+}
+static inline void fw_SSL_CTX_set_no_ticket(SSL_CTX *ctx) { SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET); }
 static inline int fw_OPENSSL_init_ssl(void) { return OPENSSL_init_ssl(0, NULL); }
 #endif

@@ -55,6 +55,23 @@ public protocol ByteTransport: AnyObject {
     func closeLingering(timeout: Duration)
     /// Closes now, dropping buffered output.
     func close()
+    /// TCP segments the kernel counted on the socket underneath, both ways (read now while open, the last reading
+    /// once closed); nil when there is no socket.
+    var segmentCounts: SegmentCounts? { get }
+}
+
+/// TCP segments of one socket as the kernel counts them (`TCP_INFO`): data, acknowledgements, SYN and FIN alike.
+public struct SegmentCounts: Equatable, Sendable {
+    /// Segments received.
+    public var inbound: UInt64
+    /// Segments sent.
+    public var outbound: UInt64
+
+    /// Memberwise.
+    public init(inbound: UInt64, outbound: UInt64) {
+        self.inbound = inbound
+        self.outbound = outbound
+    }
 }
 
 extension ByteTransport {
@@ -66,6 +83,9 @@ extension ByteTransport {
         }
         return Array(bytes).withUnsafeBytes { write($0) }
     }
+
+    /// No socket underneath: no segment counts.
+    public var segmentCounts: SegmentCounts? { nil }
 
     /// A lingering close with the default 2 s bound.
     public func closeLingering() { closeLingering(timeout: .seconds(2)) }

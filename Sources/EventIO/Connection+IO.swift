@@ -287,6 +287,7 @@ extension Connection: Selectable {
         idleTimer = nil
         writeTimer = nil
         core.selector.deregister(fd: fd, token: token)
+        finalSegmentCounts = Socket.segmentCounts(fd)
         Syscall.close(fd)
         core.connectionCount -= 1
         admission?.release()

@@ -60,6 +60,8 @@ public final class Connection: ByteTransport {
     var admission: ConnectionAdmission?
     /// Where every read(2) and send(2) result is also added (the listener's totals), when anywhere.
     var byteTotals: TransportByteTotals?
+    /// The socket's segment counts read just before it closed.
+    var finalSegmentCounts: SegmentCounts?
 
     /// The protocol engine driving this connection. Replaceable at any time (a sniffer hands the connection to the
     /// handler of the protocol it detected); nil after `didCloseWith`, and setting it then is ignored, so a
@@ -207,6 +209,11 @@ public final class Connection: ByteTransport {
         lingerMilliseconds = UInt32(clamping: timeout.clampedNanoseconds / 1_000_000)
         if isParked { unpark() }
         apply(lifecycle.lingeringCloseRequested(hasBufferedOutput: outboundByteCount > 0))
+    }
+
+    /// The socket's TCP segment counts: a `getsockopt(TCP_INFO)` while open, the last reading once closed.
+    public var segmentCounts: SegmentCounts? {
+        isClosed ? finalSegmentCounts : Socket.segmentCounts(fd)
     }
 
     /// Closes now; buffered output is dropped. The handler hears `didCloseWith` before this returns.

@@ -59,6 +59,14 @@ enum Socket {
     }
 
     /// Sends FIN: the peer reads EOF after the bytes already sent.
+    /// The kernel's segment counts for `fd`; nil when TCP_INFO is unavailable.
+    static func segmentCounts(_ fd: Int32) -> SegmentCounts? {
+        var inbound: UInt32 = 0
+        var outbound: UInt32 = 0
+        guard fw_tcp_segment_counts(fd, &inbound, &outbound) == 0 else { return nil }
+        return SegmentCounts(inbound: UInt64(inbound), outbound: UInt64(outbound))
+    }
+
     static func shutdownOutput(_ fd: Int32) throws(SystemError) {
         _ = try Syscall.run("shutdown") { shutdown(fd, Int32(SHUT_WR)) }
     }
