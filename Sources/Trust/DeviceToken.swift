@@ -2,6 +2,7 @@
 // lower-case hex digits. Whoever holds the fleet key can compute any device's token (the collector, `collector
 // token`, a provisioning script: `hmac.new(key, device.encode(), hashlib.sha256).hexdigest()` in Python gives the
 // same text); a device holds only its own token, which says nothing about the key or other devices' tokens.
+// The same key also gives each device a TLS pre-shared key, domain-separated from the token (DevicePSK.swift).
 
 /// The one secret every device token is derived from.
 public struct FleetKey: Sendable {
@@ -21,6 +22,11 @@ public struct FleetKey: Sendable {
     /// The token of device `deviceID`.
     public func token(for deviceID: String) -> DeviceToken {
         DeviceToken(bytes: keyed.authenticationCode(for: deviceID))
+    }
+
+    /// HMAC-SHA256(fleet key, `message`), for the other derivations (DevicePSK.swift).
+    func macWithKey(_ message: [UInt8]) -> [UInt8] {
+        keyed.authenticationCode(for: message)
     }
 }
 

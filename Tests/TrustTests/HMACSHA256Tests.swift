@@ -1,3 +1,6 @@
+// HMACSHA256 on libcrypto: the RFC 4231 cases pin the algorithm; the splits, the reuse of one keyed value, the
+// block-size key edges and the concurrent use check our wrapper (EVP_MAC_CTX keyed once, copy-on-write copies).
+
 import Testing
 
 @testable import Trust
@@ -78,5 +81,22 @@ import Testing
         #expect(
             HMACSHA256.authenticationCode(for: message, key: key64)
                 != HMACSHA256.authenticationCode(for: message, key: SHA256.hash(key64)))
+    }
+
+    /// One keyed value shared by many threads (as the collector shares its fleet key) gives the same MACs.
+    @Test func sharedKeyedValueIsSafeAcrossThreads() async {
+        let keyed = HMACSHA256(key: Array("Jefe".utf8))
+        let expected = Self.rfc4231[1].mac
+        let results = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    (0..<500).allSatisfy { _ in
+                        Hex.encode(keyed.authenticationCode(for: "what do ya want for nothing?")) == expected
+                    }
+                }
+            }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(results == [Bool](repeating: true, count: 8))
     }
 }

@@ -1,6 +1,8 @@
-// Our SHA-256 and HMAC-SHA256 against an independent implementation: Python's hashlib and hmac, run as a
-// subprocess over a few hundred random keys and messages (keys from 0 to 200 bytes, so many are longer than the
-// 64-byte block; messages from 0 to 1,000 bytes), generated from a fixed seed so a failure can be replayed.
+// Our SHA-256 and HMAC-SHA256 (libcrypto underneath) against an independent implementation: Python's hashlib and
+// hmac, run as a subprocess over a few hundred random keys and messages (keys from 0 to 200 bytes, so many are longer
+// than the 64-byte block; messages from 0 to 1,000 bytes), generated from a fixed seed so a failure can be replayed.
+// Python's hashlib may itself use OpenSSL, so this checks our use of libcrypto (key and message passing, empty
+// inputs, copies) more than the algorithm; the NIST and RFC 4231 vectors pin the algorithm.
 
 import Foundation
 import SplitMix
@@ -66,6 +68,28 @@ import Testing
                 + devices.joined(separator: "\n") + "\n")
         let fleetKey = try FleetKey(key)
         #expect(output.split(separator: "\n").map(String.init) == devices.map { fleetKey.token(for: $0).hex })
+    }
+
+    /// The provisioning one-liner from DevicePSK.swift gives the same PSKs, and they are not the tokens.
+    @Test func devicePSKsMatchPythonHMACHexdigest() throws {
+        let key = Array("0123456789abcdef0123456789abcdef".utf8)
+        let devices = ["dev-00001", "a", "x.y:z-9_", String(repeating: "Z", count: 128)]
+        let script = """
+            import sys, hashlib, hmac
+            key = sys.stdin.readline().rstrip("\\n").encode()
+            for line in sys.stdin:
+                device = line.rstrip("\\n")
+                print(hmac.new(key, b"fleetwire tls-psk v1\\x00" + device.encode(), hashlib.sha256).hexdigest())
+            """
+        let output = try Self.runPython(
+            script,
+            input: String(decoding: key, as: UTF8.self) + "\n"
+                + devices.joined(separator: "\n") + "\n")
+        let fleetKey = try FleetKey(key)
+        let pythonPSKs = output.split(separator: "\n").map(String.init)
+        #expect(pythonPSKs == devices.map { fleetKey.tlsPSK(for: $0).hex })
+        #expect(pythonPSKs.count == devices.count)
+        for (device, psk) in zip(devices, pythonPSKs) { #expect(psk != fleetKey.token(for: device).hex, "\(device)") }
     }
 
     /// Runs `python3 -c script` with `input` on stdin and returns stdout; fails when Python is missing or fails.

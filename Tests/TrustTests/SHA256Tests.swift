@@ -1,3 +1,6 @@
+// SHA256 on libcrypto: the NIST vectors pin the algorithm; the splits, the million-byte stream and the forks check
+// our wrapper (streaming into one EVP_MD_CTX, copy-on-write copies, a finalize that leaves the hash usable).
+
 import Testing
 
 @testable import Trust
@@ -74,5 +77,20 @@ import Testing
         _ = hasher.finalize()
         hasher.update("c")
         #expect(Hex.encode(hasher.finalize()) == Self.vectors[1].digest)
+    }
+
+    /// A copy forks the computation: updating one value never changes the other (copy-on-write of the context).
+    @Test func copiesAreIndependent() {
+        var original = SHA256()
+        original.update("ab")
+        var fork = original
+        fork.update("c")
+        original.update("x")
+        #expect(Hex.encode(fork.finalize()) == Self.vectors[1].digest)
+        #expect(original.finalize() == SHA256.hash(Array("abx".utf8)))
+        let untouched = SHA256()
+        var grown = untouched
+        grown.update("abc")
+        #expect(Hex.encode(untouched.finalize()) == Self.vectors[0].digest)
     }
 }
