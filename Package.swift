@@ -68,7 +68,7 @@ let package = Package(
             name: "Collector",
             dependencies: [
                 "CollectorService", "Accounting", "Telemetry", "Storage", "Clocks", "HTTP1", "HTTP2", "GRPC", "EventIO",
-                "Trust",
+                "Trust", "TLS",
             ]),
 
         // The `collector` executable (flags → store → CollectorServer → run); named apart from `Collector` so that
@@ -77,7 +77,7 @@ let package = Package(
         .executableTarget(
             name: "CollectorCommand",
             dependencies: [
-                "Collector", "CollectorService", "Clocks", "Flags", "Trust", "Storage", "Store", "Telemetry",
+                "Collector", "CollectorService", "Clocks", "Flags", "Trust", "Storage", "Store", "Telemetry", "TLS",
             ],
             path: "Sources/CollectorCommand"),
         // The simulator's core: sensor models, simulated devices, the report; pure, so it is tested without sockets.

@@ -12,7 +12,11 @@ public struct HTTP1ConnectionLedger: ConnectionLedger {
     public static let overheadKey = BandwidthKey.overhead(.restJSON)
 
     /// The row of the request being read or answered; nil between requests.
-    public var requestKey: BandwidthKey?
+    public var requestKey: BandwidthKey? {
+        didSet { if let requestKey { lastRequestKey = requestKey } }
+    }
+    /// The row of the latest request, which TLS bytes and segments between requests go to.
+    private var lastRequestKey: BandwidthKey?
     /// True once the connection has been counted (at its first booked request, or at close).
     public private(set) var isConnectionCounted = false
     private var rows: [BandwidthKey: BandwidthCounters] = [:]
@@ -42,9 +46,11 @@ public struct HTTP1ConnectionLedger: ConnectionLedger {
         rows[connectionKey, default: BandwidthCounters()] += counters
     }
 
-    /// Books the TLS bytes and segments that grew since the last call to the connection's row.
+    /// Books the TLS bytes and segments that grew since the last call to the row of the current request, else of
+    /// the latest one (a keep-alive connection's TLS bytes belong to the device it carries), else the overhead row.
     public mutating func link(_ totals: LinkTotals) {
-        if let growth = linkBooking.growth(to: totals) { rows[connectionKey, default: BandwidthCounters()] += growth }
+        guard let growth = linkBooking.growth(to: totals) else { return }
+        rows[requestKey ?? lastRequestKey ?? Self.overheadKey, default: BandwidthCounters()] += growth
     }
 
     /// Queues a response (or a `100 Continue`) for the connection's row, booked as `written` reports it sent.

@@ -46,6 +46,10 @@ public struct CollectorConfiguration: Sendable {
     public var shutdownGraceMs: Int64 = 10_000
     /// HTTP/2 limits and windows.
     public var http2 = HTTP2Settings()
+    /// TLS on the same port (a ClientHello as first byte); nil: plaintext only.
+    public var tls: CollectorTLSSettings?
+    /// With TLS on, whether plaintext connections are still served.
+    public var plaintext = PlaintextPolicy.allow
     /// Who may write and read: off here (in-process tests), on by default in `collector serve`.
     public var authentication = AuthenticationSettings.off
 

@@ -29,9 +29,12 @@ final class CollectorContext: Sendable {
     let grpcRouter: GRPCRouter<any TelemetryServerHandler>
     /// The REST API (service layer), shared by HTTP/1.1 connections and h2c streams.
     let restService: RESTService
+    /// TLS, when on.
+    let tls: CollectorTLS?
 
     init(configuration: CollectorConfiguration, store: any TelemetryStorage, ledger: BandwidthLedger,
-         authenticator: Authenticator, log: Log, limiter: ConnectionLimiter? = nil) {
+         authenticator: Authenticator, log: Log, limiter: ConnectionLimiter? = nil, tls: CollectorTLS? = nil) {
+        self.tls = tls
         self.configuration = configuration
         self.store = store
         self.ledger = ledger

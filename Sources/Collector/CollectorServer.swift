@@ -57,10 +57,19 @@ public final class CollectorServer: Sendable {
             store.close()
             throw CollectorError(description: "cannot read the devices and the deny list: \(error)")
         }
+        var tls: CollectorTLS?
+        if let settings = configuration.tls {
+            do {
+                tls = try CollectorTLS(settings: settings, authenticator: authenticator)
+            } catch {
+                store.close()
+                throw CollectorError(description: "cannot start TLS: \(error)")
+            }
+        }
         let limiter = ConnectionLimiter(limits: Self.connectionLimits(configuration, log: log))
         context = CollectorContext(
             configuration: configuration, store: store, ledger: BandwidthLedger(persisted: persisted),
-            authenticator: authenticator, log: log, limiter: limiter)
+            authenticator: authenticator, log: log, limiter: limiter, tls: tls)
         let directory = RegistryDirectory()
         self.directory = directory
         do {

@@ -16,6 +16,11 @@ final class ConnectionRegistry {
         entries[ObjectIdentifier(connection)] = Entry(handler: handler, connection: connection)
     }
 
+    /// Forgets a connection now handled through another transport (a socket whose TLS transport registered).
+    func unregister(_ connection: any ByteTransport) {
+        entries[ObjectIdentifier(connection)] = nil
+    }
+
     /// Connections still open.
     var openCount: Int {
         entries = entries.filter { $0.value.connection.map { !$0.isClosed } ?? false }

@@ -22,6 +22,7 @@
 import Accounting
 import CollectorService
 import EventIO
+import TLS
 import HTTP1
 import Telemetry
 
@@ -55,6 +56,8 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
 
     /// Posts this connection's ledger rows once per loop iteration (LoopFlusher.swift).
     private let flusher: LoopFlusher
+    /// TLS bytes and TCP segments for the ledger.
+    private var linkSampler = LinkSampler()
 
     init(context: CollectorContext, flusher: LoopFlusher) {
         self.context = context
@@ -87,6 +90,7 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
 
     /// Moves this connection's settled rows to the collector's ledger.
     func postRows() {
+        if let currentConnection { ledger.link(linkSampler.totals(of: currentConnection, final: false)) }
         ledger.drain { key, counters in context.ledger.add(key, counters) }
     }
 
@@ -131,7 +135,9 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
     /// Routes a request head (which sets the connection's bandwidth row) and judges it for the state machine.
     private func route(_ requestHead: HTTPRequestHead) -> HTTP1HeadVerdict {
         var route = RoutedRequest(method: requestHead.method, target: requestHead.target, isHTTP2: false)
-        route.checkAccess(context.authenticator, authorization: requestHead.headers["authorization"])
+        route.checkAccess(
+            context.authenticator, authorization: requestHead.headers["authorization"],
+            connectionDevice: (currentConnection as? TLSTransport)?.pskIdentity)
         if case .success = route.route, let refusal = Self.refusal(for: requestHead) { route.route = .failure(refusal) }
         routed = route
         guard case .failure = route.route else { return .accepted }
@@ -274,7 +280,8 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
         if reason == .writeTimedOut { context.protection.timedOut(.write) }
         if let openProtocol { context.operations.connectionClosed(openProtocol) }
         // Bytes read that no request accounted for (a request cut short, garbage, what a lingering close
-        // discarded) and the count of a connection that never completed a request.
+        // discarded) and the count of a connection that never completed a request; TLS bytes and segments.
+        ledger.link(linkSampler.totals(of: connection, final: true))
         ledger.close { key, counters in context.ledger.add(key, counters) }
     }
 

@@ -10,6 +10,7 @@
 
 import Accounting
 import CollectorService
+import TLS
 import GRPC
 import HTTP2
 
@@ -60,7 +61,9 @@ extension HTTP2ServerConnection {
             return
         }
         let call = handler.head
-        if let refusal = context.authenticator.checkDevice(call.deviceID, authorization: call.authorization) {
+        if let refusal = context.authenticator.checkDevice(
+            call.deviceID, authorization: call.authorization, connectionDevice: pskDevice)
+        {
             // Refused at the request headers (Trailers-Only), before any message is read.
             refuseCall(id, .grpc(refusal.grpcStatus), protocolName: call.method.wireProtocol.rawValue)
             return
@@ -108,7 +111,7 @@ extension HTTP2ServerConnection {
         let method = fields[":method"] ?? "GET"
         let target = fields[":path"] ?? "/"
         var routed = RoutedRequest(method: method, target: target, isHTTP2: true)
-        routed.checkAccess(context.authenticator, authorization: fields["authorization"])
+        routed.checkAccess(context.authenticator, authorization: fields["authorization"], connectionDevice: pskDevice)
         ledger.identify(streamID: id, as: routed.key)
         countConnection(under: routed.key)
         let stream = RESTServerStream(id: id, method: method, target: target, headers: fields, routed: routed,
@@ -139,4 +142,9 @@ extension HTTP2ServerConnection {
         session.send(streamID: id, body)
         session.finish(streamID: id)
     }
+}
+
+extension HTTP2ServerConnection {
+    /// The device whose TLS-PSK authenticated this connection, if any.
+    var pskDevice: String? { (connection as? TLSTransport)?.pskIdentity }
 }

@@ -38,6 +38,8 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
     private var outboundScanner = HTTP2FrameScanner(expectsPreface: false)
     private var output: [UInt8] = []
     private var hasReportedFlood = false
+    /// TLS bytes and TCP segments for the ledger.
+    private var linkSampler = LinkSampler()
     /// Input was handled since the last flush: reading pauses after the flush if the client is behind.
     private var hasInputSinceFlush = false
     /// The client took all pending output since the last flush: reading resumes after it if the client keeps up.
@@ -172,6 +174,7 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
 
     /// Moves finished attributions from this connection to the collector's ledger.
     private func postRows() {
+        if let connection { ledger.link(linkSampler.totals(of: connection, final: false)) }
         ledger.drain { key, counters in context.ledger.add(key, counters) }
     }
 
@@ -209,6 +212,7 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
         // Bytes read but never scanned (discarded by a lingering close) are connection-level, like the frames of
         // streams that never got identified; so is the count of a connection that never identified a stream.
         if let openProtocol { context.operations.connectionClosed(openProtocol) }
+        ledger.link(linkSampler.totals(of: connection, final: true))
         ledger.close { key, counters in context.ledger.add(key, counters) }
         session.delegate = nil
     }

@@ -11,8 +11,8 @@ import Foundation
 let serveFlags = FlagParser(
     command: "collector serve",
     summary: """
-        Serves telemetry ingest (gRPC over h2c and REST JSON over HTTP/1.1, on one port), stores every reading in \
-        SQLite, and reports bandwidth per protocol and per device. Stops cleanly on SIGINT or SIGTERM.
+        Serves telemetry ingest (gRPC over HTTP/2 and REST JSON over HTTP/1.1, with TLS or in plaintext, all on one \
+        port), stores every reading in SQLite, and reports bandwidth per protocol and per device. Stops cleanly on SIGINT or SIGTERM.
         """,
     specs: [
         FlagSpec("listen", value: "HOST:PORT", default: "127.0.0.1:8080", help: "address to listen on (port 0: any free port)"),
@@ -45,7 +45,7 @@ let serveFlags = FlagParser(
         FlagSpec("write-timeout", value: "DURATION", default: "30s",
                  help: "a connection whose client reads none of its pending output this long is closed"),
         FlagSpec("quiet", help: "log warnings and errors only"),
-    ] + authenticationFlagSpecs)
+    ] + authenticationFlagSpecs + tlsFlagSpecs)
 
 func usage() -> String {
     """
@@ -105,6 +105,7 @@ func serve(_ arguments: [String]) throws(FlagError) {
     configuration.writeTimeoutMs = try timeout(flags, "write-timeout")
     let log = Log(isVerbose: !flags.bool("quiet"))
     configuration.authentication = try authenticationSettings(flags, log: log)
+    (configuration.tls, configuration.plaintext) = try tlsSettings(flags, log: log)
 
     signal(SIGPIPE, SIG_IGN)
     // A write past RLIMIT_FSIZE (`ulimit -f`, prlimit) then fails with EFBIG, which SQLite reports as an I/O error

@@ -12,6 +12,9 @@
 // the claimed device's token (else another device's, 403, or nothing, 401) → the device is not revoked (403). A
 // request that fails authentication learns nothing about revocation.
 //
+// A connection authenticated by a device's TLS-PSK is that device's: its writes need no header, and a write for
+// another device is 403. Revocation still applies at every call (and refuses the next handshake).
+//
 // Reads: the admin token (constant time); anything else is 401. Tokens never appear in messages or the log: every
 // refusal names only the device id and what was wrong.
 
@@ -75,8 +78,20 @@ package final class Authenticator: Sendable {
     }
 
     /// The refusal for a write claimed to be by `deviceID` with this `Authorization` value, or nil when allowed.
-    package func checkDevice(_ deviceID: String, authorization: String?) -> AccessRefusal? {
+    /// On a connection authenticated by a device's TLS-PSK (`connectionDevice`), the connection is the credential:
+    /// no header is needed, and a write for any other device is refused (403).
+    package func checkDevice(_ deviceID: String, authorization: String?, connectionDevice: String? = nil)
+        -> AccessRefusal?
+    {
         guard let credentials = settings.credentials else { return nil }
+        if let connectionDevice {
+            guard connectionDevice == deviceID else {
+                return AccessRefusal(
+                    kind: .forbidden,
+                    message: "this TLS-PSK connection is device \(connectionDevice)'s; it cannot write for \(deviceID)")
+            }
+            return isRevoked(deviceID) ? AccessRefusal(kind: .forbidden, message: "device \(deviceID) is revoked") : nil
+        }
         guard let authorization else {
             return AccessRefusal(
                 kind: .unauthenticated,

@@ -29,6 +29,15 @@ extension RESTService {
         for (reason, count) in protection.floodCounts().sorted(by: { $0.key < $1.key }) {
             text.sample("fleetwire_http2_floods_total", [("reason", reason)], count)
         }
+        let handshakes = protection.handshakeCounts()
+        text.family("fleetwire_tls_handshakes_total", "counter",
+                    "TLS handshakes by outcome: full, resumed, psk, failed, timed_out, refused_busy.")
+        for outcome in TLSHandshakeOutcome.allCases {
+            text.sample("fleetwire_tls_handshakes_total", [("outcome", outcome.rawValue)], handshakes[outcome] ?? 0)
+        }
+        text.family("fleetwire_plaintext_refused_total", "counter",
+                    "Plaintext connections refused with 426 or GOAWAY because of --plaintext deny.")
+        text.sample("fleetwire_plaintext_refused_total", [], protection.plaintextRefusedCount())
         text.family("fleetwire_buffered_request_bytes", "gauge",
                     "Bytes held for partially received requests, all connections (bounded by the next family).")
         text.sample("fleetwire_buffered_request_bytes", [], Int64(figures.bufferedRequestBytes))

@@ -4,6 +4,7 @@
 //
 // Server defaults and why:
 // - TLS 1.2 is the floor (older versions get a protocol_version alert); renegotiation is off; compression off.
+// - TLS 1.3 suites in the order AES-128-GCM, ChaCha20-Poly1305 (both SHA-256, as the PSKs are), AES-256-GCM.
 // - ALPN: the client's first protocol we serve, in our order (`h2`, `http/1.1`); none agreed means the inner bytes
 //   are sniffed as on plaintext.
 // - One session ticket per full handshake (OpenSSL sends two by default): a sleeping device resumes its last
@@ -129,6 +130,9 @@ public final class TLSContext: @unchecked Sendable {
             throw TLSError.openSSL("cannot set the minimum TLS version")
         }
         fw_SSL_CTX_set_hardening_options(context)
+        // SHA-256 suites first: an external PSK is bound to its hash (ours are for SHA-256), and with server
+        // preference on, AES-256-GCM-SHA384 first would make every PSK unusable.
+        _ = SSL_CTX_set_ciphersuites(context, "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384")
         // Read and write buffers are released while a connection is idle: an idle TLS connection keeps only its
         // session state.
         _ = fw_SSL_CTX_set_mode(context, Int(SSL_MODE_RELEASE_BUFFERS))

@@ -52,6 +52,8 @@ public final class TLSTransport: ByteTransport, ConnectionHandler {
     public internal(set) var receivedSession: TLSSession?
     /// Why the handshake failed, when it did (for logs and counters).
     public internal(set) var handshakeFailure: TLSError?
+    /// True when the handshake was ended by `handshakeTimeout`.
+    public internal(set) var didHandshakeTimeOut = false
     /// Server: a PSK identity the lookup refused (unknown or revoked device), for the log.
     public internal(set) var refusedPSKIdentity: String?
     /// Called once when the handshake completes or fails (for counting handshakes in progress).
@@ -156,6 +158,7 @@ public final class TLSTransport: ByteTransport, ConnectionHandler {
         handshakeTimer = loop.schedule(after: handshakeTimeout) { [weak self] in
             guard let self, !isHandshakeComplete, !closed else { return }
             handshakeTimer = nil
+            didHandshakeTimeOut = true
             failHandshake(TLSError("the TLS handshake did not finish within \(handshakeTimeout)"), sendAlert: false)
         }
         if !context.isServer && !underlying.isClosed { driveHandshake() }
