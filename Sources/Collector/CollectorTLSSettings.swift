@@ -52,10 +52,10 @@ final class CollectorTLS: Sendable {
         server.ticketsPerHandshake = settings.ticketsPerHandshake
         if let credentials = authenticator.settings.credentials {
             // Per-device PSK: identity = device id, key derived from the fleet key (never the token's bytes).
-            // Unknown-format identities and revoked devices fail the handshake.
+            // Identities that are not device ids are tried as session tickets; revoked devices fail the handshake.
+            server.isExternalIdentity = { Identifiers.isValidDeviceID($0) }
             server.externalPSK = { identity in
-                guard Identifiers.isValidDeviceID(identity), !authenticator.isRevoked(identity) else { return nil }
-                return credentials.fleetKey.tlsPSK(for: identity).bytes
+                authenticator.isRevoked(identity) ? nil : credentials.fleetKey.tlsPSK(for: identity).bytes
             }
         }
         context = try TLSContext(server: server)

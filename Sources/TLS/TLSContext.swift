@@ -27,9 +27,11 @@ public struct TLSServerSettings: Sendable {
     public var ticketKey: [UInt8]?
     /// Session tickets sent after each full or resumed handshake.
     public var ticketsPerHandshake = 1
-    /// The external PSK of a device (TLS 1.3 identity = device id), or nil when the identity is unknown or refused.
-    /// Called on the connection's loop thread during the handshake.
+    /// The external PSK of a device (TLS 1.3 identity = device id), or nil when the identity is refused.
+    /// Called on the connection's loop thread during the handshake, for identities `isExternalIdentity` accepts.
     public var externalPSK: (@Sendable (String) -> [UInt8]?)?
+    /// Which offered identities are external PSK identities at all (the rest are tried as session tickets).
+    public var isExternalIdentity: @Sendable (String) -> Bool = { _ in true }
 
     /// Settings for `certificateFile` and `keyFile`; the rest at their defaults.
     public init(certificateFile: String, keyFile: String) {
@@ -59,6 +61,7 @@ public final class TLSContext: @unchecked Sendable {
     /// ALPN list in wire format (length-prefixed), in our preference order; stable for the C callback.
     let alpnWire: UnsafeMutableBufferPointer<UInt8>
     let externalPSK: (@Sendable (String) -> [UInt8]?)?
+    private let isExternalIdentity: @Sendable (String) -> Bool
     let ticketsPerHandshake: Int
     let keepsSessions: Bool
 
@@ -66,6 +69,7 @@ public final class TLSContext: @unchecked Sendable {
     public init(server settings: TLSServerSettings) throws(TLSError) {
         isServer = true
         externalPSK = settings.externalPSK
+        isExternalIdentity = settings.isExternalIdentity
         ticketsPerHandshake = settings.ticketsPerHandshake
         keepsSessions = false
         alpnWire = Self.wireFormat(settings.applicationProtocols)
@@ -93,6 +97,7 @@ public final class TLSContext: @unchecked Sendable {
     public init(client settings: TLSClientSettings) throws(TLSError) {
         isServer = false
         externalPSK = nil
+        isExternalIdentity = { _ in false }
         ticketsPerHandshake = 0
         keepsSessions = settings.keepsSessions
         alpnWire = Self.wireFormat(settings.applicationProtocols)
@@ -119,6 +124,9 @@ public final class TLSContext: @unchecked Sendable {
             fw_SSL_CTX_set_no_ticket(context)
         }
     }
+
+    /// True when `identity` is to be looked up as an external PSK.
+    func acceptsIdentity(_ identity: String) -> Bool { isExternalIdentity(identity) }
 
     deinit {
         SSL_CTX_free(context)
@@ -196,11 +204,16 @@ private let pskFindSession:
         ssl, identity, identityLength, sessionOut in
         guard let ssl, let identity, let sessionOut, let transport = TLSTransport.owner(of: ssl) else { return 0 }
         sessionOut.pointee = nil
-        let name = String(decoding: UnsafeBufferPointer(start: identity, count: identityLength), as: UTF8.self)
         guard let lookup = transport.context.externalPSK else { return 1 }
+        // OpenSSL asks here first for every PSK identity the client offers, session tickets included: an identity
+        // that is not an external one (tickets are binary, never device ids) goes on to ticket decryption.
+        let bytes = UnsafeBufferPointer(start: identity, count: identityLength)
+        guard let name = String(validating: bytes, as: UTF8.self), transport.context.acceptsIdentity(name) else {
+            return 1
+        }
         guard var key = lookup(name) else {
             transport.refusedPSKIdentity = name
-            return 0  // an unknown or revoked device: the handshake fails
+            return 0  // a refused identity (a revoked device): the handshake fails
         }
         // TLS_AES_128_GCM_SHA256: the PSK's hash must be SHA-256.
         let suite: [UInt8] = [0x13, 0x01]
