@@ -32,6 +32,8 @@ final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
     var tls: TLSTransport?
     /// The TLS transport's counts already added to the device's bytes.
     private var countedTLS = TLSBytes()
+    /// A lingering TLS close is in progress (the fleet counts it until `didCloseWith`).
+    private var isLingering = false
     private var isOpen = false
     private var isAbandoned = false
     // HTTP/1.1
@@ -129,6 +131,10 @@ final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
                 fleet.noteHandshakeFailure(tls.handshakeFailure?.description ?? "closed during the TLS handshake")
             }
         }
+        if isLingering {
+            isLingering = false
+            fleet.linkCloseEnded()
+        }
         self.connection = nil
         session?.delegate = nil
         session = nil
@@ -147,11 +153,25 @@ final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
 
     // MARK: Actions
 
-    /// Closes the connection on the device's request: nothing more is reported.
+    /// Closes the connection on the device's request: nothing more is reported. A TLS link closes as a TLS client
+    /// should: close_notify and FIN, then it reads (and counts) the collector's close_notify until its FIN. Closing
+    /// at once would leave the collector's close_notify unread here but counted as sent there, 24 bytes a
+    /// connection apart. The fleet waits for such closes before it reports the run finished.
     func abandon() {
         isAbandoned = true
         cancelCallTimer()
-        connection?.close()
+        if let tls {
+            // The ticket is here already (sent before any answer): the next connection may start before this
+            // one has finished closing.
+            if let session = tls.receivedSession { fleet.keepSession(slot: slot, session) }
+            if let connection, !connection.isClosed {
+                isLingering = true
+                fleet.linkCloseStarted()
+                connection.closeLingering(timeout: .seconds(2))
+            }
+        } else {
+            connection?.close()
+        }
         connection = nil
     }
 

@@ -60,7 +60,20 @@ final class LoopFleet {
         return value
     }
 
-    var isFinished: Bool { finishedCount == fleet.devices.count }
+    /// Links closing gracefully (TLS close_notify exchange) whose last bytes are not counted yet.
+    private var closingLinks = 0
+
+    /// Every device finished and every link's last bytes are counted.
+    var isFinished: Bool { finishedCount == fleet.devices.count && closingLinks == 0 }
+
+    /// A link started a graceful close: the run is not over before it ends.
+    func linkCloseStarted() { closingLinks += 1 }
+
+    /// A graceful close ended (its bytes are counted).
+    func linkCloseEnded() {
+        closingLinks -= 1
+        if closingLinks == 0 && finishedCount == fleet.devices.count { onFinished() }
+    }
 
     func start() {
         if fleet.devices.isEmpty { onFinished() }
