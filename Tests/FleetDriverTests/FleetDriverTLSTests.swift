@@ -127,6 +127,34 @@ import Trust
         #expect(try #require(report.crossCheck).isConsistent, "\(report.renderTable())")
     }
 
+    /// A collector with authentication on also looks up external PSKs; a resuming device's ticket must still
+    /// resume there (OpenSSL offers the ticket to the PSK lookup first, which must let an identity that is not a
+    /// device id fall through to ticket decryption instead of failing the handshake).
+    @Test func sessionsResumeOnACollectorThatAlsoServesPSK() throws {
+        let collector = try TLSCollector(authenticated: true)
+        let admin = "Bearer " + collector.adminToken
+        let before = try CollectorClient.figures(collector.target, authorization: admin)
+        let configuration = FleetDriverTests.configuration(devices: 3, mode: .mixed, simulated: 40_000, speedup: nil)
+        let link = LinkSettings(tls: .token, connectionMode: .perBatch, caFile: collector.certificateFile)
+        let result = try FleetRunner.run(configuration, options: Self.options(collector, link))
+        for summary in result.summaries {
+            #expect(summary.statistics.readingsAcked == summary.statistics.readingsGenerated)
+        }
+        let report = Self.report(configuration, result, link,
+                                 try collector.settledFigures(authorization: admin).subtracting(before))
+        withKnownIssue(
+            "collector side: TLSContext's pskFindSession refuses a ticket's identity when PSK is on",
+            isIntermittent: true
+        ) {
+            #expect(result.firstHandshakeFailure == nil)
+            for summary in result.summaries {
+                #expect(summary.statistics.handshakes.resumed == summary.statistics.connections - 1)
+                #expect(summary.statistics.errors.total == 0)
+            }
+            #expect(report.crossCheck?.isConsistent == true, "\(report.renderTable())")
+        }
+    }
+
     @Test func resumptionOffMakesEveryHandshakeFull() throws {
         let collector = try TLSCollector()
         let configuration = FleetDriverTests.configuration(devices: 3, mode: .mixed, simulated: 30_000, speedup: nil)

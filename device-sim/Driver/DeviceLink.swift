@@ -129,6 +129,8 @@ final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
                 // Not a TLS problem: the TCP connect failed.
             } else if !tls.isHandshakeComplete {
                 fleet.noteHandshakeFailure(tls.handshakeFailure?.description ?? "closed during the TLS handshake")
+                // As browsers do: a ticket offered in a failed handshake is not offered again.
+                fleet.dropSession(slot: slot)
             }
         }
         if isLingering {

@@ -112,6 +112,9 @@ final class LoopFleet {
         if tls?.resumption == true { sessions[slot] = session }
     }
 
+    /// Forgets the ticket of the device at `slot` (its next connection makes a full handshake).
+    func dropSession(slot: Int) { sessions[slot] = nil }
+
     /// Notes a failed handshake (the first one's reason is kept).
     func noteHandshakeFailure(_ reason: String) {
         if firstHandshakeFailure == nil { firstHandshakeFailure = reason }
