@@ -98,6 +98,9 @@ import Trust
         let report = Self.report(configuration, result, link, try collector.settledFigures().subtracting(before))
         let check = try #require(report.crossCheck)
         #expect(check.isConsistent, "\(report.renderTable())")
+        // The collector reports its TLS split, so handshake and record bytes were compared to the byte too.
+        #expect(check.protocols.allSatisfy { $0.collector?.tls != nil && $0.collector?.tls == $0.simulator.tls })
+        #expect(report.renderTable().contains("TLS handshake and record bytes compared too"))
         #expect(report.renderTable().contains("est. link B/reading"))
     }
 
