@@ -83,13 +83,14 @@ let package = Package(
         // The simulator's core: sensor models, simulated devices, the report; pure, so it is tested without sockets.
         .target(
             name: "Simulation", dependencies: ["Accounting", "SplitMix", "Telemetry"], path: "device-sim/Simulation"),
-        // The simulator's networking: devices' connections on our event loop, HTTP/1.1 and h2c clients.
+        // The simulator's networking: devices' connections on our event loop, HTTP/1.1 and HTTP/2 clients, plaintext
+        // or inside TLS.
         .target(
             name: "FleetDriver",
-            dependencies: ["Simulation", "EventIO", "HTTP1", "HTTP2", "GRPC", "Telemetry", "Trust"],
+            dependencies: ["Simulation", "EventIO", "HTTP1", "HTTP2", "GRPC", "Telemetry", "Trust", "TLS"],
             path: "device-sim/Driver"),
         .executableTarget(
-            name: "device-sim", dependencies: ["FleetDriver", "Simulation", "Telemetry", "Flags", "Trust"],
+            name: "device-sim", dependencies: ["FleetDriver", "Simulation", "Telemetry", "Flags", "Trust", "TLS"],
             path: "device-sim/CLI"),
         // `make bench` row 1: the store's writer alone on pre-built batches, no network.
         .executableTarget(
@@ -106,7 +107,7 @@ let package = Package(
             name: "FleetDriverTests",
             dependencies: [
                 "FleetDriver", "Simulation", "Collector", "CollectorService", "Storage", "Store", "Telemetry", "GRPC",
-                "HTTP2",
+                "HTTP2", "TLS",
             ]),
         .testTarget(
             name: "CollectorTests",

@@ -113,7 +113,9 @@ import Testing
                 device,protocol,readings_generated,readings_sent,readings_acked,readings_stored,readings_dropped,\
                 batches_generated,batches_sent,batches_acked,batches_retried,batches_dropped_full,\
                 batches_dropped_rejected,duplicate_batches,buffered_batches,bytes_sent,bytes_received,bytes_per_reading,\
-                connections,calls,errors,errors_refused,errors_reset,errors_closed,errors_timeout,errors_unavailable,\
+                handshakes_full,handshakes_resumed,handshakes_psk,tls_handshake_bytes_sent,tls_handshake_bytes_received,\
+                tls_record_bytes_sent,tls_record_bytes_received,segments_sent,segments_received,\
+                estimated_link_bytes_per_reading,connections,calls,errors,errors_refused,errors_reset,errors_closed,errors_timeout,errors_unavailable,\
                 errors_rejected,errors_malformed,latency_mean_ms,latency_max_ms
                 """)
         #expect(lines.count == 1 + 9)

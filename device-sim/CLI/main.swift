@@ -15,7 +15,19 @@ let runFlags = FlagParser(
         next to the collector's own figures.
         """,
     specs: [
-        FlagSpec("target", value: "URL", default: "http://127.0.0.1:8080", help: "the collector"),
+        FlagSpec("target", value: "URL", default: "http://127.0.0.1:8080",
+                 help: "the collector; https://host:port means TLS, as --tls does"),
+        FlagSpec("tls", help: "connect over TLS (gRPC with ALPN h2, REST with ALPN http/1.1)"),
+        FlagSpec("ca", value: "FILE",
+                 help: "PEM certificates to trust (default: for a local target, the collector's self-signed tls-cert.pem "
+                     + "beside --fleet-key-file or in data/ when readable; else the system store)"),
+        FlagSpec("tls-auth", value: "token|psk",
+                 help: "token (default): certificate + bearer token; psk: each device's TLS-PSK from --fleet-key-file, "
+                     + "identity = device id, no token sent"),
+        FlagSpec("connection", value: "keep|per-batch", default: "keep",
+                 help: "keep the connection, or connect for each batch and close after its Ack (a sleeping device)"),
+        FlagSpec("resumption", value: "on|off",
+                 help: "TLS: a reconnecting device offers its last session ticket (default on)"),
         FlagSpec("devices", value: "N", default: "100", help: "number of devices"),
         FlagSpec("protocol", value: "NAME", default: "mixed",
                  help: "grpc-stream, grpc-unary, rest, or mixed (split evenly and deterministically)"),
@@ -81,7 +93,8 @@ func run(_ arguments: [String]) throws(FlagError) {
         return
     }
     guard flags.positional.isEmpty else { throw FlagError("unexpected argument \(flags.positional[0])") }
-    let target = hostPort(flags.string("target")!)
+    let targetURL = flags.string("target")!
+    let target = hostPort(targetURL)
     guard let mode = ProtocolMode(name: flags.string("protocol")!) else {
         throw FlagError("--protocol: expected grpc-stream, grpc-unary, rest or mixed, got \(flags.string("protocol")!)")
     }
@@ -102,7 +115,7 @@ func run(_ arguments: [String]) throws(FlagError) {
     let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
     let startMs = (nowMs - durationMs) / 1000 * 1000
     let clock = maxRate ? SimulatedClock.maxRate(start: startMs) : SimulatedClock(start: startMs, speedup: speedup)
-    let settings = DeviceSettings(
+    var settings = DeviceSettings(
         sensors: sensors, intervalMs: intervalMs, batchMs: batchMs, clock: clock, durationMs: durationMs,
         streamBatches: try flags.int("stream-batches", in: 1...100_000)!, bufferCapacity: try flags.int("buffer", in: 1...100_000)!)
     if let problem = settings.problem { throw FlagError(problem) }
@@ -114,6 +127,21 @@ func run(_ arguments: [String]) throws(FlagError) {
             fail("--fleet-key-file: \(error)")
         }
     }
+    let keyFile = flags.string("fleet-key-file")
+    let defaultCA = LinkSettings.defaultCAFile(
+        targetHost: LinkSettings.host(of: target), fleetKeyFile: keyFile,
+        isReadable: { access($0, R_OK) == 0 })
+    let link: LinkSettings
+    switch LinkSettings.parse(
+        target: targetURL, tls: flags.bool("tls"), tlsAuth: flags.string("tls-auth"),
+        connection: flags.string("connection"), resumption: flags.string("resumption"), ca: flags.string("ca"),
+        hasFleetKey: fleetKey != nil, defaultCAFile: defaultCA)
+    {
+    case .success(let settings): link = settings
+    case .failure(let error): throw FlagError(error.description)
+    }
+    if let ca = link.caFile, access(ca, R_OK) != 0 { fail("--ca: cannot read \(ca)") }
+    settings.connectionMode = link.connectionMode
     let adminAuthorization = secret(flags, "admin-token-file").map { "Bearer " + String(decoding: $0, as: UTF8.self) }
     var settingsWithBase = settings
     let seqBaseText = flags.string("seq-base")!
@@ -143,6 +171,7 @@ func run(_ arguments: [String]) throws(FlagError) {
         }
     }
     options.fleetKey = fleetKey
+    options.link = link
     let isTerminal = isatty(STDERR_FILENO) != 0
     if !flags.bool("quiet") {
         let startNs = DispatchTime.now().uptimeNanoseconds
@@ -166,7 +195,9 @@ func run(_ arguments: [String]) throws(FlagError) {
         fail("cannot reach the collector at \(target): \(error)", code: 1)
     }
     FileHandle.standardError.write(Data("""
-        device-sim: \(devices) devices (\(mode.name)) → \(target); \(sensors.count) sensors every \
+        device-sim: \(devices) devices (\(mode.name)) → \(target) (\(link.description)\
+        \(link.caFile.map { ", trusting \($0)" } ?? (link.isTLS && link.tls != .psk ? ", system CA store" : ""))); \
+        \(sensors.count) sensors every \
         \(flags.string("interval")!), batches every \(flags.string("batch")!), \(flags.string("duration")!) simulated \
         \(maxRate ? "at max rate" : "at \(flags.string("speedup")!)x")\n
         """.utf8))
@@ -177,6 +208,9 @@ func run(_ arguments: [String]) throws(FlagError) {
         fail(error.description, code: 1)
     }
     if isTerminal && !flags.bool("quiet") { FileHandle.standardError.write(Data("\n".utf8)) }
+    if let failure = result.firstHandshakeFailure {
+        FileHandle.standardError.write(Data("device-sim: warning: a TLS handshake failed: \(failure)\n".utf8))
+    }
 
     // The collector books a connection's last bytes when it closes: wait until its figures settle.
     var after: CollectorFigures?
@@ -192,8 +226,10 @@ func run(_ arguments: [String]) throws(FlagError) {
         FileHandle.standardError.write(Data("device-sim: no cross-check: cannot read the collector's figures: \(error)\n".utf8))
     }
     let simulatedMs = maxRate ? nil : durationMs
+    var description = RunDescription(configuration: configuration, elapsedNs: result.elapsedNs, simulatedMs: simulatedMs)
+    description.link = link
     let report = FleetReport.make(
-        run: RunDescription(configuration: configuration, elapsedNs: result.elapsedNs, simulatedMs: simulatedMs),
+        run: description,
         devices: result.summaries, latencies: result.latencies, collector: after?.subtracting(before))
     print(report.renderTable())
     if let path = flags.string("json"), !FileManager.default.createFile(atPath: path, contents: Data(report.renderJSON())) {

@@ -6,8 +6,14 @@ extension CollectorFigures {
     public func subtracting(_ before: CollectorFigures) -> CollectorFigures {
         func minus(_ a: Counts, _ b: Counts?) -> Counts {
             guard let b else { return a }
-            return Counts(bytesIn: a.bytesIn - b.bytesIn, bytesOut: a.bytesOut - b.bytesOut,
-                          readings: a.readings - b.readings)
+            var difference = Counts(bytesIn: a.bytesIn - b.bytesIn, bytesOut: a.bytesOut - b.bytesOut,
+                                    readings: a.readings - b.readings)
+            if let tls = a.tls { difference.tls = tls - (b.tls ?? TLSBytes()) }
+            if let segments = a.segments {
+                let earlier = b.segments ?? (0, 0)
+                difference.segments = (segments.sent - earlier.sent, segments.received - earlier.received)
+            }
+            return difference
         }
         var protocols: [String: Counts] = [:]
         for (name, counts) in self.protocols { protocols[name] = minus(counts, before.protocols[name]) }

@@ -1,10 +1,15 @@
 // One simulated device's TCP connection: the protocol client that turns its actions into bytes and the collector's
-// answers into device events. HTTP/1.1 for REST devices (one request in flight, keep-alive); h2c with our nghttp2
-// client session for gRPC devices (one call in flight; an Upload stream spans several batches).
+// answers into device events. HTTP/1.1 for REST devices (one request in flight, keep-alive); HTTP/2 with our
+// nghttp2 client session for gRPC devices (one call in flight; an Upload stream spans several batches). Over TLS the
+// link is the handler of a `TLSTransport` (ALPN `h2` or `http/1.1`) and sees only plaintext; "connected" then means
+// the handshake completed.
 //
 // Rules: a link reports exactly one outcome per call (`.acked` or `.callFailed`), and `.disconnected` /
 // `.connectFailed` when the connection ends on its own; a link the device closed (`abandon`) reports nothing more.
-// Every read and write is counted for the device's wire bytes.
+// Every byte on the socket is counted for the device's wire bytes, once: the handler's reads and writes (the
+// socket's bytes on plaintext, the plaintext inside TLS), plus the growth of the TLS transport's handshake and
+// record-overhead counts, taken at every callback and, final, at close. The kernel's segment counts are taken at
+// close (also for a link the device abandoned: `close()` reports `didCloseWith` before it returns).
 
 import EventIO
 import GRPC
@@ -12,6 +17,7 @@ import HTTP1
 import HTTP2
 import Simulation
 import Telemetry
+import TLS
 internal import Glibc
 
 /// The networking half of one simulated device.
@@ -20,7 +26,14 @@ final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
     let deviceID: String
     let deviceProtocol: DeviceProtocol
     unowned let fleet: LoopFleet
-    var connection: Connection?
+    /// The socket connection, or the TLS transport over it.
+    var connection: (any ByteTransport)?
+    /// The TLS transport, when the link is TLS.
+    var tls: TLSTransport?
+    /// The TLS transport's counts already added to the device's bytes.
+    private var countedTLS = TLSBytes()
+    /// A lingering TLS close is in progress (the fleet counts it until `didCloseWith`).
+    private var isLingering = false
     private var isOpen = false
     private var isAbandoned = false
     // HTTP/1.1
@@ -47,6 +60,12 @@ final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
 
     func connectionDidOpen(_ connection: any ByteTransport) {
         isOpen = true
+        if let tls {
+            countTLSBytes()
+            if let kind = tls.handshakeKind.flatMap({ HandshakeKind(rawValue: $0.rawValue) }) {
+                fleet.recordHandshake(slot: slot, kind)
+            }
+        }
         if isGRPC {
             var settings = HTTP2Settings()
             settings.initialWindowSize = 64 << 10
@@ -59,10 +78,25 @@ final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
 
     func connection(_ connection: any ByteTransport, didRead byteCount: Int) {
         fleet.recordWireBytes(slot: slot, sent: 0, received: byteCount)
+        countTLSBytes()
     }
 
     func connection(_ connection: any ByteTransport, didWrite byteCount: Int) {
         fleet.recordWireBytes(slot: slot, sent: byteCount, received: 0)
+        countTLSBytes()
+    }
+
+    /// Adds what the TLS transport's handshake and record counts grew by since last time.
+    private func countTLSBytes() {
+        guard let tls else { return }
+        let counts = tls.byteCounts
+        let now = TLSBytes(
+            handshakeSent: Int64(counts.handshakeOut), handshakeReceived: Int64(counts.handshakeIn),
+            recordSent: Int64(counts.recordOut), recordReceived: Int64(counts.recordIn))
+        let growth = now - countedTLS
+        guard !growth.isZero else { return }
+        countedTLS = now
+        fleet.recordTLSBytes(slot: slot, growth)
     }
 
     func connection(_ connection: any ByteTransport, didReceive input: UnsafeRawBufferPointer) -> Int {
@@ -86,6 +120,23 @@ final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
 
     func connection(_ connection: any ByteTransport, didCloseWith reason: CloseReason) {
         cancelCallTimer()
+        // The final counts: TLS books unprocessed ciphertext at close, the kernel's segments are read at close.
+        countTLSBytes()
+        if let segments = connection.segmentCounts { fleet.recordSegments(slot: slot, segments) }
+        if let tls {
+            if let session = tls.receivedSession { fleet.keepSession(slot: slot, session) }
+            if !tls.isHandshakeComplete, case .connectFailed = reason {
+                // Not a TLS problem: the TCP connect failed.
+            } else if !tls.isHandshakeComplete {
+                fleet.noteHandshakeFailure(tls.handshakeFailure?.description ?? "closed during the TLS handshake")
+                // As browsers do: a ticket offered in a failed handshake is not offered again.
+                fleet.dropSession(slot: slot)
+            }
+        }
+        if isLingering {
+            isLingering = false
+            fleet.linkCloseEnded()
+        }
         self.connection = nil
         session?.delegate = nil
         session = nil
@@ -104,11 +155,25 @@ final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
 
     // MARK: Actions
 
-    /// Closes the connection on the device's request: nothing more is reported.
+    /// Closes the connection on the device's request: nothing more is reported. A TLS link closes as a TLS client
+    /// should: close_notify and FIN, then it reads (and counts) the collector's close_notify until its FIN. Closing
+    /// at once would leave the collector's close_notify unread here but counted as sent there, 24 bytes a
+    /// connection apart. The fleet waits for such closes before it reports the run finished.
     func abandon() {
         isAbandoned = true
         cancelCallTimer()
-        connection?.close()
+        if let tls {
+            // The ticket is here already (sent before any answer): the next connection may start before this
+            // one has finished closing.
+            if let session = tls.receivedSession { fleet.keepSession(slot: slot, session) }
+            if let connection, !connection.isClosed {
+                isLingering = true
+                fleet.linkCloseStarted()
+                connection.closeLingering(timeout: .seconds(2))
+            }
+        } else {
+            connection?.close()
+        }
         connection = nil
     }
 

@@ -6,6 +6,7 @@ import Foundation
 import Simulation
 import Synchronization
 import Telemetry
+import TLS
 import Trust
 
 /// What a run needs besides the fleet itself.
@@ -24,8 +25,13 @@ public struct RunOptions: Sendable {
     public var ackLog: AckLog?
     /// Called about once a second with a progress snapshot.
     public var onProgress: (@Sendable (ProgressSnapshot) -> Void)?
-    /// The fleet key the devices' tokens derive from; nil sends no authorization.
+    /// The fleet key the devices' tokens (and TLS-PSKs) derive from; nil sends no authorization.
     public var fleetKey: FleetKey?
+    /// Plaintext or TLS, keep-alive or per-batch, resumption. Its `connectionMode` replaces the configuration's
+    /// (`DeviceSettings.connectionMode`), so one setting decides.
+    public var link = LinkSettings()
+    /// A TLS handshake not finished within this fails the connect (retried like a refused one).
+    public var handshakeTimeoutMs: Int64 = 10_000
 
     /// The options for `target` on `loops` event loops; everything else starts at the defaults above.
     public init(target: String, loops: Int) {
@@ -44,6 +50,9 @@ public struct RunResult: Sendable {
     public var elapsedNs: UInt64
     /// `Monotonic.nowNs()` when the run started, the clock the progress snapshots' times are on.
     public var startNs: UInt64
+    /// Why a TLS handshake failed, for the first one that did (nil when none failed): an untrusted certificate or
+    /// a refused PSK shows here instead of as anonymous connect failures only.
+    public var firstHandshakeFailure: String?
 }
 
 /// Why a run could not start.
@@ -57,7 +66,22 @@ public enum FleetRunner {
     /// Runs until every device finished (or the time limit plus the drain passed); blocks the calling thread.
     public static func run(_ configuration: FleetConfiguration, options: RunOptions) throws(RunError) -> RunResult {
         var configuration = configuration
+        configuration.settings.connectionMode = options.link.connectionMode
         if let problem = configuration.settings.problem { throw RunError(description: problem) }
+        if options.link.tls == .psk && options.fleetKey == nil {
+            throw RunError(description: "TLS-PSK needs the fleet key (each device's PSK derives from it)")
+        }
+        let tls: FleetTLS?
+        if !options.link.isTLS {
+            tls = nil
+        } else {
+            do {
+                tls = try FleetTLS(link: options.link, target: options.target,
+                                   handshakeTimeout: .milliseconds(options.handshakeTimeoutMs))
+            } catch {
+                throw RunError(description: "cannot set up TLS: \(error)")
+            }
+        }
         let target: SocketAddress
         do {
             target = try SocketAddress.resolve(options.target)
@@ -96,7 +120,7 @@ public enum FleetRunner {
                 let fleet = LoopFleet(
                     loop: loop, fleet: DeviceFleet(configuration: fleetConfiguration, indices: indices), target: target,
                     authority: options.target, callTimeoutNs: UInt64(options.callTimeoutMs) * 1_000_000,
-                    ackLog: options.ackLog, fleetKey: options.fleetKey, onFinished: { finished.signal() })
+                    ackLog: options.ackLog, fleetKey: options.fleetKey, tls: tls, onFinished: { finished.signal() })
                 fleets.set(index, LoopBound(fleet, on: loop))
                 fleet.start()
             }
@@ -131,14 +155,17 @@ public enum FleetRunner {
         let elapsed = Monotonic.nowNs() - startNs
         let summaries = Mutex<[DeviceSummary]>([])
         let latencies = Mutex(ProtocolLatencies())
+        let handshakeFailure = Mutex<String?>(nil)
         onEveryLoop(loops, fleets) { fleet in
             let part = fleet.fleet.summaries
             let histogram = fleet.fleet.latencies
+            let failure = fleet.firstHandshakeFailure
             summaries.withLock { $0 += part }
             latencies.withLock { $0.merge(histogram) }
+            if let failure { handshakeFailure.withLock { $0 = $0 ?? failure } }
         }
         return RunResult(summaries: summaries.withLock { $0 }, latencies: latencies.withLock { $0 }, elapsedNs: elapsed,
-                         startNs: startNs)
+                         startNs: startNs, firstHandshakeFailure: handshakeFailure.withLock { $0 })
     }
 
     /// Runs `body` on every loop with its fleet and waits for all of them.

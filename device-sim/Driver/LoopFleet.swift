@@ -3,6 +3,7 @@
 
 import EventIO
 import Simulation
+import TLS
 import Trust
 internal import Glibc
 
@@ -23,10 +24,17 @@ final class LoopFleet {
     private let onFinished: () -> Void
     /// Where acknowledged batches are recorded, when asked for.
     let ackLog: AckLog?
+    /// The TLS setup; nil: plaintext links.
+    let tls: FleetTLS?
+    /// Each device's newest session ticket, offered on its next connection when resumption is on.
+    private var sessions: [TLSSession?]
+    /// Why the first failed TLS handshake failed (a wrong CA file shows here), for the run's result.
+    private(set) var firstHandshakeFailure: String?
 
     init(loop: EventLoop, fleet: DeviceFleet, target: SocketAddress, authority: String, callTimeoutNs: UInt64,
-         ackLog: AckLog? = nil, fleetKey: FleetKey? = nil, onFinished: @escaping () -> Void) {
+         ackLog: AckLog? = nil, fleetKey: FleetKey? = nil, tls: FleetTLS? = nil, onFinished: @escaping () -> Void) {
         self.ackLog = ackLog
+        self.tls = tls
         self.loop = loop
         self.fleet = fleet
         self.target = target
@@ -36,22 +44,36 @@ final class LoopFleet {
         self.onFinished = onFinished
         links = Array(repeating: nil, count: fleet.devices.count)
         wakeTimers = Array(repeating: nil, count: fleet.devices.count)
+        sessions = Array(repeating: nil, count: fleet.devices.count)
     }
 
     /// Real monotonic time in ns, the clock the devices and their wake-ups use.
     func now() -> UInt64 { Monotonic.nowNs() }
 
     /// The `authorization` value for a device: `Bearer <HMAC-SHA256(fleet key, device id) in hex>`, or nil without a
-    /// fleet key.
+    /// fleet key, and nil over TLS-PSK (the handshake already proved the device: no token on its calls).
     func authorization(for deviceID: String) -> String? {
-        guard let fleetKey else { return nil }
+        guard let fleetKey, tls?.authentication != .psk else { return nil }
         if let known = authorizations[deviceID] { return known }
         let value = "Bearer " + fleetKey.token(for: deviceID).hex
         authorizations[deviceID] = value
         return value
     }
 
-    var isFinished: Bool { finishedCount == fleet.devices.count }
+    /// Links closing gracefully (TLS close_notify exchange) whose last bytes are not counted yet.
+    private var closingLinks = 0
+
+    /// Every device finished and every link's last bytes are counted.
+    var isFinished: Bool { finishedCount == fleet.devices.count && closingLinks == 0 }
+
+    /// A link started a graceful close: the run is not over before it ends.
+    func linkCloseStarted() { closingLinks += 1 }
+
+    /// A graceful close ended (its bytes are counted).
+    func linkCloseEnded() {
+        closingLinks -= 1
+        if closingLinks == 0 && finishedCount == fleet.devices.count { onFinished() }
+    }
 
     func start() {
         if fleet.devices.isEmpty { onFinished() }
@@ -73,6 +95,31 @@ final class LoopFleet {
         fleet.recordWireBytes(slot: slot, sent: sent, received: received)
     }
 
+    func recordTLSBytes(slot: Int, _ bytes: TLSBytes) {
+        fleet.recordTLSBytes(slot: slot, bytes)
+    }
+
+    func recordHandshake(slot: Int, _ kind: HandshakeKind) {
+        fleet.recordHandshake(slot: slot, kind)
+    }
+
+    func recordSegments(slot: Int, _ counts: SegmentCounts) {
+        fleet.recordSegments(slot: slot, sent: Int64(counts.outbound), received: Int64(counts.inbound))
+    }
+
+    /// Keeps the newest ticket of the device at `slot` for its next connection.
+    func keepSession(slot: Int, _ session: TLSSession) {
+        if tls?.resumption == true { sessions[slot] = session }
+    }
+
+    /// Forgets the ticket of the device at `slot` (its next connection makes a full handshake).
+    func dropSession(slot: Int) { sessions[slot] = nil }
+
+    /// Notes a failed handshake (the first one's reason is kept).
+    func noteHandshakeFailure(_ reason: String) {
+        if firstHandshakeFailure == nil { firstHandshakeFailure = reason }
+    }
+
     func progress() -> ProgressSnapshot { fleet.progress(at: now()) }
 
     private func perform(_ action: DeviceAction, slot: Int) {
@@ -83,7 +130,31 @@ final class LoopFleet {
                                   fleet: self)
             links[slot] = link
             do {
-                link.connection = try loop.connect(to: target, handler: link)
+                let connection = try loop.connect(to: target, handler: link)
+                guard let tls else {
+                    link.connection = connection
+                    return
+                }
+                do {
+                    let psk = tls.authentication == .psk ? fleetKey.map {
+                        TLSExternalPSK(identity: device.deviceID, key: $0.tlsPSK(for: device.deviceID).bytes)
+                    } : nil
+                    let transport = try TLSTransport(
+                        client: connection, context: tls.context(for: device.deviceProtocol),
+                        serverName: tls.serverName, psk: psk, session: tls.resumption ? sessions[slot] : nil)
+                    transport.handler = link
+                    link.connection = transport
+                    link.tls = transport
+                    transport.start(handshakeTimeout: tls.handshakeTimeout)
+                } catch {
+                    noteHandshakeFailure(error.description)
+                    connection.handler = nil
+                    connection.close()
+                    links[slot] = nil
+                    loop.schedule(after: .zero) { [weak self] in
+                        self?.deliver(.connectFailed(.connectionRefused), slot: slot)
+                    }
+                }
             } catch {
                 links[slot] = nil
                 // No socket could be made (out of descriptors): retry like a refused connect.

@@ -4,6 +4,9 @@
 // The collector's directions are the server's: `bytes_in` is what the devices sent, `bytes_out` what they
 // received. Its `readings` are readings newly stored, which the simulator knows as the sum of `Ack.readings`.
 // Protocol names are the collector's (`grpc-stream`, `grpc-unary`, `rest-json`; see `DeviceProtocol.collectorName`).
+//
+// A collector that counts TLS adds `tls_handshake_bytes_in/out`, `tls_record_bytes_in/out` and `segments_in/out`
+// to each row; they are read when present (`tls`, `segments` stay nil for a collector without them).
 
 import Telemetry
 
@@ -17,12 +20,35 @@ public struct CollectorFigures: Equatable, Sendable {
         public var bytesOut: Int64
         /// Readings newly stored.
         public var readings: Int64
+        /// TLS bytes beyond the plaintext, in the simulator's directions (`handshakeSent` = the collector's
+        /// `tls_handshake_bytes_in`); nil when the collector does not report them.
+        public var tls: TLSBytes?
+        /// TCP segments (sent = the collector's `segments_in`); nil when not reported. Never compared exactly:
+        /// the two ends' counts differ by ACK timing.
+        public var segments: (sent: Int64, received: Int64)? {
+            get { segmentsSent.map { ($0, segmentsReceived ?? 0) } }
+            set {
+                segmentsSent = newValue?.sent
+                segmentsReceived = newValue?.received
+            }
+        }
+        var segmentsSent: Int64?
+        var segmentsReceived: Int64?
 
         /// Figures from their parts.
-        public init(bytesIn: Int64, bytesOut: Int64, readings: Int64) {
+        public init(bytesIn: Int64, bytesOut: Int64, readings: Int64, tls: TLSBytes? = nil) {
             self.bytesIn = bytesIn
             self.bytesOut = bytesOut
             self.readings = readings
+            self.tls = tls
+        }
+
+        /// True when `other` (the collector's row) agrees: bytes and readings exactly, and TLS bytes exactly when
+        /// both sides have them. Segments are not compared.
+        public func agrees(with other: Counts) -> Bool {
+            guard bytesIn == other.bytesIn, bytesOut == other.bytesOut, readings == other.readings else { return false }
+            if let tls, let theirs = other.tls { return tls == theirs }
+            return true
         }
 
         /// Adds another row.
@@ -30,6 +56,9 @@ public struct CollectorFigures: Equatable, Sendable {
             lhs.bytesIn += rhs.bytesIn
             lhs.bytesOut += rhs.bytesOut
             lhs.readings += rhs.readings
+            if let tls = rhs.tls { lhs.tls = (lhs.tls ?? TLSBytes()) + tls }
+            if let sent = rhs.segmentsSent { lhs.segmentsSent = (lhs.segmentsSent ?? 0) + sent }
+            if let received = rhs.segmentsReceived { lhs.segmentsReceived = (lhs.segmentsReceived ?? 0) + received }
         }
     }
 
@@ -99,9 +128,17 @@ public struct CollectorFigures: Equatable, Sendable {
             guard let protocolName = item["protocol"]?.stringValue else {
                 throw DecodeError(.missingField, path: "\(path).protocol")
             }
-            let counts = Counts(
+            var counts = Counts(
                 bytesIn: try number("bytes_in"), bytesOut: try number("bytes_out"),
                 readings: try number("readings"))
+            if let handshakeIn = item["tls_handshake_bytes_in"]?.int64Value {
+                counts.tls = TLSBytes(
+                    handshakeSent: handshakeIn, handshakeReceived: item["tls_handshake_bytes_out"]?.int64Value ?? 0,
+                    recordSent: item["tls_record_bytes_in"]?.int64Value ?? 0,
+                    recordReceived: item["tls_record_bytes_out"]?.int64Value ?? 0)
+            }
+            counts.segmentsSent = item["segments_in"]?.int64Value
+            counts.segmentsReceived = item["segments_out"]?.int64Value
             rows.append(
                 DeviceRow(
                     deviceID: item["device"]?.stringValue ?? "", protocolName: protocolName,

@@ -5,6 +5,12 @@
 //     simulator bytes sent      = collector bytes_in
 //     simulator bytes received  = collector bytes_out
 //     Σ Ack.readings            = collector readings
+// and, when the collector reports them (a collector that counts TLS), the TLS part of those bytes:
+//     simulator TLS handshake / record bytes sent      = collector tls_handshake_bytes_in / tls_record_bytes_in
+//     simulator TLS handshake / record bytes received  = collector tls_handshake_bytes_out / tls_record_bytes_out
+// Over TLS the simulator's bytes are the ciphertext on its sockets (plaintext + handshake + record overhead), so
+// the totals agree to the byte as on plaintext. TCP segments are shown, never compared: the two ends count ACKs
+// at different moments.
 // Any difference, and any simulator device or protocol the collector has no row for, is a mismatch: the
 // collector's ledger attributes every socket byte exactly once, so on a quiet collector the figures agree exactly.
 // Collector rows for devices the simulator does not know (other clients, earlier runs) are counted, not compared.
@@ -26,8 +32,8 @@ public struct CrossCheck: Equatable, Sendable {
         /// What the collector reported; nil when it has no such row.
         public var collector: CollectorFigures.Counts?
 
-        /// True when both sides agree exactly.
-        public var isMatch: Bool { simulator == collector }
+        /// True when both sides agree exactly (TLS bytes too when the collector reports them).
+        public var isMatch: Bool { collector.map { simulator.agrees(with: $0) } ?? false }
     }
 
     /// One comparison per protocol the simulator used.
@@ -83,8 +89,10 @@ public struct CrossCheck: Equatable, Sendable {
 
     /// A device's counters in the collector's terms.
     static func clientCounts(_ statistics: DeviceStatistics) -> CollectorFigures.Counts {
-        CollectorFigures.Counts(
+        var counts = CollectorFigures.Counts(
             bytesIn: statistics.bytesSent, bytesOut: statistics.bytesReceived,
-            readings: statistics.readingsStored)
+            readings: statistics.readingsStored, tls: statistics.tls)
+        counts.segments = (statistics.segmentsSent, statistics.segmentsReceived)
+        return counts
     }
 }

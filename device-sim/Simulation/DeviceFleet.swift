@@ -35,6 +35,21 @@ public struct DeviceFleet: Sendable {
         devices[slot].recordWireBytes(sent: sent, received: received)
     }
 
+    /// Adds TLS bytes beyond the plaintext of the device at `slot` (to its wire bytes too).
+    public mutating func recordTLSBytes(slot: Int, _ bytes: TLSBytes) {
+        devices[slot].recordTLSBytes(bytes)
+    }
+
+    /// Counts a completed TLS handshake of the device at `slot`.
+    public mutating func recordHandshake(slot: Int, _ kind: HandshakeKind) {
+        devices[slot].recordHandshake(kind)
+    }
+
+    /// Adds the TCP segments of a closed connection of the device at `slot`.
+    public mutating func recordSegments(slot: Int, sent: Int64, received: Int64) {
+        devices[slot].recordSegments(sent: sent, received: received)
+    }
+
     /// True when every device has finished.
     public var isFinished: Bool { devices.allSatisfy(\.isFinished) }
 

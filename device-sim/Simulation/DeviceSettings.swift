@@ -23,6 +23,8 @@ public struct DeviceSettings: Equatable, Sendable {
     /// Added to every batch number on the wire: a device whose counter survives restarts continues after the seqs
     /// the collector already stored (seqs of a new run would otherwise be duplicates of the last one's).
     public var seqBase: UInt64 = 0
+    /// Keep the connection, or close it after every acknowledged batch and reconnect for the next (`--connection`).
+    public var connectionMode = ConnectionMode.keep
 
     /// Settings with the defaults for the stream window (6), buffer (64 batches) and backoff. Check
     /// `problem` before making devices with them (a device refuses settings that have one).
@@ -48,6 +50,9 @@ public struct DeviceSettings: Equatable, Sendable {
 
     /// Readings per sensor in a full batch.
     public var readingsPerBatch: Int64 { (batchMs + intervalMs - 1) / intervalMs }
+
+    /// Batches per Upload stream as sent: one when reconnecting per batch, `streamBatches` otherwise.
+    public var batchesPerStream: Int { connectionMode == .perBatch ? 1 : streamBatches }
 
     /// Why these settings cannot run, for the CLI to print (`error: \(problem)`); nil when they can.
     public var problem: String? {

@@ -9,7 +9,12 @@
 // - stored: what the Acks reported (`Ack.readings`, `Ack.duplicate_batches`): the collector's view, which counts a
 //   re-sent batch it already had as a duplicate with no readings. This is what the collector's own reading counts
 //   are compared with.
-// - bytes: exactly what the networking layer wrote to and read from the device's sockets, as it reports them.
+// - bytes: exactly what the networking layer wrote to and read from the device's sockets, as it reports them:
+//   over TLS the ciphertext, so `bytesSent = plaintext sent + tls.handshakeSent + tls.recordSent` (and received
+//   alike); `tls` is the part beyond the plaintext.
+// - segments: TCP segments of the device's closed connections as the kernel counted them (data, ACK, SYN, FIN).
+//   The estimated link bytes add 52 bytes per segment (IPv4 20 + TCP 20 + timestamps 12): an estimate, since
+//   Ethernet framing, IPv6 and options vary.
 
 /// Counters of one device; see above.
 public struct DeviceStatistics: Equatable, Sendable {
@@ -41,6 +46,14 @@ public struct DeviceStatistics: Equatable, Sendable {
     public var bytesSent: Int64 = 0
     /// Bytes read from the device's sockets.
     public var bytesReceived: Int64 = 0
+    /// TLS handshake and record-overhead bytes, included in `bytesSent` / `bytesReceived`.
+    public var tls = TLSBytes()
+    /// Completed TLS handshakes by kind.
+    public var handshakes = HandshakeCounts()
+    /// TCP segments sent on the device's connections.
+    public var segmentsSent: Int64 = 0
+    /// TCP segments received on the device's connections.
+    public var segmentsReceived: Int64 = 0
     /// Connections established.
     public var connections: Int64 = 0
     /// Calls or requests made (Upload streams, Pushes, POSTs).
@@ -61,6 +74,19 @@ public struct DeviceStatistics: Equatable, Sendable {
         readingsAcked > 0 ? Double(bytesSent + bytesReceived) / Double(readingsAcked) : nil
     }
 
+    /// IPv4 + TCP header bytes (with timestamps) assumed per segment for the link estimate.
+    public static let headerBytesPerSegment: Int64 = 52
+
+    /// Estimated bytes on the link, both directions: socket bytes plus 52 per TCP segment (an estimate).
+    public var estimatedLinkBytes: Int64 {
+        bytesSent + bytesReceived + Self.headerBytesPerSegment * (segmentsSent + segmentsReceived)
+    }
+
+    /// Estimated link bytes per acknowledged reading; nil before the first acknowledgement.
+    public var estimatedLinkBytesPerReading: Double? {
+        readingsAcked > 0 ? Double(estimatedLinkBytes) / Double(readingsAcked) : nil
+    }
+
     /// Adds another device's counters.
     public static func += (lhs: inout DeviceStatistics, rhs: DeviceStatistics) {
         lhs.batchesGenerated += rhs.batchesGenerated
@@ -77,6 +103,10 @@ public struct DeviceStatistics: Equatable, Sendable {
         lhs.readingsDropped += rhs.readingsDropped
         lhs.bytesSent += rhs.bytesSent
         lhs.bytesReceived += rhs.bytesReceived
+        lhs.tls += rhs.tls
+        lhs.handshakes += rhs.handshakes
+        lhs.segmentsSent += rhs.segmentsSent
+        lhs.segmentsReceived += rhs.segmentsReceived
         lhs.connections += rhs.connections
         lhs.calls += rhs.calls
         lhs.errors += rhs.errors

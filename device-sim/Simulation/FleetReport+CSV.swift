@@ -4,7 +4,9 @@
 //     device, protocol, readings_generated, readings_sent, readings_acked, readings_stored, readings_dropped,
 //     batches_generated, batches_sent, batches_acked, batches_retried, batches_dropped_full,
 //     batches_dropped_rejected, duplicate_batches, buffered_batches, bytes_sent, bytes_received, bytes_per_reading,
-//     connections, calls, errors, errors_refused, errors_reset, errors_closed, errors_timeout, errors_unavailable,
+//     handshakes_full, handshakes_resumed, handshakes_psk, tls_handshake_bytes_sent, tls_handshake_bytes_received,
+//     tls_record_bytes_sent, tls_record_bytes_received, segments_sent, segments_received,
+//     estimated_link_bytes_per_reading, connections, calls, errors, errors_refused, errors_reset, errors_closed, errors_timeout, errors_unavailable,
 //     errors_rejected, errors_malformed, latency_mean_ms, latency_max_ms
 //
 // Counts are plain integers; bytes_per_reading and latencies have four decimals (`5.2042`) and are empty when
@@ -18,7 +20,10 @@ extension FleetReport {
             "device", "protocol", "readings_generated", "readings_sent", "readings_acked", "readings_stored",
             "readings_dropped", "batches_generated", "batches_sent", "batches_acked", "batches_retried",
             "batches_dropped_full", "batches_dropped_rejected", "duplicate_batches", "buffered_batches", "bytes_sent",
-            "bytes_received", "bytes_per_reading", "connections", "calls", "errors",
+            "bytes_received", "bytes_per_reading", "handshakes_full", "handshakes_resumed", "handshakes_psk",
+            "tls_handshake_bytes_sent", "tls_handshake_bytes_received", "tls_record_bytes_sent",
+            "tls_record_bytes_received", "segments_sent", "segments_received", "estimated_link_bytes_per_reading",
+            "connections", "calls", "errors",
         ] + ErrorKind.allCases.map { "errors_" + $0.name } + ["latency_mean_ms", "latency_max_ms"]
 
     /// The per-device CSV; see above.
@@ -35,6 +40,13 @@ extension FleetReport {
             ]
             fields += counts.map(String.init)
             fields.append(stats.bytesPerReading.map(Self.decimal) ?? "")
+            let link: [Int64] = [
+                stats.handshakes.full, stats.handshakes.resumed, stats.handshakes.psk, stats.tls.handshakeSent,
+                stats.tls.handshakeReceived, stats.tls.recordSent, stats.tls.recordReceived, stats.segmentsSent,
+                stats.segmentsReceived,
+            ]
+            fields += link.map(String.init)
+            fields.append(stats.estimatedLinkBytesPerReading.map(Self.decimal) ?? "")
             fields += [stats.connections, stats.calls, stats.errors.total].map(String.init)
             fields += ErrorKind.allCases.map { String(stats.errors[$0]) }
             fields.append(stats.latency.meanNs.map { Self.decimal($0 / 1e6) } ?? "")

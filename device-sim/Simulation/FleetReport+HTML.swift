@@ -30,7 +30,8 @@ extension FleetReport {
             """
         html += "<p class=\"meta\">\(escape(run.deviceCount)) devices, \(escape(run.protocolMode.name)), seed "
             + "\(run.seed); sensors \(run.sensors.map(\.name).joined(separator: ", ")); interval "
-            + "\(run.intervalMs) ms, batch \(run.batchMs) ms; \(escape(run.pacingText))</p>"
+            + "\(run.intervalMs) ms, batch \(run.batchMs) ms; \(escape(run.pacingText)); link "
+            + "\(escape(run.link.description))</p>"
         html += "<h2>Wire bytes per reading</h2><div class=\"card\">\(barChart())</div>"
         html += "<h2>Per protocol</h2><table><tr><th>protocol</th><th>devices</th><th>readings acked</th>"
             + "<th>bytes sent</th><th>bytes received</th><th>B/reading</th><th>vs best</th><th>ack p50</th>"
@@ -45,6 +46,20 @@ extension FleetReport {
                 + "<td>\(s.batchesRetried)</td><td>\(s.batchesDropped)</td><td>\(s.errors.total)</td></tr>"
         }
         html += "</table>"
+        if showsLinkTable {
+            html += "<h2>Link: TLS and TCP</h2><table><tr><th>protocol</th><th>handshakes full</th><th>resumed</th>"
+                + "<th>PSK</th><th>TLS handshake bytes</th><th>TLS record bytes</th><th>segments sent</th>"
+                + "<th>segments received</th><th>est. link B/reading</th></tr>"
+            for summary in protocols {
+                let s = summary.statistics
+                html += "<tr><td>\(summary.deviceProtocol.name)</td><td>\(s.handshakes.full)</td>"
+                    + "<td>\(s.handshakes.resumed)</td><td>\(s.handshakes.psk)</td><td>\(s.tls.handshakeTotal)</td>"
+                    + "<td>\(s.tls.recordTotal)</td><td>\(s.segmentsSent)</td><td>\(s.segmentsReceived)</td>"
+                    + "<td>\(format(summary.estimatedLinkBytesPerReading))</td></tr>"
+            }
+            html += "</table><p class=\"meta\">Estimated link bytes = socket bytes + 52 B per TCP segment (IPv4 + "
+                + "TCP headers with timestamps): an estimate.</p>"
+        }
         if let check = crossCheck {
             html += "<h2>Cross-check with the collector</h2><p class=\"\(check.isConsistent ? "ok" : "bad")\">"
                 + (check.isConsistent

@@ -3,8 +3,10 @@
 //     {
 //       "run": {"devices": 100, "protocol": "mixed", "seed": 42, "sensors": ["temperature", ...],
 //               "interval_ms": 1000, "batch_ms": 10000, "pacing": "speedup", "speedup": 60.0,
-//               "elapsed_ms": 60000.0, "simulated_ms": 3600000},          // speedup null and simulated_ms null at
+//               "elapsed_ms": 60000.0, "simulated_ms": 3600000,           // speedup null and simulated_ms null at
 //                                                                          // max-rate ("pacing": "max-rate")
+//               "tls": false, "tls_auth": null | "token" | "psk", "connection": "keep" | "per-batch",
+//               "resumption": true},
 //       "protocols": [ {"protocol": "grpc-stream", "devices": 34, <counters>, "buffered_batches": 0,
 //                       "bytes_per_reading": 5.2, "ratio_to_best": 1.0, <latency>}, ... ],
 //       "total": {"devices": 100, <counters>, "buffered_batches": 0, "bytes_per_reading": 7.9, <latency>,
@@ -21,11 +23,16 @@
 //
 // <counters>: readings_generated, readings_sent, readings_acked, readings_stored, readings_dropped,
 // batches_generated, batches_sent, batches_acked, batches_retried, batches_dropped_full, batches_dropped_rejected,
-// duplicate_batches, bytes_sent, bytes_received, connections, calls, errors (total), and "errors_by_kind":
+// duplicate_batches, bytes_sent, bytes_received (socket bytes: ciphertext over TLS), handshakes_full,
+// handshakes_resumed, handshakes_psk, tls_handshake_bytes_sent, tls_handshake_bytes_received, tls_record_bytes_sent,
+// tls_record_bytes_received (the TLS part of the bytes), segments_sent, segments_received (TCP, from the kernel),
+// estimated_link_bytes_per_reading (socket bytes + 52 per segment, an estimate; null without readings),
+// connections, calls, errors (total), and "errors_by_kind":
 // {"refused": 0, "reset": 0, "closed": 0, "timeout": 0, "unavailable": 0, "rejected": 0, "malformed": 0}.
 // <latency>: latency_p50_ms, latency_p99_ms, latency_p999_ms, latency_mean_ms, latency_max_ms (null when empty).
 // <comparison>: {"protocol", "collector_protocol", "device" (device rows only), "match",
-// "simulator": {"bytes_in", "bytes_out", "readings"}, "collector": {...} or null}; directions are the
+// "simulator": {"bytes_in", "bytes_out", "readings", and when known "tls_handshake_bytes_in/out",
+// "tls_record_bytes_in/out", "segments_in/out"}, "collector": {...} or null}; directions are the
 // collector's (bytes_in = what the devices sent). Ratios and per-reading figures are unrounded Doubles; null where
 // undefined (no readings). `devices` is left out when `includeDevices` is false.
 
@@ -138,6 +145,14 @@ extension FleetReport {
         writer.value(Double(run.elapsedNs) / 1e6)
         writer.key("simulated_ms")
         if let simulatedMs = run.simulatedMs { writer.value(simulatedMs) } else { writer.null() }
+        writer.key("tls")
+        writer.value(run.link.isTLS)
+        writer.key("tls_auth")
+        if let tls = run.link.tls { writer.value(tls.name) } else { writer.null() }
+        writer.key("connection")
+        writer.value(run.link.connectionMode.name)
+        writer.key("resumption")
+        writer.value(run.link.resumption)
         writer.endObject()
     }
 
@@ -150,6 +165,11 @@ extension FleetReport {
             ("batches_retried", stats.batchesRetried), ("batches_dropped_full", stats.batchesDroppedFull),
             ("batches_dropped_rejected", stats.batchesDroppedRejected), ("duplicate_batches", stats.duplicateBatches),
             ("bytes_sent", stats.bytesSent), ("bytes_received", stats.bytesReceived),
+            ("handshakes_full", stats.handshakes.full), ("handshakes_resumed", stats.handshakes.resumed),
+            ("handshakes_psk", stats.handshakes.psk), ("tls_handshake_bytes_sent", stats.tls.handshakeSent),
+            ("tls_handshake_bytes_received", stats.tls.handshakeReceived),
+            ("tls_record_bytes_sent", stats.tls.recordSent), ("tls_record_bytes_received", stats.tls.recordReceived),
+            ("segments_sent", stats.segmentsSent), ("segments_received", stats.segmentsReceived),
             ("connections", stats.connections), ("calls", stats.calls), ("errors", stats.errors.total),
             ("buffered_batches", Int64(buffered)),
         ]
@@ -166,6 +186,8 @@ extension FleetReport {
         writer.endObject()
         writer.key("bytes_per_reading")
         write(stats.bytesPerReading, into: &writer)
+        writer.key("estimated_link_bytes_per_reading")
+        write(stats.estimatedLinkBytesPerReading, into: &writer)
     }
 
     private static func writeLatency(_ latency: LatencyPercentiles, into writer: inout JSONWriter) {
@@ -226,6 +248,21 @@ extension FleetReport {
             writer.value(counts.bytesOut)
             writer.key("readings")
             writer.value(counts.readings)
+            if let tls = counts.tls {
+                for (name, value) in [
+                    ("tls_handshake_bytes_in", tls.handshakeSent), ("tls_handshake_bytes_out", tls.handshakeReceived),
+                    ("tls_record_bytes_in", tls.recordSent), ("tls_record_bytes_out", tls.recordReceived),
+                ] {
+                    writer.key(name)
+                    writer.value(value)
+                }
+            }
+            if let segments = counts.segments {
+                writer.key("segments_in")
+                writer.value(segments.sent)
+                writer.key("segments_out")
+                writer.value(segments.received)
+            }
             writer.endObject()
         }
         writer.endObject()

@@ -21,7 +21,16 @@
 // Columns of the protocol table: protocol, devices, readings acked, bytes sent, bytes received (exact bytes),
 // B/reading (wire bytes both directions per acknowledged reading), vs best (ratio to the lowest B/reading),
 // ack p50 / p99 / p99.9, retries (re-sent batches), dropped (batches), errors (all kinds). Bytes are exact counts so
-// they can be compared with the collector's to the byte.
+// they can be compared with the collector's to the byte; over TLS they are the ciphertext on the sockets.
+//
+// Then the link table (when the kernel's segment counts or TLS handshakes are known):
+//
+//     link: TLS (certificate, token), per-batch reconnect, resumption on
+//     protocol     full  resumed  PSK  TLS handshake B  TLS record B  segments sent  segments received  est. link B/reading
+//
+// handshakes by kind; TLS handshake and record-overhead bytes both directions (part of the bytes above); TCP
+// segments; and the estimated link bytes per reading: socket bytes + 52 B per segment (IPv4 + TCP with
+// timestamps), labelled an estimate.
 
 extension FleetReport {
     /// Most mismatched devices listed in the terminal; the JSON report lists all.
@@ -39,9 +48,15 @@ extension FleetReport {
             + "\(run.pacingText); ran \(NumberText.fixed(Double(run.elapsedNs) / 1e9, decimals: 1)) s real"
         if let simulatedMs = run.simulatedMs { timing += ", \(NumberText.span(simulatedMs)) simulated" }
         out.append(timing)
+        out.append("link: \(run.link.description)")
         out.append("")
         out.append(protocolTable())
         out.append("")
+        if showsLinkTable {
+            out.append(linkTable())
+            out.append("estimated link bytes = socket bytes + 52 B per TCP segment (IPv4 + TCP headers): an estimate")
+            out.append("")
+        }
         if let highest = highestBytesPerReading, let lowest = lowestBytesPerReading {
             out.append("highest bytes per reading: \(Self.describe(highest))")
             out.append("lowest bytes per reading:  \(Self.describe(lowest))")
@@ -100,6 +115,33 @@ extension FleetReport {
         return table.render()
     }
 
+    /// True when there is something below the protocol to show: TLS handshakes or segment counts.
+    var showsLinkTable: Bool {
+        total.handshakes.total > 0 || total.segmentsSent + total.segmentsReceived > 0 || !total.tls.isZero
+    }
+
+    /// Handshakes, TLS bytes, segments and the estimated link cost per protocol, with the total row.
+    private func linkTable() -> String {
+        var table = TextTable([
+            ("protocol", .left), ("full", .right), ("resumed", .right), ("PSK", .right),
+            ("TLS handshake B", .right), ("TLS record B", .right), ("segments sent", .right),
+            ("segments received", .right), ("est. link B/reading", .right),
+        ])
+        func cells(_ name: String, _ stats: DeviceStatistics) -> [String] {
+            [
+                name, NumberText.grouped(stats.handshakes.full), NumberText.grouped(stats.handshakes.resumed),
+                NumberText.grouped(stats.handshakes.psk), NumberText.grouped(stats.tls.handshakeTotal),
+                NumberText.grouped(stats.tls.recordTotal), NumberText.grouped(stats.segmentsSent),
+                NumberText.grouped(stats.segmentsReceived),
+                stats.estimatedLinkBytesPerReading.map { NumberText.fixed($0, decimals: 2) } ?? "-",
+            ]
+        }
+        for row in protocols { table.add(cells(row.deviceProtocol.name, row.statistics)) }
+        table.addRule()
+        table.add(cells("total", total))
+        return table.render()
+    }
+
     /// The cross-check section.
     private static func crossCheckLines(_ check: CrossCheck) -> [String] {
         var out: [String] = []
@@ -128,6 +170,13 @@ extension FleetReport {
             ])
         }
         out.append(table.render())
+        let simulatorTLS = check.protocols.contains { !($0.simulator.tls?.isZero ?? true) }
+        let collectorTLS = check.protocols.contains { $0.collector?.tls != nil }
+        if simulatorTLS && collectorTLS {
+            out.append("TLS handshake and record bytes compared too")
+        } else if simulatorTLS {
+            out.append("the collector does not report TLS bytes: they are compared within the totals only")
+        }
         if !check.deviceMismatches.isEmpty {
             let shown = check.deviceMismatches.prefix(listedMismatches)
             out.append("devices that differ (\(shown.count) of \(NumberText.grouped(check.deviceMismatches.count))):")
@@ -160,11 +209,22 @@ extension FleetReport {
             ("bytes in", row.simulator.bytesIn, collector.bytesIn),
             ("bytes out", row.simulator.bytesOut, collector.bytesOut),
             ("readings", row.simulator.readings, collector.readings),
-        ]
+        ] + tlsPairs(row.simulator.tls, collector.tls)
         return name + ": "
             + pairs.filter { $0.1 != $0.2 }
             .map { "\($0.0) \(NumberText.grouped($0.1)) here, \(NumberText.grouped($0.2)) at the collector" }
             .joined(separator: "; ")
+    }
+
+    /// The TLS figures of a comparison, when both sides have them.
+    private static func tlsPairs(_ simulator: TLSBytes?, _ collector: TLSBytes?) -> [(String, Int64, Int64)] {
+        guard let simulator, let collector else { return [] }
+        return [
+            ("TLS handshake bytes in", simulator.handshakeSent, collector.handshakeSent),
+            ("TLS handshake bytes out", simulator.handshakeReceived, collector.handshakeReceived),
+            ("TLS record bytes in", simulator.recordSent, collector.recordSent),
+            ("TLS record bytes out", simulator.recordReceived, collector.recordReceived),
+        ]
     }
 
     /// A latency cell.

@@ -40,4 +40,7 @@ public struct ProtocolSummary: Equatable, Sendable {
 
     /// Wire bytes, both directions, per acknowledged reading; nil without readings.
     public var bytesPerReading: Double? { statistics.bytesPerReading }
+
+    /// Estimated link bytes (socket bytes + 52 per TCP segment) per acknowledged reading; nil without readings.
+    public var estimatedLinkBytesPerReading: Double? { statistics.estimatedLinkBytesPerReading }
 }

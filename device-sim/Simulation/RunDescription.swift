@@ -20,6 +20,8 @@ public struct RunDescription: Equatable, Sendable {
     public var elapsedNs: UInt64
     /// Simulated time the run covered, in ms; nil at max-rate.
     public var simulatedMs: Int64?
+    /// Plaintext or TLS, keep-alive or per-batch, resumption (`--tls`, `--connection`, ...).
+    public var link = LinkSettings()
 
     /// A description from its parts.
     public init(
@@ -45,6 +47,7 @@ public struct RunDescription: Equatable, Sendable {
             seed: configuration.seed, sensors: settings.sensors, intervalMs: settings.intervalMs,
             batchMs: settings.batchMs, pacing: settings.clock.pacing, elapsedNs: elapsedNs,
             simulatedMs: simulatedMs)
+        link.connectionMode = settings.connectionMode
     }
 
     /// `speedup 60×` or `max-rate`.

@@ -60,14 +60,14 @@ extension SimulatedDevice {
             }
         }
         guard case .streaming(var sent) = call else { return }
-        while sent < settings.streamBatches {
+        while sent < settings.batchesPerStream {
             produceOnDemand()
             guard queue.hasWaiting else { break }
             actions.append(.sendOnStream(takeNextBatch().makeBatch(sensors: settings.sensors, intervalMs: interval)))
             sent += 1
         }
         call = .streaming(sent: sent)
-        if sent == settings.streamBatches || (isProductionOver && !queue.hasWaiting), let seqs = queue.inFlightSeqs {
+        if sent == settings.batchesPerStream || (isProductionOver && !queue.hasWaiting), let seqs = queue.inFlightSeqs {
             actions.append(.halfCloseStream(covering: seqs))
             call = .awaitingAnswer
         }

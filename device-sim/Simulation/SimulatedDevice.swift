@@ -19,6 +19,10 @@
 // re-sent first) and waits `backoff` before the next attempt (reconnecting first if the connection is gone); a
 // final failure drops the call's batches. The failure streak, and so the backoff, resets on an Ack.
 //
+// Reconnecting per batch (`connectionMode == .perBatch`): the device connects only when a batch waits (not at
+// start), an Upload stream carries one batch, and every Ack is followed by `.disconnect`; the next batch connects
+// again. A failed call keeps the connection for its retry, as on a kept connection.
+//
 // Lifecycle: not started → running → finished. After `.finish` (or the end of the run's duration) the device
 // produces nothing more, sends what it holds, then disconnects and reports `.finished`. A call refused for
 // authentication (401/403, UNAUTHENTICATED/PERMISSION_DENIED) stops the device at once: its batches are dropped,
@@ -126,7 +130,7 @@ public struct SimulatedDevice: Sendable {
         case .start:
             guard lifecycle == .notStarted else { break }
             lifecycle = .running
-            if !isProductionOver {
+            if !isProductionOver && settings.connectionMode == .keep {
                 connection = .connecting
                 actions.append(.connect)
             }
@@ -144,6 +148,11 @@ public struct SimulatedDevice: Sendable {
         case .acked(let ack, let seqs, let latencyNs):
             guard call != .idle else { break }
             acknowledge(ack, covering: seqs, latencyNs: latencyNs)
+            if settings.connectionMode == .perBatch && connection == .connected {
+                // A sleeping device: the batch is delivered, the radio goes off.
+                actions.append(.disconnect)
+                connection = .disconnected
+            }
         case .callFailed(let failure):
             guard call != .idle else { break }
             failCall(failure, at: now)
@@ -171,6 +180,25 @@ public struct SimulatedDevice: Sendable {
     public mutating func recordWireBytes(sent: Int, received: Int) {
         statistics.bytesSent += Int64(sent)
         statistics.bytesReceived += Int64(received)
+    }
+
+    /// Adds the TLS bytes beyond the plaintext (handshake, record overhead) to the TLS counters and to the wire
+    /// bytes: the device's wire bytes are the socket's, ciphertext included.
+    public mutating func recordTLSBytes(_ bytes: TLSBytes) {
+        statistics.tls += bytes
+        statistics.bytesSent += bytes.handshakeSent + bytes.recordSent
+        statistics.bytesReceived += bytes.handshakeReceived + bytes.recordReceived
+    }
+
+    /// Counts a completed TLS handshake.
+    public mutating func recordHandshake(_ kind: HandshakeKind) {
+        statistics.handshakes[kind] += 1
+    }
+
+    /// Adds the TCP segments of a closed connection, as the kernel counted them.
+    public mutating func recordSegments(sent: Int64, received: Int64) {
+        statistics.segmentsSent += sent
+        statistics.segmentsReceived += received
     }
 
     /// The device's figures for the report.
