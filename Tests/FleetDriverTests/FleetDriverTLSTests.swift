@@ -145,17 +145,12 @@ import Trust
         }
         let report = Self.report(configuration, result, link,
                                  try collector.settledFigures(authorization: admin).subtracting(before))
-        withKnownIssue(
-            "collector side: TLSContext's pskFindSession refuses a ticket's identity when PSK is on",
-            isIntermittent: true
-        ) {
-            #expect(result.firstHandshakeFailure == nil)
-            for summary in result.summaries {
-                #expect(summary.statistics.handshakes.resumed == summary.statistics.connections - 1)
-                #expect(summary.statistics.errors.total == 0)
-            }
-            #expect(report.crossCheck?.isConsistent == true, "\(report.renderTable())")
+        #expect(result.firstHandshakeFailure == nil)
+        for summary in result.summaries {
+            #expect(summary.statistics.handshakes.resumed == summary.statistics.connections - 1)
+            #expect(summary.statistics.errors.total == 0)
         }
+        #expect(report.crossCheck?.isConsistent == true, "\(report.renderTable())")
     }
 
     @Test func resumptionOffMakesEveryHandshakeFull() throws {
