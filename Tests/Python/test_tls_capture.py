@@ -52,9 +52,10 @@ def test_the_ledger_equals_a_packet_capture_of_tls_connections(proto, start_coll
         code, r, err = s_client_psk(collector, "cap-psk", keys.psk("someone-else"), request)
         assert r is None and code != 0  # a failed handshake, booked under "tls"
 
-        session, reused, r = tls_roundtrip(collector, keys)
+        ctx = keys.client_context()
+        session, reused, r = tls_roundtrip(collector, ctx)
         assert r.status == 200 and not reused
-        _, reused, r = tls_roundtrip(collector, keys, session=session)
+        _, reused, r = tls_roundtrip(collector, ctx, session=session)
         assert r.status == 200 and reused
 
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)

@@ -135,10 +135,10 @@ def https_get(collector: Collector, keys: TLSKeys, path: str, headers=None) -> R
         conn.close()
 
 
-def tls_roundtrip(collector: Collector, keys: TLSKeys, session=None, path="/healthz"):
-    """One TLS connection with Python's ssl module: a GET with Connection: close, read to EOF (so the TLS 1.3
-    ticket, sent after the handshake, is read too). Returns (session, session_reused, response)."""
-    ctx = keys.client_context()
+def tls_roundtrip(collector: Collector, ctx: ssl.SSLContext, session=None, path="/healthz"):
+    """One TLS connection with Python's ssl module (a session resumes only on the context it came from): a GET
+    with Connection: close, read to EOF (so the TLS 1.3 ticket, sent after the handshake, is read too). Returns
+    (session, session_reused, response)."""
     with socket.create_connection(("127.0.0.1", collector.port), timeout=CALL_TIMEOUT) as raw:
         with ctx.wrap_socket(raw, server_hostname="localhost", session=session) as s:
             s.sendall(http_request_bytes("GET", path))
