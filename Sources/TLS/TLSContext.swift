@@ -198,6 +198,13 @@ private let pskFindSession:
         sessionOut.pointee = nil
         let name = String(decoding: UnsafeBufferPointer(start: identity, count: identityLength), as: UTF8.self)
         guard let lookup = transport.context.externalPSK else { return 1 }
+        // OpenSSL asks about every PSK identity a client offers, session tickets included (a ticket's identity is
+        // the encrypted ticket: binary, well over 64 bytes). Device ids are printable ASCII; any other identity is
+        // answered "no external PSK" so OpenSSL goes on to decrypt it as a ticket (refusing it here failed every
+        // resumption with an internal_error alert whenever the PSK lookup was on, i.e. with --auth on).
+        guard UnsafeBufferPointer(start: identity, count: identityLength).allSatisfy({ 0x20...0x7E ~= $0 }) else {
+            return 1
+        }
         guard var key = lookup(name) else {
             transport.refusedPSKIdentity = name
             return 0  // an unknown or revoked device: the handshake fails
