@@ -18,6 +18,7 @@ import ssl
 import subprocess
 
 import grpc
+import pytest
 
 from fwtest import CALL_TIMEOUT, CHANNEL_OPTIONS, simple_batch, wait_until
 from test_packet_capture import _start_capture, _stop_capture, _tcp_payload_by_direction
@@ -25,6 +26,7 @@ from tlstest import (JSON, T0, check_row_parts, curl_tls, device_rows, handshake
                      s_client_psk, settled_totals, start_tls, tls_roundtrip)
 
 
+@pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1_1 is deprecated:DeprecationWarning")
 def test_the_ledger_equals_a_packet_capture_of_tls_connections(proto, start_collector, tmp_path):
     collector, keys = start_tls(start_collector, tmp_path)
     pcap = tmp_path / "tls.pcap"
