@@ -92,5 +92,6 @@ def test_the_ledger_equals_a_packet_capture_of_tls_connections(proto, start_coll
         by_protocol = db.execute("SELECT protocol, SUM(bytes_in), SUM(bytes_out), SUM(connections) FROM bandwidth "
                                  "GROUP BY protocol").fetchall()
     assert captured_in > 5_000 and captured_out > 5_000, (captured_in, captured_out)
+    print(f"\n  captured {captured_in} B in, {captured_out} B out, {opened} connections; ledger by protocol {by_protocol}")
     assert (ledger_in, ledger_out) == (captured_in, captured_out), by_protocol
     assert connections == opened, by_protocol
