@@ -92,7 +92,7 @@ def proc_mem(pid):
 
 
 class Collector:
-    def __init__(self, binary, auth=False):
+    def __init__(self, binary, auth=False, extra_args=()):
         self.db = tempfile.mktemp(prefix="db-", suffix=".sqlite", dir=_tmpdir)
         self.errpath = self.db + ".log"
         self.err = open(self.errpath, "w+")
@@ -100,13 +100,15 @@ class Collector:
         # what a token adds (the collector creates the key and the admin token beside the database).
         self.key_file, self.admin_file = self.db + ".fleet.key", self.db + ".admin.token"
         self.sim_auth = ["--fleet-key-file", self.key_file, "--admin-token-file", self.admin_file] if auth else []
+        # The key file's folder (the run's temporary directory) also holds the self-signed TLS certificate and
+        # the session-ticket key, with authentication off too.
         auth_args = (["--fleet-key-file", self.key_file, "--admin-token-file", self.admin_file] if auth
-                     else ["--auth", "off"])
+                     else ["--auth", "off", "--fleet-key-file", self.key_file])
         self.proc = subprocess.Popen(
             # Every benchmark client (up to 10,000 idle connections) comes from 127.0.0.1: lift the per-address
             # connection limit (default 1,024) to the total.
             [binary, "serve", "--listen", "127.0.0.1:0", "--db", self.db, *auth_args,
-             "--max-connections-per-address", "16384"],
+             "--max-connections-per-address", "16384", *extra_args],
             stdout=subprocess.DEVNULL, stderr=self.err)
         _children.append(self.proc)
         self.port = None
@@ -123,6 +125,7 @@ class Collector:
         if self.port is None:
             raise RuntimeError("collector did not report its port")
         self.url = f"http://127.0.0.1:{self.port}"
+        self.cert_file = os.path.join(os.path.dirname(self.key_file), "tls-cert.pem")
 
     def get(self, path):
         return json.loads(self.text(path))

@@ -12,23 +12,31 @@ extension BandwidthCounters {
             headerBytesIn: u(bytesIn.header), headerBytesOut: u(bytesOut.header),
             framingBytesIn: u(bytesIn.framing), framingBytesOut: u(bytesOut.framing),
             payloadBytesIn: u(bytesIn.payload), payloadBytesOut: u(bytesOut.payload),
+            tlsHandshakeBytesIn: u(bytesIn.tlsHandshake), tlsHandshakeBytesOut: u(bytesOut.tlsHandshake),
+            tlsRecordBytesIn: u(bytesIn.tlsRecord), tlsRecordBytesOut: u(bytesOut.tlsRecord),
             readings: u(readings), batches: u(batches), duplicateBatches: u(duplicateBatches), calls: u(calls),
-            connections: u(connections), errors: u(errors))
+            connections: u(connections), errors: u(errors), segmentsIn: u(segmentsIn), segmentsOut: u(segmentsOut))
     }
 
-    /// Counters from a persisted row.
+    /// Counters from a persisted row. The row's `bytesIn`/`bytesOut` are not read: the totals are the sums of the
+    /// five parts, as when they were written.
     package init(_ row: CounterDelta) {
+        func i(_ value: UInt64) -> Int64 { Int64(clamping: value) }
         self.init()
-        bytesIn = Traffic(header: Int64(row.headerBytesIn), framing: Int64(row.framingBytesIn),
-                          payload: Int64(row.payloadBytesIn))
-        bytesOut = Traffic(header: Int64(row.headerBytesOut), framing: Int64(row.framingBytesOut),
-                           payload: Int64(row.payloadBytesOut))
+        bytesIn = Traffic(
+            header: i(row.headerBytesIn), framing: i(row.framingBytesIn), payload: i(row.payloadBytesIn),
+            tlsHandshake: i(row.tlsHandshakeBytesIn), tlsRecord: i(row.tlsRecordBytesIn))
+        bytesOut = Traffic(
+            header: i(row.headerBytesOut), framing: i(row.framingBytesOut), payload: i(row.payloadBytesOut),
+            tlsHandshake: i(row.tlsHandshakeBytesOut), tlsRecord: i(row.tlsRecordBytesOut))
         readings = Int64(row.readings)
         batches = Int64(row.batches)
         duplicateBatches = Int64(row.duplicateBatches)
         calls = Int64(row.calls)
         connections = Int64(row.connections)
         errors = Int64(row.errors)
+        segmentsIn = i(row.segmentsIn)
+        segmentsOut = i(row.segmentsOut)
     }
 }
 

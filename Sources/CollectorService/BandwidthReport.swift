@@ -1,6 +1,9 @@
 // The bandwidth report: per protocol (`GET /v1/bandwidth`), per device × protocol (`GET /v1/bandwidth/devices`,
 // `GET /v1/bandwidth/devices/{device}`) and over time (`GET /v1/bandwidth/history`). Every row carries bytes in and
-// out, their header/framing/payload split, the counts, and wire bytes per stored reading (null before the first).
+// out, their header/framing/payload/TLS handshake/TLS record split, the counts, wire bytes per stored reading (null
+// before the first), TCP segments both ways, and the ESTIMATE of what the link carried: socket bytes plus 52 bytes
+// (IPv4 + TCP with timestamps) per segment, in total and per stored reading. Columns are only ever appended, so
+// CSV readers that go by position keep working.
 
 import Accounting
 import Storage
@@ -11,7 +14,9 @@ enum BandwidthReport {
     static let counterColumns = [
         "bytes_in", "bytes_out", "readings", "batches", "duplicate_batches", "calls", "connections", "errors",
         "header_bytes_in", "header_bytes_out", "framing_bytes_in", "framing_bytes_out", "payload_bytes_in",
-        "payload_bytes_out", "bytes_per_reading",
+        "payload_bytes_out", "bytes_per_reading", "tls_handshake_bytes_in", "tls_handshake_bytes_out",
+        "tls_record_bytes_in", "tls_record_bytes_out", "segments_in", "segments_out", "estimated_link_bytes",
+        "estimated_link_bytes_per_reading",
     ]
 
     static func cells(_ counters: BandwidthCounters) -> [TableCell] {
@@ -22,6 +27,11 @@ enum BandwidthReport {
             .integer(counters.bytesOut.header), .integer(counters.bytesIn.framing), .integer(counters.bytesOut.framing),
             .integer(counters.bytesIn.payload), .integer(counters.bytesOut.payload),
             counters.bytesPerReading.map(TableCell.number) ?? .null,
+            .integer(counters.bytesIn.tlsHandshake), .integer(counters.bytesOut.tlsHandshake),
+            .integer(counters.bytesIn.tlsRecord), .integer(counters.bytesOut.tlsRecord),
+            .integer(counters.segmentsIn), .integer(counters.segmentsOut), .integer(counters.estimatedLinkBytes),
+            counters.readings > 0
+                ? .number(Double(counters.estimatedLinkBytes) / Double(counters.readings)) : .null,
         ]
     }
 

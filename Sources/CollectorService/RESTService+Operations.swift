@@ -24,12 +24,31 @@ extension RESTService {
             text.sample("fleetwire_bytes_total", [("protocol", name), ("direction", "in")], counters.bytesIn.total)
             text.sample("fleetwire_bytes_total", [("protocol", name), ("direction", "out")], counters.bytesOut.total)
         }
+        let directional: [(String, String, (BandwidthCounters) -> (in: Int64, out: Int64))] = [
+            ("fleetwire_tls_handshake_bytes_total", "TLS handshake bytes by protocol and direction (part of "
+                + "fleetwire_bytes_total).", { ($0.bytesIn.tlsHandshake, $0.bytesOut.tlsHandshake) }),
+            ("fleetwire_tls_record_bytes_total", "TLS record overhead bytes by protocol and direction (part of "
+                + "fleetwire_bytes_total).", { ($0.bytesIn.tlsRecord, $0.bytesOut.tlsRecord) }),
+            ("fleetwire_segments_total", "TCP segments by protocol and direction, as the kernel counted them.",
+             { ($0.segmentsIn, $0.segmentsOut) }),
+        ]
+        for (name, help, value) in directional {
+            text.family(name, "counter", help)
+            for (protocolName, counters) in perProtocol {
+                let both = value(counters)
+                text.sample(name, [("protocol", protocolName), ("direction", "in")], both.in)
+                text.sample(name, [("protocol", protocolName), ("direction", "out")], both.out)
+            }
+        }
         let counts: [(String, String, (BandwidthCounters) -> Int64)] = [
             ("fleetwire_readings_total", "Readings newly stored.", { $0.readings }),
             ("fleetwire_batches_total", "Batches received and committed.", { $0.batches }),
             ("fleetwire_duplicate_batches_total", "Batches that were already stored.", { $0.duplicateBatches }),
             ("fleetwire_calls_total", "gRPC calls and HTTP requests.", { $0.calls }),
             ("fleetwire_connections_total", "Connections accepted.", { $0.connections }),
+            ("fleetwire_estimated_link_bytes_total",
+             "ESTIMATE of link bytes both ways: socket bytes + 52 (IPv4 + TCP with timestamps) per TCP segment.",
+             { $0.estimatedLinkBytes }),
         ]
         for (name, help, value) in counts {
             text.family(name, "counter", help)

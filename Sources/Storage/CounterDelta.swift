@@ -24,6 +24,14 @@ public struct CounterDelta: Equatable, Sendable {
     public var payloadBytesIn: UInt64
     /// Message body bytes sent.
     public var payloadBytesOut: UInt64
+    /// TLS handshake bytes received (whole handshake records, post-handshake messages); 0 on plaintext.
+    public var tlsHandshakeBytesIn: UInt64
+    /// TLS handshake bytes sent.
+    public var tlsHandshakeBytesOut: UInt64
+    /// TLS record overhead received (record headers, AEAD tags, padding, alerts); 0 on plaintext.
+    public var tlsRecordBytesIn: UInt64
+    /// TLS record overhead sent.
+    public var tlsRecordBytesOut: UInt64
     /// Readings newly stored.
     public var readings: UInt64
     /// Batches received.
@@ -36,6 +44,10 @@ public struct CounterDelta: Equatable, Sendable {
     public var connections: UInt64
     /// Failed calls or connections.
     public var errors: UInt64
+    /// TCP segments received, as the kernel counted them (`TCP_INFO`).
+    public var segmentsIn: UInt64
+    /// TCP segments sent.
+    public var segmentsOut: UInt64
 
     /// A delta with every amount zero unless given.
     public init(
@@ -44,8 +56,11 @@ public struct CounterDelta: Equatable, Sendable {
         headerBytesIn: UInt64 = 0, headerBytesOut: UInt64 = 0,
         framingBytesIn: UInt64 = 0, framingBytesOut: UInt64 = 0,
         payloadBytesIn: UInt64 = 0, payloadBytesOut: UInt64 = 0,
+        tlsHandshakeBytesIn: UInt64 = 0, tlsHandshakeBytesOut: UInt64 = 0,
+        tlsRecordBytesIn: UInt64 = 0, tlsRecordBytesOut: UInt64 = 0,
         readings: UInt64 = 0, batches: UInt64 = 0, duplicateBatches: UInt64 = 0,
-        calls: UInt64 = 0, connections: UInt64 = 0, errors: UInt64 = 0
+        calls: UInt64 = 0, connections: UInt64 = 0, errors: UInt64 = 0,
+        segmentsIn: UInt64 = 0, segmentsOut: UInt64 = 0
     ) {
         self.protocolName = protocolName
         self.device = device
@@ -57,31 +72,43 @@ public struct CounterDelta: Equatable, Sendable {
         self.framingBytesOut = framingBytesOut
         self.payloadBytesIn = payloadBytesIn
         self.payloadBytesOut = payloadBytesOut
+        self.tlsHandshakeBytesIn = tlsHandshakeBytesIn
+        self.tlsHandshakeBytesOut = tlsHandshakeBytesOut
+        self.tlsRecordBytesIn = tlsRecordBytesIn
+        self.tlsRecordBytesOut = tlsRecordBytesOut
         self.readings = readings
         self.batches = batches
         self.duplicateBatches = duplicateBatches
         self.calls = calls
         self.connections = connections
         self.errors = errors
+        self.segmentsIn = segmentsIn
+        self.segmentsOut = segmentsOut
     }
 
-    /// The amounts in the column order of the `bandwidth` table (bytes_in … errors).
+    /// The amounts in the column order of the `bandwidth` table (bytes_in … segments_out).
     package var amounts: [UInt64] {
         [
             bytesIn, bytesOut, headerBytesIn, headerBytesOut, framingBytesIn, framingBytesOut,
-            payloadBytesIn, payloadBytesOut, readings, batches, duplicateBatches, calls, connections, errors,
+            payloadBytesIn, payloadBytesOut, tlsHandshakeBytesIn, tlsHandshakeBytesOut, tlsRecordBytesIn,
+            tlsRecordBytesOut, readings, batches, duplicateBatches, calls, connections, errors, segmentsIn, segmentsOut,
         ]
     }
 
+    /// How many amounts a row has: the length of `amounts`.
+    package static let amountCount = 20
+
     /// The inverse of `amounts`.
     package init(protocolName: String, device: String, amounts: [UInt64]) {
-        precondition(amounts.count == 14, "a bandwidth row has 14 amounts")
+        precondition(amounts.count == Self.amountCount, "a bandwidth row has \(Self.amountCount) amounts")
         self.init(
             protocolName: protocolName, device: device,
             bytesIn: amounts[0], bytesOut: amounts[1], headerBytesIn: amounts[2], headerBytesOut: amounts[3],
             framingBytesIn: amounts[4], framingBytesOut: amounts[5], payloadBytesIn: amounts[6],
-            payloadBytesOut: amounts[7], readings: amounts[8], batches: amounts[9], duplicateBatches: amounts[10],
-            calls: amounts[11], connections: amounts[12], errors: amounts[13])
+            payloadBytesOut: amounts[7], tlsHandshakeBytesIn: amounts[8], tlsHandshakeBytesOut: amounts[9],
+            tlsRecordBytesIn: amounts[10], tlsRecordBytesOut: amounts[11], readings: amounts[12],
+            batches: amounts[13], duplicateBatches: amounts[14], calls: amounts[15], connections: amounts[16],
+            errors: amounts[17], segmentsIn: amounts[18], segmentsOut: amounts[19])
     }
 }
 

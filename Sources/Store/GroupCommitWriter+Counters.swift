@@ -16,7 +16,7 @@ extension GroupCommitWriter {
                 upsert.bind(Int64(clamping: amount), at: index)
                 index += 1
             }
-            upsert.bind(atMs, at: 17)
+            upsert.bind(atMs, at: index)
             try upsert.run()
 
             guard delta.bytesIn != 0 || delta.bytesOut != 0 || delta.readings != 0 else { continue }

@@ -8,15 +8,17 @@ extension ReadConnection {
         let select = try statement(
             """
             SELECT protocol, device, bytes_in, bytes_out, header_bytes_in, header_bytes_out, framing_bytes_in,
-                framing_bytes_out, payload_bytes_in, payload_bytes_out, readings, batches, duplicate_batches, calls,
-                connections, errors, updated_ms
+                framing_bytes_out, payload_bytes_in, payload_bytes_out, tls_handshake_bytes_in,
+                tls_handshake_bytes_out, tls_record_bytes_in, tls_record_bytes_out, readings, batches,
+                duplicate_batches, calls, connections, errors, segments_in, segments_out, updated_ms
             FROM bandwidth ORDER BY protocol, device
             """, operation: "read bandwidth counters")
         var rows: [CounterRow] = []
         try forEachRow(select) { row in
-            let amounts = (2..<16).map { UInt64(clamping: row.int64(at: Int32($0))) }
+            let end = 2 + CounterDelta.amountCount
+            let amounts = (2..<end).map { UInt64(clamping: row.int64(at: Int32($0))) }
             let totals = CounterDelta(protocolName: row.text(at: 0), device: row.text(at: 1), amounts: amounts)
-            rows.append(CounterRow(totals: totals, updatedMs: row.int64(at: 16)))
+            rows.append(CounterRow(totals: totals, updatedMs: row.int64(at: Int32(end))))
         }
         return rows
     }

@@ -6,17 +6,17 @@
 /// `SchemaSQLTests` fails while the two differ, so the contract file and the code cannot drift.
 enum SchemaSQL {
     /// The `PRAGMA user_version` the text leaves behind: the newest schema this code knows.
-    static let version: Int32 = 2
+    static let version: Int32 = 3
 
     /// The schema, byte for byte as in `schema/sqlite.sql`.
     static let text = """
-        -- Fleetwire telemetry store, schema version 2 (PRAGMA user_version = 2).
+        -- Fleetwire telemetry store, schema version 3 (PRAGMA user_version = 3).
         --
         -- The collector applies this file, byte for byte, to a new database inside one transaction and then finds
-        -- user_version = 2; a database already at version 2 is left alone, an older one is brought up to date by
-        -- the upgrade steps in Sources/Store/SchemaUpgrades.swift (version 1 → 2 adds revoked_devices), and a
-        -- newer version is refused. The Swift copy in Sources/Store/SchemaSQL.swift is checked against this file by
-        -- a test.
+        -- user_version = 3; a database already at version 3 is left alone, an older one is brought up to date by
+        -- the upgrade steps in Sources/Store/SchemaUpgrades.swift (version 1 → 2 adds revoked_devices, 2 → 3 adds
+        -- the TLS and TCP segment columns of bandwidth), and a newer version is refused. The Swift copy in
+        -- Sources/Store/SchemaSQL.swift is checked against this file by a test.
         --
         -- Rules the writer keeps:
         --   * Exactly once per batch: a batch is identified by (device, seq). The writer inserts its `batches` row
@@ -75,25 +75,33 @@ enum SchemaSQL {
         -- Bytes and events per (protocol, device), added to by the collector's bandwidth ledger.
         -- device = '' is the protocol's own row: connection overhead not attributable to one device.
         -- header = protocol headers, framing = protocol framing (HTTP/2 frame headers, gRPC length prefixes, chunking),
-        -- payload = message bodies; bytes_* are all socket bytes.
+        -- payload = message bodies, tls_handshake = TLS handshake records, tls_record = TLS record overhead (record
+        -- headers, AEAD tags, padding, alerts); bytes_* are all socket bytes, the sum of those five parts.
+        -- segments_* are TCP segments as the kernel counted them (TCP_INFO), 0 where the transport cannot tell.
         CREATE TABLE bandwidth (
-            protocol          TEXT    NOT NULL,     -- 'grpc', 'http1', ...
-            device            TEXT    NOT NULL,
-            bytes_in          INTEGER NOT NULL DEFAULT 0,
-            bytes_out         INTEGER NOT NULL DEFAULT 0,
-            header_bytes_in   INTEGER NOT NULL DEFAULT 0,
-            header_bytes_out  INTEGER NOT NULL DEFAULT 0,
-            framing_bytes_in  INTEGER NOT NULL DEFAULT 0,
-            framing_bytes_out INTEGER NOT NULL DEFAULT 0,
-            payload_bytes_in  INTEGER NOT NULL DEFAULT 0,
-            payload_bytes_out INTEGER NOT NULL DEFAULT 0,
-            readings          INTEGER NOT NULL DEFAULT 0,
-            batches           INTEGER NOT NULL DEFAULT 0,
-            duplicate_batches INTEGER NOT NULL DEFAULT 0,
-            calls             INTEGER NOT NULL DEFAULT 0,
-            connections       INTEGER NOT NULL DEFAULT 0,
-            errors            INTEGER NOT NULL DEFAULT 0,
-            updated_ms        INTEGER NOT NULL DEFAULT 0,  -- time of the latest delta added
+            protocol                TEXT    NOT NULL,     -- 'grpc', 'http1', ...
+            device                  TEXT    NOT NULL,
+            bytes_in                INTEGER NOT NULL DEFAULT 0,
+            bytes_out               INTEGER NOT NULL DEFAULT 0,
+            header_bytes_in         INTEGER NOT NULL DEFAULT 0,
+            header_bytes_out        INTEGER NOT NULL DEFAULT 0,
+            framing_bytes_in        INTEGER NOT NULL DEFAULT 0,
+            framing_bytes_out       INTEGER NOT NULL DEFAULT 0,
+            payload_bytes_in        INTEGER NOT NULL DEFAULT 0,
+            payload_bytes_out       INTEGER NOT NULL DEFAULT 0,
+            tls_handshake_bytes_in  INTEGER NOT NULL DEFAULT 0,
+            tls_handshake_bytes_out INTEGER NOT NULL DEFAULT 0,
+            tls_record_bytes_in     INTEGER NOT NULL DEFAULT 0,
+            tls_record_bytes_out    INTEGER NOT NULL DEFAULT 0,
+            readings                INTEGER NOT NULL DEFAULT 0,
+            batches                 INTEGER NOT NULL DEFAULT 0,
+            duplicate_batches       INTEGER NOT NULL DEFAULT 0,
+            calls                   INTEGER NOT NULL DEFAULT 0,
+            connections             INTEGER NOT NULL DEFAULT 0,
+            errors                  INTEGER NOT NULL DEFAULT 0,
+            segments_in             INTEGER NOT NULL DEFAULT 0,
+            segments_out            INTEGER NOT NULL DEFAULT 0,
+            updated_ms              INTEGER NOT NULL DEFAULT 0,  -- time of the latest delta added
             PRIMARY KEY (protocol, device)
         ) WITHOUT ROWID;
 
@@ -124,7 +132,7 @@ enum SchemaSQL {
         JOIN series AS s ON s.id = r.series_id
         JOIN devices AS d ON d.id = s.device_id;
 
-        PRAGMA user_version = 2;
+        PRAGMA user_version = 3;
 
         """
 }

@@ -15,5 +15,47 @@ enum SchemaUpgrades {
             ) WITHOUT ROWID;
             PRAGMA user_version = 2;
             """,
+        // Version 3: TLS handshake and record bytes and TCP segments per bandwidth row. SQLite's ADD COLUMN would
+        // put the columns last and splice them into the table's SQL text after the last column's comment, so the
+        // table is rebuilt instead (text as in schema/sqlite.sql); existing rows keep their counts, with 0 in the
+        // new columns.
+        2: """
+            ALTER TABLE bandwidth RENAME TO bandwidth_version_2;
+            CREATE TABLE bandwidth (
+                protocol                TEXT    NOT NULL,     -- 'grpc', 'http1', ...
+                device                  TEXT    NOT NULL,
+                bytes_in                INTEGER NOT NULL DEFAULT 0,
+                bytes_out               INTEGER NOT NULL DEFAULT 0,
+                header_bytes_in         INTEGER NOT NULL DEFAULT 0,
+                header_bytes_out        INTEGER NOT NULL DEFAULT 0,
+                framing_bytes_in        INTEGER NOT NULL DEFAULT 0,
+                framing_bytes_out       INTEGER NOT NULL DEFAULT 0,
+                payload_bytes_in        INTEGER NOT NULL DEFAULT 0,
+                payload_bytes_out       INTEGER NOT NULL DEFAULT 0,
+                tls_handshake_bytes_in  INTEGER NOT NULL DEFAULT 0,
+                tls_handshake_bytes_out INTEGER NOT NULL DEFAULT 0,
+                tls_record_bytes_in     INTEGER NOT NULL DEFAULT 0,
+                tls_record_bytes_out    INTEGER NOT NULL DEFAULT 0,
+                readings                INTEGER NOT NULL DEFAULT 0,
+                batches                 INTEGER NOT NULL DEFAULT 0,
+                duplicate_batches       INTEGER NOT NULL DEFAULT 0,
+                calls                   INTEGER NOT NULL DEFAULT 0,
+                connections             INTEGER NOT NULL DEFAULT 0,
+                errors                  INTEGER NOT NULL DEFAULT 0,
+                segments_in             INTEGER NOT NULL DEFAULT 0,
+                segments_out            INTEGER NOT NULL DEFAULT 0,
+                updated_ms              INTEGER NOT NULL DEFAULT 0,  -- time of the latest delta added
+                PRIMARY KEY (protocol, device)
+            ) WITHOUT ROWID;
+            INSERT INTO bandwidth (protocol, device, bytes_in, bytes_out, header_bytes_in, header_bytes_out,
+                framing_bytes_in, framing_bytes_out, payload_bytes_in, payload_bytes_out, readings, batches,
+                duplicate_batches, calls, connections, errors, updated_ms)
+            SELECT protocol, device, bytes_in, bytes_out, header_bytes_in, header_bytes_out, framing_bytes_in,
+                framing_bytes_out, payload_bytes_in, payload_bytes_out, readings, batches, duplicate_batches, calls,
+                connections, errors, updated_ms
+            FROM bandwidth_version_2;
+            DROP TABLE bandwidth_version_2;
+            PRAGMA user_version = 3;
+            """,
     ]
 }

@@ -82,9 +82,11 @@ struct WriterStatements {
         upsertBandwidth = try database.prepare(
             """
             INSERT INTO bandwidth (protocol, device, bytes_in, bytes_out, header_bytes_in, header_bytes_out,
-                framing_bytes_in, framing_bytes_out, payload_bytes_in, payload_bytes_out, readings, batches,
-                duplicate_batches, calls, connections, errors, updated_ms)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+                framing_bytes_in, framing_bytes_out, payload_bytes_in, payload_bytes_out, tls_handshake_bytes_in,
+                tls_handshake_bytes_out, tls_record_bytes_in, tls_record_bytes_out, readings, batches,
+                duplicate_batches, calls, connections, errors, segments_in, segments_out, updated_ms)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,
+                ?22, ?23)
             ON CONFLICT (protocol, device) DO UPDATE SET
                 bytes_in = bytes_in + excluded.bytes_in, bytes_out = bytes_out + excluded.bytes_out,
                 header_bytes_in = header_bytes_in + excluded.header_bytes_in,
@@ -93,10 +95,16 @@ struct WriterStatements {
                 framing_bytes_out = framing_bytes_out + excluded.framing_bytes_out,
                 payload_bytes_in = payload_bytes_in + excluded.payload_bytes_in,
                 payload_bytes_out = payload_bytes_out + excluded.payload_bytes_out,
+                tls_handshake_bytes_in = tls_handshake_bytes_in + excluded.tls_handshake_bytes_in,
+                tls_handshake_bytes_out = tls_handshake_bytes_out + excluded.tls_handshake_bytes_out,
+                tls_record_bytes_in = tls_record_bytes_in + excluded.tls_record_bytes_in,
+                tls_record_bytes_out = tls_record_bytes_out + excluded.tls_record_bytes_out,
                 readings = readings + excluded.readings, batches = batches + excluded.batches,
                 duplicate_batches = duplicate_batches + excluded.duplicate_batches,
                 calls = calls + excluded.calls, connections = connections + excluded.connections,
-                errors = errors + excluded.errors, updated_ms = max(updated_ms, excluded.updated_ms)
+                errors = errors + excluded.errors,
+                segments_in = segments_in + excluded.segments_in, segments_out = segments_out + excluded.segments_out,
+                updated_ms = max(updated_ms, excluded.updated_ms)
             """, operation: "add bandwidth counters")
         upsertHistory = try database.prepare(
             """

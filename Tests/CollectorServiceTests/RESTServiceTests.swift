@@ -25,15 +25,17 @@ import Testing
         }
     }
 
-    /// A service over a store in a fresh directory; `body` runs with it, then the store is closed and removed.
-    static func withService(_ body: (RESTService, TelemetryStore) throws -> Void) throws {
+    /// A service over a store in a fresh directory and `ledger`; `body` runs with it, then the store is closed and removed.
+    static func withService(
+        ledger: BandwidthLedger = BandwidthLedger(), _ body: (RESTService, TelemetryStore) throws -> Void
+    ) throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fw-svc-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let store = try TelemetryStore(path: directory.appendingPathComponent("t.db").path)
         defer { store.close() }
         let service = RESTService(
-            store: store, ledger: BandwidthLedger(), operations: OperationalCounters(),
+            store: store, ledger: ledger, operations: OperationalCounters(),
             protection: ProtectionCounters(),
             decodeLimits: DecodeLimits(maxMessageBytes: 1 << 20), server: FixedFigures())
         try body(service, store)

@@ -15,7 +15,10 @@ from fwtest import (CALL_TIMEOUT, CHANNEL_OPTIONS, curl, db_readings, get_json, 
 T0 = 1_732_190_000_000
 FIELDS = ["bytes_in", "bytes_out", "readings", "batches", "duplicate_batches", "calls", "connections", "errors",
           "header_bytes_in", "header_bytes_out", "framing_bytes_in", "framing_bytes_out", "payload_bytes_in",
-          "payload_bytes_out"]
+          "payload_bytes_out", "tls_handshake_bytes_in", "tls_handshake_bytes_out", "tls_record_bytes_in",
+          "tls_record_bytes_out", "segments_in", "segments_out", "estimated_link_bytes"]
+# Bytes below TCP's payload per segment in the estimate: IPv4 (20) + TCP with timestamps (32).
+SEGMENT_HEADER_BYTES = 52
 
 
 def readings_for(seq, sensors=4, per_sensor=10):
@@ -76,13 +79,23 @@ def stable_report(collector, path, ready):
 
 
 def check_splits(row):
-    """Header + framing + payload add up to the row's bytes in each direction; bytes_per_reading is the ratio."""
-    assert row["header_bytes_in"] + row["framing_bytes_in"] + row["payload_bytes_in"] == row["bytes_in"], row
-    assert row["header_bytes_out"] + row["framing_bytes_out"] + row["payload_bytes_out"] == row["bytes_out"], row
+    """Header + framing + payload + TLS handshake + TLS record add up to the row's bytes in each direction;
+    bytes_per_reading is the ratio; the link estimate is the bytes plus 52 per TCP segment, and its ratio."""
+    for d in ("in", "out"):
+        parts = sum(row[f"{part}_bytes_{d}"]
+                    for part in ("header", "framing", "payload", "tls_handshake", "tls_record"))
+        assert parts == row[f"bytes_{d}"], row
+    # These connections are plaintext.
+    assert row["tls_handshake_bytes_in"] == row["tls_record_bytes_in"] == 0, row
+    assert row["tls_handshake_bytes_out"] == row["tls_record_bytes_out"] == 0, row
+    estimate = row["bytes_in"] + row["bytes_out"] + SEGMENT_HEADER_BYTES * (row["segments_in"] + row["segments_out"])
+    assert row["estimated_link_bytes"] == estimate, row
     if row["readings"]:
         assert abs(row["bytes_per_reading"] - (row["bytes_in"] + row["bytes_out"]) / row["readings"]) < 1e-6, row
+        assert abs(row["estimated_link_bytes_per_reading"] - estimate / row["readings"]) < 1e-6, row
     else:
         assert row["bytes_per_reading"] is None, row
+        assert row["estimated_link_bytes_per_reading"] is None, row
 
 
 def test_rows_per_device_and_protocol_match_what_was_acknowledged(proto, collector):
@@ -139,7 +152,7 @@ def test_rows_per_device_and_protocol_match_what_was_acknowledged(proto, collect
     assert set(rows) == set(expected), f"unexpected rows: {set(rows) ^ set(expected)}"
     for key, want in expected.items():
         row = rows[key]
-        assert set(row) == {"device", "protocol", "bytes_per_reading", *FIELDS}, row
+        assert set(row) == {"device", "protocol", "bytes_per_reading", "estimated_link_bytes_per_reading", *FIELDS}, row
         for name, value in want.items():
             assert row[name] == value, f"{key} {name}: {row[name]} != {value} in {row}"
         assert row["bytes_in"] > 0 and row["bytes_out"] > 0, row

@@ -22,8 +22,10 @@ import Storage
                     CounterDelta(
                         protocolName: "grpc", device: "d1", bytesIn: 50, bytesOut: 5, headerBytesIn: 1,
                         headerBytesOut: 2,
-                        framingBytesIn: 3, framingBytesOut: 4, payloadBytesIn: 5, payloadBytesOut: 6, readings: 7,
-                        batches: 8, duplicateBatches: 9, calls: 10, connections: 11, errors: 12),
+                        framingBytesIn: 3, framingBytesOut: 4, payloadBytesIn: 5, payloadBytesOut: 6,
+                        tlsHandshakeBytesIn: 13, tlsHandshakeBytesOut: 14, tlsRecordBytesIn: 15,
+                        tlsRecordBytesOut: 16, readings: 7, batches: 8, duplicateBatches: 9, calls: 10, connections: 11,
+                        errors: 12, segmentsIn: 17, segmentsOut: 18),
                     CounterDelta(protocolName: "http1", device: "d2", bytesIn: 1),
                 ], atMs: 25_000)
             store.close()
@@ -38,13 +40,27 @@ import Storage
                     totals: CounterDelta(
                         protocolName: "grpc", device: "d1", bytesIn: 150, bytesOut: 15, headerBytesIn: 1,
                         headerBytesOut: 2, framingBytesIn: 3, framingBytesOut: 4, payloadBytesIn: 5, payloadBytesOut: 6,
-                        readings: 12, batches: 9, duplicateBatches: 9, calls: 10, connections: 11, errors: 12),
+                        tlsHandshakeBytesIn: 13, tlsHandshakeBytesOut: 14, tlsRecordBytesIn: 15, tlsRecordBytesOut: 16,
+                        readings: 12, batches: 9, duplicateBatches: 9, calls: 10, connections: 11, errors: 12,
+                        segmentsIn: 17, segmentsOut: 18),
                     updatedMs: 25_000))
         #expect(rows[0].totals == CounterDelta(protocolName: "grpc", bytesIn: 7, headerBytesIn: 3, connections: 1))
         #expect(rows[0].updatedMs == 10_000)
         // Later additions after the reopen keep adding to the persisted rows.
         try await store.addCounters([CounterDelta(protocolName: "http1", device: "d2", bytesIn: 2)], atMs: 30_000)
         #expect(try store.counters().last?.totals.bytesIn == 3)
+        try await store.addCounters(
+            [CounterDelta(protocolName: "grpc", device: "d1", tlsRecordBytesOut: 4, segmentsOut: 2)], atMs: 31_000)
+        let grown = try store.counters()[1].totals
+        #expect(grown.tlsRecordBytesOut == 20 && grown.segmentsOut == 20 && grown.segmentsIn == 17)
+    }
+
+    @Test func amountsRoundTripInColumnOrder() {
+        let amounts = (1...UInt64(CounterDelta.amountCount)).map { $0 * 3 }
+        let delta = CounterDelta(protocolName: "p", device: "d", amounts: amounts)
+        #expect(delta.amounts == amounts)
+        #expect(delta.tlsHandshakeBytesIn == 27 && delta.tlsRecordBytesOut == 36)
+        #expect(delta.segmentsIn == 57 && delta.segmentsOut == 60)
     }
 
     @Test func historyFallsInBaseBucketsAndSumsIntoSteps() async throws {

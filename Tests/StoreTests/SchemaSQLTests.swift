@@ -30,7 +30,8 @@ import Storage
         #expect(try RawConnection(path: path).rows("PRAGMA journal_mode").map(\.0) == ["wal"])
         store.close()
         let raw = try RawConnection(path: path)
-        #expect(try raw.integer("PRAGMA user_version") == 2)
+        #expect(try raw.integer("PRAGMA user_version") == SchemaSQL.version)
+        #expect(SchemaSQL.version == 3)
         let names = try raw.rows(
             "SELECT name, 0, 0 FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name"
         ).map(\.0)
@@ -57,11 +58,12 @@ import Storage
         defer { directory.remove() }
         let path = directory.path()
         let database = try Database(path: path, mode: .readWrite, busyTimeoutMs: 1_000)
-        try database.execute("PRAGMA user_version = 3", operation: "test")
-        #expect(throws: StoreError.schemaTooNew(found: 3, supported: 2)) {
+        let newer = SchemaSQL.version + 1
+        try database.execute("PRAGMA user_version = \(newer)", operation: "test")
+        #expect(throws: StoreError.schemaTooNew(found: newer, supported: SchemaSQL.version)) {
             try TelemetryStore(path: path)
         }
-        #expect(StoreError.schemaTooNew(found: 3, supported: 2).description.contains("newer"))
+        #expect(StoreError.schemaTooNew(found: newer, supported: SchemaSQL.version).description.contains("newer"))
     }
 
     @Test func aFileThatIsNotADatabaseIsRefused() throws {

@@ -1,6 +1,6 @@
-// A database file written by the version-1 collector (schema text kept verbatim in Fixtures/schema-v1.sql) is
-// brought to the current schema on open, keeps its data, and ends up with exactly the tables, columns and SQL a
-// new file gets.
+// A database file written by the version-1 or version-2 collector (schema texts kept verbatim in
+// Fixtures/schema-v1.sql and schema-v2.sql) is brought to the current schema on open, keeps its data, and ends up
+// with exactly the tables, columns and SQL a new file gets.
 
 import Foundation
 import Testing
@@ -25,6 +25,25 @@ import Storage
             INSERT INTO readings (series_id, ts, value) VALUES (1, 1732190000000, 21.5);
             INSERT INTO batches (device_id, seq, committed_ms, readings) VALUES (1, 7, 20, 1);
             """, operation: "seed version 1")
+    }
+
+    static let versionTwoSchema = try! String(
+        contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/schema-v2.sql"), encoding: .utf8)
+
+    /// A version-2 file holding two bandwidth rows (before TLS and segment columns) and a revoked device.
+    static func makeVersionTwoFile(at path: String) throws {
+        let database = try Database(path: path, mode: .readWrite, busyTimeoutMs: 1_000)
+        try database.execute(versionTwoSchema, operation: "apply version 2")
+        try database.execute(
+            """
+            INSERT INTO bandwidth (protocol, device, bytes_in, bytes_out, header_bytes_in, header_bytes_out,
+                framing_bytes_in, framing_bytes_out, payload_bytes_in, payload_bytes_out, readings, batches,
+                duplicate_batches, calls, connections, errors, updated_ms)
+                VALUES ('grpc-stream', 'dev-1', 600, 150, 100, 50, 200, 60, 300, 40, 30, 3, 1, 2, 1, 0, 5000),
+                       ('h2c', '', 24, 9, 0, 0, 24, 9, 0, 0, 0, 0, 0, 0, 1, 1, 6000);
+            INSERT INTO revoked_devices (device, revoked_at_ms) VALUES ('gone', 7);
+            """, operation: "seed version 2")
     }
 
     /// Every schema object as (type, name, SQL), the SQL with runs of whitespace collapsed.
@@ -57,6 +76,44 @@ import Storage
         #expect(
             try raw.rows("SELECT device, ts, value FROM readings_view").map { "\($0.0) \($0.1) \($0.2)" }
                 == ["old-device 1732190000000 21.5"])
+
+        let fresh = directory.path("new.db")
+        try TelemetryStore(path: fresh).close()
+        #expect(try Self.schemaObjects(old) == Self.schemaObjects(fresh))
+    }
+
+    @Test func versionTwoFileIsUpgradedKeepingItsBandwidthRows() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let old = directory.path("old.db")
+        try Self.makeVersionTwoFile(at: old)
+        #expect(try RawConnection(path: old).integer("PRAGMA user_version") == 2)
+
+        let store = try TelemetryStore(path: old)
+        let rows = try store.counters()
+        #expect(
+            rows == [
+                CounterRow(
+                    totals: CounterDelta(
+                        protocolName: "grpc-stream", device: "dev-1", bytesIn: 600, bytesOut: 150, headerBytesIn: 100,
+                        headerBytesOut: 50, framingBytesIn: 200, framingBytesOut: 60, payloadBytesIn: 300,
+                        payloadBytesOut: 40, readings: 30, batches: 3, duplicateBatches: 1, calls: 2, connections: 1),
+                    updatedMs: 5_000),
+                CounterRow(
+                    totals: CounterDelta(
+                        protocolName: "h2c", bytesIn: 24, bytesOut: 9, framingBytesIn: 24, framingBytesOut: 9,
+                        connections: 1, errors: 1),
+                    updatedMs: 6_000),
+            ])
+        #expect(try store.revokedDevices().map(\.device) == ["gone"])
+        // The upgraded rows take the new counters.
+        try await store.addCounters(
+            [CounterDelta(protocolName: "grpc-stream", device: "dev-1", tlsHandshakeBytesIn: 5, segmentsOut: 4)],
+            atMs: 8_000)
+        let grown = try #require(try store.counters().first).totals
+        #expect(grown.tlsHandshakeBytesIn == 5 && grown.segmentsOut == 4 && grown.readings == 30)
+        store.close()
+        #expect(try RawConnection(path: old).integer("PRAGMA user_version") == SchemaSQL.version)
 
         let fresh = directory.path("new.db")
         try TelemetryStore(path: fresh).close()
