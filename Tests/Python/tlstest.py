@@ -204,9 +204,15 @@ TLS_PARTS = ("tls_handshake_bytes", "tls_record_bytes")
 LINK_FIELDS = ("segments_in", "segments_out", "estimated_link_bytes")
 
 
-def check_row_parts(row: dict, tls: bool) -> None:
+def check_row_parts(row: dict, tls: bool | None) -> None:
     """bytes = [tls_handshake + tls_record +] header + framing + payload per direction, exactly, when the row has
-    the TLS fields (added by another branch); without them the plaintext parts are at most the bytes."""
+    the TLS fields (added by another branch); without them the plaintext parts are at most the bytes.
+
+    `tls`: the row's connections are TLS connections (None: some may be, some not). A connection's TLS bytes and segments are booked on the row
+    it was opened for (its `connections` count), so a row without connections of its own (gRPC streams on a
+    channel whose first call was unary) has its plaintext parts only."""
+    if tls:
+        tls = row["connections"] > 0
     for d in ("in", "out"):
         plain = row[f"header_bytes_{d}"] + row[f"framing_bytes_{d}"] + row[f"payload_bytes_{d}"]
         if f"tls_handshake_bytes_{d}" in row:
@@ -214,11 +220,11 @@ def check_row_parts(row: dict, tls: bool) -> None:
             assert tls_bytes + plain == row[f"bytes_{d}"], (d, row)
             if tls:
                 assert row[f"tls_handshake_bytes_{d}"] > 0 and row[f"tls_record_bytes_{d}"] > 0, (d, row)
-            else:
+            elif tls is False:
                 assert tls_bytes == 0, (d, row)
         else:
             assert plain <= row[f"bytes_{d}"], (d, row)
-    if "segments_in" in row:
+    if "segments_in" in row and row["connections"] > 0:
         assert row["segments_in"] > 0 and row["segments_out"] > 0, row
     if "estimated_link_bytes" in row and "segments_in" in row:
         segments = row["segments_in"] + row["segments_out"]
