@@ -218,6 +218,10 @@ def test_plaintext_deny_refuses_http1_and_h2c_and_serves_tls(start_collector, tm
     assert db_batches(collector.db, "pt-1") == [(2, 1)]
     m = metrics(collector, keys, plaintext=False)
     assert m["fleetwire_plaintext_refused_total"][""] == 2, m.get("fleetwire_plaintext_refused_total")
+    # The refused connections' bytes are booked too: the rows add up to the socket totals.
+    report = settled_totals(collector, keys, plaintext=False)
+    rows = {p["protocol"]: p for p in report["protocols"]}
+    assert rows["rest-json"]["connections"] >= 1 and rows["rest-json-h2"]["connections"] >= 1, rows
 
 
 # -- certificate files that cannot be used ---------------------------------------------------------------------------
