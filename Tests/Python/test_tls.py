@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import stat
 import subprocess
 import time
@@ -31,7 +32,14 @@ from tlstest import (JSON, T0, check_row_parts, curl_tls, device_rows, handshake
 def test_curl_over_tls_ingests_and_queries(start_collector, tmp_path, http2):
     collector, keys = start_tls(start_collector, tmp_path)
     assert stat.S_IMODE(os.stat(keys.key).st_mode) == 0o600
-    assert f"created a self-signed TLS certificate" in collector.log() and str(keys.cert) in collector.log()
+    assert "created a self-signed TLS certificate" in collector.log() and str(keys.cert) in collector.log()
+    sans = subprocess.run(["openssl", "x509", "-in", str(keys.cert), "-noout", "-ext", "subjectAltName"],
+                          capture_output=True, text=True, timeout=10).stdout
+    for name in ("DNS:localhost", "IP Address:127.0.0.1", "IP Address:0:0:0:0:0:0:0:1", f"DNS:{socket.gethostname()}"):
+        assert name in sans, sans
+    key_type = subprocess.run(["openssl", "pkey", "-in", str(keys.key), "-noout", "-text"], capture_output=True,
+                              text=True, timeout=10).stdout
+    assert "prime256v1" in key_type or "P-256" in key_type, key_type
     device = "curl-h2" if http2 else "curl-h1"
     version = "2" if http2 else "1.1"
     body = json.dumps({"seq": 7, "readings": [{"sensor": "temperature", "ts": T0, "value": 21.54},
@@ -194,6 +202,7 @@ def test_session_resumption_also_across_restarts_and_not_after_rotation(start_co
     assert keys.ticket_key.read_bytes() == ticket_key
     session3, reused, r = tls_roundtrip(collector, ctx, session=session2)
     assert reused and r.status == 200
+    assert handshakes(collector, keys).get("resumed", 0) == 1
 
     # Restart with --rotate-ticket-key: earlier tickets fall back to a full handshake.
     collector.stop()

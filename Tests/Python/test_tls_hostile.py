@@ -258,7 +258,9 @@ def serve_expecting_failure(tmp_path, cert, key) -> str:
     """Runs `collector serve` with the files; it must exit non-zero at start. Returns its output."""
     cmd = [str(COLLECTOR_BIN), "serve", "--listen", "127.0.0.1:0", "--db", str(tmp_path / "t.db"), "--auth", "on",
            "--fleet-key-file", str(tmp_path / "keys" / "fleet.key"), "--admin-token-file",
-           str(tmp_path / "keys" / "admin.token"), "--tls-cert", str(cert), "--tls-key", str(key)]
+           str(tmp_path / "keys" / "admin.token"), "--tls-cert", str(cert)]
+    if key is not None:
+        cmd += ["--tls-key", str(key)]
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         out, _ = proc.communicate(timeout=10)
@@ -282,6 +284,9 @@ def test_unusable_certificate_files_stop_the_start_naming_the_file(tmp_path):
     assert str(missing_key) in out, out
     out = serve_expecting_failure(tmp_path, good_cert, other_key)
     assert str(other_key) in out and "mismatch" in out, out
+
+    out = serve_expecting_failure(tmp_path, good_cert, None)
+    assert "--tls-cert needs --tls-key" in out, out
 
     now = datetime.datetime.now(datetime.timezone.utc)
     expired_cert, expired_key = cryptography_cert(tmp_path, "expired", now - datetime.timedelta(days=30),
