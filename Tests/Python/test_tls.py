@@ -1,7 +1,7 @@
 """TLS on the collector's one port, with clients that are not ours: curl --cacert over HTTP/1.1 and HTTP/2 (ALPN),
 grpcio with a secure channel, `openssl s_client` with a TLS 1.3 external PSK (identity = device id, key =
 `collector token DEV --psk`), and Python's `ssl` module for session resumption (also across a restart, since the
-ticket key lives in tls-ticket.key, and not after --rotate-ticket-key).
+ticket key lives in tls-ticket.key, and not after --rotate-ticket-key); TLS 1.2, the floor, is served and resumes too.
 
 Every collector runs with `--auth on` and its fleet key, admin token, self-signed certificate and ticket key in
 the test's own folder (see tlstest.py). The hostile cases, --plaintext deny and startup errors are in
@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import ssl
 import stat
 import subprocess
 import time
@@ -214,3 +215,16 @@ def test_session_resumption_also_across_restarts_and_not_after_rotation(start_co
     # ... and the new ticket resumes.
     _, reused, r = tls_roundtrip(collector, ctx, session=session4)
     assert reused and r.status == 200
+
+
+def test_tls_1_2_is_served_and_resumes(start_collector, tmp_path):
+    """TLS 1.2 is the floor, not refused: a 1.2-only client is served (HTTP/1.1 sniffed, no ALPN) and resumes."""
+    collector, keys = start_tls(start_collector, tmp_path)
+    ctx = keys.client_context()
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    session, reused, r = tls_roundtrip(collector, ctx)
+    assert r is not None and r.status == 200 and not reused
+    _, reused, r = tls_roundtrip(collector, ctx, session=session)
+    assert reused and r.status == 200
+    counts = handshakes(collector, keys)
+    assert counts.get("resumed", 0) == 1 and counts.get("failed", 0) == 0, counts

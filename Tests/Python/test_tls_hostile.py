@@ -28,9 +28,21 @@ from tlstest import (JSON, curl_tls, handshakes, metrics, rest_body, settled_tot
 INADEQUATE_SECURITY = 12
 PROTOCOL_VERSION_ALERT = 70
 
-# The first bytes of a TLS 1.2-style ClientHello record: a record header announcing 512 bytes, then the start of a
-# handshake message (type 1, length 508, version 3.3, part of the random). The rest never comes.
-PARTIAL_CLIENT_HELLO = bytes.fromhex("1603010200" "010001fc" "0303") + bytes(range(20))
+
+
+def client_hello() -> bytes:
+    """A real TLS 1.3 ClientHello, as Python's ssl module writes it (memory BIOs, no socket)."""
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = ssl.create_default_context().wrap_bio(incoming, outgoing, server_hostname="localhost")
+    with pytest.raises(ssl.SSLWantReadError):
+        tls.do_handshake()
+    hello = outgoing.read()
+    assert hello[0] == 0x16 and len(hello) == 5 + int.from_bytes(hello[3:5], "big"), hello[:5]
+    return hello
+
+
+# Half a ClientHello: the record header and the first half of the message. The rest never comes.
+PARTIAL_CLIENT_HELLO = client_hello()[:150]
 
 
 def stalled(collector, data=PARTIAL_CLIENT_HELLO) -> socket.socket:
