@@ -26,6 +26,10 @@ extension TLSTransport {
                 fail(error)
                 return input.count
             case .success(let header):
+                if let refusal = refusalOfFirstRecord(rest, header) {
+                    fail(refusal)
+                    return input.count
+                }
                 guard rest.count >= header.recordLength else { return offset }
                 process(UnsafeRawBufferPointer(rebasing: rest[0..<header.recordLength]), header)
                 offset += header.recordLength
@@ -80,6 +84,21 @@ extension TLSTransport {
     }
 
     // MARK: Records in
+
+    /// A server's first record must be a handshake record starting a ClientHello (type 1): anything else is refused
+    /// at its sixth byte, not after waiting for a record length made of garbage (`\x16\x03\x01 not a request`).
+    private func refusalOfFirstRecord(_ bytes: UnsafeRawBufferPointer, _ header: TLSRecordHeader) -> TLSError? {
+        guard context.isServer, byteCounts.handshakeIn == 0, !isHandshakeComplete else { return nil }
+        guard header.contentType == TLSRecordHeader.handshake else {
+            return TLSError("not TLS: the first record is of type \(header.contentType), not a handshake")
+        }
+        guard bytes.count > TLSRecordHeader.byteCount else { return nil }
+        let messageType = bytes[TLSRecordHeader.byteCount]
+        guard messageType == 1 else {
+            return TLSError("not TLS: the first handshake message is of type \(messageType), not a ClientHello")
+        }
+        return nil
+    }
 
     /// Feeds one whole record to OpenSSL and books it.
     private func process(_ record: UnsafeRawBufferPointer, _ header: TLSRecordHeader) {
@@ -156,13 +175,15 @@ extension TLSTransport {
     /// Runs the handshake as far as the input allows, sending what it produces.
     func driveHandshake() {
         let result = SSL_do_handshake(ssl)
-        pumpCiphertext(.handshake)
+        let error = result == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl, result)
+        let isFailure = result != 1 && error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE
+        // What a failing step writes is the alert: record bytes, like every alert.
+        pumpCiphertext(isFailure ? .record : .handshake)
         if result == 1 {
             completeHandshake()
             return
         }
-        let error = SSL_get_error(ssl, result)
-        if error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE { return }
+        if !isFailure { return }
         var failure = TLSError.openSSL("TLS handshake failed")
         if let refused = refusedPSKIdentity { failure = TLSError("TLS handshake failed: PSK identity \"\(refused)\" refused") }
         failHandshake(failure, sendAlert: true)

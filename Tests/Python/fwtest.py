@@ -50,6 +50,9 @@ class Collector:
         extra = [str(a) for a in extra_args]
         if not any(a == "--auth" or a.startswith("--auth=") for a in extra):
             extra = ["--auth", "off", *extra]
+        # The fleet key's folder also holds the TLS certificate and ticket key: the test's own, not the repo's data/.
+        if not any(a == "--fleet-key-file" or a.startswith("--fleet-key-file=") for a in extra):
+            extra = ["--fleet-key-file", str(self.db.parent / "fleet.key"), *extra]
         self.args = [str(COLLECTOR_BIN), "serve", "--listen", f"127.0.0.1:{port}", "--db", str(self.db),
                      "--loops", str(loops), *extra]
         self.proc: subprocess.Popen | None = None

@@ -137,23 +137,26 @@ def test_psk_connection_needs_no_token_and_is_that_devices_only(start_collector,
     code, r, err = psk_post(collector, keys, "psk-3", "psk-3", 1, psk=keys.psk("psk-4"))
     assert code != 0 and r is None, (code, r, err)
     assert db_batches(collector.db, "psk-3") == []
-    # An identity that is not a device id fails too.
+    # An identity that is not a device id is no external PSK (OpenSSL then tries it as a session ticket, which it
+    # is not either): the handshake falls back to the certificate, and the connection proves no device: 401.
     code, r, err = psk_post(collector, keys, "not a device", "psk-3", 1, psk=keys.psk("psk-3"))
-    assert code != 0 and r is None, (code, r, err)
+    assert r is not None and r.status == 401, (code, r, err)
+    assert db_batches(collector.db, "psk-3") == []
     after = handshakes(collector, keys)
     assert after.get("psk", 0) - before.get("psk", 0) == 2, (before, after)
-    assert after.get("failed", 0) - before.get("failed", 0) == 2, (before, after)
-    # The failed handshakes are booked under protocol "tls", device "".
+    assert after.get("failed", 0) - before.get("failed", 0) == 1, (before, after)
+    # The failed handshake is booked under protocol "tls", device "".
     report = settled_totals(collector, keys)
     tls_rows = [p for p in report["protocols"] if p["protocol"] == "tls"]
-    assert tls_rows and tls_rows[0]["connections"] == 2 and tls_rows[0]["bytes_in"] > 0, report
+    assert tls_rows and tls_rows[0]["connections"] == 1 and tls_rows[0]["bytes_in"] > 0, report
     rest = wait_until(lambda: device_rows(collector, keys, "psk-1").get("rest-json"), message="psk-1's row")
     check_row_parts(rest, tls=True)
     assert rest["connections"] == 1, rest
     # The refused request (403) is the protocol's overhead: in the rest-json protocol row, on no device's row.
     assert device_rows(collector, keys, "psk-2") == {}
     protocol = next(p for p in report["protocols"] if p["protocol"] == "rest-json")
-    assert (protocol["connections"], protocol["errors"]) == (2, 1), protocol
+    # Three connections: psk-1's, the 403 and the 401.
+    assert (protocol["connections"], protocol["errors"]) == (3, 2), protocol
 
 
 def test_a_revoked_device_cannot_complete_a_psk_handshake(start_collector, tmp_path):

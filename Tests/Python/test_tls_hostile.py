@@ -101,8 +101,6 @@ def test_tls_1_1_is_refused_with_an_alert_and_garbage_after_0x16_is_closed(start
 
 
 @pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1_1 is deprecated:DeprecationWarning")
-@pytest.mark.xfail(reason="the alert a failed handshake sends is booked as tls_handshake_bytes_out; issue 12 and "
-                          "TLSByteCounts say alerts are tls_record bytes", strict=True)
 def test_the_alert_refusing_a_handshake_is_record_bytes(start_collector, tmp_path):
     collector, keys = start_tls(start_collector, tmp_path)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -129,12 +127,15 @@ def test_a_stalled_or_dripping_client_hello_is_closed_at_the_deadline_while_othe
     started = time.monotonic()
     stall = stalled(collector)
     drip = stalled(collector, PARTIAL_CLIENT_HELLO[:1])
-    garbage = stalled(collector, b"\x16\x03\x01 not a request\r\n\r\n")  # a record header announcing 8,302 bytes
+    # A record header announcing 8,302 bytes whose next byte is no ClientHello: refused at once, not at the deadline.
+    garbage = stalled(collector, b"\x16\x03\x01 not a request\r\n\r\n")
     # Another client is served meanwhile (ingest over TLS, well within the deadline).
     r = curl_tls(collector, keys, "/v1/devices/meanwhile/readings", *JSON, "-H",
                  f"Authorization: Bearer {keys.token('meanwhile')}", data=rest_body(1))
     assert r.status == 200, r.body
     assert time.monotonic() - started < 1.2, "the other client was not served while the handshakes stalled"
+    garbage_closed, _ = wait_closed(garbage, 1.0)
+    assert garbage_closed and time.monotonic() - started < 1.3, "garbage after 0x16 waited for the handshake deadline"
     drip.settimeout(0.01)
     drip_closed_at = None
     for byte in PARTIAL_CLIENT_HELLO[1:]:
@@ -157,17 +158,15 @@ def test_a_stalled_or_dripping_client_hello_is_closed_at_the_deadline_while_othe
         drip_closed, _ = wait_closed(drip, 5.0)
         assert drip_closed
         drip_closed_at = time.monotonic()
-    garbage_closed, _ = wait_closed(garbage, 3.0)
-    garbage_closed_at = time.monotonic()
     for sock in (stall, drip, garbage):
         sock.close()
-    assert closed and garbage_closed
-    assert garbage_closed_at - started <= 3.5, garbage_closed_at - started
+    assert closed
     assert 1.3 <= stall_closed_at - started <= 3.5, stall_closed_at - started
     assert 1.3 <= drip_closed_at - started <= 3.5, drip_closed_at - started
     assert db_batches(collector.db, "meanwhile") == [(1, 1)]
     after = handshakes(collector, keys)
-    assert after["timed_out"] - before.get("timed_out", 0) == 3, (before, after)
+    assert after["timed_out"] - before.get("timed_out", 0) == 2, (before, after)
+    assert after["failed"] - before.get("failed", 0) == 1, (before, after)
     assert healthz_over_tls(collector, keys) == 200
 
 
