@@ -196,7 +196,15 @@ private let pskFindSession:
         ssl, identity, identityLength, sessionOut in
         guard let ssl, let identity, let sessionOut, let transport = TLSTransport.owner(of: ssl) else { return 0 }
         sessionOut.pointee = nil
-        let name = String(decoding: UnsafeBufferPointer(start: identity, count: identityLength), as: UTF8.self)
+        // OpenSSL asks here first for every identity the client offers, session tickets included (a resuming
+        // client's ticket is a TLS 1.3 PSK identity too), and 0 aborts the handshake. A ticket is binary; an
+        // external PSK's identity (a device id) is text. So a non-text identity is left to OpenSSL's ticket
+        // decryption (1 with no session): it resumes our ticket, or falls back to a full handshake for one it
+        // cannot decrypt. Only text identities reach the lookup, and are refused when it knows no key.
+        let bytes = UnsafeBufferPointer(start: identity, count: identityLength)
+        guard !bytes.isEmpty, bytes.allSatisfy({ $0 >= 0x20 && $0 != 0x7f }),
+            let name = String(validating: bytes, as: UTF8.self)
+        else { return 1 }
         guard let lookup = transport.context.externalPSK else { return 1 }
         guard var key = lookup(name) else {
             transport.refusedPSKIdentity = name

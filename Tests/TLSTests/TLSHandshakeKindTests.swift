@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 
 @testable import EventIO
@@ -32,6 +33,32 @@ import Testing
 
     @Test func aTicketResumesWithFewerHandshakeBytes() throws {
         try resume(serverContext: try makeServerContext(), clientContext: try makeClientContext())
+    }
+
+    /// The collector's configuration when devices have PSKs: tickets must still resume (a ticket is offered as a
+    /// PSK identity too, and must not be taken for a refused device).
+    @Test func aTicketResumesOnAServerThatAlsoTakesExternalPSKs() throws {
+        let serverContext = try makeServerContext(externalPSK: { $0 == "dev1" ? devicePSK : nil })
+        try resume(serverContext: serverContext, clientContext: try makeClientContext())
+    }
+
+    /// A binary identity is never taken for a device id: it gets a full handshake, not a refusal.
+    @Test func aBinaryIdentityIsNotLookedUp() throws {
+        let looked = Mutex<[String]>([])
+        let serverContext = try makeServerContext(externalPSK: { name in
+            looked.withLock { $0.append(name) }
+            return nil
+        })
+        let clientContext = try makeClientContext()
+        try onLoop { loop in
+            let pair = try TLSPair(
+                loop: loop, server: serverContext, client: clientContext,
+                psk: TLSExternalPSK(identity: "dev1\u{0}\u{1}", key: devicePSK))
+            pair.pump()
+            #expect(pair.server.handshakeKind == .full && pair.server.refusedPSKIdentity == nil)
+            pair.closeBoth()
+        }
+        #expect(looked.withLock { $0 }.isEmpty)
     }
 
     @Test func anExternalPSKAuthenticatesTheDevice() throws {
