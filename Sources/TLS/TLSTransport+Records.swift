@@ -112,6 +112,9 @@ extension TLSTransport {
                 return
             }
         }
+        // The handler closed while plaintext was delivered: closing booked this record's overhead with the rest of
+        // the ciphertext read (didCloseWith), so booking it here too would count it twice.
+        if isClosed { return }
         // Output a read produced (a KeyUpdate answer, an alert) is handshake / record bytes respectively.
         pumpCiphertext(endedOrFailed ? .record : .handshake)
         if plaintext > 0 {

@@ -110,6 +110,8 @@ final class Recorder: ConnectionHandler {
     var consumeLimit: Int?
     /// Pauses reading once this many bytes were received (then forgets it).
     var pauseAfter: Int?
+    /// Closes the connection once this many bytes were received (an HTTP handler answering 400 and closing).
+    var closeAfter: Int?
 
     func connectionDidOpen(_ connection: any ByteTransport) { openCount += 1 }
 
@@ -121,6 +123,7 @@ final class Recorder: ConnectionHandler {
             self.pauseAfter = nil
             connection.pauseReading()
         }
+        if let closeAfter, received.count >= closeAfter { connection.close() }
         return taken
     }
 

@@ -85,6 +85,24 @@ import Testing
         }
     }
 
+    /// A handler that closes while a record's plaintext is being delivered (a bad request answered by closing):
+    /// the record is booked once, by the close.
+    @Test(arguments: [1, 3_000]) func accountingIsExactWhenTheHandlerClosesWhileReading(closeAfter: Int) throws {
+        let (serverContext, clientContext) = (try makeServerContext(), try makeClientContext())
+        try onLoop { loop in
+            let pair = try TLSPair(loop: loop, server: serverContext, client: clientContext)
+            pair.pump()
+            pair.serverApp.closeAfter = closeAfter
+            pair.client.write(pattern(count: 2_000))
+            pair.client.write(pattern(count: 2_000))
+            pair.client.write(pattern(count: 2_000))
+            pair.pump()
+            #expect(pair.serverWire.isClosed && pair.serverApp.closeReason == .local)
+            pair.closeBoth()
+            expectExactAccounting(pair.server, pair.serverWire, pair.serverApp, "server")
+        }
+    }
+
     @Test func plaintextLeftWhilePausedIsOfferedAgainAfterResume() throws {
         let (serverContext, clientContext) = (try makeServerContext(), try makeClientContext())
         try runLoop { loop in
