@@ -76,7 +76,7 @@ extension TLSTransport {
         plainOutbound = []
         let handler = self.handler
         self.handler = nil
-        handler?.connection(self, didCloseWith: reason)
+        handler?.connection(self, didCloseWith: closeReasonOverride ?? reason)
     }
 
     // MARK: Records in
@@ -133,7 +133,9 @@ extension TLSTransport {
         }
     }
 
-    /// Hands plaintext to the handler after what it left unconsumed; keeps what it leaves now.
+    /// Hands plaintext to the handler after what it left unconsumed; keeps what it leaves now, up to the limit a
+    /// socket connection keeps (`Connection.maxUnconsumedByteCount`): a handler that leaves that much is closed with
+    /// `.unconsumedInputLimit`, as it would be on a plaintext connection, instead of buffering without bound.
     func deliverPlaintext(_ fresh: UnsafeRawBufferPointer?) {
         guard let handler else { return }
         if let fresh, !fresh.isEmpty {
@@ -143,6 +145,7 @@ extension TLSTransport {
             if plainUnconsumed.isEmpty {
                 let consumed = handler.connection(self, didReceive: fresh)
                 if consumed < fresh.count && !isClosed { plainUnconsumed.append(contentsOf: fresh[consumed...]) }
+                closeIfUnconsumedOverLimit()
                 return
             }
             plainUnconsumed.append(contentsOf: fresh)
@@ -152,6 +155,13 @@ extension TLSTransport {
         let consumed = pending.withUnsafeBytes { handler.connection(self, didReceive: $0) }
         if isClosed { return }
         plainUnconsumed.removeFirst(min(consumed, plainUnconsumed.count))
+        closeIfUnconsumedOverLimit()
+    }
+
+    private func closeIfUnconsumedOverLimit() {
+        guard !isClosed, plainUnconsumed.count >= Connection.maxUnconsumedByteCount else { return }
+        closeReasonOverride = .unconsumedInputLimit
+        underlying.close()
     }
 
     // MARK: Handshake

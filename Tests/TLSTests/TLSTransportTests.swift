@@ -130,4 +130,25 @@ import Testing
             }
         }
     }
+
+    /// A handler that never consumes must not make the transport buffer without bound: like a socket connection,
+    /// it is closed once `Connection.maxUnconsumedByteCount` bytes are left unconsumed.
+    @Test func plaintextLeftUnconsumedIsBounded() throws {
+        let (serverContext, clientContext) = (try makeServerContext(), try makeClientContext())
+        try onLoop { loop in
+            let pair = try TLSPair(loop: loop, server: serverContext, client: clientContext)
+            pair.pump()
+            pair.serverApp.consumeLimit = 0
+            for index in 0..<10 {
+                pair.client.write(pattern(count: 16_384, from: index))
+                pair.pump()
+                #expect(pair.server.plainUnconsumed.count < Connection.maxUnconsumedByteCount)
+            }
+            #expect(pair.serverWire.isClosed)
+            #expect(pair.serverApp.closeReason == .unconsumedInputLimit)
+            #expect(pair.server.bytesRead == 4 * 16_384, "the fourth record reached the limit")
+            pair.closeBoth()
+            expectExactAccounting(pair.server, pair.serverWire, pair.serverApp, "server")
+        }
+    }
 }
