@@ -20,7 +20,7 @@ help:
 	@echo "make screenshot  render the dashboard of a collector fed by a simulated fleet into docs/dashboard.png"
 	@echo "make bench   release build, then the benchmark suite (about 10 min); writes bench/results/<date>-<host>.json and .md"
 	@echo "make schema  regenerate the store's embedded copy of schema/sqlite.sql"
-	@echo "make fuzz    build the four libFuzzer harnesses, fuzz each for FUZZ_SECONDS (default 600)"
+	@echo "make fuzz    build the five libFuzzer harnesses, fuzz each for FUZZ_SECONDS (default 600)"
 	@echo "make fuzz-smoke  replay the fuzz regressions and seeds, fuzz each harness FUZZ_SMOKE_SECONDS (part of make test)"
 	@echo "make clean   remove build products"
 
@@ -43,7 +43,7 @@ test: deps
 	exit $$status
 	$(MAKE) fuzz-smoke
 
-# libFuzzer harnesses (Tests/Fuzz): protobuf, json, http1, grpc-deframer. Not SwiftPM targets; see scripts/fuzz.sh.
+# libFuzzer harnesses (Tests/Fuzz): protobuf, json, http1, grpc-deframer, tls. Not SwiftPM targets; see scripts/fuzz.sh.
 fuzz:
 	FUZZ_JOBS=$${FUZZ_JOBS:-1} scripts/fuzz.sh run $(FUZZ_SECONDS)
 

@@ -123,6 +123,7 @@ let package = Package(
             exclude: ["Fixtures"]),
         .testTarget(name: "EventIOTests", dependencies: ["EventIO", "Clocks", "SplitMix"]),
         .testTarget(name: "TrustTests", dependencies: ["SplitMix", "Trust"]),
+        .testTarget(name: "TLSTests", dependencies: ["TLS", "EventIO"]),
     ],
     swiftLanguageModes: [.v6]
 )

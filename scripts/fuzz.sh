@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# libFuzzer harnesses for the four parsers that read untrusted bytes (Tests/Fuzz/README-free layout below).
+# libFuzzer harnesses for the parsers and the TLS server side that read untrusted bytes (Tests/Fuzz/README-free
+# layout below).
 #
 #   scripts/fuzz.sh build [name...]            build harnesses into .build/fuzz/<name>
 #   scripts/fuzz.sh replay [name...]           build, then run every regression and seed input once (no fuzzing)
 #   scripts/fuzz.sh run SECONDS [name...]      build, replay, then fuzz each harness for SECONDS
 #
-# Names: protobuf json http1 grpc-deframer (default: all four). Each harness is its module's sources compiled
+# Names: protobuf json http1 grpc-deframer tls (default: all five). Each harness is its module's sources compiled
 # together with Tests/Fuzz/Support, the harness directory (and, for the Telemetry module, Tests/Fuzz/TelemetrySupport)
 # as ONE module with `swiftc -sanitize=fuzzer,address`, so it can check internal state; SwiftPM never sees them.
+# The tls harness needs the modules TLS imports: Clocks and EventIO are compiled first as modules of their own
+# (address sanitizer, no fuzzer coverage) into .build/fuzz/modules-tls and linked in; libssl comes from COpenSSL.
 #
 # Fuzzing runs on a scratch corpus, .build/fuzz/work/<name>/corpus: the seeds of Tests/Fuzz/corpus/<name> are copied
 # in, and the inputs it finds stay there (never in the repository), so the next run on this checkout continues
@@ -21,7 +24,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all_harnesses=(protobuf json http1 grpc-deframer)
+all_harnesses=(protobuf json http1 grpc-deframer tls)
 out=.build/fuzz
 opt="${FUZZ_OPT:--O}"
 max_len="${FUZZ_MAX_LEN:-16384}"
@@ -40,6 +43,7 @@ module_sources() {
     grpc-deframer) ls Sources/GRPC/GRPCMessageFramer.swift Sources/GRPC/GRPCMessageDeframer.swift \
       Sources/GRPC/GRPCDeframeError.swift Sources/GRPC/GRPCDeframeErrorOr.swift Sources/GRPC/GRPCStatus.swift \
       Sources/GRPC/GRPCTimeout.swift Sources/GRPC/GRPCMessageText.swift ;;
+    tls) ls Sources/TLS/*.swift ;;
     *) echo "fuzz: unknown harness '$1' (known: ${all_harnesses[*]})" >&2; return 1 ;;
   esac
 }
@@ -49,6 +53,40 @@ module_name() {
     protobuf|json) echo Telemetry ;;
     http1) echo HTTP1 ;;
     grpc-deframer) echo GRPC ;;
+    tls) echo TLS ;;
+  esac
+}
+
+# Sources of the modules a harness's module imports, compiled apart (tls only), one per line.
+dependency_sources() {
+  case "$1" in
+    tls) ls Sources/Clocks/*.swift Sources/EventIO/*.swift ;;
+  esac
+}
+
+# Compiles the modules the tls harness imports into $out/modules-tls (a .swiftmodule and an object file each);
+# prints the flags that make them visible to the harness and link them.
+build_dependencies() {
+  local name="$1" dir="$out/modules-$1"
+  [ "$name" = tls ] || return 0
+  mkdir -p "$dir"
+  local module
+  for module in Clocks EventIO; do
+    # shellcheck disable=SC2046
+    if ! swiftc -sanitize=address -parse-as-library -wmo -module-name "$module" "$opt" -g -swift-version 6 \
+        -I "$dir" -I Sources/CLinux -emit-module -emit-module-path "$dir/$module.swiftmodule" \
+        -c -o "$dir/$module.o" $(ls "Sources/$module"/*.swift) >"$out/$name.build.log" 2>&1; then
+      cat "$out/$name.build.log" >&2
+      echo "fuzz: building $module for $name failed" >&2
+      return 1
+    fi
+  done
+}
+
+# The flags build_dependencies' output needs on the harness's command line.
+dependency_flags() {
+  case "$1" in
+    tls) echo "-I $out/modules-tls -I Sources/CLinux -I Sources/COpenSSL $out/modules-tls/Clocks.o $out/modules-tls/EventIO.o" ;;
   esac
 }
 
@@ -57,16 +95,19 @@ build() {
   mkdir -p "$out"
   local sources
   sources=$(module_sources "$name")
+  local dependencies
+  dependencies=$(dependency_sources "$name")
   # Up to date when no source, harness file or this script is newer than the binary.
   # shellcheck disable=SC2086
-  if [ -x "$out/$name" ] && [ -z "$(find $sources Tests/Fuzz/Support "Tests/Fuzz/$name" "$0" -newer "$out/$name" \
+  if [ -x "$out/$name" ] && [ -z "$(find $sources $dependencies Tests/Fuzz/Support "Tests/Fuzz/$name" "$0" -newer "$out/$name" \
       -type f 2>/dev/null | head -1)" ]; then
     return 0
   fi
+  build_dependencies "$name" || return 1
   # shellcheck disable=SC2086
   if ! swiftc -sanitize=fuzzer,address -parse-as-library -module-name "$(module_name "$name")" "$opt" -g \
-      -swift-version 6 -o "$out/$name" $sources Tests/Fuzz/Support/*.swift "Tests/Fuzz/$name"/*.swift \
-      >"$out/$name.build.log" 2>&1; then
+      -swift-version 6 -o "$out/$name" $(dependency_flags "$name") $sources Tests/Fuzz/Support/*.swift \
+      "Tests/Fuzz/$name"/*.swift >"$out/$name.build.log" 2>&1; then
     grep -v "Cannot export local symbol" "$out/$name.build.log" >&2
     echo "fuzz: building $name failed (the toolchain needs libclang_rt.fuzzer, as swift.org's Linux toolchains have)" >&2
     return 1

@@ -80,7 +80,7 @@ extension TLSTransport {
         plainOutbound = []
         let handler = self.handler
         self.handler = nil
-        handler?.connection(self, didCloseWith: reason)
+        handler?.connection(self, didCloseWith: closeReasonOverride ?? reason)
     }
 
     // MARK: Records in
@@ -131,6 +131,9 @@ extension TLSTransport {
                 return
             }
         }
+        // The handler closed while plaintext was delivered: closing booked this record's overhead with the rest of
+        // the ciphertext read (didCloseWith), so booking it here too would count it twice.
+        if isClosed { return }
         // Output a read produced (a KeyUpdate answer, an alert) is handshake / record bytes respectively.
         pumpCiphertext(endedOrFailed ? .record : .handshake)
         if plaintext > 0 {
@@ -149,7 +152,9 @@ extension TLSTransport {
         }
     }
 
-    /// Hands plaintext to the handler after what it left unconsumed; keeps what it leaves now.
+    /// Hands plaintext to the handler after what it left unconsumed; keeps what it leaves now, up to the limit a
+    /// socket connection keeps (`Connection.maxUnconsumedByteCount`): a handler that leaves that much is closed with
+    /// `.unconsumedInputLimit`, as it would be on a plaintext connection, instead of buffering without bound.
     func deliverPlaintext(_ fresh: UnsafeRawBufferPointer?) {
         guard let handler else { return }
         if let fresh, !fresh.isEmpty {
@@ -159,6 +164,7 @@ extension TLSTransport {
             if plainUnconsumed.isEmpty {
                 let consumed = handler.connection(self, didReceive: fresh)
                 if consumed < fresh.count && !isClosed { plainUnconsumed.append(contentsOf: fresh[consumed...]) }
+                closeIfUnconsumedOverLimit()
                 return
             }
             plainUnconsumed.append(contentsOf: fresh)
@@ -168,6 +174,13 @@ extension TLSTransport {
         let consumed = pending.withUnsafeBytes { handler.connection(self, didReceive: $0) }
         if isClosed { return }
         plainUnconsumed.removeFirst(min(consumed, plainUnconsumed.count))
+        closeIfUnconsumedOverLimit()
+    }
+
+    private func closeIfUnconsumedOverLimit() {
+        guard !isClosed, plainUnconsumed.count >= Connection.maxUnconsumedByteCount else { return }
+        closeReasonOverride = .unconsumedInputLimit
+        underlying.close()
     }
 
     // MARK: Handshake

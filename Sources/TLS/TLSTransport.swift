@@ -79,6 +79,8 @@ public final class TLSTransport: ByteTransport, ConnectionHandler {
     var closed = false
     /// The peer's close_notify arrived: no more plaintext will come.
     var inputEnded = false
+    /// Why we closed, when it was not the transport underneath's reason (the unconsumed-plaintext limit).
+    var closeReasonOverride: CloseReason?
 
     /// A server-side TLS connection over `underlying`, for `context` (a server context). Becomes `underlying`'s
     /// handler; call `start(handshakeTimeout:)` to begin.
