@@ -51,6 +51,7 @@ def link_cell(args, protocol, link, sim_flags, connection):
         target = collector.url
         extra = []
         if "--tls" in sim_flags:
+            target = target.replace("http://", "https://")
             extra = ["--ca", collector.cert_file]
         sim_args = ["--target", target, "--devices", "100", "--protocol", protocol,
                     "--sensors", bench.REF_SENSORS, "--interval", "1s", "--batch", "10s", "--duration", "10m",
@@ -106,7 +107,8 @@ def tls_ingest(args):
             collector = bench.Collector(args.collector)
             try:
                 extra = ["--ca", collector.cert_file] if flags else []
-                sim_args = ["--target", collector.url, "--devices", "100", "--protocol", protocol,
+                target = collector.url.replace("http://", "https://") if flags else collector.url
+                sim_args = ["--target", target, "--devices", "100", "--protocol", protocol,
                             "--sensors", bench.REF_SENSORS, "--interval", "1s", "--batch", "10s", "--duration", "1000h",
                             "--max-rate", "--time-limit", args.ingest_time, *flags, *extra]
                 started = time.time()

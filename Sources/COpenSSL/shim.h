@@ -39,6 +39,15 @@ static inline EVP_PKEY *fw_EVP_EC_gen(const char *curve) { return EVP_EC_gen(cur
 static inline void fw_SSL_CTX_set_hardening_options(SSL_CTX *ctx) {
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
 }
+static inline void fw_SSL_CTX_clear_middlebox_compat(SSL_CTX *ctx) {
+    SSL_CTX_clear_options(ctx, SSL_OP_ENABLE_MIDDLEBOX_COMPAT);
+}
 static inline void fw_SSL_CTX_set_no_ticket(SSL_CTX *ctx) { SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET); }
+static inline int fw_SSL_CTX_set1_groups_list(SSL_CTX *ctx, const char *list) {
+    return (int)SSL_CTX_set1_groups_list(ctx, list);
+}
+static inline int fw_SSL_CTX_set1_sigalgs_list(SSL_CTX *ctx, const char *list) {
+    return (int)SSL_CTX_set1_sigalgs_list(ctx, list);
+}
 static inline int fw_OPENSSL_init_ssl(void) { return OPENSSL_init_ssl(0, NULL); }
 #endif

@@ -8,12 +8,17 @@
 // - ALPN: the client's first protocol we serve, in our order (`h2`, `http/1.1`); none agreed means the inner bytes
 //   are sniffed as on plaintext.
 // - One session ticket per full handshake (OpenSSL sends two by default): a sleeping device resumes its last
-//   session and gets a fresh ticket each time, so a second ticket (about 250 bytes) would be paid on every
-//   handshake and never used. None on PSK connections: the external PSK already makes the next handshake short.
+//   session, so a second ticket (about 250 bytes) would be paid on every handshake and never used. None on PSK
+//   connections: the external PSK already makes the next handshake short.
+// - Tickets live 7 days (TLS 1.3's maximum; OpenSSL's default is 2 hours, shorter than a sleeping device's night).
+//   A resumption with a ticket younger than half that gets no new ticket: the device resumes with the same one
+//   again (RFC 8446 only advises against reuse, for privacy, and a device's identity is no secret to its own
+//   collector), which saves the ticket's ~250 bytes on every reconnect; an older ticket is renewed.
 // - Tickets are encrypted with the key given (a file that survives restarts and is shared by replicas), so a
 //   device's ticket still resumes after the collector restarts.
 
 internal import COpenSSL
+import Glibc
 
 /// What a server context needs.
 public struct TLSServerSettings: Sendable {
@@ -48,6 +53,11 @@ public struct TLSClientSettings: Sendable {
     public var applicationProtocols: [String] = ["h2"]
     /// Ask for and keep session tickets, so a later connection can resume.
     public var keepsSessions = true
+    /// Offer what a constrained device offers, for a short ClientHello: TLS 1.3 only, two cipher suites (AES-128-GCM,
+    /// ChaCha20-Poly1305), two groups (X25519, P-256), four signature algorithms, and no middlebox compatibility
+    /// mode (no 32-byte legacy session id, no ChangeCipherSpec records: 76 bytes per handshake). Off: OpenSSL's
+    /// defaults.
+    public var compactClientHello = true
 
     /// Defaults: the system store, offering h2, keeping sessions.
     public init(caFile: String? = nil) { self.caFile = caFile }
@@ -55,6 +65,9 @@ public struct TLSClientSettings: Sendable {
 
 /// A configured OpenSSL context for the server or client side; see the file header.
 public final class TLSContext: @unchecked Sendable {
+    /// How long a session ticket resumes: 7 days, TLS 1.3's maximum.
+    public static let ticketLifetimeSeconds = 7 * 24 * 3600
+
     /// True for a server context.
     public let isServer: Bool
     let context: OpaquePointer
@@ -89,6 +102,8 @@ public final class TLSContext: @unchecked Sendable {
                 throw TLSError.openSSL("cannot set the session-ticket key")
             }
         }
+        _ = SSL_CTX_set_timeout(context, Self.ticketLifetimeSeconds)
+        _ = SSL_CTX_set_session_ticket_cb(context, nil, ticketDecrypted, nil)
         SSL_CTX_set_alpn_select_cb(context, alpnSelect, Unmanaged.passUnretained(self).toOpaque())
         if externalPSK != nil { SSL_CTX_set_psk_find_session_callback(context, pskFindSession) }
     }
@@ -107,6 +122,14 @@ public final class TLSContext: @unchecked Sendable {
         }
         self.context = context
         try configureCommon()
+        if settings.compactClientHello {
+            guard fw_SSL_CTX_set_min_proto_version(context, TLS1_3_VERSION) == 1,
+                SSL_CTX_set_ciphersuites(context, "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256") == 1,
+                fw_SSL_CTX_set1_groups_list(context, "X25519:P-256") == 1,
+                fw_SSL_CTX_set1_sigalgs_list(context, "ECDSA+SHA256:ed25519:rsa_pss_rsae_sha256:RSA+SHA256") == 1
+            else { throw TLSError.openSSL("cannot configure the compact ClientHello") }
+            fw_SSL_CTX_clear_middlebox_compat(context)
+        }
         SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
         if let caFile = settings.caFile {
             guard SSL_CTX_load_verify_locations(context, caFile, nil) == 1 else {
@@ -229,6 +252,23 @@ private let pskFindSession:
         _ = SSL_set_num_tickets(ssl, 0)
         sessionOut.pointee = session
         return 1
+    }
+
+/// Server: a decrypted ticket resumes; it is renewed (a new ticket follows the handshake) only once it has lived half
+/// its lifetime (see the file header). Other outcomes keep OpenSSL's defaults.
+private let ticketDecrypted:
+    @convention(c) (OpaquePointer?, OpaquePointer?, UnsafePointer<UInt8>?, Int, Int32, UnsafeMutableRawPointer?)
+        -> Int32 = { _, session, _, _, status, _ in
+        switch status {
+        case SSL_TICKET_SUCCESS, SSL_TICKET_SUCCESS_RENEW:
+            guard let session else { return SSL_TICKET_RETURN_USE_RENEW }
+            let age = Int(time(nil)) - Int(SSL_SESSION_get_time(session))
+            return age < TLSContext.ticketLifetimeSeconds / 2 ? SSL_TICKET_RETURN_USE : SSL_TICKET_RETURN_USE_RENEW
+        case SSL_TICKET_NONE, SSL_TICKET_EMPTY, SSL_TICKET_NO_DECRYPT:
+            return SSL_TICKET_RETURN_IGNORE_RENEW
+        default:
+            return SSL_TICKET_RETURN_ABORT
+        }
     }
 
 /// Client: keeps the newest session ticket on the transport, for the next connection to resume.

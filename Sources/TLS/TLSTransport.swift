@@ -124,7 +124,12 @@ public final class TLSTransport: ByteTransport, ConnectionHandler {
                 _ = SSL_set1_host(ssl, serverName)
             }
         }
-        if let session, session.isResumable { _ = SSL_set_session(ssl, session.session) }
+        // A copy is offered: OpenSSL marks a TLS 1.3 session it resumed as not resumable (tickets are meant to be
+        // single-use), and a device keeps resuming with the same ticket until the server renews it.
+        if let session, session.isResumable, let copy = SSL_SESSION_dup(session.session) {
+            _ = SSL_set_session(ssl, copy)
+            SSL_SESSION_free(copy)
+        }
     }
 
     deinit {
