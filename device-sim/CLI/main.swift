@@ -5,6 +5,7 @@ import FleetDriver
 import Foundation
 import Simulation
 import Synchronization
+import TLS
 import Trust
 
 let runFlags = FlagParser(
@@ -143,6 +144,19 @@ func run(_ arguments: [String]) throws(FlagError) {
     if let ca = link.caFile, access(ca, R_OK) != 0 { fail("--ca: cannot read \(ca)") }
     settings.connectionMode = link.connectionMode
     let adminAuthorization = secret(flags, "admin-token-file").map { "Bearer " + String(decoding: $0, as: UTF8.self) }
+    // The simulator's own calls (health, seq base, the figures) go over TLS too when the devices do, so a
+    // collector that refuses plaintext (--plaintext deny) still answers them.
+    var adminTLS: TLSContext?
+    if link.isTLS {
+        var adminSettings = TLSClientSettings(caFile: link.caFile)
+        adminSettings.applicationProtocols = ["http/1.1"]
+        adminSettings.keepsSessions = false
+        do {
+            adminTLS = try TLSContext(client: adminSettings)
+        } catch {
+            fail("--ca: \(error)", code: 2)
+        }
+    }
     var settingsWithBase = settings
     let seqBaseText = flags.string("seq-base")!
     if seqBaseText != "auto" {
@@ -152,8 +166,8 @@ func run(_ arguments: [String]) throws(FlagError) {
         settingsWithBase.seqBase = base
     } else {
         do {
-            settingsWithBase.seqBase = try CollectorClient.highestSeq(target, prefix: "dev-",
-                                                                      authorization: adminAuthorization)
+            settingsWithBase.seqBase = try CollectorClient.highestSeq(
+                target, prefix: "dev-", authorization: adminAuthorization, tls: adminTLS)
         } catch {
             fail("cannot reach the collector at \(target): \(error)", code: 1)
         }
@@ -189,8 +203,8 @@ func run(_ arguments: [String]) throws(FlagError) {
     // The collector must be there before anything starts.
     let before: CollectorFigures
     do {
-        _ = try CollectorClient.get(target, "/healthz", timeoutSeconds: 5)
-        before = try CollectorClient.figures(target, authorization: adminAuthorization)
+        _ = try CollectorClient.get(target, "/healthz", timeoutSeconds: 5, tls: adminTLS)
+        before = try CollectorClient.figures(target, authorization: adminAuthorization, tls: adminTLS)
     } catch {
         fail("cannot reach the collector at \(target): \(error)", code: 1)
     }
@@ -215,10 +229,10 @@ func run(_ arguments: [String]) throws(FlagError) {
     // The collector books a connection's last bytes when it closes: wait until its figures settle.
     var after: CollectorFigures?
     do {
-        after = try CollectorClient.figures(target, authorization: adminAuthorization)
+        after = try CollectorClient.figures(target, authorization: adminAuthorization, tls: adminTLS)
         for _ in 0..<20 {
             Thread.sleep(forTimeInterval: 0.15)
-            let again = try CollectorClient.figures(target, authorization: adminAuthorization)
+            let again = try CollectorClient.figures(target, authorization: adminAuthorization, tls: adminTLS)
             if again == after { break }
             after = again
         }
