@@ -21,7 +21,7 @@ import time
 import grpc
 import pytest
 
-from fwtest import CALL_TIMEOUT, CHANNEL_OPTIONS, COLLECTOR_BIN, db_batches, db_readings, simple_batch, wait_until
+from fwtest import CALL_TIMEOUT, CHANNEL_OPTIONS, COLLECTOR_BIN, DEVICE_SIM_BIN, db_batches, db_readings, simple_batch, wait_until
 from tlstest import (JSON, T0, check_row_parts, curl_tls, device_rows, handshakes, http_request_bytes, rest_body,
                      s_client_psk, settled_totals, start_tls, tls_roundtrip)
 
@@ -231,3 +231,30 @@ def test_tls_1_2_is_served_and_resumes(start_collector, tmp_path):
     assert reused and r.status == 200
     counts = handshakes(collector, keys)
     assert counts.get("resumed", 0) == 1 and counts.get("failed", 0) == 0, counts
+
+
+def test_device_sim_runs_psk_and_token_devices_against_a_collector_that_refuses_plaintext(start_collector, tmp_path):
+    """device-sim over TLS against `--plaintext deny`: its own calls (health, seq base, figures) go over TLS too,
+    sleeping PSK devices resume nothing and send no token, and the cross-check (TLS bytes included) holds."""
+    collector, keys = start_tls(start_collector, tmp_path, "--plaintext", "deny")
+    for auth in ("token", "psk"):
+        report_path = tmp_path / f"report-{auth}.json"
+        done = subprocess.run(
+            [str(DEVICE_SIM_BIN), "run", "--target", f"https://localhost:{collector.port}", "--ca", str(keys.cert),
+             "--tls-auth", auth, "--connection", "per-batch", "--devices", "4", "--batch", "10s", "--duration", "40s",
+             "--speedup", "200", "--fleet-key-file", str(keys.fleet_key), "--admin-token-file", str(keys.admin_token_file),
+             "--quiet", "--json", str(report_path)],
+            capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        report = json.loads(report_path.read_text())
+        assert report["cross_check"]["consistent"], report["cross_check"]
+        rows = {row["protocol"]: row for row in report["protocols"]}
+        handshakes = sum(row["handshakes_psk" if auth == "psk" else "handshakes_full"] + row["handshakes_resumed"]
+                         for row in rows.values())
+        assert handshakes == sum(row["connections"] for row in rows.values()) > 4, rows
+    # Plaintext devices are told what to do.
+    done = subprocess.run(
+        [str(DEVICE_SIM_BIN), "run", "--target", f"http://127.0.0.1:{collector.port}", "--devices", "1",
+         "--duration", "10s", "--fleet-key-file", str(keys.fleet_key), "--admin-token-file", str(keys.admin_token_file),
+         "--quiet"], capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "426" in done.stderr and "https://" in done.stderr, done.stderr
