@@ -682,6 +682,10 @@ def markdown(res):
         import query_stall
         query_stall.bench = sys.modules[__name__]
         out += query_stall.markdown(res["query_stall"])
+    if "links" in res:
+        import tls_links
+        tls_links.bench = sys.modules[__name__]
+        out += tls_links.markdown(res["links"])
     return "\n".join(out)
 
 
@@ -707,6 +711,7 @@ def main():
     args.ingest_time = "5s" if args.quick else "20s"
     args.latency_time = 8 if args.quick else 50
     args.idle_conns = 1000 if args.quick else 10_000
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
@@ -770,6 +775,9 @@ def full(args):
     import query_stall
     query_stall.bench = sys.modules[__name__]
     res["query_stall"] = query_stall.query_stall(args, args.latency_time)
+    import tls_links
+    tls_links.bench = sys.modules[__name__]
+    res["links"] = tls_links.run(args)
     log("5. memory with idle connections")
     res["memory"] = idle_memory(args)
     per = 500 if args.quick else 2000

@@ -13,15 +13,7 @@ public final class TLSBlockingConnection {
         precondition(!context.isServer)
         guard let ssl = SSL_new(context.context) else { throw TLSError.openSSL("cannot create a TLS connection") }
         self.ssl = ssl
-        if context.alpnWire.count > 0 {
-            _ = SSL_set_alpn_protos(ssl, context.alpnWire.baseAddress, UInt32(context.alpnWire.count))
-        }
-        if serverName.allSatisfy({ $0.isNumber || $0 == "." || $0 == ":" }) {
-            _ = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), serverName)
-        } else {
-            _ = fw_SSL_set_tlsext_host_name(ssl, serverName)
-            _ = SSL_set1_host(ssl, serverName)
-        }
+        configureClient(ssl, context: context, serverName: serverName)
         guard SSL_set_fd(ssl, fd) == 1, SSL_connect(ssl) == 1 else {
             throw TLSError.openSSL("TLS handshake with \(serverName) failed")
         }

@@ -238,21 +238,41 @@ private let pskFindSession:
             transport.refusedPSKIdentity = name
             return 0  // a refused identity (a revoked device): the handshake fails
         }
-        // TLS_AES_128_GCM_SHA256: the PSK's hash must be SHA-256.
-        let suite: [UInt8] = [0x13, 0x01]
-        guard let cipher = SSL_CIPHER_find(ssl, suite), let session = SSL_SESSION_new() else { return 0 }
-        guard SSL_SESSION_set1_master_key(session, &key, key.count) == 1,
-            SSL_SESSION_set_cipher(session, cipher) == 1,
-            SSL_SESSION_set_protocol_version(session, TLS1_3_VERSION) == 1
-        else {
-            SSL_SESSION_free(session)
-            return 0
-        }
+        guard let session = externalPSKSession(ssl, key: &key) else { return 0 }
         transport.offeredPSKIdentity = name
         _ = SSL_set_num_tickets(ssl, 0)
         sessionOut.pointee = session
         return 1
     }
+
+/// An external PSK as the session OpenSSL resumes from, for TLS_AES_128_GCM_SHA256 (a PSK is bound to its hash, and
+/// ours are for SHA-256); nil when OpenSSL cannot make one.
+func externalPSKSession(_ ssl: OpaquePointer, key: inout [UInt8]) -> OpaquePointer? {
+    let suite: [UInt8] = [0x13, 0x01]
+    guard let cipher = SSL_CIPHER_find(ssl, suite), let session = SSL_SESSION_new() else { return nil }
+    guard SSL_SESSION_set1_master_key(session, &key, key.count) == 1,
+        SSL_SESSION_set_cipher(session, cipher) == 1,
+        SSL_SESSION_set_protocol_version(session, TLS1_3_VERSION) == 1
+    else {
+        SSL_SESSION_free(session)
+        return nil
+    }
+    return session
+}
+
+/// A client connection's ALPN offer and the name its server's certificate is verified for (an IP address, or a
+/// DNS name also sent as SNI).
+func configureClient(_ ssl: OpaquePointer, context: TLSContext, serverName: String) {
+    if context.alpnWire.count > 0 {
+        _ = SSL_set_alpn_protos(ssl, context.alpnWire.baseAddress, UInt32(context.alpnWire.count))
+    }
+    if serverName.allSatisfy({ $0.isNumber || $0 == "." || $0 == ":" }) {
+        _ = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), serverName)
+    } else {
+        _ = fw_SSL_set_tlsext_host_name(ssl, serverName)
+        _ = SSL_set1_host(ssl, serverName)
+    }
+}
 
 /// Server: a decrypted ticket resumes; it is renewed (a new ticket follows the handshake) only once it has lived half
 /// its lifetime (see the file header). Other outcomes keep OpenSSL's defaults.

@@ -105,9 +105,6 @@ public final class TLSTransport: ByteTransport, ConnectionHandler {
         (ssl, readBIO, writeBIO) = try Self.makeSSL(context)
         fw_SSL_set_app_data(ssl, Unmanaged.passUnretained(self).toOpaque())
         SSL_set_connect_state(ssl)
-        if context.alpnWire.count > 0 {
-            _ = SSL_set_alpn_protos(ssl, context.alpnWire.baseAddress, UInt32(context.alpnWire.count))
-        }
         if let psk {
             let identity = Array(psk.identity.utf8)
             let storage = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(identity.count, 1))
@@ -115,15 +112,8 @@ public final class TLSTransport: ByteTransport, ConnectionHandler {
             identityStorage = storage
             clientPSK = (identity, psk.key)
             SSL_set_psk_use_session_callback(ssl, pskUseSession)
-        } else {
-            if serverName.allSatisfy({ $0.isNumber || $0 == "." || $0 == ":" }) {
-                let parameters = SSL_get0_param(ssl)
-                _ = X509_VERIFY_PARAM_set1_ip_asc(parameters, serverName)
-            } else {
-                _ = fw_SSL_set_tlsext_host_name(ssl, serverName)
-                _ = SSL_set1_host(ssl, serverName)
-            }
         }
+        configureClient(ssl, context: context, serverName: serverName)
         // A copy is offered: OpenSSL marks a TLS 1.3 session it resumed as not resumable (tickets are meant to be
         // single-use), and a device keeps resuming with the same ticket until the server renews it.
         if let session, session.isResumable, let copy = SSL_SESSION_dup(session.session) {
@@ -268,15 +258,7 @@ private let pskUseSession:
             let transport = TLSTransport.owner(of: ssl), var psk = transport.clientPSK,
             let storage = transport.identityStorage
         else { return 0 }
-        let suite: [UInt8] = [0x13, 0x01]
-        guard let cipher = SSL_CIPHER_find(ssl, suite), let session = SSL_SESSION_new() else { return 0 }
-        guard SSL_SESSION_set1_master_key(session, &psk.key, psk.key.count) == 1,
-            SSL_SESSION_set_cipher(session, cipher) == 1,
-            SSL_SESSION_set_protocol_version(session, TLS1_3_VERSION) == 1
-        else {
-            SSL_SESSION_free(session)
-            return 0
-        }
+        guard let session = externalPSKSession(ssl, key: &psk.key) else { return 0 }
         identityOut.pointee = UnsafePointer(storage.baseAddress)
         identityLengthOut.pointee = psk.identity.count
         sessionOut.pointee = session
