@@ -18,7 +18,7 @@ help:
 	@echo "make test    install what is missing, run every test"
 	@echo "make build   debug build;  make release: release build"
 	@echo "make screenshot  render the dashboard of a collector fed by a simulated fleet into docs/dashboard.png"
-	@echo "make bench   release build, then the benchmark suite (about 10 min); writes bench/results/<date>-<host>.json and .md"
+	@echo "make bench   release build, then the benchmark suite (about 20 min); writes bench/results/<date>-<host>.json and .md"
 	@echo "make schema  regenerate the store's embedded copy of schema/sqlite.sql"
 	@echo "make fuzz    build the five libFuzzer harnesses, fuzz each for FUZZ_SECONDS (default 600)"
 	@echo "make fuzz-smoke  replay the fuzz regressions and seeds, fuzz each harness FUZZ_SMOKE_SECONDS (part of make test)"
@@ -57,7 +57,7 @@ demo:
 	@scripts/demo.sh
 
 bench:
-	@scripts/install-deps.sh build
+	@scripts/install-deps.sh bench
 	$(RELEASE_BUILD) --product collector
 	$(RELEASE_BUILD) --product device-sim
 	$(RELEASE_BUILD) --product store-bench
