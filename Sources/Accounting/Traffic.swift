@@ -14,7 +14,9 @@ public struct Traffic: Equatable, Sendable {
     public var tlsRecord: Int64 = 0
 
     /// Memberwise; every part defaults to 0.
-    public init(header: Int64 = 0, framing: Int64 = 0, payload: Int64 = 0, tlsHandshake: Int64 = 0, tlsRecord: Int64 = 0) {
+    public init(
+        header: Int64 = 0, framing: Int64 = 0, payload: Int64 = 0, tlsHandshake: Int64 = 0, tlsRecord: Int64 = 0
+    ) {
         self.header = header
         self.framing = framing
         self.payload = payload

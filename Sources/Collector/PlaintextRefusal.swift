@@ -31,9 +31,10 @@ final class PlaintextRefusal: ConnectionHandler {
     ) -> Int {
         context.protection.plaintextRefused()
         context.logThrottle.log("plaintext-refused") { suppressed in
+            let peer = connection.remoteAddress.map { "\($0)" } ?? "?"
             context.log.notice(
-                "refused a plaintext \(asHTTP2 ? "h2c" : "HTTP/1.1") connection from "
-                    + "\(connection.remoteAddress.map { "\($0)" } ?? "?") (--plaintext deny)\(suppressed.suppressedSuffix)")
+                "refused a plaintext \(asHTTP2 ? "h2c" : "HTTP/1.1") connection from \(peer) (--plaintext deny)"
+                    + suppressed.suppressedSuffix)
         }
         let handler = PlaintextRefusal(
             context: context, protocolName: asHTTP2 ? .h2c : .restJSON, bytesRead: bytesRead)

@@ -36,7 +36,9 @@ public enum SelfSignedCertificate {
         try addExtension(certificate, NID_basic_constraints, "critical,CA:TRUE")
         try addExtension(certificate, NID_key_usage, "critical,digitalSignature,keyCertSign")
         try addExtension(certificate, NID_ext_key_usage, "serverAuth")
-        guard X509_sign(certificate, key, EVP_sha256()) > 0 else { throw TLSError.openSSL("cannot sign the certificate") }
+        guard X509_sign(certificate, key, EVP_sha256()) > 0 else {
+            throw TLSError.openSSL("cannot sign the certificate")
+        }
         try writePEM(keyFile, mode: 0o600) { PEM_write_bio_PrivateKey($0, key, nil, nil, 0, nil, nil) }
         try writePEM(certificateFile, mode: 0o644) { PEM_write_bio_X509($0, certificate) }
     }

@@ -163,7 +163,8 @@ public final class TLSContext: @unchecked Sendable {
         fw_SSL_CTX_set_hardening_options(context)
         // SHA-256 suites first: an external PSK is bound to its hash (ours are for SHA-256), and with server
         // preference on, AES-256-GCM-SHA384 first would make every PSK unusable.
-        _ = SSL_CTX_set_ciphersuites(context, "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384")
+        _ = SSL_CTX_set_ciphersuites(
+            context, "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384")
         // Read and write buffers are released while a connection is idle: an idle TLS connection keeps only its
         // session state.
         _ = fw_SSL_CTX_set_mode(context, Int(SSL_MODE_RELEASE_BUFFERS))

@@ -198,7 +198,9 @@ extension TLSTransport {
         }
         if !isFailure { return }
         var failure = TLSError.openSSL("TLS handshake failed")
-        if let refused = refusedPSKIdentity { failure = TLSError("TLS handshake failed: PSK identity \"\(refused)\" refused") }
+        if let refused = refusedPSKIdentity {
+            failure = TLSError("TLS handshake failed: PSK identity \"\(refused)\" refused")
+        }
         failHandshake(failure, sendAlert: true)
     }
 
@@ -293,7 +295,8 @@ extension TLSTransport {
         let overheadPerRecord = (lengths.reduce(0, +) - plaintextCount) / lengths.count
         var plaintextLeft = plaintextCount
         for (index, length) in lengths.enumerated() {
-            let carried = index == lengths.count - 1 ? plaintextLeft : min(plaintextLeft, max(length - overheadPerRecord, 0))
+            let carried =
+                index == lengths.count - 1 ? plaintextLeft : min(plaintextLeft, max(length - overheadPerRecord, 0))
             plaintextLeft -= carried
             runs.append(.record, TLSRecordHeader.byteCount)
             runs.append(.plaintext, carried)

@@ -127,7 +127,9 @@ public final class TLSTransport: ByteTransport, ConnectionHandler {
         identityStorage?.deallocate()
     }
 
-    private static func makeSSL(_ context: TLSContext) throws(TLSError) -> (OpaquePointer, OpaquePointer, OpaquePointer) {
+    private static func makeSSL(_ context: TLSContext) throws(TLSError)
+        -> (OpaquePointer, OpaquePointer, OpaquePointer)
+    {
         guard let ssl = SSL_new(context.context) else { throw TLSError.openSSL("cannot create a TLS connection") }
         guard let readBIO = BIO_new(BIO_s_mem()), let writeBIO = BIO_new(BIO_s_mem()) else {
             SSL_free(ssl)
