@@ -57,18 +57,18 @@ link_devices=${DEMO_LINK_DEVICES:-30}
 say "3. What the link costs: $link_devices devices, 10 simulated minutes per link (10 s batches)"
 links=(
   "plaintext|keep|--target http://$address"
-  "TLS|keep|--target https://$address --tls-auth token"
-  "TLS full handshakes|per-batch|--target https://$address --tls-auth token --resumption off"
-  "TLS resumed|per-batch|--target https://$address --tls-auth token --resumption on"
-  "TLS-PSK|keep|--target https://$address --tls-auth psk"
-  "TLS-PSK|per-batch|--target https://$address --tls-auth psk --resumption off"
+  "TLS|keep|--target https://$address --ca data/tls-cert.pem --tls-auth token"
+  "TLS full handshakes|per-batch|--target https://$address --ca data/tls-cert.pem --tls-auth token --resumption off"
+  "TLS resumed|per-batch|--target https://$address --ca data/tls-cert.pem --tls-auth token --resumption on"
+  "TLS-PSK|keep|--target https://$address --ca data/tls-cert.pem --tls-auth psk"
+  "TLS-PSK|per-batch|--target https://$address --ca data/tls-cert.pem --tls-auth psk --resumption off"
 )
 reports=()
 for entry in "${links[@]}"; do
   IFS='|' read -r name connection flags <<<"$entry"
   report="data/demo-link-${#reports[@]}.json"
   # shellcheck disable=SC2086
-  "$bin/device-sim" run $flags --ca data/tls-cert.pem --connection "$connection" --devices "$link_devices" \
+  "$bin/device-sim" run $flags --connection "$connection" --devices "$link_devices" \
     --protocol mixed --sensors temperature,humidity,pressure,battery --interval 1s --batch 10s --duration 10m \
     --speedup 200 --seed 7 --quiet --json "$report" --fleet-key-file "$fleet_key" --admin-token-file "$admin_token" \
     >/dev/null || { echo "device-sim failed on link $name ($connection)"; exit 1; }
