@@ -6,6 +6,9 @@
 // transaction share the pages of the devices and series tables; shuffled draws a new permutation every round, as
 // batches from a real fleet arrive.
 // Prints one JSON object per line: {"devices":..,"readings":..,"seconds":..,"readings_per_s":..,"commits":..}
+// store-bench --codec N: only the chunk codec (issue 13), on chunks of N readings of a 1 Hz sensor with two
+// decimals drifting by a few hundredths: {"codec_readings_per_chunk":N,"bytes_per_reading":..,
+// "encode_readings_per_s":..,"decode_readings_per_s":..}
 import Foundation
 import SplitMix
 import Storage
@@ -22,6 +25,14 @@ while !arguments.isEmpty {
         exit(2)
     }
     options[String(name.dropFirst(2))] = arguments.removeFirst()
+}
+if let text = options["codec"] {
+    guard let perChunk = Int(text), perChunk > 0 else {
+        FileHandle.standardError.write(Data("store-bench: --codec expects a positive number of readings\n".utf8))
+        exit(2)
+    }
+    print(CodecBench.run(readingsPerChunk: perChunk))
+    exit(0)
 }
 let devices = Int(options["devices"] ?? "100") ?? 100
 let totalReadings = Int(options["readings"] ?? "1000000") ?? 1_000_000
