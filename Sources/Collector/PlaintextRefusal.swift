@@ -79,17 +79,14 @@ final class PlaintextRefusal: ConnectionHandler {
     }
 
     func connection(_ connection: any ByteTransport, didCloseWith reason: CloseReason) {
-        var counters = BandwidthCounters(
-            bytesIn: Traffic(.framing, Int64(bytesRead)),
-            bytesOut: protocolName == .h2c
-                ? Traffic(.framing, Int64(headerWritten + bodyWritten))
-                : Traffic(header: Int64(headerWritten), payload: Int64(bodyWritten)))
-        counters.connections = 1
+        var sampler = LinkSampler()
+        var counters = UndecidedConnection.linkCounters(sampler.totals(of: connection, final: true))
+        counters.bytesIn = Traffic(.framing, Int64(bytesRead))
+        counters.bytesOut =
+            protocolName == .h2c
+            ? Traffic(.framing, Int64(headerWritten + bodyWritten))
+            : Traffic(header: Int64(headerWritten), payload: Int64(bodyWritten))
         counters.errors = 1
-        if let segments = connection.segmentCounts {
-            counters.segmentsIn = Int64(segments.inbound)
-            counters.segmentsOut = Int64(segments.outbound)
-        }
         context.ledger.add(.overhead(protocolName), counters)
     }
 }

@@ -81,11 +81,9 @@ final class ProtocolSniffer: ConnectionHandler, GracefulShutdown {
             return
         }
         // Closed before the protocol was known: its bytes (a partial preface) are h2c connection overhead.
-        var (key, counters) = UndecidedConnection.row(bytesRead: bytesRead)
-        if let segments = connection.segmentCounts {
-            counters.segmentsIn = Int64(segments.inbound)
-            counters.segmentsOut = Int64(segments.outbound)
-        }
+        var sampler = LinkSampler()
+        let (key, counters) = UndecidedConnection.row(
+            bytesRead: bytesRead, link: sampler.totals(of: connection, final: true))
         context.ledger.add(key, counters)
     }
 
@@ -100,9 +98,10 @@ final class ProtocolSniffer: ConnectionHandler, GracefulShutdown {
     private func wrapInTLS(_ connection: any ByteTransport, _ tls: CollectorTLS, input: UnsafeRawBufferPointer) -> Int {
         if let timer { connection.loop.cancel(timer) }
         timer = nil
+        // Refused connections close undecided: `didCloseWith` books their bytes.
         guard tls.beginHandshake() else {
             context.protection.tlsHandshake(.refusedBusy)
-            closeUndecided(connection)
+            connection.close()
             return input.count
         }
         let transport: TLSTransport
@@ -111,7 +110,7 @@ final class ProtocolSniffer: ConnectionHandler, GracefulShutdown {
         } catch {
             tls.endHandshake()
             context.protection.tlsHandshake(.failed)
-            closeUndecided(connection)
+            connection.close()
             return input.count
         }
         let context = self.context
@@ -122,11 +121,6 @@ final class ProtocolSniffer: ConnectionHandler, GracefulShutdown {
         transport.handler = ProtocolSniffer(context: context, directory: directory, insideTLSOver: connection)
         return transport.start(
             handshakeTimeout: .milliseconds(tls.settings.handshakeTimeoutMs), input: input, alreadyRead: bytesRead)
-    }
-
-    /// Closes a connection refused before any protocol: its bytes are booked by `didCloseWith` as undecided.
-    private func closeUndecided(_ connection: any ByteTransport) {
-        connection.close()
     }
 
     @discardableResult
