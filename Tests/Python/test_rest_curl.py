@@ -129,13 +129,22 @@ def test_405_with_allow(collector, http2):
 @TRANSPORTS
 def test_415_without_json_content_type(collector, http2):
     body = '{"seq": 1, "readings": []}'
-    for args in (["-H", "Content-Type: text/plain"], []):  # curl -d alone sends application/x-www-form-urlencoded
-        r = curl(collector, "/v1/devices/ct-1/readings", *args, "--data-binary", body, http2=http2)
-        assert r.status == 415, r.body
-        code, message = error_of(r)
-        assert code == "unsupported_media_type" and "application/json" in message
-    r = curl(collector, "/v1/devices/ct-1/readings", "-H", "Content-Type:", "--data-binary", body, http2=http2)
-    assert r.status == 415
+    if http2:
+        # Refused at the headers with a body following: over h2c the answer comes early with RST_STREAM(NO_ERROR),
+        # which curl 7.88 at times reports as exit 92 (see fwtest.curl): nghttp takes it in its stride.
+        for headers in (["content-type: text/plain"], ["content-type: application/x-www-form-urlencoded"], []):
+            status, answer = nghttp_request(collector, "/v1/devices/ct-1/readings", body.encode(), headers)
+            assert status == 415, answer
+            error = json.loads(answer)
+            assert error["error"] == "unsupported_media_type" and "application/json" in error["message"], error
+    else:
+        for args in (["-H", "Content-Type: text/plain"], []):  # curl -d alone sends application/x-www-form-urlencoded
+            r = curl(collector, "/v1/devices/ct-1/readings", *args, "--data-binary", body)
+            assert r.status == 415, r.body
+            code, message = error_of(r)
+            assert code == "unsupported_media_type" and "application/json" in message
+        r = curl(collector, "/v1/devices/ct-1/readings", "-H", "Content-Type:", "--data-binary", body)
+        assert r.status == 415
     r = curl(collector, "/v1/devices/ct-1/readings", "-H", "Content-Type: application/json; charset=utf-8",
              "--data-binary", body, http2=http2)
     assert r.status == 200
