@@ -6,16 +6,17 @@
 /// `SchemaSQLTests` fails while the two differ, so the contract file and the code cannot drift.
 enum SchemaSQL {
     /// The `PRAGMA user_version` the text leaves behind: the newest schema this code knows.
-    static let version: Int32 = 3
+    static let version: Int32 = 4
 
     /// The schema, byte for byte as in `schema/sqlite.sql`.
     static let text = """
-        -- Fleetwire telemetry store, schema version 3 (PRAGMA user_version = 3).
+        -- Fleetwire telemetry store, schema version 4 (PRAGMA user_version = 4).
         --
         -- The collector applies this file, byte for byte, to a new database inside one transaction and then finds
-        -- user_version = 3; a database already at version 3 is left alone, an older one is brought up to date by
+        -- user_version = 4; a database already at version 4 is left alone, an older one is brought up to date by
         -- the upgrade steps in Sources/Store/SchemaUpgrades.swift (version 1 → 2 adds revoked_devices, 2 → 3 adds
-        -- the TLS and TCP segment columns of bandwidth), and a newer version is refused. The Swift copy in
+        -- the TLS and TCP segment columns of bandwidth, 3 → 4 moves the row-per-reading table into chunks), and a newer
+        -- version is refused. The Swift copy in
         -- Sources/Store/SchemaSQL.swift is checked against this file by a test.
         --
         -- Rules the writer keeps:
@@ -24,13 +25,16 @@ enum SchemaSQL {
         --   * First write wins: a series has at most one reading per millisecond. When a later reading (from another
         --     batch, or later in the same batch) has the same (series, ts) as a stored one, the stored reading is kept
         --     unchanged and the later one is ignored and not counted as stored.
+        --   * Chunks of one series never overlap: each reading lies in exactly one chunk, the one whose
+        --     [start_ts, end_ts] holds its ts.
         --   * Counters (devices.readings/batches/last_seq/last_seen_ms, series.readings) change in the same transaction
-        --     as the readings they count.
+        --     as the readings they count; readings deleted by retention are subtracted in the transaction deleting them.
         --   * seq is at most 2^63-1 (both decoders refuse larger), so it reads back unchanged in plain SQL.
         --
-        -- Times are Unix milliseconds (UTC). To read times as text in the sqlite3 shell:
+        -- Times are Unix milliseconds (UTC). The readings themselves are compressed in `chunks`; to read them with SQL,
+        -- `collector sql --db FILE "SELECT ..."` adds the table readings(device, sensor, ts, value) over the chunks:
         --   SELECT device, sensor, strftime('%Y-%m-%d %H:%M:%f', ts / 1000.0, 'unixepoch') AS time, value
-        --   FROM readings_view WHERE device = 'dev-1' ORDER BY ts DESC LIMIT 10;
+        --   FROM readings WHERE device = 'dev-1' ORDER BY ts DESC LIMIT 10;
 
         -- One row per device that has sent at least one stored batch.
         CREATE TABLE devices (
@@ -43,7 +47,7 @@ enum SchemaSQL {
             last_seq      INTEGER NOT NULL DEFAULT 0   -- highest seq stored for the device (0: none)
         );
 
-        -- One row per (device, sensor): the readings table refers to a series by its small integer id.
+        -- One row per (device, sensor): the chunks refer to a series by its small integer id.
         CREATE TABLE series (
             id        INTEGER PRIMARY KEY,
             device_id INTEGER NOT NULL REFERENCES devices (id),
@@ -54,13 +58,39 @@ enum SchemaSQL {
             UNIQUE (device_id, sensor)
         );
 
-        -- The readings, clustered by (series_id, ts): a range of one series is one contiguous b-tree scan.
-        -- First write wins: a (series_id, ts) row, once stored, is never changed.
-        CREATE TABLE readings (
-            series_id INTEGER NOT NULL REFERENCES series (id),
-            ts        INTEGER NOT NULL,             -- Unix ms
-            value     REAL    NOT NULL,
-            PRIMARY KEY (series_id, ts)
+        -- The readings, one row per (series, chunk): a run of one series' readings compressed into `data` (the layout is
+        -- described in Sources/Store/ChunkCodec.swift), with the run's time range, count and aggregates so that queries
+        -- over whole chunks need not decode them. The writer stores each batch's readings of a series as one chunk in the
+        -- batch's transaction; compaction later merges a series' small chunks into chunks of up to an hour or 3,600
+        -- readings. Values read back are bit-identical to the values stored.
+        CREATE TABLE chunks (
+            series_id   INTEGER NOT NULL REFERENCES series (id),
+            start_ts    INTEGER NOT NULL,           -- Unix ms of the chunk's first reading
+            end_ts      INTEGER NOT NULL,           -- Unix ms of its last reading (>= start_ts)
+            count       INTEGER NOT NULL,           -- readings in the chunk (> 0)
+            value_min   REAL    NOT NULL,
+            value_max   REAL    NOT NULL,
+            value_sum   REAL    NOT NULL,           -- compensated (Neumaier) sum, in ts order
+            value_first REAL    NOT NULL,           -- the value at start_ts
+            value_last  REAL    NOT NULL,           -- the value at end_ts
+            data        BLOB    NOT NULL,           -- timestamps and values, compressed
+            PRIMARY KEY (series_id, start_ts)
+        ) WITHOUT ROWID;
+
+        -- Per-step aggregates kept longer than the raw chunks (`collector serve --rollup STEP:DURATION`): when retention
+        -- deletes a chunk, its readings are added here for every configured step. A bucket holds only readings whose
+        -- chunks were deleted; the readings still in `chunks` are not in it.
+        CREATE TABLE rollups (
+            series_id  INTEGER NOT NULL REFERENCES series (id),
+            step_ms    INTEGER NOT NULL,            -- the rollup's step
+            bucket_ms  INTEGER NOT NULL,            -- the bucket's start: a multiple of step_ms from the Unix epoch
+            count      INTEGER NOT NULL,
+            value_min  REAL    NOT NULL,
+            value_max  REAL    NOT NULL,
+            value_sum  REAL    NOT NULL,
+            last_ts    INTEGER NOT NULL,            -- ts of the bucket's latest reading
+            value_last REAL    NOT NULL,            -- its value
+            PRIMARY KEY (series_id, step_ms, bucket_ms)
         ) WITHOUT ROWID;
 
         -- Every batch stored, so a retried (device, seq) is recognised and stored only once.
@@ -124,15 +154,7 @@ enum SchemaSQL {
             revoked_at_ms INTEGER NOT NULL          -- wall-clock time of the revocation (Unix ms)
         ) WITHOUT ROWID;
 
-        -- The readings with names instead of ids, for plain SQL:
-        --   SELECT ts, value FROM readings_view WHERE device = 'dev-1' AND sensor = 'temp' ORDER BY ts;
-        CREATE VIEW readings_view (device, sensor, ts, value) AS
-        SELECT d.name, s.sensor, r.ts, r.value
-        FROM readings AS r
-        JOIN series AS s ON s.id = r.series_id
-        JOIN devices AS d ON d.id = s.device_id;
-
-        PRAGMA user_version = 3;
+        PRAGMA user_version = 4;
 
         """
 }
