@@ -33,11 +33,13 @@ extension GroupCommitWriter {
 
         var stored: Int64 = 0
         for entry in batch.sensors where entry.count > 0 {
-            let seriesID = try resolveSeries(
+            var current = try resolveSeries(
                 deviceID: device.id, entry: entry, isNewDevice: isNewDevice, totals: &totals)
-            let count = try insertReadings(seriesID: seriesID, timestamps: entry.timestamps, values: entry.values)
+            let count = try storeReadings(
+                series: &current, sensor: entry.sensor, timestamps: entry.timestamps, values: entry.values)
+            series.set(current, for: SeriesKey(deviceID: device.id, sensor: entry.sensor))
             if count > 0 {
-                totals.seriesReadings.append((seriesID, count))
+                totals.seriesReadings.append((current.id, count))
                 stored += count
             }
         }
@@ -72,11 +74,11 @@ extension GroupCommitWriter {
         return (entry, true)
     }
 
-    /// The series id for the entry's sensor, creating the series when new. Records the entry's exponent when
-    /// the series has none yet; a different exponent than the stored one is counted and ignored (first wins).
+    /// The series for the entry's sensor, creating it when new. Records the entry's exponent when the series has
+    /// none yet; a different exponent than the stored one is counted and ignored (first wins).
     private func resolveSeries(
         deviceID: Int64, entry: SensorReadings, isNewDevice: Bool, totals: inout BatchTotals
-    ) throws(StoreError) -> Int64 {
+    ) throws(StoreError) -> SeriesEntry {
         let key = SeriesKey(deviceID: deviceID, sensor: entry.sensor)
         var known = series.value(for: key)
         if known == nil && !isNewDevice {
@@ -85,8 +87,8 @@ extension GroupCommitWriter {
             try select.bind(entry.sensor, at: 2)
             if try select.step() {
                 known = SeriesEntry(
-                    id: select.int64(at: 0), exponent: select.optionalInt64(at: 1).map { Int32(truncatingIfNeeded: $0) }
-                )
+                    id: select.int64(at: 0), exponent: select.optionalInt64(at: 1).map { Int32(truncatingIfNeeded: $0) },
+                    lastEndTs: select.optionalInt64(at: 2))
             }
             select.reset()
             if let known { series.set(known, for: key) }
@@ -97,9 +99,9 @@ extension GroupCommitWriter {
             try insert.bind(entry.sensor, at: 2)
             insert.bind(entry.exponent.map { Int64($0) }, at: 3)
             try insert.run()
-            let created = SeriesEntry(id: database.lastInsertRowID, exponent: entry.exponent)
+            let created = SeriesEntry(id: database.lastInsertRowID, exponent: entry.exponent, lastEndTs: nil)
             series.set(created, for: key)
-            return created.id
+            return created
         }
         if let exponent = entry.exponent {
             if current.exponent == nil {
@@ -112,25 +114,6 @@ extension GroupCommitWriter {
                 totals.exponentConflicts += 1
             }
         }
-        return current.id
-    }
-
-    /// Inserts the readings of one series, first write wins; returns how many were newly stored.
-    /// The hot loop: two binds, one step, one reset per reading; no allocation.
-    private func insertReadings(
-        seriesID: Int64, timestamps: [Int64], values: [Double]
-    ) throws(StoreError) -> Int64 {
-        let insert = statements.insertReading
-        insert.bind(seriesID, at: 1)
-        var stored: Int64 = 0
-        let count = min(timestamps.count, values.count)
-        for index in 0..<count {
-            insert.bind(timestamps[index], at: 2)
-            insert.bind(values[index], at: 3)
-            _ = try insert.step()
-            insert.reset()
-            stored += Int64(database.changes)
-        }
-        return stored
+        return current
     }
 }

@@ -51,6 +51,8 @@ final class GroupCommitWriter {
     struct SeriesEntry {
         var id: Int64
         var exponent: Int32?
+        /// The end of the series' last chunk, its latest stored ts (nil: no chunk yet).
+        var lastEndTs: Int64?
     }
 
     /// Per-device sums of one transaction, written before COMMIT.

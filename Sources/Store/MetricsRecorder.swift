@@ -18,6 +18,12 @@ struct TransactionReport {
     var counterFlushes: UInt64 = 0
     /// Exponents ignored because the series had another one.
     var exponentConflicts: UInt64 = 0
+    /// Series entries appended after their series' last chunk without reading anything stored.
+    var fastPathSeries: UInt64 = 0
+    /// Series entries merged into or between stored chunks.
+    var mergedSeries: UInt64 = 0
+    /// Chunk rows written.
+    var chunksWritten: UInt64 = 0
     /// BEGIN to end of COMMIT, ms.
     var durationMs: Double = 0
     /// Queue-to-commit latency of each batch of the transaction.

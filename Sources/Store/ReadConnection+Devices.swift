@@ -37,7 +37,7 @@ extension ReadConnection {
         try inReadTransaction { () throws(StoreError) -> [SensorLatest] in
             guard let deviceRowID = try deviceRowID(deviceID) else { return [] }
             let select = try statement(
-                "SELECT ts, value FROM readings WHERE series_id = ?1 ORDER BY ts DESC LIMIT 1",
+                "SELECT end_ts, value_last FROM chunks WHERE series_id = ?1 ORDER BY start_ts DESC LIMIT 1",
                 operation: "read latest reading")
             var result: [SensorLatest] = []
             for series in try seriesOf(deviceRowID: deviceRowID) {

@@ -1,23 +1,20 @@
 // Reading pages: keyset pagination over (ts, sensor) for one device.
 //
 // Rule: a page in ascending order holds the rows with key (ts, sensor) > cursor, smallest first; descending, the
-// rows with key < cursor, largest first. Rows are clustered by (series_id, ts), so each of the device's series is
-// read as a stream along its index, starting at the cursor, in chunks of at most `chunkSize` rows, and the streams
-// are merged by key until the page has limit + 1 rows (the extra row only tells that another page exists). A page
-// therefore costs about limit + series × chunk rows, however deep into the range it starts, and its memory stays
-// bounded even for a device with many sensors.
+// rows with key < cursor, largest first. Each of the device's series is read as a stream of its chunks (clustered
+// by (series_id, start_ts)), starting at the chunk that holds the cursor, one decoded chunk at a time, and the
+// streams are merged by key until the page has limit + 1 rows (the extra row only tells that another page exists).
+// A page therefore decodes about limit + series × one chunk of readings, however deep into the range it starts,
+// and its memory stays bounded even for a device with many sensors.
 
 import Storage
 import Telemetry
 
 extension ReadConnection {
-    /// Rows read from one series per query when filling a page.
-    static let readingsChunkSize = 1_024
-
     /// One page of a device's readings in `[lowMs, highMs]` (both inclusive), after `cursor` in `order`.
     func readings(
         deviceID: String, sensor: String?, lowMs: Int64, highMs: Int64, limit: Int, order: ReadingOrder,
-        after cursor: ReadingCursor?, chunkSize: Int = readingsChunkSize
+        after cursor: ReadingCursor?
     ) throws(StoreError) -> ReadingPage {
         try inReadTransaction { () throws(StoreError) -> ReadingPage in
             guard lowMs <= highMs, let deviceRowID = try deviceRowID(deviceID) else {
@@ -25,10 +22,7 @@ extension ReadConnection {
             }
             let isAscending = order == .ascending
             let select = try statement(
-                "SELECT ts, value FROM readings WHERE series_id = ?1 AND ts BETWEEN ?2 AND ?3 "
-                    + (isAscending ? "ORDER BY ts LIMIT ?4" : "ORDER BY ts DESC LIMIT ?4"),
-                operation: "read readings")
-            let chunk = Int64(min(limit + 1, max(1, chunkSize)))
+                isAscending ? Self.nextChunkSQL : Self.previousChunkSQL, operation: "read chunk")
             var streams: [SeriesStream] = []
             for series in try seriesOf(deviceRowID: deviceRowID, sensor: sensor) {
                 guard let (low, high) = Self.range(of: series.sensor, lowMs, highMs, after: cursor) else { continue }
@@ -40,7 +34,7 @@ extension ReadConnection {
                 var best: Int?
                 for index in streams.indices {
                     if streams[index].isDrained {
-                        try streams[index].refill(select, chunk: chunk, isAscending: isAscending, on: self)
+                        try streams[index].refill(select, isAscending: isAscending, on: self)
                     }
                     guard let head = streams[index].head else { continue }
                     if let current = best {
@@ -63,6 +57,36 @@ extension ReadConnection {
             let last = rows[rows.count - 1]
             return ReadingPage(
                 readings: rows, nextCursor: ReadingCursor(ts: last.ts, sensor: last.sensor, order: order))
+        }
+    }
+
+    /// The first chunk of a series that may hold readings at or after ?2 and starts at or before ?3: the last one
+    /// starting at or before ?2 (it may reach past it), else the first one after.
+    static let nextChunkSQL = """
+        SELECT start_ts, end_ts, data FROM chunks
+        WHERE series_id = ?1 AND start_ts <= ?3 AND end_ts >= ?2
+          AND start_ts >= coalesce((SELECT max(start_ts) FROM chunks WHERE series_id = ?1 AND start_ts <= ?2), ?2)
+        ORDER BY start_ts LIMIT 1
+        """
+
+    /// The last chunk of a series starting at or before ?3 (?2, the low end, is bound but not needed: SQLite
+    /// accepts a binding to any index up to the largest one used).
+    static let previousChunkSQL = """
+        SELECT start_ts, end_ts, data FROM chunks WHERE series_id = ?1 AND start_ts <= ?3
+        ORDER BY start_ts DESC LIMIT 1
+        """
+
+    /// The readings of a chunk row's blob (columns `startColumn`, the end and the data after it), or an error
+    /// naming the chunk when it cannot be decoded.
+    static func decodeChunk(
+        _ row: Statement, seriesID: Int64, startColumn: Int32 = 0
+    ) throws(StoreError) -> (timestamps: [Int64], values: [Double]) {
+        do throws(ChunkDecodeError) {
+            return try ChunkCodec.decode(row.blob(at: startColumn + 2))
+        } catch {
+            throw .sqlite(
+                code: 11, operation: "decode chunk",
+                message: "series \(seriesID) chunk at \(row.int64(at: startColumn)): \(error.description)")
         }
     }
 
@@ -95,12 +119,12 @@ extension ReadConnection {
     }
 }
 
-/// One series read in order, a chunk at a time: the rows fetched and not yet merged, and the part of its range
-/// not fetched yet.
+/// One series read in order, a chunk at a time: the readings of the last chunk decoded that are not merged yet,
+/// and the part of the range not read yet.
 private struct SeriesStream {
     let sensor: String
     let seriesID: Int64
-    /// Unfetched part of the range (inclusive); shrinks from the front in ascending order, from the back in
+    /// Unread part of the range (inclusive); shrinks from the front in ascending order, from the back in
     /// descending order.
     var low: Int64
     var high: Int64
@@ -115,32 +139,41 @@ private struct SeriesStream {
         self.high = high
     }
 
-    /// The next row to merge, nil when the fetched rows are used up.
+    /// The next row to merge, nil when the decoded rows are used up.
     var head: (ts: Int64, value: Double)? { next < rows.count ? rows[next] : nil }
 
-    /// True when the fetched rows are used up but the range may hold more.
+    /// True when the decoded rows are used up but the range may hold more.
     var isDrained: Bool { next == rows.count && !isExhausted }
 
-    /// Fetches the next chunk of the range.
-    mutating func refill(
-        _ select: Statement, chunk: Int64, isAscending: Bool, on connection: ReadConnection
-    ) throws(StoreError) {
+    /// Decodes chunks in order until one holds readings inside the unread range, or none is left.
+    mutating func refill(_ select: Statement, isAscending: Bool, on connection: ReadConnection) throws(StoreError) {
         rows.removeAll(keepingCapacity: true)
         next = 0
-        select.bind(seriesID, at: 1)
-        select.bind(low, at: 2)
-        select.bind(high, at: 3)
-        select.bind(chunk, at: 4)
-        try connection.forEachRow(select) { row in rows.append((row.int64(at: 0), row.double(at: 1))) }
-        guard rows.count == chunk, let last = rows.last else {
-            isExhausted = true
-            return
+        while rows.isEmpty && !isExhausted {
+            select.bind(seriesID, at: 1)
+            select.bind(low, at: 2)
+            select.bind(high, at: 3)
+            var chunk: (start: Int64, end: Int64, timestamps: [Int64], values: [Double])?
+            try connection.forEachRow(select) { (row) throws(StoreError) in
+                let decoded = try ReadConnection.decodeChunk(row, seriesID: seriesID)
+                chunk = (row.int64(at: 0), row.int64(at: 1), decoded.timestamps, decoded.values)
+            }
+            guard let chunk else {
+                isExhausted = true
+                return
+            }
+            if isAscending {
+                for index in chunk.timestamps.indices where chunk.timestamps[index] >= low && chunk.timestamps[index] <= high {
+                    rows.append((chunk.timestamps[index], chunk.values[index]))
+                }
+                if chunk.end >= high || chunk.end == .max { isExhausted = true } else { low = chunk.end + 1 }
+            } else {
+                for index in chunk.timestamps.indices.reversed()
+                where chunk.timestamps[index] >= low && chunk.timestamps[index] <= high {
+                    rows.append((chunk.timestamps[index], chunk.values[index]))
+                }
+                if chunk.start <= low || chunk.start == .min { isExhausted = true } else { high = chunk.start - 1 }
+            }
         }
-        if isAscending {
-            if last.ts == .max { isExhausted = true } else { low = last.ts + 1 }
-        } else {
-            if last.ts == .min { isExhausted = true } else { high = last.ts - 1 }
-        }
-        if low > high { isExhausted = true }
     }
 }

@@ -1,10 +1,14 @@
 import Storage
 
-// Time-bucketed aggregates of one sensor, computed in SQL.
+// Time-bucketed aggregates of one sensor, from its chunks' stored aggregates and, where retention has deleted
+// chunks, from the rollups kept in their place.
 //
 // Rule: a reading at ts belongs to the bucket starting at floor(ts / step) × step, floored toward −∞ (so −1 ms
-// is in the bucket starting at −step, and a reading exactly on an edge starts its bucket). SQLite's `%` truncates
-// toward zero, hence the CASE for negative ts. Only buckets holding at least one reading are returned.
+// is in the bucket starting at −step, and a reading exactly on an edge starts its bucket). Only buckets holding at
+// least one reading are returned. A chunk lying wholly inside the range and inside one bucket is counted by its
+// stored aggregates without being decoded; only chunks cut by a bucket edge or by the range's ends are decoded.
+// Rollup buckets (readings whose chunks retention deleted) are added when the rollup's step divides the query's
+// step, so each rollup bucket lies inside one query bucket; a rollup bucket counts when its start lies in the range.
 
 extension ReadConnection {
     /// The non-empty `stepMs` buckets of one sensor within `[lowMs, highMs]` (inclusive).
@@ -15,37 +19,160 @@ extension ReadConnection {
             guard lowMs <= highMs, let deviceRowID = try deviceRowID(deviceID),
                 let series = try seriesOf(deviceRowID: deviceRowID, sensor: sensor).first
             else { return [] }
-            let select = try statement(Self.seriesSQL(aggregate), operation: "aggregate series")
-            select.bind(series.id, at: 1)
-            select.bind(stepMs, at: 2)
-            select.bind(lowMs, at: 3)
-            select.bind(highMs, at: 4)
-            var buckets: [SeriesBucket] = []
-            try forEachRow(select) { row in
-                buckets.append(
-                    SeriesBucket(startMs: row.int64(at: 0), value: row.double(at: 1), count: Int(row.int64(at: 2))))
-            }
-            return buckets
+            var buckets = BucketAccumulator(stepMs: stepMs)
+            try addChunks(of: series.id, lowMs: lowMs, highMs: highMs, to: &buckets)
+            try addRollups(of: series.id, lowMs: lowMs, highMs: highMs, to: &buckets)
+            return buckets.result(aggregate)
         }
     }
 
-    private static func seriesSQL(_ aggregate: SeriesAggregate) -> String {
-        // `last`: SQLite takes the bare column `value` from the row that holds max(ts) in the group.
-        let value =
-            switch aggregate {
-            case .avg: "avg(value)"
-            case .min: "min(value)"
-            case .max: "max(value)"
-            case .sum: "total(value)"
-            case .count: "count(*)"
-            case .last: "value, count(*), max(ts)"
+    /// Every chunk overlapping `[lowMs, highMs]`, in ts order.
+    static let chunksInRangeSQL = """
+        SELECT start_ts, end_ts, count, value_min, value_max, value_sum, value_first, value_last, data FROM chunks
+        WHERE series_id = ?1 AND start_ts <= ?3 AND end_ts >= ?2
+          AND start_ts >= coalesce((SELECT max(start_ts) FROM chunks WHERE series_id = ?1 AND start_ts <= ?2), ?2)
+        ORDER BY start_ts
+        """
+
+    private func addChunks(
+        of seriesID: Int64, lowMs: Int64, highMs: Int64, to buckets: inout BucketAccumulator
+    ) throws(StoreError) {
+        let select = try statement(Self.chunksInRangeSQL, operation: "read chunks")
+        select.bind(seriesID, at: 1)
+        select.bind(lowMs, at: 2)
+        select.bind(highMs, at: 3)
+        try forEachRow(select) { (row) throws(StoreError) in
+            let start = row.int64(at: 0)
+            let end = row.int64(at: 1)
+            if start >= lowMs && end <= highMs && buckets.bucket(of: start) == buckets.bucket(of: end) {
+                buckets.add(
+                    ChunkSummary(
+                        count: row.int64(at: 2), startTs: start, endTs: end, min: row.double(at: 3),
+                        max: row.double(at: 4), sum: row.double(at: 5), first: row.double(at: 6),
+                        last: row.double(at: 7)))
+                return
             }
-        let count = aggregate == .last ? "" : ", count(*)"
-        return """
-            SELECT CASE WHEN ts >= 0 THEN ts - ts % ?2 ELSE ts - ((ts % ?2) + ?2) % ?2 END AS bucket,
-                \(value)\(count)
-            FROM readings WHERE series_id = ?1 AND ts BETWEEN ?3 AND ?4
-            GROUP BY bucket ORDER BY bucket
+            // Cut by a bucket edge or the range: decode the blob (the ninth column).
+            let decoded: (timestamps: [Int64], values: [Double])
+            do throws(ChunkDecodeError) {
+                decoded = try ChunkCodec.decode(row.blob(at: 8))
+            } catch {
+                throw .sqlite(
+                    code: 11, operation: "decode chunk",
+                    message: "series \(seriesID) chunk at \(start): \(error.description)")
+            }
+            for index in decoded.timestamps.indices {
+                let ts = decoded.timestamps[index]
+                if ts >= lowMs && ts <= highMs { buckets.add(ts: ts, value: decoded.values[index]) }
+            }
+        }
+    }
+
+    /// Adds the buckets of the coarsest rollup whose step divides the query's, if any.
+    private func addRollups(
+        of seriesID: Int64, lowMs: Int64, highMs: Int64, to buckets: inout BucketAccumulator
+    ) throws(StoreError) {
+        let steps = try statement(
+            "SELECT max(step_ms) FROM rollups WHERE series_id = ?1 AND step_ms < ?2", operation: "list rollup steps")
+        var below = Int64.max
+        var chosen: Int64?
+        while chosen == nil {
+            steps.bind(seriesID, at: 1)
+            steps.bind(below, at: 2)
+            var found: Int64?
+            try forEachRow(steps) { row in found = row.optionalInt64(at: 0) }
+            guard let step = found, step > 0 else { return }
+            if buckets.stepMs % step == 0 { chosen = step } else { below = step }
+        }
+        let select = try statement(
             """
+            SELECT bucket_ms, count, value_min, value_max, value_sum, last_ts, value_last FROM rollups
+            WHERE series_id = ?1 AND step_ms = ?2 AND bucket_ms BETWEEN ?3 AND ?4 ORDER BY bucket_ms
+            """, operation: "read rollups")
+        select.bind(seriesID, at: 1)
+        select.bind(chosen!, at: 2)
+        select.bind(lowMs, at: 3)
+        select.bind(highMs, at: 4)
+        try forEachRow(select) { row in
+            let lastTs = row.int64(at: 5)
+            buckets.add(
+                ChunkSummary(
+                    count: row.int64(at: 1), startTs: row.int64(at: 0), endTs: lastTs, min: row.double(at: 2),
+                    max: row.double(at: 3), sum: row.double(at: 4), first: row.double(at: 6), last: row.double(at: 6)),
+                bucketOf: row.int64(at: 0))
+        }
+    }
+}
+
+/// Per-bucket count, min, max, compensated sum and latest reading, filled from chunks, readings and rollups.
+struct BucketAccumulator {
+    /// One bucket's running aggregates.
+    struct Bucket {
+        var count: Int64 = 0
+        var min = Double.infinity
+        var max = -Double.infinity
+        var sum = CompensatedSum()
+        var lastTs = Int64.min
+        var last = 0.0
+    }
+
+    let stepMs: Int64
+    var buckets: [Int64: Bucket] = [:]
+
+    init(stepMs: Int64) {
+        self.stepMs = stepMs
+    }
+
+    /// The start of the bucket holding `ts` (floored toward −∞).
+    func bucket(of ts: Int64) -> Int64 {
+        let remainder = ts % stepMs
+        return remainder >= 0 ? ts - remainder : ts - remainder - stepMs
+    }
+
+    /// Adds one reading.
+    mutating func add(ts: Int64, value: Double) {
+        let key = bucket(of: ts)
+        var bucket = buckets[key] ?? Bucket()
+        bucket.count += 1
+        if value < bucket.min { bucket.min = value }
+        if value > bucket.max { bucket.max = value }
+        bucket.sum.add(value)
+        if ts > bucket.lastTs {
+            bucket.lastTs = ts
+            bucket.last = value
+        }
+        buckets[key] = bucket
+    }
+
+    /// Adds a summary lying wholly inside one bucket (the one holding its start, or `bucketOf`).
+    mutating func add(_ summary: ChunkSummary, bucketOf ts: Int64? = nil) {
+        let key = bucket(of: ts ?? summary.startTs)
+        var bucket = buckets[key] ?? Bucket()
+        bucket.count += summary.count
+        if summary.min < bucket.min { bucket.min = summary.min }
+        if summary.max > bucket.max { bucket.max = summary.max }
+        bucket.sum.add(summary.sum)
+        if summary.endTs > bucket.lastTs {
+            bucket.lastTs = summary.endTs
+            bucket.last = summary.last
+        }
+        buckets[key] = bucket
+    }
+
+    /// The non-empty buckets in time order, each reduced to `aggregate`.
+    func result(_ aggregate: SeriesAggregate) -> [SeriesBucket] {
+        buckets.keys.sorted().map { start in
+            let bucket = buckets[start]!
+            let value: Double =
+                switch aggregate {
+                case .avg: bucket.sum.value / Double(bucket.count)
+                case .min: bucket.min
+                case .max: bucket.max
+                case .sum: bucket.sum.value
+                case .count: Double(bucket.count)
+                case .last: bucket.last
+                }
+            return SeriesBucket(startMs: start, value: value, count: Int(bucket.count))
+        }
     }
 }

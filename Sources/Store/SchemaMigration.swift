@@ -53,6 +53,10 @@ enum SchemaMigration {
                 try database.execute(SchemaSQL.text, operation: "apply schema version \(SchemaSQL.version)")
             } else {
                 for version in current..<SchemaSQL.version {
+                    if version == 3 {
+                        try SchemaUpgradeToChunks.run(database)
+                        continue
+                    }
                     guard let step = SchemaUpgrades.steps[version] else {
                         throw StoreError.cannotOpen(
                             path: database.path, reason: "no upgrade from schema version \(version)")

@@ -3,7 +3,8 @@
 // leaves. A new file never runs these: it gets `SchemaSQL.text` whole. So every step must leave exactly what the
 // schema text creates (SchemaUpgradeTests compares a migrated version-1 file with a new one).
 
-/// The steps from each older schema version to the next.
+/// The steps from each older schema version to the next that SQL alone can take (3 → 4 moves data through the
+/// chunk codec: SchemaUpgradeToChunks.swift).
 enum SchemaUpgrades {
     /// SQL that takes a file from version `key` to `key + 1`.
     static let steps: [Int32: String] = [

@@ -62,6 +62,17 @@ final class Statement {
         }
     }
 
+    /// Binds bytes (copied by SQLite) as a BLOB to the 1-based parameter `index`.
+    func bind(blob bytes: [UInt8], at index: Int32) throws(StoreError) {
+        let code = bytes.withUnsafeBytes { raw in
+            // A zero-length blob still needs a non-null pointer, or SQLite binds NULL.
+            fw_sqlite3_bind_blob_transient(handle, index, raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(raw.count))
+        }
+        guard code == SQLITE_OK else {
+            throw StoreError.fromSQLite(code: code, operation: operation, message: database.lastErrorMessage)
+        }
+    }
+
     /// Runs the statement one step: true when a row is available, false when done. On error the statement is
     /// reset (so it can be reused) and the error thrown.
     @inline(__always)
@@ -100,6 +111,13 @@ final class Statement {
 
     /// The integer in column `index`, or nil when it is NULL.
     func optionalInt64(at index: Int32) -> Int64? { isNull(at: index) ? nil : int64(at: index) }
+
+    /// The bytes of the BLOB in column `index` (0-based) of the current row; empty for NULL.
+    func blob(at index: Int32) -> [UInt8] {
+        guard let bytes = sqlite3_column_blob(handle, index) else { return [] }
+        let count = Int(sqlite3_column_bytes(handle, index))
+        return Array(UnsafeRawBufferPointer(start: bytes, count: count))
+    }
 
     /// The text in column `index` (0-based) of the current row; empty for NULL.
     func text(at index: Int32) -> String {

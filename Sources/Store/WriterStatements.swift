@@ -36,8 +36,14 @@ struct WriterStatements {
     let setSeriesExponent: Statement
     /// Adds a transaction's reading count to a series row.
     let addSeriesReadings: Statement
-    /// One reading; no change when (series, ts) is stored already (first write wins).
-    let insertReading: Statement
+    /// A new chunk (its range overlaps no stored chunk of the series: see GroupCommitWriter+Chunks.swift).
+    let insertChunk: Statement
+    /// Removes one chunk (merged or compacted into a new one).
+    let deleteChunk: Statement
+    /// The last chunk of a series starting before a ts: it may reach into a range.
+    let selectChunkBefore: Statement
+    /// The chunks of a series starting inside a ts range, in order.
+    let selectChunksBetween: Statement
     /// Adds a counter delta to its (protocol, device) row.
     let upsertBandwidth: Statement
     /// Adds bytes and readings to a protocol's history bucket.
@@ -69,16 +75,29 @@ struct WriterStatements {
         setBatchReadings = try database.prepare(
             "UPDATE batches SET readings = ?3 WHERE device_id = ?1 AND seq = ?2", operation: "count batch readings")
         selectSeries = try database.prepare(
-            "SELECT id, exponent FROM series WHERE device_id = ?1 AND sensor = ?2", operation: "look up series")
+            """
+            SELECT id, exponent, (SELECT end_ts FROM chunks WHERE series_id = series.id ORDER BY start_ts DESC LIMIT 1)
+            FROM series WHERE device_id = ?1 AND sensor = ?2
+            """, operation: "look up series")
         insertSeries = try database.prepare(
             "INSERT INTO series (device_id, sensor, exponent) VALUES (?1, ?2, ?3)", operation: "insert series")
         setSeriesExponent = try database.prepare(
             "UPDATE series SET exponent = ?2 WHERE id = ?1 AND exponent IS NULL", operation: "record exponent")
         addSeriesReadings = try database.prepare(
             "UPDATE series SET readings = readings + ?2 WHERE id = ?1", operation: "update series counters")
-        insertReading = try database.prepare(
-            "INSERT INTO readings (series_id, ts, value) VALUES (?1, ?2, ?3) ON CONFLICT (series_id, ts) DO NOTHING",
-            operation: "insert reading")
+        insertChunk = try database.prepare(ChunkRow.insertSQL, operation: "insert chunk")
+        deleteChunk = try database.prepare(
+            "DELETE FROM chunks WHERE series_id = ?1 AND start_ts = ?2", operation: "delete chunk")
+        selectChunkBefore = try database.prepare(
+            """
+            SELECT start_ts, end_ts, data FROM chunks WHERE series_id = ?1 AND start_ts < ?2
+            ORDER BY start_ts DESC LIMIT 1
+            """, operation: "read chunk before range")
+        selectChunksBetween = try database.prepare(
+            """
+            SELECT start_ts, end_ts, data FROM chunks WHERE series_id = ?1 AND start_ts BETWEEN ?2 AND ?3
+            ORDER BY start_ts
+            """, operation: "read chunks in range")
         upsertBandwidth = try database.prepare(
             """
             INSERT INTO bandwidth (protocol, device, bytes_in, bytes_out, header_bytes_in, header_bytes_out,

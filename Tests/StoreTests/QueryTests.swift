@@ -101,8 +101,9 @@ import Storage
         #expect(checkedRows > 1_000, "the fixture is too small to test anything")
     }
 
+    /// Pages smaller than a chunk start and stop inside chunks; the chunk holding the cursor is found again.
     @Test(arguments: [1, 2, 5])
-    func pagesReadInSmallChunksEqualTheBruteForceList(chunkSize: Int) async throws {
+    func smallPagesAcrossChunksEqualTheBruteForceList(limit: Int) async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let (store, model) = try await Self.makeFixture(directory)
@@ -116,13 +117,13 @@ import Storage
                 repeat {
                     let page = try store.readPool.withConnection { (connection) throws(StoreError) in
                         try connection.readings(
-                            deviceID: device, sensor: nil, lowMs: -2_000, highMs: 2_999, limit: 9, order: order,
-                            after: cursor, chunkSize: chunkSize)
+                            deviceID: device, sensor: nil, lowMs: -2_000, highMs: 2_999, limit: limit, order: order,
+                            after: cursor)
                     }
                     collected += page.readings
                     cursor = page.nextCursor
                 } while cursor != nil
-                #expect(collected == expected, "\(device) \(order) chunk \(chunkSize)")
+                #expect(collected == expected, "\(device) \(order) limit \(limit)")
             }
         }
     }

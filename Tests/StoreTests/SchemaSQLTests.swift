@@ -31,13 +31,13 @@ import Storage
         store.close()
         let raw = try RawConnection(path: path)
         #expect(try raw.integer("PRAGMA user_version") == SchemaSQL.version)
-        #expect(SchemaSQL.version == 3)
+        #expect(SchemaSQL.version == 4)
         let names = try raw.rows(
             "SELECT name, 0, 0 FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name"
         ).map(\.0)
         #expect(
-            names == ["bandwidth", "bandwidth_history", "batches", "devices", "readings", "readings_view",
-                      "revoked_devices", "series"])
+            names == ["bandwidth", "bandwidth_history", "batches", "chunks", "devices", "revoked_devices",
+                      "rollups", "series"])
         #expect(try raw.rows("PRAGMA journal_mode").map(\.0) == ["delete"])
     }
 

@@ -6,6 +6,7 @@ import Foundation
 import Testing
 
 import Storage
+import Telemetry
 @testable import Store
 
 @Suite struct SchemaUpgradeTests {
@@ -70,12 +71,12 @@ import Storage
         let store = try TelemetryStore(path: old)
         #expect(try store.device("old-device")?.lastSeq == 7)
         #expect(try store.revokedDevices() == [])
+        #expect(
+            try store.readings(deviceID: "old-device", limit: 10).readings
+                == [Reading(sensor: "temperature", ts: 1_732_190_000_000, value: 21.5)])
         store.close()
         let raw = try RawConnection(path: old)
         #expect(try raw.integer("PRAGMA user_version") == SchemaSQL.version)
-        #expect(
-            try raw.rows("SELECT device, ts, value FROM readings_view").map { "\($0.0) \($0.1) \($0.2)" }
-                == ["old-device 1732190000000 21.5"])
 
         let fresh = directory.path("new.db")
         try TelemetryStore(path: fresh).close()
@@ -130,8 +131,81 @@ import Storage
         #expect(try RawConnection(path: path).integer("PRAGMA user_version") == SchemaSQL.version)
     }
 
+    static let versionThreeSchema = try! String(
+        contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/schema-v3.sql"), encoding: .utf8)
+
+    /// A version-3 file written row by row like the version-3 collector did: `readings` per (sensor, ts).
+    static func makeVersionThreeFile(at path: String, readings: [String: [(Int64, Double)]]) throws {
+        let database = try Database(path: path, mode: .readWrite, busyTimeoutMs: 1_000)
+        try database.execute(versionThreeSchema, operation: "apply version 3")
+        let total = readings.values.reduce(0) { $0 + $1.count }
+        try database.execute(
+            """
+            BEGIN;
+            INSERT INTO devices (id, name, first_seen_ms, last_seen_ms, readings, batches, last_seq)
+                VALUES (1, 'v3-device', 10, 20, \(total), 1, 1);
+            INSERT INTO batches (device_id, seq, committed_ms, readings) VALUES (1, 1, 20, \(total));
+            """, operation: "seed version 3")
+        let series = try database.prepare(
+            "INSERT INTO series (device_id, sensor, readings) VALUES (1, ?1, ?2)", operation: "seed series")
+        let insert = try database.prepare(
+            "INSERT INTO readings (series_id, ts, value) VALUES (?1, ?2, ?3)", operation: "seed readings")
+        for (sensor, rows) in readings.sorted(by: { $0.key < $1.key }) {
+            try series.bind(sensor, at: 1)
+            series.bind(Int64(rows.count), at: 2)
+            try series.run()
+            insert.bind(database.lastInsertRowID, at: 1)
+            for (ts, value) in rows {
+                insert.bind(ts, at: 2)
+                insert.bind(value, at: 3)
+                try insert.run()
+            }
+        }
+        try database.execute("COMMIT", operation: "seed version 3")
+    }
+
+    /// Version 3 → 4 moves every reading into chunks, bit for bit, cut at the chunk policy's bounds.
+    @Test func versionThreeFileMovesItsReadingsIntoChunks() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let old = directory.path("old.db")
+        let regular: [(Int64, Double)] = (0..<8_000).map { index -> (Int64, Double) in
+            (1_700_000_000_000 + Int64(index) * 1_000, Double(index % 500) / 10)
+        }
+        let odd = incompressibleReadings(5_000).map { ($0.0 - 40_000, $0.1) }  // negative and irregular ts
+        // (No −0.0: a version-3 REAL column kept it as integer 0.)
+        let special: [(Int64, Double)] = [(1, -1e300), (2, .infinity), (3, 0.1 + 0.2), (4, .leastNonzeroMagnitude)]
+        try Self.makeVersionThreeFile(at: old, readings: ["regular": regular, "odd": odd, "special": special])
+
+        let store = try TelemetryStore(path: old)
+        defer { store.close() }
+        for (sensor, expected) in [("regular", regular), ("odd", odd), ("special", special)] {
+            var read: [Reading] = []
+            var cursor: ReadingCursor?
+            repeat {
+                let page = try store.readings(deviceID: "v3-device", sensor: sensor, limit: 3_000, after: cursor)
+                read += page.readings
+                cursor = page.nextCursor
+            } while cursor != nil
+            #expect(read.map(\.ts) == expected.map(\.0), "\(sensor): timestamps")
+            #expect(read.map(\.value.bitPattern) == expected.map(\.1.bitPattern), "\(sensor): values bit for bit")
+        }
+        let raw = try RawConnection(path: old)
+        #expect(try raw.integer("PRAGMA user_version") == SchemaSQL.version)
+        // 8,000 readings at 1 Hz: cut by the hour into 3 chunks (3,600 + 3,600 + 800).
+        #expect(
+            try raw.rows(
+                "SELECT c.count, c.end_ts - c.start_ts, 0 FROM chunks c JOIN series s ON s.id = c.series_id "
+                    + "WHERE s.sensor = 'regular' ORDER BY c.start_ts"
+            ).map(\.0) == ["3600", "3600", "800"])
+        #expect(try raw.integer("SELECT sum(count) FROM chunks") == 13_004)
+        #expect(try store.device("v3-device")?.readings == 13_004)
+    }
+
     @Test func everyOlderVersionHasAnUpgradeStep() {
-        for version in Int32(1)..<SchemaSQL.version {
+        // 3 → 4 moves data through the chunk codec (SchemaUpgradeToChunks), tested above.
+        for version in Int32(1)..<3 {
             let step = SchemaUpgrades.steps[version]
             #expect(step?.contains("PRAGMA user_version = \(version + 1);") == true, "step from \(version)")
         }

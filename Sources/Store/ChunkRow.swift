@@ -1,0 +1,31 @@
+import Storage
+
+// The one way a chunk row is written: its summary columns and its blob from the same readings.
+
+/// Writes rows of the `chunks` table.
+enum ChunkRow {
+    /// The INSERT every writer of chunks prepares (the writer, compaction, the schema upgrade).
+    static let insertSQL = """
+        INSERT INTO chunks (series_id, start_ts, end_ts, count, value_min, value_max, value_sum, value_first,
+            value_last, data)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+        """
+
+    /// Binds a chunk of series `seriesID` holding `times` (sorted, distinct, not empty) and `values` to a statement
+    /// prepared from `insertSQL`.
+    static func bind(
+        _ statement: Statement, seriesID: Int64, _ times: ArraySlice<Int64>, _ values: ArraySlice<Double>
+    ) throws(StoreError) {
+        let summary = ChunkSummary(timestamps: times, values: values)
+        statement.bind(seriesID, at: 1)
+        statement.bind(summary.startTs, at: 2)
+        statement.bind(summary.endTs, at: 3)
+        statement.bind(summary.count, at: 4)
+        statement.bind(summary.min, at: 5)
+        statement.bind(summary.max, at: 6)
+        statement.bind(summary.sum.value, at: 7)
+        statement.bind(summary.first, at: 8)
+        statement.bind(summary.last, at: 9)
+        try statement.bind(blob: ChunkCodec.encode(timestamps: Array(times), values: Array(values)), at: 10)
+    }
+}

@@ -1,0 +1,101 @@
+// The aggregates a chunk row carries beside its blob, so that queries over whole chunks need not decode them.
+//
+// Rule: `sum` is a compensated (Neumaier) sum taken in ts order, and sums of several chunks or buckets are
+// combined the same way, so a bucket's sum does not depend on how its readings were cut into chunks beyond the
+// last bits (SQLite's own `total()` and `avg()` are compensated sums too). A sum that overflows to ±infinity, or
+// meets an infinite value, is the plain sum.
+
+/// Count, time range and value aggregates of a run of one series' readings.
+struct ChunkSummary: Equatable {
+    /// Readings summarized (> 0).
+    var count: Int64
+    /// Time of the first and the last reading (Unix ms).
+    var startTs: Int64
+    var endTs: Int64
+    var min: Double
+    var max: Double
+    /// The compensated sum, as a running sum plus its correction (see the file header).
+    var sum: CompensatedSum
+    /// Value of the first and of the last reading.
+    var first: Double
+    var last: Double
+
+    /// The summary of readings at `timestamps` (strictly increasing, not empty) with `values` (parallel).
+    init(timestamps: ArraySlice<Int64>, values: ArraySlice<Double>) {
+        precondition(!timestamps.isEmpty && timestamps.count == values.count, "a summary needs parallel readings")
+        count = Int64(timestamps.count)
+        startTs = timestamps.first!
+        endTs = timestamps.last!
+        first = values.first!
+        last = values.last!
+        var low = first
+        var high = first
+        var sum = CompensatedSum()
+        for value in values {
+            if value < low { low = value }
+            if value > high { high = value }
+            sum.add(value)
+        }
+        min = low
+        max = high
+        self.sum = sum
+    }
+
+    /// A summary read back from a chunk row.
+    init(count: Int64, startTs: Int64, endTs: Int64, min: Double, max: Double, sum: Double, first: Double, last: Double) {
+        self.count = count
+        self.startTs = startTs
+        self.endTs = endTs
+        self.min = min
+        self.max = max
+        self.sum = CompensatedSum(sum)
+        self.first = first
+        self.last = last
+    }
+
+    /// Adds `other`, which lies wholly after this one in time.
+    mutating func append(_ other: ChunkSummary) {
+        count += other.count
+        endTs = other.endTs
+        if other.min < min { min = other.min }
+        if other.max > max { max = other.max }
+        sum.add(other.sum)
+        last = other.last
+    }
+}
+
+/// Neumaier's compensated sum: a running sum and the rounding error it has lost so far.
+struct CompensatedSum: Equatable {
+    private var total = 0.0
+    private var correction = 0.0
+
+    /// Zero.
+    init() {}
+
+    /// A sum known only by its value (a stored aggregate).
+    init(_ value: Double) {
+        total = value
+    }
+
+    /// The sum, its correction applied; the plain sum once infinities are involved.
+    var value: Double {
+        total.isFinite ? total + correction : total
+    }
+
+    /// Adds one value.
+    mutating func add(_ value: Double) {
+        let next = total + value
+        if total.magnitude >= value.magnitude {
+            correction += (total - next) + value
+        } else {
+            correction += (value - next) + total
+        }
+        total = next
+    }
+
+    /// Adds another compensated sum (both parts, so nothing the other kept is lost).
+    mutating func add(_ other: CompensatedSum) {
+        add(other.total)
+        add(other.correction)
+    }
+}

@@ -1,0 +1,204 @@
+// Writing one series' readings of a batch as chunks, inside the batch's savepoint (see GroupCommitWriter.swift).
+//
+// Fast-path rule. The writer knows the end of each series' last chunk (`SeriesEntry.lastEndTs`: chunks never
+// overlap, so it is the latest stored ts). Readings that arrive in ts order after it are stored as one new chunk
+// (several past `maxChunkReadings`) without reading or decoding anything stored.
+//
+// Merge rule (late, out-of-order, repeated or overlapping readings). The readings are sorted by ts, keeping the
+// first of each ts (first write wins inside the batch too). Each reading then falls either inside a stored chunk's
+// [start_ts, end_ts] or in a gap between chunks. A chunk that receives readings is decoded, the readings whose ts
+// it already holds are dropped (first write wins: a stored reading never changes), and the rest are merged in; the
+// chunk keeps its start_ts and end_ts, so it still overlaps no other. Readings in one gap become new chunks that
+// lie wholly inside that gap. So chunks never overlap, and exactly the readings that were not stored before are
+// counted as stored.
+
+import Storage
+
+extension GroupCommitWriter {
+    /// Most readings a chunk gets when written by a batch; larger runs are cut into several chunks.
+    static let maxChunkReadings = 3_600
+
+    /// Stores the readings of one series; returns how many were newly stored, and advances `series.lastEndTs`.
+    func storeReadings(
+        series: inout SeriesEntry, sensor: String, timestamps: [Int64], values: [Double]
+    ) throws(StoreError) -> Int64 {
+        let count = min(timestamps.count, values.count)
+        guard count > 0 else { return 0 }
+        if let index = values.prefix(count).firstIndex(where: \.isNaN) {
+            throw .invalidArgument("sensor \(sensor): the value at ts \(timestamps[index]) is NaN, which cannot be stored")
+        }
+        if Self.isStrictlyIncreasing(timestamps.prefix(count)), series.lastEndTs.map({ timestamps[0] > $0 }) ?? true {
+            try insertChunks(seriesID: series.id, timestamps[0..<count], values[0..<count])
+            series.lastEndTs = timestamps[count - 1]
+            report.fastPathSeries += 1
+            return Int64(count)
+        }
+        let (sortedTimes, sortedValues) = Self.sortedKeepingFirst(timestamps.prefix(count), values.prefix(count))
+        let low = sortedTimes[0]
+        let high = sortedTimes[sortedTimes.count - 1]
+        defer { series.lastEndTs = max(series.lastEndTs ?? high, high) }
+        if let lastEnd = series.lastEndTs, low <= lastEnd {
+            report.mergedSeries += 1
+            return try merge(seriesID: series.id, sortedTimes, sortedValues, low: low, high: high)
+        }
+        try insertChunks(seriesID: series.id, sortedTimes[...], sortedValues[...])
+        report.fastPathSeries += 1
+        return Int64(sortedTimes.count)
+    }
+
+    /// Merges sorted, distinct readings into the chunks overlapping `[low, high]` and the gaps between them.
+    private func merge(
+        seriesID: Int64, _ times: [Int64], _ values: [Double], low: Int64, high: Int64
+    ) throws(StoreError) -> Int64 {
+        let chunks = try overlappingChunks(seriesID: seriesID, low: low, high: high)
+        var stored: Int64 = 0
+        var index = 0
+        var chunkIndex = 0
+        while index < times.count {
+            // Skip chunks that end before this reading.
+            while chunkIndex < chunks.count && chunks[chunkIndex].endTs < times[index] { chunkIndex += 1 }
+            if chunkIndex < chunks.count && chunks[chunkIndex].startTs <= times[index] {
+                // Readings inside this chunk.
+                let chunk = chunks[chunkIndex]
+                var end = index
+                while end < times.count && times[end] <= chunk.endTs { end += 1 }
+                stored += try mergeIntoChunk(seriesID: seriesID, chunk, times[index..<end], values[index..<end])
+                index = end
+                chunkIndex += 1
+            } else {
+                // Readings in the gap before the next chunk (or after the last one).
+                let gapEnd = chunkIndex < chunks.count ? chunks[chunkIndex].startTs : Int64.max
+                var end = index
+                while end < times.count && times[end] < gapEnd { end += 1 }
+                try insertChunks(seriesID: seriesID, times[index..<end], values[index..<end])
+                stored += Int64(end - index)
+                index = end
+            }
+        }
+        return stored
+    }
+
+    /// Adds the readings whose ts the chunk does not hold yet; returns how many.
+    private func mergeIntoChunk(
+        seriesID: Int64, _ chunk: StoredChunk, _ times: ArraySlice<Int64>, _ values: ArraySlice<Double>
+    ) throws(StoreError) -> Int64 {
+        let decoded: (timestamps: [Int64], values: [Double])
+        do throws(ChunkDecodeError) {
+            decoded = try ChunkCodec.decode(chunk.data)
+        } catch {
+            throw .sqlite(
+                code: 11, operation: "merge into chunk",
+                message: "series \(seriesID) chunk at \(chunk.startTs): \(error.description)")
+        }
+        var mergedTimes: [Int64] = []
+        var mergedValues: [Double] = []
+        mergedTimes.reserveCapacity(decoded.timestamps.count + times.count)
+        mergedValues.reserveCapacity(decoded.timestamps.count + times.count)
+        var old = 0
+        var new = times.startIndex
+        var added: Int64 = 0
+        while old < decoded.timestamps.count || new < times.endIndex {
+            if new == times.endIndex || (old < decoded.timestamps.count && decoded.timestamps[old] <= times[new]) {
+                if new < times.endIndex && decoded.timestamps[old] == times[new] { new += 1 }  // stored wins
+                mergedTimes.append(decoded.timestamps[old])
+                mergedValues.append(decoded.values[old])
+                old += 1
+            } else {
+                mergedTimes.append(times[new])
+                mergedValues.append(values[new])
+                new += 1
+                added += 1
+            }
+        }
+        guard added > 0 else { return 0 }
+        try replaceChunk(seriesID: seriesID, oldStartTs: chunk.startTs, mergedTimes[...], mergedValues[...])
+        return added
+    }
+
+    /// Writes readings (sorted, distinct, in a range no stored chunk overlaps) as new chunks of at most
+    /// `maxChunkReadings`.
+    func insertChunks(seriesID: Int64, _ times: ArraySlice<Int64>, _ values: ArraySlice<Double>) throws(StoreError) {
+        var start = times.startIndex
+        while start < times.endIndex {
+            let end = min(start + Self.maxChunkReadings, times.endIndex)
+            try insertChunk(seriesID: seriesID, times[start..<end], values[start..<end])
+            start = end
+        }
+    }
+
+    /// Writes one chunk row.
+    func insertChunk(seriesID: Int64, _ times: ArraySlice<Int64>, _ values: ArraySlice<Double>) throws(StoreError) {
+        try ChunkRow.bind(statements.insertChunk, seriesID: seriesID, times, values)
+        try statements.insertChunk.run()
+        report.chunksWritten += 1
+    }
+
+    /// Replaces the chunk starting at `oldStartTs` by one holding `times`/`values`.
+    func replaceChunk(
+        seriesID: Int64, oldStartTs: Int64, _ times: ArraySlice<Int64>, _ values: ArraySlice<Double>
+    ) throws(StoreError) {
+        try deleteChunk(seriesID: seriesID, startTs: oldStartTs)
+        try insertChunk(seriesID: seriesID, times, values)
+    }
+
+    /// Deletes one chunk row.
+    func deleteChunk(seriesID: Int64, startTs: Int64) throws(StoreError) {
+        statements.deleteChunk.bind(seriesID, at: 1)
+        statements.deleteChunk.bind(startTs, at: 2)
+        try statements.deleteChunk.run()
+    }
+
+    /// The chunks of a series overlapping `[low, high]`, in ts order: the one starting before `low` when it reaches
+    /// into the range, then those starting inside it.
+    private func overlappingChunks(seriesID: Int64, low: Int64, high: Int64) throws(StoreError) -> [StoredChunk] {
+        var chunks: [StoredChunk] = []
+        let before = statements.selectChunkBefore
+        before.bind(seriesID, at: 1)
+        before.bind(low, at: 2)
+        defer { before.reset() }
+        if try before.step(), before.int64(at: 1) >= low {
+            chunks.append(StoredChunk(startTs: before.int64(at: 0), endTs: before.int64(at: 1), data: before.blob(at: 2)))
+        }
+        let inside = statements.selectChunksBetween
+        inside.bind(seriesID, at: 1)
+        inside.bind(low, at: 2)
+        inside.bind(high, at: 3)
+        defer { inside.reset() }
+        while try inside.step() {
+            chunks.append(StoredChunk(startTs: inside.int64(at: 0), endTs: inside.int64(at: 1), data: inside.blob(at: 2)))
+        }
+        return chunks
+    }
+
+    static func isStrictlyIncreasing(_ timestamps: ArraySlice<Int64>) -> Bool {
+        var previous = Int64.min
+        for (offset, ts) in timestamps.enumerated() {
+            if offset > 0 && ts <= previous { return false }
+            previous = ts
+        }
+        return true
+    }
+
+    /// The readings sorted by ts, keeping the first (in arrival order) of each ts.
+    static func sortedKeepingFirst(
+        _ timestamps: ArraySlice<Int64>, _ values: ArraySlice<Double>
+    ) -> ([Int64], [Double]) {
+        let order = timestamps.indices.sorted { (timestamps[$0], $0) < (timestamps[$1], $1) }
+        var times: [Int64] = []
+        var kept: [Double] = []
+        times.reserveCapacity(order.count)
+        kept.reserveCapacity(order.count)
+        for index in order where times.last != timestamps[index] {
+            times.append(timestamps[index])
+            kept.append(values[index])
+        }
+        return (times, kept)
+    }
+}
+
+/// A stored chunk as the merge reads it.
+struct StoredChunk {
+    var startTs: Int64
+    var endTs: Int64
+    var data: [UInt8]
+}
