@@ -22,6 +22,18 @@ public struct StoreMetrics: Equatable, Sendable {
     public var exponentConflicts: UInt64 = 0
     /// Checkpoints the writer ran between transactions so that a large, nearly copied WAL starts over.
     public var walRestartCheckpoints: UInt64 = 0
+    /// Chunk rows written by batches (one per series per batch, more for runs past 3,600 readings).
+    public var chunksWritten: UInt64 = 0
+    /// Series entries of batches that landed in the past of their series and were merged into stored chunks.
+    public var mergedSeriesWrites: UInt64 = 0
+    /// Small chunks compaction merged away, and the chunks it wrote in their place.
+    public var chunksCompacted: UInt64 = 0
+    public var chunksFromCompaction: UInt64 = 0
+    /// Readings retention deleted, and the chunks that held them.
+    public var readingsExpired: UInt64 = 0
+    public var chunksExpired: UInt64 = 0
+    /// Compaction or retention transactions that failed (retried later; nothing acknowledged is affected).
+    public var maintenanceFailures: UInt64 = 0
     /// Transactions by duration, BEGIN to the end of COMMIT (failed ones included).
     public var commitLatency = LatencyHistogram.commitBuckets()
     /// Batches by the time from entering the queue to the end of their transaction's COMMIT: the store's share

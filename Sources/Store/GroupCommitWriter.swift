@@ -93,11 +93,19 @@ final class GroupCommitWriter {
     /// Base bucket of `bandwidth_history`, ms.
     let historyBucketMs: Int64
     private let queue: WriteQueue
-    private let metrics: MetricsRecorder
-    private let checkpointer: Checkpointer?
+    let metrics: MetricsRecorder
+    let checkpointer: Checkpointer?
     private let maxTransactionReadings: Int
     private let maxTransactionNs: UInt64
 
+    /// Merges small chunks between transactions (Compactor.swift).
+    let compactor: Compactor
+    let compactorStatements: CompactorStatements
+    /// Deletes expired chunks and rollups between transactions (RetentionSweeper.swift).
+    let retention: RetentionSweeper
+    let retentionStatements: RetentionStatements
+    /// When the last maintenance step ran.
+    var lastMaintenanceNs: UInt64 = 0
     /// Device name → row id and last seq.
     var devices = StagedCache<String, DeviceEntry>()
     /// (device row id, sensor) → series row id and exponent.
@@ -124,6 +132,13 @@ final class GroupCommitWriter {
         self.maxTransactionReadings = configuration.maxTransactionReadings
         self.maxTransactionNs = UInt64(configuration.maxTransactionMs) * 1_000_000
         self.historyBucketMs = configuration.historyBucketMs
+        self.compactor = Compactor(idleMs: configuration.compactionIdleMs)
+        self.compactorStatements = try CompactorStatements(database)
+        self.retention = RetentionSweeper(
+            retentionMs: configuration.retentionMs, rollups: configuration.rollups,
+            intervalMs: configuration.retentionIntervalMs, nowNs: MonotonicClock.nowNs())
+        self.retentionStatements = try RetentionStatements(database)
+        try noteSeriesAfterRestart()
     }
 
     /// One group commit: BEGIN, take requests while the bounds allow, COMMIT, then run the completions.
@@ -207,6 +222,9 @@ final class GroupCommitWriter {
             let result = try inSavepoint { () throws(StoreError) in try writeCounters(deltas, atMs: atMs) }
             if case .success = result { report.counterFlushes += 1 }
             finished.append(.counters(completion, result))
+        case .maintain(let completion):
+            // Never queued into a transaction: WriterThread runs it alone (runMaintenanceFully).
+            finished.append(.counters(completion, .success(())))
         }
     }
 
@@ -272,6 +290,7 @@ final class GroupCommitWriter {
         switch request {
         case .batch(_, _, _, let queuedNs, let completion): .batch(completion, .failure(error), queuedNs: queuedNs)
         case .counters(_, _, let completion): .counters(completion, .failure(error))
+        case .maintain(let completion): .counters(completion, .failure(error))
         }
     }
 }

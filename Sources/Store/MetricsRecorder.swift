@@ -50,6 +50,8 @@ final class MetricsRecorder: Sendable {
                 metrics.committedReadings += report.storedReadings
                 metrics.committedCounterFlushes += report.counterFlushes
                 metrics.exponentConflicts += report.exponentConflicts
+                metrics.chunksWritten += report.chunksWritten
+                metrics.mergedSeriesWrites += report.mergedSeries
             } else {
                 metrics.failedCommits += 1
             }
@@ -76,6 +78,17 @@ final class MetricsRecorder: Sendable {
     /// The storage's health as of the latest transaction.
     func storageHealth() -> StorageHealth {
         health.withLock { $0 }
+    }
+
+    /// Adds what a maintenance step did (or that it failed).
+    func recordMaintenance(compaction: CompactionReport, retention: RetentionReport, failed: Bool) {
+        state.withLock { metrics in
+            metrics.chunksCompacted += UInt64(compaction.chunksRemoved)
+            metrics.chunksFromCompaction += UInt64(compaction.chunksWritten)
+            metrics.readingsExpired += UInt64(retention.readingsDeleted)
+            metrics.chunksExpired += UInt64(retention.chunksDeleted)
+            if failed { metrics.maintenanceFailures += 1 }
+        }
     }
 
     /// Counts one checkpoint the writer ran to let the WAL start over.

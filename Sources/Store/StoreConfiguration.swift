@@ -1,5 +1,18 @@
 /// How a `TelemetryStore` trades durability, latency and memory; the defaults suit the collector.
 public struct StoreConfiguration: Equatable, Sendable {
+    /// Aggregates of `stepMs` buckets kept for `keepMs` after retention deleted the readings they summarize.
+    public struct Rollup: Equatable, Sendable {
+        /// Bucket size, ms (> 0).
+        public var stepMs: Int64
+        /// How long a bucket is kept, ms (counted from the bucket's end).
+        public var keepMs: Int64
+
+        public init(stepMs: Int64, keepMs: Int64) {
+            self.stepMs = stepMs
+            self.keepMs = keepMs
+        }
+    }
+
     /// How hard SQLite works to make a commit survive a crash.
     public enum Durability: Equatable, Sendable {
         /// `synchronous=NORMAL` in WAL mode: a commit survives a process crash; a power loss may undo the last
@@ -42,6 +55,15 @@ public struct StoreConfiguration: Equatable, Sendable {
     /// each restart pauses the writer for the frames the last background round missed (measured 4–20 ms), so
     /// fewer, larger rounds trade disk for fewer pauses. Tests make it small.
     var walRestartFrames: Int32 = 16_384
+    /// How long readings are kept, in milliseconds (nil: for ever). Retention deletes whole chunks whose last
+    /// reading is older than now − retention, in the background (see RetentionSweeper.swift).
+    public var retentionMs: Int64?
+    /// Per-step aggregates kept when retention deletes chunks (`--rollup STEP:DURATION`).
+    public var rollups: [Rollup] = []
+    /// A series with small chunks and no write for this long has them merged (see Compactor.swift), ms.
+    public var compactionIdleMs: Int64 = 60_000
+    /// Time between two retention sweeps, ms.
+    var retentionIntervalMs: Int64 = 60_000
     /// Tests only: caps the database file at this many pages, so a "disk full" (SQLITE_FULL) can be provoked.
     var maxPageCount: Int?
 
@@ -86,6 +108,10 @@ public struct StoreConfiguration: Equatable, Sendable {
         copy.maxQueuedReads = max(1, maxQueuedReads)
         copy.historyBucketMs = max(1, historyBucketMs)
         copy.writerCacheMiB = min(1 << 20, max(1, writerCacheMiB))
+        copy.retentionMs = retentionMs.map { max(1, $0) }
+        copy.rollups = rollups.filter { $0.stepMs > 0 && $0.keepMs > 0 }
+        copy.compactionIdleMs = max(0, compactionIdleMs)
+        copy.retentionIntervalMs = max(1, retentionIntervalMs)
         return copy
     }
 }

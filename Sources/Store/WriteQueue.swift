@@ -17,6 +17,8 @@ enum WriteRequest: Sendable {
         completion: @Sendable (Result<BatchOutcome, StoreError>) -> Void)
     /// Add bandwidth counter deltas, then report (when someone listens).
     case counters(deltas: [CounterDelta], atMs: Int64, completion: (@Sendable (Result<Void, StoreError>) -> Void)?)
+    /// Compact every series with small chunks and run a retention sweep now, then report (tests and tools).
+    case maintain(completion: @Sendable (Result<Void, StoreError>) -> Void)
 
     /// Readings the request carries (0 for counters).
     var readingCount: Int {
@@ -111,6 +113,33 @@ final class WriteQueue: Sendable {
             case .take(let item): return item
             case .finish: return nil
             case .sleep: wakeUp.wait()
+            }
+        }
+    }
+
+    /// What `waitForNext(timeoutNs:)` found.
+    enum Wait {
+        case request(WriteRequest)
+        case timedOut
+        case closed
+    }
+
+    /// The next request, waiting at most `timeoutNs` while the queue is empty. Only the writer thread calls this.
+    func waitForNext(timeoutNs: UInt64) -> Wait {
+        let deadline = DispatchTime.now().uptimeNanoseconds &+ timeoutNs
+        while true {
+            let found = state.withLock { state -> Wait? in
+                if let item = state.popFirst() { return .request(item) }
+                if state.isClosed { return .closed }
+                state.isWriterWaiting = true
+                return nil
+            }
+            if let found { return found }
+            if wakeUp.wait(timeout: DispatchTime(uptimeNanoseconds: deadline)) == .timedOut {
+                // A signal racing with the timeout leaves the semaphore at 1: the next wait returns at once and
+                // finds the queue as it is, which is harmless.
+                state.withLock { $0.isWriterWaiting = false }
+                return .timedOut
             }
         }
     }

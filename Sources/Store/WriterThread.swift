@@ -82,7 +82,7 @@ enum WriterThread {
     ) {
         var refusal = refusal
         var lastAttemptNs = MonotonicClock.nowNs()
-        while let request = opener.queue.waitForNext() {
+        while let request = nextRequest(open, opener.queue) {
             if open == nil, MonotonicClock.nowNs() &- lastAttemptNs >= WriterOpener.reopenIntervalMs * 1_000_000 {
                 lastAttemptNs = MonotonicClock.nowNs()
                 do throws(StoreError) {
@@ -92,7 +92,13 @@ enum WriterThread {
                 }
             }
             if let open {
+                if case .maintain(let completion) = request {
+                    completion(open.writer.runMaintenanceFully())
+                    continue
+                }
                 open.writer.runTransaction(startingWith: request)
+                // Under sustained load the queue is never empty: maintenance still gets a short step now and then.
+                open.writer.runMaintenanceIfOverdue()
             } else {
                 refuse(request, with: refusal ?? .closed, metrics: opener.metrics)
             }
@@ -101,6 +107,26 @@ enum WriterThread {
         open = nil  // closes the writer's connection
         readPool.close()
         checkpointer?.close()  // last connection: checkpoints the rest of the WAL and removes it
+    }
+
+    /// The next request; while the queue is empty, runs due maintenance steps (compaction, retention) one at a
+    /// time, and otherwise sleeps until the next one is due. Nil once the queue is closed and drained.
+    private static func nextRequest(_ open: OpenWriter?, _ queue: WriteQueue) -> WriteRequest? {
+        guard let writer = open?.writer else { return queue.waitForNext() }
+        while true {
+            if queue.isClosed { return queue.takeIfAvailable() ?? queue.waitForNext() }
+            let nowNs = MonotonicClock.nowNs()
+            if writer.isMaintenanceDue(nowNs: nowNs) {
+                if let request = queue.takeIfAvailable() { return request }
+                writer.runMaintenanceStep()
+                continue
+            }
+            switch queue.waitForNext(timeoutNs: writer.maintenanceWaitNs(nowNs: nowNs)) {
+            case .request(let request): return request
+            case .closed: return nil
+            case .timedOut: continue
+            }
+        }
     }
 
     /// Fails one request at once, without a transaction.
@@ -112,6 +138,8 @@ enum WriterThread {
         case .counters(_, _, let completion):
             metrics.recordRefused(batches: 0, error: error)
             completion?(.failure(error))
+        case .maintain(let completion):
+            completion(.failure(error))
         }
     }
 }
