@@ -141,6 +141,12 @@ def vector_db(tmp_path):
     conn.execute("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                  _chunk_row(1, [first_end + 1, first_end + 6], [21.54, 21.55], blob))
     expected += [("dev-b", "s01", first_end + 1, 21.54), ("dev-b", "s01", first_end + 6, 21.55)]
+    conn.execute("UPDATE series SET readings = readings + 2 WHERE id = 1")
+    # The counters of one batch per device holding all its readings, as the writer would leave them.
+    for device_id, device in enumerate(("dev-a", "dev-b"), start=1):
+        count = sum(r[0] == device for r in expected)
+        conn.execute("UPDATE devices SET readings = ?, batches = 1, last_seq = 1 WHERE id = ?", (count, device_id))
+        conn.execute("INSERT INTO batches VALUES (?, 1, 2, ?)", (device_id, count))
     conn.commit()
     conn.close()
     return db, expected
@@ -212,6 +218,37 @@ def test_chunk_problems_finds_each_inconsistency(vector_db, damage, series, prob
         assert any(problem in p for p in problems), problems
     finally:
         conn.close()
+
+
+def test_the_crash_tests_database_checks_pass_on_a_consistent_file(vector_db):
+    from test_crash import _check_acknowledged_batches_stored_once, _check_stored_batches_whole_and_counted
+
+    db, expected = vector_db
+    # The acknowledged-batch check sums values with a tolerance fit for telemetry, not for 5e24 - 5e24: drop the
+    # chunks of huge values, and keep every counter equal to what is left.
+    conn = sqlite3.connect(db)
+    conn.executescript("""
+        DELETE FROM chunks WHERE max(abs(value_min), abs(value_max)) > 1e12;
+        UPDATE series SET readings = (SELECT coalesce(sum(count), 0) FROM chunks WHERE series_id = series.id);
+        UPDATE devices SET readings = (SELECT sum(readings) FROM series WHERE device_id = devices.id);
+        UPDATE batches SET readings = (SELECT readings FROM devices WHERE id = batches.device_id);
+    """)
+    left = set(conn.execute("SELECT DISTINCT sensor FROM series JOIN chunks ON series_id = id"))
+    conn.close()
+    expected = [r for r in expected if (r[1],) in left]
+    _check_stored_batches_whole_and_counted(db)
+    acked = {}
+    for device in ("dev-a", "dev-b"):
+        rows = [r for r in expected if r[0] == device]
+        acked[(device, 1)] = (len(rows), min(r[2] for r in rows), max(r[2] for r in rows),
+                              math.fsum(r[3] for r in rows))
+    _check_acknowledged_batches_stored_once(db, acked)
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE series SET readings = readings + 1 WHERE id = 2")
+    conn.commit()
+    conn.close()
+    with pytest.raises(AssertionError, match="series whose counter differs"):
+        _check_stored_batches_whole_and_counted(db)
 
 
 def test_add_decoded_readings_refuses_a_chunk_that_disagrees_with_its_row(vector_db):
