@@ -5,7 +5,8 @@ with a fresh temporary database per test and stopped with SIGTERM (exit code 0 a
 are asserted). The clients are not ours: the stock grpcio client with stubs generated at session start from
 `schema/telemetry/v1/telemetry.proto` by `python3 -m grpc_tools.protoc` into a temporary directory (nothing
 generated lands in the repository), curl over HTTP/1.1 and h2c, Python's http.client, and Python's own `sqlite3`
-module reading the database file.
+module reading the database file, with chunks.py decoding the compressed readings (checked against the golden
+vectors in Tests/Fixtures/chunk-vectors.json by test_chunk_codec.py, which needs no build).
 
 Run from the repository root:  python3 -m pytest -q Tests/Python    (about 30 s on 2 cores)
 
