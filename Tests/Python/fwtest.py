@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import math
 import re
 import signal
 import sqlite3
@@ -14,6 +15,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import chunks
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COLLECTOR_BIN = REPO_ROOT / ".build" / "debug" / "collector"
@@ -203,12 +206,100 @@ def simple_batch(pb, seq: int, sensor: str = "temperature", start_ms: int = 1_73
 
 
 def db_query(db: Path, sql: str, params=()) -> list[tuple]:
-    """Runs a read-only query with Python's own sqlite3 module (a reader independent of the collector)."""
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+    """Runs a read-only query with Python's own sqlite3 module (a reader independent of the collector).
+
+    Schema version 4 keeps readings compressed in `chunks`; a query that names `readings_view` (the view of
+    version 3) gets it back as a TEMP view (device, sensor, ts, value) over the readings decoded by chunks.py, in
+    the same read transaction as the query, so it sees one snapshot even while a collector writes."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5, isolation_level=None)
     try:
-        return conn.execute(sql, params).fetchall()
+        if "readings_view" not in sql:
+            return conn.execute(sql, params).fetchall()
+        conn.execute("BEGIN")
+        try:
+            add_decoded_readings(conn)
+            return conn.execute(sql, params).fetchall()
+        finally:
+            conn.execute("ROLLBACK")
     finally:
         conn.close()
+
+
+CHUNK_COLUMNS = "series_id, start_ts, end_ts, count, value_min, value_max, value_sum, value_first, value_last, data"
+
+
+def add_decoded_readings(conn: sqlite3.Connection) -> int:
+    """Decodes every chunk of the database open on `conn` with chunks.py into TEMP tables and views; returns the
+    number of readings.
+
+    temp.decoded_readings (series_id, ts, value): one row per stored reading (`value` has no type affinity, so
+        -0.0 keeps its sign; a REAL column would store it as the integer 0);
+    temp.readings_view (device, sensor, ts, value): those readings with their device and sensor names.
+
+    A blob that does not decode, or whose count or first/last timestamp differ from its row, is an AssertionError
+    naming the chunk (the full comparison is `chunk_problems`)."""
+    rows = []
+    for series_id, start_ts, end_ts, count, *_, data in conn.execute(f"SELECT {CHUNK_COLUMNS} FROM main.chunks"):
+        try:
+            timestamps, values = chunks.decode(data)
+        except ValueError as error:
+            raise AssertionError(f"chunk (series {series_id}, start_ts {start_ts}) does not decode: {error}") from None
+        assert len(timestamps) == count and timestamps and (timestamps[0], timestamps[-1]) == (start_ts, end_ts), (
+            f"chunk (series {series_id}, start_ts {start_ts}): row says {count} readings from {start_ts} to {end_ts}, "
+            f"its blob holds {len(timestamps)}" + (f" from {timestamps[0]} to {timestamps[-1]}" if timestamps else ""))
+        rows.extend(zip([series_id] * count, timestamps, values))
+    conn.execute("CREATE TEMP TABLE decoded_readings (series_id INTEGER NOT NULL, ts INTEGER NOT NULL, value NOT NULL)")
+    conn.executemany("INSERT INTO temp.decoded_readings VALUES (?, ?, ?)", rows)
+    conn.execute("CREATE TEMP VIEW readings_view (device, sensor, ts, value) AS "
+                 "SELECT d.name, s.sensor, r.ts, r.value FROM temp.decoded_readings AS r "
+                 "JOIN main.series AS s ON s.id = r.series_id JOIN main.devices AS d ON d.id = s.device_id")
+    return len(rows)
+
+
+def chunk_problems(conn: sqlite3.Connection) -> list[str]:
+    """Everything wrong with the `chunks` table on `conn`, checked against the decoded blobs: [] when every blob
+    decodes to `count` > 0 readings in strictly increasing ts order from `start_ts` to `end_ts`, value_min/max are
+    the decoded extremes, value_first/last the first and last value (bit for bit, except that a REAL column reads
+    -0.0 back as 0.0), value_sum the sum within rounding, and the chunks of each series do not overlap."""
+    problems = []
+    previous: tuple[int, int, int] | None = None  # (series_id, start_ts, end_ts) of the chunk before
+    for (series_id, start_ts, end_ts, count, value_min, value_max, value_sum, value_first, value_last,
+         data) in conn.execute(f"SELECT {CHUNK_COLUMNS} FROM main.chunks ORDER BY series_id, start_ts"):
+        where = f"chunk (series {series_id}, start_ts {start_ts})"
+        if previous is not None and previous[0] == series_id and previous[2] >= start_ts:
+            problems.append(f"{where} overlaps the one starting at {previous[1]} and ending at {previous[2]}")
+        previous = (series_id, start_ts, end_ts)
+        try:
+            timestamps, values = chunks.decode(data)
+        except ValueError as error:
+            problems.append(f"{where} does not decode: {error}")
+            continue
+        if count <= 0 or len(timestamps) != count:
+            problems.append(f"{where}: count {count}, blob holds {len(timestamps)} readings")
+        if not timestamps:
+            continue
+        if any(b <= a for a, b in zip(timestamps, timestamps[1:])):
+            problems.append(f"{where}: timestamps not strictly increasing")
+        if (timestamps[0], timestamps[-1]) != (start_ts, end_ts):
+            problems.append(f"{where}: row spans {start_ts}..{end_ts}, blob {timestamps[0]}..{timestamps[-1]}")
+        if any(math.isnan(v) for v in values):
+            problems.append(f"{where}: blob holds NaN")
+            continue
+        if (value_min, value_max) != (min(values), max(values)):
+            problems.append(f"{where}: row min/max {value_min!r}/{value_max!r}, blob {min(values)!r}/{max(values)!r}")
+        for column, stored, decoded in (("value_first", value_first, values[0]),
+                                        ("value_last", value_last, values[-1])):
+            if not (chunks.value_bits(stored) == chunks.value_bits(decoded) or stored == decoded == 0):
+                problems.append(f"{where}: {column} {stored!r}, blob {decoded!r}")
+        if all(math.isfinite(v) for v in values):  # telemetry on a decimal grid always is
+            try:
+                exact, scale = math.fsum(values), math.fsum(abs(v) for v in values)
+            except OverflowError:
+                exact, scale = math.inf, math.inf
+            if not (math.isclose(value_sum, exact, rel_tol=0, abs_tol=1e-12 * scale + 1e-300)
+                    or (math.isinf(exact) and math.isinf(value_sum))):
+                problems.append(f"{where}: value_sum {value_sum!r}, blob sums to {exact!r}")
+    return problems
 
 
 def db_readings(db: Path, device: str) -> list[tuple]:

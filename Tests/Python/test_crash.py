@@ -4,11 +4,13 @@ A `device-sim` fleet (a third each on gRPC client streams, gRPC unary and REST J
 collector on a fixed port. The collector is killed with SIGKILL `KILLS` times at random moments (seeded:
 FW_CRASH_SEED) and restarted on the same database and port each time; the fleet retries with backoff and re-sends
 every batch that was not acknowledged. The simulator appends every acknowledged batch to `--acked-log` as the Ack
-arrives. Afterwards, reading the file with Python's own sqlite3:
+arrives. Afterwards, reading the file with Python's own sqlite3 and decoding its chunks with chunks.py:
 
 - every acknowledged batch is stored exactly once, with its readings (count and value sum of its time range);
-- every stored batch's readings are stored once: per device the reading rows equal the sum of its batches' counts,
-  and the device and series counters equal the rows;
+- every stored batch's readings are stored once: per device the decoded readings equal the sum of its batches'
+  counts, and the device and series counters and the chunks' counts equal the decoded readings;
+- every chunk row agrees with its blob (count, first and last ts, min, max, first and last value, sum), its
+  timestamps strictly increase, and the chunks of a series do not overlap;
 - PRAGMA integrity_check is ok and foreign_key_check is empty;
 - the bandwidth counters (GET /v1/bandwidth per ingest protocol), read after every restart and at the end, never
   decrease, and never count more readings than are stored: a kill loses at most the counters of the last flush
@@ -29,7 +31,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from fwtest import DEVICE_SIM_BIN, Collector, get_json
+from fwtest import DEVICE_SIM_BIN, Collector, add_decoded_readings, chunk_problems, get_json
 
 SEED = int(os.environ.get("FW_CRASH_SEED", "20261121"))
 KILLS = 5
@@ -96,9 +98,11 @@ def _finish(fleet: subprocess.Popen, tmp_path: Path, name: str) -> dict:
 
 def _check_acknowledged_batches_stored_once(db: Path, acked: dict) -> None:
     """Every acknowledged batch has its batches row with its reading count, and its time range holds exactly its
-    readings with the values the simulator generated (sum compared with a tolerance: summing order differs)."""
+    readings with the values the simulator generated (sum compared with a tolerance: summing order differs). The
+    readings are the chunks decoded by chunks.py."""
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
+        add_decoded_readings(conn)
         conn.execute("ATTACH DATABASE ':memory:' AS t")
         conn.execute("CREATE TABLE t.acked (device TEXT, seq INTEGER, readings INTEGER, first_ms INTEGER, "
                      "last_ms INTEGER, value_sum REAL, PRIMARY KEY (device, seq))")
@@ -114,7 +118,7 @@ def _check_acknowledged_batches_stored_once(db: Path, acked: dict) -> None:
         rows = conn.execute(
             "SELECT a.device, a.seq, a.readings, a.value_sum, count(r.ts), total(r.value) FROM t.acked a "
             "JOIN devices d ON d.name = a.device JOIN series s ON s.device_id = d.id "
-            "LEFT JOIN readings r ON r.series_id = s.id AND r.ts BETWEEN a.first_ms AND a.last_ms "
+            "LEFT JOIN temp.decoded_readings r ON r.series_id = s.id AND r.ts BETWEEN a.first_ms AND a.last_ms "
             "GROUP BY a.device, a.seq").fetchall()
         assert len(rows) == len(acked)
         wrong = [r for r in rows if r[4] != r[2] or not math.isclose(r[5], r[3], rel_tol=1e-9, abs_tol=1e-6)]
@@ -125,26 +129,40 @@ def _check_acknowledged_batches_stored_once(db: Path, acked: dict) -> None:
 
 
 def _check_stored_batches_whole_and_counted(db: Path) -> None:
-    """Per device: reading rows == sum of its batches' reading counts == devices.readings; batch rows ==
-    devices.batches; highest seq == devices.last_seq. Per series: rows == series.readings."""
+    """Every chunk agrees with its blob and no two chunks of a series overlap (so a series has one reading per ms).
+    Per device: decoded readings == its chunks' counts == sum of its batches' reading counts == devices.readings;
+    batch rows == devices.batches; highest seq == devices.last_seq. Per series: decoded readings == its chunks'
+    counts == series.readings."""
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
+        problems = chunk_problems(conn)
+        assert not problems, f"{len(problems)} chunks disagree with their blobs or overlap: {problems[:10]}"
+        add_decoded_readings(conn)
+        twice = conn.execute("SELECT series_id, ts, count(*) FROM temp.decoded_readings GROUP BY series_id, ts "
+                             "HAVING count(*) > 1").fetchall()
+        assert not twice, f"readings stored more than once (series, ts, times): {twice[:10]}"
         devices = conn.execute(
             "SELECT d.name, d.readings, d.batches, d.last_seq, "
-            "(SELECT count(*) FROM readings r JOIN series s ON s.id = r.series_id WHERE s.device_id = d.id), "
+            "(SELECT count(*) FROM temp.decoded_readings r JOIN series s ON s.id = r.series_id "
+            "WHERE s.device_id = d.id), "
+            "(SELECT coalesce(sum(c.count), 0) FROM chunks c JOIN series s ON s.id = c.series_id "
+            "WHERE s.device_id = d.id), "
             "(SELECT total(readings) FROM batches b WHERE b.device_id = d.id), "
             "(SELECT count(*) FROM batches b WHERE b.device_id = d.id), "
             "(SELECT coalesce(max(seq), 0) FROM batches b WHERE b.device_id = d.id) FROM devices d").fetchall()
         assert devices
-        for name, readings, batches, last_seq, rows, batch_readings, batch_rows, max_seq in devices:
-            assert rows == batch_readings == readings, (
-                f"{name}: {rows} reading rows, its batches count {batch_readings:.0f}, devices.readings {readings}")
+        for name, readings, batches, last_seq, rows, chunk_count, batch_readings, batch_rows, max_seq in devices:
+            assert rows == chunk_count == batch_readings == readings, (
+                f"{name}: {rows} decoded readings, its chunks count {chunk_count}, its batches count "
+                f"{batch_readings:.0f}, devices.readings {readings}")
             assert batch_rows == batches, f"{name}: {batch_rows} batch rows, devices.batches {batches}"
             assert max_seq == last_seq, f"{name}: highest stored seq {max_seq}, devices.last_seq {last_seq}"
-        series = conn.execute("SELECT s.id, s.readings, (SELECT count(*) FROM readings r WHERE r.series_id = s.id) "
-                              "FROM series s").fetchall()
-        wrong = [row for row in series if row[1] != row[2]]
-        assert not wrong, f"series whose counter differs from their rows (id, counter, rows): {wrong[:10]}"
+        series = conn.execute(
+            "SELECT s.id, s.readings, (SELECT count(*) FROM temp.decoded_readings r WHERE r.series_id = s.id), "
+            "(SELECT coalesce(sum(c.count), 0) FROM chunks c WHERE c.series_id = s.id) FROM series s").fetchall()
+        wrong = [row for row in series if not row[1] == row[2] == row[3]]
+        assert not wrong, ("series whose counter differs from their readings (id, counter, decoded readings, "
+                           f"chunks' counts): {wrong[:10]}")
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
     finally:
