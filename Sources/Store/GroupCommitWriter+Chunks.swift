@@ -12,6 +12,7 @@
 // lie wholly inside that gap. So chunks never overlap, and exactly the readings that were not stored before are
 // counted as stored.
 
+import Clocks
 import Storage
 
 extension GroupCommitWriter {
@@ -28,7 +29,7 @@ extension GroupCommitWriter {
             throw .invalidArgument("sensor \(sensor): the value at ts \(timestamps[index]) is NaN, which cannot be stored")
         }
         if Self.isStrictlyIncreasing(timestamps.prefix(count)), series.lastEndTs.map({ timestamps[0] > $0 }) ?? true {
-            try insertChunks(seriesID: series.id, timestamps[0..<count], values[0..<count])
+            try insertChunks(seriesID: series.id, timestamps[0..<count], values[0..<count], isInPast: false)
             series.lastEndTs = timestamps[count - 1]
             report.fastPathSeries += 1
             return Int64(count)
@@ -41,7 +42,7 @@ extension GroupCommitWriter {
             report.mergedSeries += 1
             return try merge(seriesID: series.id, sortedTimes, sortedValues, low: low, high: high)
         }
-        try insertChunks(seriesID: series.id, sortedTimes[...], sortedValues[...])
+        try insertChunks(seriesID: series.id, sortedTimes[...], sortedValues[...], isInPast: false)
         report.fastPathSeries += 1
         return Int64(sortedTimes.count)
     }
@@ -70,7 +71,7 @@ extension GroupCommitWriter {
                 let gapEnd = chunkIndex < chunks.count ? chunks[chunkIndex].startTs : Int64.max
                 var end = index
                 while end < times.count && times[end] < gapEnd { end += 1 }
-                try insertChunks(seriesID: seriesID, times[index..<end], values[index..<end])
+                try insertChunks(seriesID: seriesID, times[index..<end], values[index..<end], isInPast: true)
                 stored += Int64(end - index)
                 index = end
             }
@@ -117,20 +118,28 @@ extension GroupCommitWriter {
 
     /// Writes readings (sorted, distinct, in a range no stored chunk overlaps) as new chunks of at most
     /// `maxChunkReadings`.
-    func insertChunks(seriesID: Int64, _ times: ArraySlice<Int64>, _ values: ArraySlice<Double>) throws(StoreError) {
+    /// `isInPast`: the readings landed before the series' last chunk (the compactor looks there soon).
+    func insertChunks(
+        seriesID: Int64, _ times: ArraySlice<Int64>, _ values: ArraySlice<Double>, isInPast: Bool
+    ) throws(StoreError) {
         var start = times.startIndex
         while start < times.endIndex {
             let end = min(start + Self.maxChunkReadings, times.endIndex)
-            try insertChunk(seriesID: seriesID, times[start..<end], values[start..<end])
+            try insertChunk(seriesID: seriesID, times[start..<end], values[start..<end], isInPast: isInPast)
             start = end
         }
     }
 
-    /// Writes one chunk row.
-    func insertChunk(seriesID: Int64, _ times: ArraySlice<Int64>, _ values: ArraySlice<Double>) throws(StoreError) {
+    /// Writes one chunk row and tells the compactor.
+    func insertChunk(
+        seriesID: Int64, _ times: ArraySlice<Int64>, _ values: ArraySlice<Double>, isInPast: Bool
+    ) throws(StoreError) {
         try ChunkRow.bind(statements.insertChunk, seriesID: seriesID, times, values)
         try statements.insertChunk.run()
         report.chunksWritten += 1
+        compactor.noteWrite(
+            seriesID: seriesID, startTs: times.first!, endTs: times.last!, count: Int64(times.count),
+            isInPast: isInPast, nowNs: MonotonicClock.nowNs())
     }
 
     /// Replaces the chunk starting at `oldStartTs` by one holding `times`/`values`.
@@ -138,7 +147,7 @@ extension GroupCommitWriter {
         seriesID: Int64, oldStartTs: Int64, _ times: ArraySlice<Int64>, _ values: ArraySlice<Double>
     ) throws(StoreError) {
         try deleteChunk(seriesID: seriesID, startTs: oldStartTs)
-        try insertChunk(seriesID: seriesID, times, values)
+        try insertChunk(seriesID: seriesID, times, values, isInPast: true)
     }
 
     /// Deletes one chunk row.

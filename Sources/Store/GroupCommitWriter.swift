@@ -118,6 +118,8 @@ final class GroupCommitWriter {
     /// What the open transaction did, for the metrics.
     var report = TransactionReport()
     private var finished: [Finished] = []
+    /// `.maintain` requests taken into the open transaction, run after it.
+    private var maintenanceRequests: [@Sendable (Result<Void, StoreError>) -> Void] = []
 
     /// A writer on `database`, which is already configured and migrated.
     init(
@@ -193,6 +195,12 @@ final class GroupCommitWriter {
         seriesTotals.removeAll(keepingCapacity: true)
         report = TransactionReport()
         for request in toDeliver { request.deliver() }
+        if !maintenanceRequests.isEmpty {
+            let requests = maintenanceRequests
+            maintenanceRequests.removeAll()
+            let result = runMaintenanceFully()
+            for completion in requests { completion(result) }
+        }
         if failure == nil, let checkpointer, checkpointer.isRestartRequested, queue.depth.batches == 0 {
             // Checkpointer.swift, restart rule: with the acks gone and nothing waiting, copy the frames the last
             // background round missed, so the next BEGIN starts the WAL over. A failure only delays the restart.
@@ -223,8 +231,8 @@ final class GroupCommitWriter {
             if case .success = result { report.counterFlushes += 1 }
             finished.append(.counters(completion, result))
         case .maintain(let completion):
-            // Never queued into a transaction: WriterThread runs it alone (runMaintenanceFully).
-            finished.append(.counters(completion, .success(())))
+            // Taken from the queue inside a transaction: it runs alone, right after this transaction.
+            maintenanceRequests.append(completion)
         }
     }
 

@@ -124,6 +124,21 @@ public final class TelemetryStore: TelemetryStorage {
         try result.get()
     }
 
+    /// Compacts every series holding small chunks and runs a whole retention sweep, through the writer like every
+    /// write, and returns once done: for tests, the benchmark and tools that want the settled layout now. (The
+    /// collector does both in the background by itself.)
+    public func compactAndSweep() async throws(StoreError) {
+        let result = await withCheckedContinuation {
+            (continuation: CheckedContinuation<Result<Void, StoreError>, Never>) in
+            do throws(StoreError) {
+                try queue.enqueue(.maintain(completion: { continuation.resume(returning: $0) }))
+            } catch {
+                continuation.resume(returning: .failure(error))
+            }
+        }
+        try result.get()
+    }
+
     /// Stops accepting writes, lets the writer commit everything already queued (running its completions), and
     /// closes the connections and threads, returning when they are closed. Idempotent and safe from any thread;
     /// called from a completion (on the writer thread) it does not wait, and the writer finishes right after.

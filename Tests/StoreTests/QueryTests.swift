@@ -13,7 +13,10 @@ import Storage
 
     /// A store filled with seeded random batches (with same-ms collisions, negative times and bucket edges), and
     /// the reference model built from the same batches.
-    static func makeFixture(_ directory: TemporaryDirectory) async throws -> (TelemetryStore, ReferenceModel) {
+    /// With `compacted`, the small chunks are merged (and the layout settled) before the store is handed out.
+    static func makeFixture(
+        _ directory: TemporaryDirectory, compacted: Bool = false
+    ) async throws -> (TelemetryStore, ReferenceModel) {
         var random = SplitMix64(seed: 0xF1EE7)
         let store = try TelemetryStore(path: directory.path())
         var model = ReferenceModel()
@@ -44,6 +47,7 @@ import Storage
             model.apply(deviceID: device, batch: batch)
             _ = try await store.store(deviceID: device, batch: batch)
         }
+        if compacted { try await store.compactAndSweep() }
         return (store, model)
     }
 
@@ -69,10 +73,11 @@ import Storage
         return collected
     }
 
-    @Test func readingPagesInBothOrdersEqualTheBruteForceList() async throws {
+    @Test(arguments: [false, true])
+    func readingPagesInBothOrdersEqualTheBruteForceList(compacted: Bool) async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let (store, model) = try await Self.makeFixture(directory)
+        let (store, model) = try await Self.makeFixture(directory, compacted: compacted)
         defer { store.close() }
         let ranges: [(Int64?, Int64?)] = [(nil, nil), (-1_000, 1_000), (0, 1), (-1, 0), (2_000, nil), (nil, -3_000)]
         var checkedRows = 0
@@ -162,10 +167,11 @@ import Storage
         }
     }
 
-    @Test func seriesBucketsForEveryAggregateEqualTheBruteForce() async throws {
+    @Test(arguments: [false, true])
+    func seriesBucketsForEveryAggregateEqualTheBruteForce(compacted: Bool) async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let (store, model) = try await Self.makeFixture(directory)
+        let (store, model) = try await Self.makeFixture(directory, compacted: compacted)
         defer { store.close() }
         var nonEmpty = 0
         for device in Self.devices {
