@@ -45,7 +45,7 @@ let serveFlags = FlagParser(
         FlagSpec("write-timeout", value: "DURATION", default: "30s",
                  help: "a connection whose client reads none of its pending output this long is closed"),
         FlagSpec("quiet", help: "log warnings and errors only"),
-    ] + authenticationFlagSpecs + tlsFlagSpecs)
+    ] + storageFlagSpecs + authenticationFlagSpecs + tlsFlagSpecs)
 
 func usage() -> String {
     """
@@ -106,6 +106,7 @@ func serve(_ arguments: [String]) throws(FlagError) {
     let log = Log(isVerbose: !flags.bool("quiet"))
     configuration.authentication = try authenticationSettings(flags, log: log)
     (configuration.tls, configuration.plaintext) = try tlsSettings(flags, log: log)
+    try applyStorageFlags(flags, to: &storeConfiguration, log: log)
 
     signal(SIGPIPE, SIG_IGN)
     // A write past RLIMIT_FSIZE (`ulimit -f`, prlimit) then fails with EFBIG, which SQLite reports as an I/O error

@@ -76,9 +76,13 @@ public struct ParsedFlags: Sendable {
         return value
     }
 
-    /// Parses `500ms`, `1.5s`, `10s`, `5m`, `2h`, `1d` or a bare number of seconds into milliseconds.
+    /// Parses `500ms`, `1.5s`, `10s`, `5m`, `2h`, `1d`, `2w`, `1y` (365 days) or a bare number of seconds into
+    /// milliseconds.
     public static func parseDuration(_ text: String) -> Int64? {
-        let units: [(String, Double)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
+        let units: [(String, Double)] = [
+            ("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000), ("w", 604_800_000),
+            ("y", 31_536_000_000),
+        ]
         for (suffix, scale) in units where text.hasSuffix(suffix) {
             let number = text.dropLast(suffix.count)
             // "ms" must not be read as minutes followed by "s".
