@@ -52,7 +52,7 @@ final class ReadingsCursor {
 
     /// Starts a scan with xFilter's plan (`filters`) and values (`arguments`, in `Filters.argumentOrder`).
     func filter(_ filters: ReadingsScanPlan.Filters, arguments: [OpaquePointer?]) throws(ReadingsScanError) {
-        chunks.map { sqlite3_reset($0) }
+        if let chunks { sqlite3_reset(chunks) }
         chunks = nil
         series = []
         seriesIndex = 0

@@ -47,9 +47,10 @@ package struct SQLResult: Equatable, Sendable {
 
 /// Runs SQL against a store file with the `readings` table available.
 package enum SQLConsole {
-    /// The TEMP objects every console connection gets.
+    /// The TEMP objects every console connection gets (SQLite has no `CREATE TEMP VIRTUAL TABLE`: the `temp.`
+    /// schema name does it).
     static let setupSQL = """
-        CREATE TEMP VIRTUAL TABLE readings USING \(ReadingsModule.name);
+        CREATE VIRTUAL TABLE temp.readings USING \(ReadingsModule.name);
         CREATE TEMP VIEW readings_view AS SELECT device, sensor, ts, value FROM readings;
         """
 
