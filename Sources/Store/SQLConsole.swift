@@ -91,7 +91,7 @@ package enum SQLConsole {
                 var statement: OpaquePointer?
                 let code = sqlite3_prepare_v2(database.handle, current, -1, &statement, &remaining)
                 guard code == SQLITE_OK else {
-                    return .failure(.fromSQLite(code: code, operation: "prepare", message: database.lastErrorMessage))
+                    return .failure(.fromSQLite(code: code, operation: "prepare the SQL", message: database.lastErrorMessage))
                 }
                 // Only whitespace or a comment was left.
                 guard let statement else { continue }
@@ -115,7 +115,7 @@ package enum SQLConsole {
             let code = sqlite3_step(statement)
             if code == SQLITE_DONE { return .success(result) }
             guard code == SQLITE_ROW else {
-                return .failure(.fromSQLite(code: code, operation: "run", message: database.lastErrorMessage))
+                return .failure(.fromSQLite(code: code, operation: "run the SQL", message: database.lastErrorMessage))
             }
             result.rows.append((0..<width).map { value(statement, $0) })
         }
