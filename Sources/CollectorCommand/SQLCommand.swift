@@ -30,7 +30,8 @@ let sqlFlags = FlagParser(
         or SQLite refuses the SQL (its message on stderr).
         """,
     specs: [
-        FlagSpec("db", value: "PATH", default: "data/telemetry.db", help: "the collector's SQLite database (never created)"),
+        FlagSpec(
+            "db", value: "PATH", default: "data/telemetry.db", help: "the collector's SQLite database (never created)"),
         FlagSpec("format", value: "tsv|csv|json", default: "tsv", help: "how rows are printed"),
         FlagSpec("header", help: "tsv and csv: print the column names first"),
     ])

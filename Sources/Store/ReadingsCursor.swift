@@ -8,6 +8,9 @@ internal import CSQLite
 
 /// Why a scan failed: SQLite's result code and the message that becomes the statement's error.
 struct ReadingsScanError: Error {
+    /// `SQLITE_CORRUPT_VTAB`, a macro with a shift that Swift does not import: a damaged chunk.
+    static let corruptVirtualTable: Int32 = SQLITE_CORRUPT | (1 << 8)
+
     var code: Int32
     var message: String
 }
@@ -69,8 +72,12 @@ final class ReadingsCursor {
             guard let value = next.next() else { break }
             let bounds: TimestampBound
             switch filter {
-            case .device: device = value; continue
-            case .sensor: sensor = value; continue
+            case .device:
+                device = value
+                continue
+            case .sensor:
+                sensor = value
+                continue
             case .tsEqual: bounds = .equal(value)
             case .tsGreater: bounds = .lower(value, isStrict: true)
             case .tsGreaterOrEqual: bounds = .lower(value, isStrict: false)
@@ -162,7 +169,7 @@ final class ReadingsCursor {
                 chunks = nil
                 let (id, device, sensor) = series[seriesIndex]
                 throw ReadingsScanError(
-                    code: SQLITE_CORRUPT_VTAB_CODE,
+                    code: ReadingsScanError.corruptVirtualTable,
                     message: "damaged chunk of series \(id) (device \(device), sensor \(sensor)) "
                         + "starting at ts \(startTS): \(error)")
             }
@@ -229,8 +236,6 @@ final class ReadingsCursor {
     }
 }
 
-/// `SQLITE_CORRUPT_VTAB` is a macro with a shift, which Swift does not import.
-let SQLITE_CORRUPT_VTAB_CODE: Int32 = SQLITE_CORRUPT | (1 << 8)
 
 /// A ts constraint's value turned into integer bounds that hold every row matching it (SQLite re-checks each row,
 /// so a bound may be looser than the constraint, never tighter).

@@ -89,8 +89,9 @@ struct ReadingsScanPlan: Equatable {
             if filter == .tsLessOrEqual && chosen[.tsLess] != nil { continue }
             chosen[filter] = index
         }
-        var plan = ReadingsScanPlan(argvIndex: Array(repeating: 0, count: constraints.count), estimatedRows: 0,
-                                    estimatedCost: 0)
+        var plan = ReadingsScanPlan(
+            argvIndex: Array(repeating: 0, count: constraints.count), estimatedRows: 0,
+            estimatedCost: 0)
         var argument: Int32 = 0
         for filter in Filters.argumentOrder {
             guard let index = chosen[filter] else { continue }
@@ -156,7 +157,8 @@ struct ReadingsScanPlan: Equatable {
         var direction: Bool? = nil
         for term in orderBy {
             guard sequence.contains(term.column) else { return nil }
-            while position < sequence.count && sequence[position] != term.column && pinned.contains(sequence[position]) {
+            while position < sequence.count && sequence[position] != term.column && pinned.contains(sequence[position])
+            {
                 position += 1
             }
             if position < sequence.count && sequence[position] == term.column {

@@ -14,9 +14,8 @@
 // What a scan reads: ReadingsScanPlan.swift (xBestIndex: pushdown, order, costs) and ReadingsCursor.swift (xFilter:
 // which chunks are decoded).
 
-import Storage
-
 internal import CSQLite
+import Storage
 
 /// The module registered on one connection; SQLite's client data for it.
 ///

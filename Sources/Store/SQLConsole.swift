@@ -2,10 +2,9 @@
 // the chunks (ReadingsVirtualTable.swift) and the old `readings_view` added as TEMP objects of this connection only,
 // so nothing is written to the file.
 
+internal import CSQLite
 import Glibc
 import Storage
-
-internal import CSQLite
 
 /// One value of a result row, typed as SQLite returned it.
 package enum SQLValue: Equatable, Sendable {
@@ -91,7 +90,8 @@ package enum SQLConsole {
                 var statement: OpaquePointer?
                 let code = sqlite3_prepare_v2(database.handle, current, -1, &statement, &remaining)
                 guard code == SQLITE_OK else {
-                    return .failure(.fromSQLite(code: code, operation: "prepare the SQL", message: database.lastErrorMessage))
+                    return .failure(
+                        .fromSQLite(code: code, operation: "prepare the SQL", message: database.lastErrorMessage))
                 }
                 // Only whitespace or a comment was left.
                 guard let statement else { continue }

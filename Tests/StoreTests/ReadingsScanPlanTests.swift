@@ -7,8 +7,10 @@ import Testing
 struct ReadingsScanPlanTests {
     typealias Filters = ReadingsScanPlan.Filters
 
-    static func constraint(_ column: Int32, _ op: ReadingsConstraint.Operator, usable: Bool = true,
-                           binary: Bool = true) -> ReadingsConstraint {
+    static func constraint(
+        _ column: Int32, _ op: ReadingsConstraint.Operator, usable: Bool = true,
+        binary: Bool = true
+    ) -> ReadingsConstraint {
         ReadingsConstraint(column: column, op: op, isUsable: usable, isBinary: binary)
     }
 
@@ -38,12 +40,14 @@ struct ReadingsScanPlanTests {
     @Test func everyFilterCostsLessThanAScanAndAPinnedReadingIsUnique() {
         let scan = ReadingsScanPlan.make(constraints: [], orderBy: [])
         for op in [ReadingsConstraint.Operator.equal, .less, .lessOrEqual, .greater, .greaterOrEqual] {
-            #expect(ReadingsScanPlan.make(constraints: [Self.constraint(2, op)], orderBy: []).estimatedCost
+            #expect(
+                ReadingsScanPlan.make(constraints: [Self.constraint(2, op)], orderBy: []).estimatedCost
                     < scan.estimatedCost)
         }
         let device = ReadingsScanPlan.make(constraints: [Self.constraint(0, .equal)], orderBy: [])
-        let series = ReadingsScanPlan.make(constraints: [Self.constraint(0, .equal), Self.constraint(1, .equal)],
-                                           orderBy: [])
+        let series = ReadingsScanPlan.make(
+            constraints: [Self.constraint(0, .equal), Self.constraint(1, .equal)],
+            orderBy: [])
         #expect(device.estimatedCost < scan.estimatedCost && series.estimatedCost < device.estimatedCost)
         let one = ReadingsScanPlan.make(
             constraints: [Self.constraint(0, .equal), Self.constraint(1, .equal), Self.constraint(2, .equal)],

@@ -22,7 +22,8 @@ struct ReadingsVirtualTableTests {
         {
             let timestamps = Array(stride(from: start, through: end, by: Int(step)))
             return FixtureChunk(
-                device: device, sensor: sensor, timestamps: timestamps, values: timestamps.map { Double($0) / 100 + 0.25 })
+                device: device, sensor: sensor, timestamps: timestamps,
+                values: timestamps.map { Double($0) / 100 + 0.25 })
         }
     }
 
@@ -106,30 +107,40 @@ struct ReadingsVirtualTableTests {
         .init(condition: "sensor = 'hum'", sensor: "hum", decodedChunks: 1),
         .init(condition: "device = 'dev-a' AND sensor = 'temp'", device: "dev-a", sensor: "temp", decodedChunks: 3),
         // ts =: one chunk, and none when the time falls in a gap (the chunk before it ends earlier).
-        .init(condition: "device = 'dev-a' AND sensor = 'temp' AND ts = 2500", device: "dev-a", sensor: "temp",
-              from: 2500, to: 2500, decodedChunks: 1),
-        .init(condition: "device = 'dev-a' AND sensor = 'temp' AND ts = 3000", device: "dev-a", sensor: "temp",
-              from: 3000, to: 3000, decodedChunks: 0),
+        .init(
+            condition: "device = 'dev-a' AND sensor = 'temp' AND ts = 2500", device: "dev-a", sensor: "temp",
+            from: 2500, to: 2500, decodedChunks: 1),
+        .init(
+            condition: "device = 'dev-a' AND sensor = 'temp' AND ts = 3000", device: "dev-a", sensor: "temp",
+            from: 3000, to: 3000, decodedChunks: 0),
         // Each bound, strict and not, at a chunk's last reading and at the next chunk's first.
-        .init(condition: "device = 'dev-a' AND sensor = 'temp' AND ts > 2900", device: "dev-a", sensor: "temp",
-              from: 2901, decodedChunks: 1),
-        .init(condition: "device = 'dev-a' AND sensor = 'temp' AND ts >= 2900", device: "dev-a", sensor: "temp",
-              from: 2900, decodedChunks: 2),
-        .init(condition: "device = 'dev-a' AND sensor = 'temp' AND ts < 2000", device: "dev-a", sensor: "temp",
-              to: 1999, decodedChunks: 1),
-        .init(condition: "device = 'dev-a' AND sensor = 'temp' AND ts <= 2000", device: "dev-a", sensor: "temp",
-              to: 2000, decodedChunks: 2),
+        .init(
+            condition: "device = 'dev-a' AND sensor = 'temp' AND ts > 2900", device: "dev-a", sensor: "temp",
+            from: 2901, decodedChunks: 1),
+        .init(
+            condition: "device = 'dev-a' AND sensor = 'temp' AND ts >= 2900", device: "dev-a", sensor: "temp",
+            from: 2900, decodedChunks: 2),
+        .init(
+            condition: "device = 'dev-a' AND sensor = 'temp' AND ts < 2000", device: "dev-a", sensor: "temp",
+            to: 1999, decodedChunks: 1),
+        .init(
+            condition: "device = 'dev-a' AND sensor = 'temp' AND ts <= 2000", device: "dev-a", sensor: "temp",
+            to: 2000, decodedChunks: 2),
         // The low bound inside a chunk: that chunk starts before it and is still read.
-        .init(condition: "device = 'dev-a' AND sensor = 'temp' AND ts BETWEEN 1550 AND 2050", device: "dev-a",
-              sensor: "temp", from: 1550, to: 2050, decodedChunks: 2),
-        .init(condition: "device = 'dev-a' AND sensor = 'temp' AND ts >= 2550 AND ts < 2650", device: "dev-a",
-              sensor: "temp", from: 2550, to: 2649, decodedChunks: 1),
+        .init(
+            condition: "device = 'dev-a' AND sensor = 'temp' AND ts BETWEEN 1550 AND 2050", device: "dev-a",
+            sensor: "temp", from: 1550, to: 2050, decodedChunks: 2),
+        .init(
+            condition: "device = 'dev-a' AND sensor = 'temp' AND ts >= 2550 AND ts < 2650", device: "dev-a",
+            sensor: "temp", from: 2550, to: 2649, decodedChunks: 1),
         // A range between two chunks decodes nothing.
-        .init(condition: "device = 'dev-a' AND sensor = 'temp' AND ts > 3000 AND ts < 4900", device: "dev-a",
-              sensor: "temp", from: 3001, to: 4899, decodedChunks: 0),
+        .init(
+            condition: "device = 'dev-a' AND sensor = 'temp' AND ts > 3000 AND ts < 4900", device: "dev-a",
+            sensor: "temp", from: 3001, to: 4899, decodedChunks: 0),
         // Real bounds are rounded outwards; SQLite re-checks them.
-        .init(condition: "device = 'dev-a' AND sensor = 'temp' AND ts > 2899.5 AND ts <= 5000.5", device: "dev-a",
-              sensor: "temp", from: 2900, to: 5000, decodedChunks: 2),
+        .init(
+            condition: "device = 'dev-a' AND sensor = 'temp' AND ts > 2899.5 AND ts <= 5000.5", device: "dev-a",
+            sensor: "temp", from: 2900, to: 5000, decodedChunks: 2),
         // A ts range alone, over every series: only chunks reaching it.
         .init(condition: "ts >= 5000", from: 5000, decodedChunks: 1),
         .init(condition: "ts >= 2400 AND ts <= 2400", from: 2400, to: 2400, decodedChunks: 3),
@@ -146,8 +157,11 @@ struct ReadingsVirtualTableTests {
         let path = try Self.makeStoreFile(directory)
         let result = try SQLConsole.run(
             path: path, sql: "SELECT device, sensor, ts, value FROM readings WHERE \(test.condition)")
-        #expect(Self.lines(result) == Self.expected(device: test.device, sensor: test.sensor, from: test.from,
-                                                    to: test.to))
+        #expect(
+            Self.lines(result)
+                == Self.expected(
+                    device: test.device, sensor: test.sensor, from: test.from,
+                    to: test.to))
         #expect(result.decodedChunks == test.decodedChunks)
     }
 
@@ -156,11 +170,14 @@ struct ReadingsVirtualTableTests {
         defer { directory.remove() }
         let path = try Self.makeStoreFile(directory)
         let all = try SQLConsole.run(
-            path: path, sql: "SELECT device, sensor, ts, value FROM readings ORDER BY device DESC, sensor DESC, ts DESC")
+            path: path, sql: "SELECT device, sensor, ts, value FROM readings ORDER BY device DESC, sensor DESC, ts DESC"
+        )
         #expect(Self.lines(all) == Self.expected().reversed())
         let latest = try SQLConsole.run(
             path: path,
-            sql: "SELECT ts FROM readings WHERE device = 'dev-a' AND sensor = 'temp' AND ts < 5100 ORDER BY ts DESC LIMIT 3")
+            sql:
+                "SELECT ts FROM readings WHERE device = 'dev-a' AND sensor = 'temp' AND ts < 5100 ORDER BY ts DESC LIMIT 3"
+        )
         #expect(Self.lines(latest) == ["5000", "2900", "2800"])
         // LIMIT stops the scan: the two newest chunks answer, the oldest is never decoded.
         #expect(latest.decodedChunks == 2)
@@ -175,8 +192,9 @@ struct ReadingsVirtualTableTests {
         let plan = { (sql: String) in
             try Self.lines(SQLConsole.run(path: path, sql: "EXPLAIN QUERY PLAN " + sql)).joined(separator: "\n")
         }
-        #expect(!(try plan("SELECT ts FROM readings WHERE device = 'a' AND sensor = 'b' ORDER BY ts DESC"))
-            .contains("TEMP B-TREE"))
+        #expect(
+            !(try plan("SELECT ts FROM readings WHERE device = 'a' AND sensor = 'b' ORDER BY ts DESC"))
+                .contains("TEMP B-TREE"))
         #expect(!(try plan("SELECT ts FROM readings ORDER BY device, sensor")).contains("TEMP B-TREE"))
         #expect(try plan("SELECT ts FROM readings WHERE device = 'a' ORDER BY ts").contains("TEMP B-TREE"))
     }
@@ -186,7 +204,8 @@ struct ReadingsVirtualTableTests {
         defer { directory.remove() }
         let path = try Self.makeStoreFile(directory)
         let grouped = try SQLConsole.run(
-            path: path, sql: "SELECT sensor, count(*), min(ts), max(ts) FROM readings WHERE device = 'dev-a' GROUP BY sensor")
+            path: path,
+            sql: "SELECT sensor, count(*), min(ts), max(ts) FROM readings WHERE device = 'dev-a' GROUP BY sensor")
         #expect(Self.lines(grouped) == ["hum|20|1000|2900", "temp|30|1000|5900"])
         // A join hands the device in from the outer table: one filtered scan per device.
         let joined = try SQLConsole.run(
@@ -201,7 +220,9 @@ struct ReadingsVirtualTableTests {
     @Test func valuesComeBackBitForBit() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let values: [Double] = [0.1 + 0.2, -0.0, 1e300, .leastNonzeroMagnitude, Double.leastNormalMagnitude / 3, -1.5, .pi, 0]
+        let values: [Double] = [
+            0.1 + 0.2, -0.0, 1e300, .leastNonzeroMagnitude, Double.leastNormalMagnitude / 3, -1.5, .pi, 0,
+        ]
         let timestamps: [Int64] = (0..<Int64(values.count)).map { 1_700_000_000_000 + $0 * 7 }
         #expect(ChunkCodec.decimalExponent(of: values) == nil, "the XOR mode is under test")
         let chunk = FixtureChunk(device: "bits", sensor: "x", timestamps: timestamps, values: values)
@@ -241,7 +262,8 @@ struct ReadingsVirtualTableTests {
         defer { directory.remove() }
         let path = try Self.makeStoreFile(directory)
         #expect {
-            try SQLConsole.run(path: path, sql: "INSERT INTO devices (name, first_seen_ms, last_seen_ms) VALUES ('x', 0, 0)")
+            try SQLConsole.run(
+                path: path, sql: "INSERT INTO devices (name, first_seen_ms, last_seen_ms) VALUES ('x', 0, 0)")
         } throws: { error in
             "\(error)".contains("attempt to write a readonly database")
         }
