@@ -113,7 +113,7 @@ collector_pid=""
 grep -a 'collector stopped' "$log" || true
 cat <<TEXT
 
-The readings are in $db (open it with: sqlite3 $db 'SELECT * FROM readings_view LIMIT 10').
+The readings are in $db (read them with: $bin/collector sql --db $db --header 'SELECT * FROM readings LIMIT 10').
 The simulator's report is in data/demo-report.json and data/demo-devices.csv.
 To keep exploring, start the collector again:  $bin/collector serve --db $db
 the dashboard is then at:                       https://127.0.0.1:8080/?token=\$(cat $admin_token)

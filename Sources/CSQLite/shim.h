@@ -9,4 +9,23 @@ static inline int fw_sqlite3_bind_text_transient(sqlite3_stmt *stmt, int index, 
 static inline int fw_sqlite3_bind_blob_transient(sqlite3_stmt *stmt, int index, const void *bytes, int length) {
     return sqlite3_bind_blob(stmt, index, bytes, length, SQLITE_TRANSIENT);
 }
+static inline void fw_sqlite3_result_text_transient(sqlite3_context *context, const char *text, int length) {
+    sqlite3_result_text(context, text, length, SQLITE_TRANSIENT);
+}
+/// A copy of `text` in memory from sqlite3_malloc, as SQLite wants for sqlite3_vtab.zErrMsg (sqlite3_mprintf is
+/// variadic, so Swift cannot call it).
+static inline char *fw_sqlite3_strdup(const char *text) {
+    return sqlite3_mprintf("%s", text);
+}
+
+/// The virtual table and cursor objects of the `fleetwire_readings` module (Store/ReadingsVirtualTable.swift):
+/// SQLite's base struct first, as SQLite requires, then the retained Swift object that holds the state.
+typedef struct fw_readings_vtab {
+    sqlite3_vtab base;
+    void *owner;
+} fw_readings_vtab;
+typedef struct fw_readings_cursor {
+    sqlite3_vtab_cursor base;
+    void *owner;
+} fw_readings_cursor;
 #endif

@@ -55,6 +55,8 @@ func usage() -> String {
       serve     run the collector (see `collector serve --help`)
       token     print a device's token (see `collector token --help`)
       devices   revoke, restore and list revoked devices (see `collector devices --help`)
+      sql       run read-only SQL on the database; the table readings(device, sensor, ts, value) has every
+                reading (see `collector sql --help`)
       help      show this help
     """
 }
@@ -160,6 +162,12 @@ case "token":
 case "devices":
     do {
         try devices(Array(arguments.dropFirst()))
+    } catch {
+        fail(error.description)
+    }
+case "sql":
+    do {
+        try sql(Array(arguments.dropFirst()))
     } catch {
         fail(error.description)
     }

@@ -23,7 +23,7 @@ import Telemetry
         let response = try client.readResponse()
         #expect(response.status == 200)
         #expect(try Self.json(response.body) == Self.json(Array(#"{"batches":1,"readings":10,"duplicate_batches":0,"last_seq":1}"#.utf8)))
-        // Read with the sqlite3 shell, an independent reader, right after the Ack.
+        // Read through `collector sql`'s SQLConsole, an independent reader of the file, right after the Ack.
         let rows = try collector.query("SELECT sensor, ts, value FROM readings_view WHERE device = 'dev-1' ORDER BY ts")
         let expected = ReadingBatch(TestBatches.batch(1)).readings.map { "\($0.sensor)|\($0.ts)|\($0.value)" }
         #expect(rows == expected)

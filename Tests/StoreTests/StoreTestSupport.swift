@@ -38,12 +38,15 @@ func makeBatch(seq: UInt64, exponent: Int32? = nil, _ sensors: [(String, [(Int64
         })
 }
 
-/// A separate plain connection on the store's file, to check what is really committed.
+/// A separate plain connection on the store's file, to check what is really committed. It reads the readings as
+/// `collector sql` does: `readings` (the virtual table over the chunks) and `readings_view` are TEMP objects of this
+/// connection, installed by `SQLConsole`.
 struct RawConnection {
     let database: Database
 
     init(path: String) throws {
         database = try Database(path: path, mode: .readOnly, busyTimeoutMs: 1_000)
+        _ = try SQLConsole.install(on: database)
     }
 
     /// The first column of the first row of `sql` as an integer (0 when there is no row).

@@ -34,17 +34,12 @@ final class TestCollector {
         while server.openConnections() > 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
     }
 
-    /// Runs `sql` with the `sqlite3` shell: an independent reader of the database file.
+    /// Runs `sql` as `collector sql` does (`SQLConsole`: the file opened read-only, with `readings` over the chunks
+    /// and `readings_view`): an independent reader of the database file. Rows as "a|b|c", NULL as empty.
     func query(_ sql: String) throws -> [String] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["sqlite3", "-separator", "|", databasePath, sql]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+        try SQLConsole.run(path: databasePath, sql: sql).rows.map { row in
+            row.map { $0.text ?? "" }.joined(separator: "|")
+        }
     }
 
     func stop() {
