@@ -61,7 +61,8 @@ bench:
 	$(RELEASE_BUILD) --product collector
 	$(RELEASE_BUILD) --product device-sim
 	$(RELEASE_BUILD) --product store-bench
-	python3 bench/run.py
+	if scripts/build-baseline.sh; then python3 bench/run.py --baseline-bin .build-baseline/release; \
+	else python3 bench/run.py; fi
 
 schema:
 	@scripts/embed-schema.sh

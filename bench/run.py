@@ -686,6 +686,10 @@ def markdown(res):
         import tls_links
         tls_links.bench = sys.modules[__name__]
         out += tls_links.markdown(res["links"])
+    if "time_series" in res:
+        import time_series
+        time_series.bench = sys.modules[__name__]
+        out += time_series.markdown(res["time_series"])
     return "\n".join(out)
 
 
@@ -702,6 +706,7 @@ def main():
     parser.add_argument("--sensors", default=REF_SENSORS)
     parser.add_argument("--devices", type=int, default=100)
     parser.add_argument("--minutes", type=int, default=10)
+    parser.add_argument("--baseline-bin", help="release binaries of the build before chunks (row 9's comparison)")
     args = parser.parse_args()
     args.collector = os.path.join(args.bin, "collector")
     args.sim = os.path.join(args.bin, "device-sim")
@@ -778,6 +783,9 @@ def full(args):
     import tls_links
     tls_links.bench = sys.modules[__name__]
     res["links"] = tls_links.run(args)
+    import time_series
+    time_series.bench = sys.modules[__name__]
+    res["time_series"] = time_series.run(args, res["store_limit"], args.baseline_bin)
     log("5. memory with idle connections")
     res["memory"] = idle_memory(args)
     per = 500 if args.quick else 2000

@@ -86,6 +86,19 @@ extension RESTService {
             "fleetwire_store_wal_restart_checkpoints_total", "counter",
             "Checkpoints the writer ran between transactions so that the WAL starts over.")
         text.sample("fleetwire_store_wal_restart_checkpoints_total", [], Int64(writer.walRestartCheckpoints))
+        for (name, help, value) in [
+            ("fleetwire_store_chunks_written_total", "Chunk rows written by batches.", writer.chunksWritten),
+            ("fleetwire_store_merged_series_writes_total",
+             "Series entries of batches merged into stored chunks (late, out of order or overlapping).",
+             writer.mergedSeriesWrites),
+            ("fleetwire_store_chunks_compacted_total", "Small chunks merged away by compaction.", writer.chunksCompacted),
+            ("fleetwire_store_readings_expired_total", "Readings deleted by --retention.", writer.readingsExpired),
+            ("fleetwire_store_maintenance_failures_total", "Compaction or retention transactions that failed.",
+             writer.maintenanceFailures),
+        ] {
+            text.family(name, "counter", help)
+            text.sample(name, [], Int64(value))
+        }
         text.histogram("fleetwire_store_commit_duration_seconds", "Time from BEGIN to COMMIT.", writer.commitLatency)
         text.histogram(
             "fleetwire_store_batch_latency_seconds",

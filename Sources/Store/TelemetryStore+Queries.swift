@@ -105,3 +105,16 @@ extension TelemetryStore {
         return (low, toMs - 1)
     }
 }
+
+extension TelemetryStore {
+    /// The file's size and the part of it holding data (pages not on SQLite's free list), in bytes: after
+    /// compaction or retention the freed pages stay in the file and are reused by later writes.
+    package func diskUsage() throws(StoreError) -> (fileBytes: Int64, liveBytes: Int64) {
+        try readPool.withConnection { (connection) throws(StoreError) in
+            let pageSize = try connection.database.pragmaInteger("page_size")
+            let pages = try connection.database.pragmaInteger("page_count")
+            let free = try connection.database.pragmaInteger("freelist_count")
+            return (pages * pageSize, (pages - free) * pageSize)
+        }
+    }
+}

@@ -5,7 +5,10 @@
 // Order: each round has every device's next batch once. round-robin keeps devices in id order, so neighbours in a
 // transaction share the pages of the devices and series tables; shuffled draws a new permutation every round, as
 // batches from a real fleet arrive.
-// Prints one JSON object per line: {"devices":..,"readings":..,"seconds":..,"readings_per_s":..,"commits":..}
+// Prints one JSON object per line: {"devices":..,"readings":..,"seconds":..,"readings_per_s":..,"commits":..,
+// "bytes_per_reading":.. (data pages after ingest, one chunk per series per batch), "compaction_s":..,
+// "compacted_bytes_per_reading":.. (data pages after compaction), "file_bytes_per_reading":.. (the file, free
+// pages included, after compaction)}. Compaction is timed apart from ingest.
 // store-bench --codec N: only the chunk codec (issue 13), on chunks of N readings of a 1 Hz sensor with two
 // decimals drifting by a few hundredths: {"codec_readings_per_chunk":N,"bytes_per_reading":..,
 // "encode_readings_per_s":..,"decode_readings_per_s":..}
@@ -25,6 +28,14 @@ while !arguments.isEmpty {
         exit(2)
     }
     options[String(name.dropFirst(2))] = arguments.removeFirst()
+}
+if let text = options["year-query"] {
+    guard let repeats = Int(text), repeats > 0 else {
+        FileHandle.standardError.write(Data("store-bench: --year-query expects a number of repeats\n".utf8))
+        exit(2)
+    }
+    print(QueryBench.run(repeats: repeats, directory: options["dir"] ?? NSTemporaryDirectory()))
+    exit(0)
 }
 if let text = options["codec"] {
     guard let perChunk = Int(text), perChunk > 0 else {
@@ -105,8 +116,35 @@ let elapsed = ContinuousClock.now - start
 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
 let metrics = store.metrics()
 let total = stored.load(ordering: .relaxed)
+// Disk: reopened (the WAL folded back by close), then compacted through the store's own maintenance.
+var disk = ""
+do {
+    let reopened = try TelemetryStore(path: path, configuration: configuration)
+    let written = try reopened.diskUsage()
+    let compactionStart = ContinuousClock.now
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        try? await reopened.compactAndSweep()
+        done.signal()
+    }
+    done.wait()
+    let compactionTime = ContinuousClock.now - compactionStart
+    reopened.close()
+    let settled = try TelemetryStore(path: path, configuration: configuration)
+    let compacted = try settled.diskUsage()
+    settled.close()
+    func perReading(_ bytes: Int64) -> String { String(format: "%.2f", Double(bytes) / Double(max(1, total))) }
+    let compactionSeconds =
+        Double(compactionTime.components.seconds) + Double(compactionTime.components.attoseconds) / 1e18
+    disk =
+        ",\"bytes_per_reading\":\(perReading(written.liveBytes)),\"compaction_s\":\(String(format: "%.3f", compactionSeconds)),"
+        + "\"compacted_bytes_per_reading\":\(perReading(compacted.liveBytes)),"
+        + "\"file_bytes_per_reading\":\(perReading(compacted.fileBytes))"
+} catch {
+    FileHandle.standardError.write(Data("store-bench: cannot measure the disk: \(error)\n".utf8))
+}
 print(
     "{\"devices\":\(devices),\"order\":\"\(isShuffled ? "shuffled" : "round-robin")\",\"readings\":\(total),\"batches\":\(batchCount),\"failed_batches\":\(failed.load(ordering: .relaxed)),"
         + "\"seconds\":\(String(format: "%.3f", seconds)),\"readings_per_s\":\(Int(Double(total) / seconds)),"
-        + "\"commits\":\(metrics.commits)}")
+        + "\"commits\":\(metrics.commits)\(disk)}")
 exit(total == batchCount * perBatch && failed.load(ordering: .relaxed) == 0 ? 0 : 1)
