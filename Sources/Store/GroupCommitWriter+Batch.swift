@@ -16,7 +16,7 @@ extension GroupCommitWriter {
     /// Writes `batch` for device `name`: dedup on (device, seq) first, then series and readings (first write
     /// wins). Runs inside the batch savepoint; cache entries it creates stay in the caches' batch layer.
     func writeBatch(
-        deviceID name: String, batch: ReadingBatch, nowMs: Int64, totals: inout BatchTotals
+        deviceID name: String, batch: ReadingBatch, prepared: [PreparedChunk?], nowMs: Int64, totals: inout BatchTotals
     ) throws(StoreError) -> BatchOutcome {
         let (resolved, isNewDevice) = try resolveDevice(name, nowMs: nowMs)
         var device = resolved
@@ -26,24 +26,29 @@ extension GroupCommitWriter {
         insertBatch.bind(device.id, at: 1)
         insertBatch.bind(Int64(bitPattern: batch.seq), at: 2)
         insertBatch.bind(nowMs, at: 3)
+        // Written with every reading counted as new, which the fast path makes the common case; corrected below
+        // when some were already stored.
+        let offered = Int64(batch.sensors.reduce(0) { $0 + $1.count })
+        insertBatch.bind(offered, at: 4)
         try insertBatch.run()
         if database.changes == 0 {
             return BatchOutcome(readingsStored: 0, isDuplicate: true, lastSeq: device.lastSeq)
         }
 
         var stored: Int64 = 0
-        for entry in batch.sensors where entry.count > 0 {
+        for (index, entry) in batch.sensors.enumerated() where entry.count > 0 {
             var current = try resolveSeries(
                 deviceID: device.id, entry: entry, isNewDevice: isNewDevice, totals: &totals)
             let count = try storeReadings(
-                series: &current, sensor: entry.sensor, timestamps: entry.timestamps, values: entry.values)
+                series: &current, sensor: entry.sensor, timestamps: entry.timestamps, values: entry.values,
+                prepared: index < prepared.count ? prepared[index] : nil)
             series.set(current, for: SeriesKey(deviceID: device.id, sensor: entry.sensor))
             if count > 0 {
                 totals.seriesReadings.append((current.id, count))
                 stored += count
             }
         }
-        if stored > 0 {
+        if stored != offered {
             statements.setBatchReadings.bind(device.id, at: 1)
             statements.setBatchReadings.bind(Int64(bitPattern: batch.seq), at: 2)
             statements.setBatchReadings.bind(stored, at: 3)

@@ -20,18 +20,25 @@ extension GroupCommitWriter {
     static let maxChunkReadings = 3_600
 
     /// Stores the readings of one series; returns how many were newly stored, and advances `series.lastEndTs`.
+    /// `prepared`: the readings already encoded as one chunk by the submitting thread, used on the fast path.
     func storeReadings(
-        series: inout SeriesEntry, sensor: String, timestamps: [Int64], values: [Double]
+        series: inout SeriesEntry, sensor: String, timestamps: [Int64], values: [Double], prepared: PreparedChunk? = nil
     ) throws(StoreError) -> Int64 {
         let count = min(timestamps.count, values.count)
         guard count > 0 else { return 0 }
+        if let prepared, series.lastEndTs.map({ prepared.summary.startTs > $0 }) ?? true {
+            try append(
+                seriesID: series.id,
+                PendingChunks.Piece(times: timestamps[0..<count], values: values[0..<count], prepared: prepared))
+            series.lastEndTs = prepared.summary.endTs
+            return prepared.summary.count
+        }
         if let index = values.prefix(count).firstIndex(where: \.isNaN) {
             throw .invalidArgument("sensor \(sensor): the value at ts \(timestamps[index]) is NaN, which cannot be stored")
         }
         if Self.isStrictlyIncreasing(timestamps.prefix(count)), series.lastEndTs.map({ timestamps[0] > $0 }) ?? true {
-            try insertChunks(seriesID: series.id, timestamps[0..<count], values[0..<count], isInPast: false)
+            try append(seriesID: series.id, PendingChunks.Piece(times: timestamps[0..<count], values: values[0..<count]))
             series.lastEndTs = timestamps[count - 1]
-            report.fastPathSeries += 1
             return Int64(count)
         }
         let (sortedTimes, sortedValues) = Self.sortedKeepingFirst(timestamps.prefix(count), values.prefix(count))
@@ -40,11 +47,53 @@ extension GroupCommitWriter {
         defer { series.lastEndTs = max(series.lastEndTs ?? high, high) }
         if let lastEnd = series.lastEndTs, low <= lastEnd {
             report.mergedSeries += 1
+            // The merge reads stored chunks: what waits for this series is written first.
+            try writePending(seriesID: series.id)
             return try merge(seriesID: series.id, sortedTimes, sortedValues, low: low, high: high)
         }
-        try insertChunks(seriesID: series.id, sortedTimes[...], sortedValues[...], isInPast: false)
-        report.fastPathSeries += 1
+        try append(seriesID: series.id, PendingChunks.Piece(times: sortedTimes[...], values: sortedValues[...]))
         return Int64(sortedTimes.count)
+    }
+
+    /// Fast path: readings after everything stored and waiting wait for the end of the transaction
+    /// (PendingChunks.swift), unless the series' run would pass `maxChunkReadings`.
+    private func append(seriesID: Int64, _ piece: PendingChunks.Piece) throws(StoreError) {
+        report.fastPathSeries += 1
+        if pending.count(of: seriesID) + piece.count > Int64(Self.maxChunkReadings) {
+            try writePending(seriesID: seriesID)
+            if piece.count > Int64(Self.maxChunkReadings) {
+                try insertChunks(seriesID: seriesID, piece.times, piece.values, isInPast: false)
+                return
+            }
+        }
+        pending.add(seriesID: seriesID, piece)
+    }
+
+    /// Writes what waits for one series as one chunk.
+    func writePending(seriesID: Int64) throws(StoreError) {
+        guard let run = pending.take(seriesID) else { return }
+        try write(run, seriesID: seriesID)
+    }
+
+    /// Writes everything waiting, just before COMMIT.
+    func writeAllPending() throws(StoreError) {
+        for (seriesID, run) in pending.takeAll() { try write(run, seriesID: seriesID) }
+    }
+
+    private func write(_ run: PendingChunks.Run, seriesID: Int64) throws(StoreError) {
+        if run.pieces.count == 1, let prepared = run.pieces[0].prepared {
+            try insert(prepared, seriesID: seriesID)
+            return
+        }
+        var times: [Int64] = []
+        var values: [Double] = []
+        times.reserveCapacity(Int(run.count))
+        values.reserveCapacity(Int(run.count))
+        for piece in run.pieces {
+            times += piece.times
+            values += piece.values
+        }
+        try insertChunk(seriesID: seriesID, times[...], values[...], isInPast: false)
     }
 
     /// Merges sorted, distinct readings into the chunks overlapping `[low, high]` and the gaps between them.
@@ -140,6 +189,16 @@ extension GroupCommitWriter {
         compactor.noteWrite(
             seriesID: seriesID, startTs: times.first!, endTs: times.last!, count: Int64(times.count),
             isInPast: isInPast, nowNs: MonotonicClock.nowNs())
+    }
+
+    /// Writes a chunk the submitting thread encoded, and tells the compactor.
+    private func insert(_ prepared: PreparedChunk, seriesID: Int64) throws(StoreError) {
+        try ChunkRow.bind(statements.insertChunk, seriesID: seriesID, prepared)
+        try statements.insertChunk.run()
+        report.chunksWritten += 1
+        compactor.noteWrite(
+            seriesID: seriesID, startTs: prepared.summary.startTs, endTs: prepared.summary.endTs,
+            count: prepared.summary.count, isInPast: false, nowNs: MonotonicClock.nowNs())
     }
 
     /// Replaces the chunk starting at `oldStartTs` by one holding `times`/`values`.

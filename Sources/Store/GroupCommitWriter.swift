@@ -106,6 +106,8 @@ final class GroupCommitWriter {
     let retentionStatements: RetentionStatements
     /// When the last maintenance step ran.
     var lastMaintenanceNs: UInt64 = 0
+    /// In-order readings of the open transaction, written as one chunk per series just before COMMIT.
+    var pending = PendingChunks()
     /// Device name → row id and last seq.
     var devices = StagedCache<String, DeviceEntry>()
     /// (device row id, sensor) → series row id and exponent.
@@ -164,6 +166,7 @@ final class GroupCommitWriter {
                 if readingsTaken >= maxTransactionReadings || elapsedNs >= maxTransactionNs { break }
                 current = queue.takeIfAvailable()
             }
+            try writeAllPending()
             try flushTotals(nowMs: nowMs)
             try statements.commit.run()
         } catch {
@@ -174,6 +177,7 @@ final class GroupCommitWriter {
             if database.isInTransaction { try? statements.rollback.run() }
             devices.rollBackTransaction()
             series.rollBackTransaction()
+            _ = pending.takeAll()
             finished = finished.map { $0.failing(with: failure) }
             report.failedBatches = UInt64(finished.count { if case .batch = $0 { true } else { false } })
             report.failure = failure
@@ -213,10 +217,10 @@ final class GroupCommitWriter {
     /// Throws only when the whole transaction is lost.
     private func perform(_ request: WriteRequest, nowMs: Int64) throws(StoreError) {
         switch request {
-        case .batch(let deviceID, let batch, _, let queuedNs, let completion):
+        case .batch(let deviceID, let batch, _, let queuedNs, let completion, let prepared):
             var totals = BatchTotals()
             let result = try inSavepoint { () throws(StoreError) -> BatchOutcome in
-                try writeBatch(deviceID: deviceID, batch: batch, nowMs: nowMs, totals: &totals)
+                try writeBatch(deviceID: deviceID, batch: batch, prepared: prepared, nowMs: nowMs, totals: &totals)
             }
             switch result {
             case .success(let outcome): add(totals, outcome: outcome)
@@ -248,10 +252,12 @@ final class GroupCommitWriter {
             try statements.releaseSavepoint.run()
             devices.releaseBatch()
             series.releaseBatch()
+            pending.releaseBatch()
             return .success(value)
         } catch {
             devices.rollBackBatch()
             series.rollBackBatch()
+            pending.rollBackBatch()
             guard database.isInTransaction else { throw error }
             try statements.rollbackToSavepoint.run()
             try statements.releaseSavepoint.run()
@@ -296,7 +302,7 @@ final class GroupCommitWriter {
 
     private static func failed(_ request: WriteRequest, _ error: StoreError) -> Finished {
         switch request {
-        case .batch(_, _, _, let queuedNs, let completion): .batch(completion, .failure(error), queuedNs: queuedNs)
+        case .batch(_, _, _, let queuedNs, let completion, _): .batch(completion, .failure(error), queuedNs: queuedNs)
         case .counters(_, _, let completion): .counters(completion, .failure(error))
         case .maintain(let completion): .counters(completion, .failure(error))
         }

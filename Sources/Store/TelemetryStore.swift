@@ -69,7 +69,8 @@ public final class TelemetryStore: TelemetryStorage {
         close()
     }
 
-    /// Queues `batch` of device `deviceID` for storage without blocking.
+    /// Queues `batch` of device `deviceID` for storage without blocking. Its in-order series are encoded into
+    /// chunks here, on the caller's thread, so the single writer thread only writes them (see PreparedChunk).
     ///
     /// `completion` runs exactly once, on the writer thread, after the transaction holding the batch has
     /// committed — or with the error that kept it from being stored, in which case nothing of it is stored.
@@ -84,7 +85,7 @@ public final class TelemetryStore: TelemetryStorage {
         try queue.enqueue(
             .batch(
                 deviceID: deviceID, batch: batch, readingCount: batch.readingCount, queuedNs: MonotonicClock.nowNs(),
-                completion: completion))
+                completion: completion, prepared: PreparedChunk.prepare(batch)))
     }
 
     /// Stores `batch` and returns its outcome once committed: `submit` for async callers, tests and tools.

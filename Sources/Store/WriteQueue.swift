@@ -14,7 +14,7 @@ enum WriteRequest: Sendable {
     /// Store a batch, then report its outcome.
     case batch(
         deviceID: String, batch: ReadingBatch, readingCount: Int, queuedNs: UInt64,
-        completion: @Sendable (Result<BatchOutcome, StoreError>) -> Void)
+        completion: @Sendable (Result<BatchOutcome, StoreError>) -> Void, prepared: [PreparedChunk?])
     /// Add bandwidth counter deltas, then report (when someone listens).
     case counters(deltas: [CounterDelta], atMs: Int64, completion: (@Sendable (Result<Void, StoreError>) -> Void)?)
     /// Compact every series with small chunks and run a retention sweep now, then report (tests and tools).
@@ -22,7 +22,7 @@ enum WriteRequest: Sendable {
 
     /// Readings the request carries (0 for counters).
     var readingCount: Int {
-        if case .batch(_, _, let count, _, _) = self { return count }
+        if case .batch(_, _, let count, _, _, _) = self { return count }
         return 0
     }
 }

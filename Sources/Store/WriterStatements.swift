@@ -26,7 +26,7 @@ struct WriterStatements {
     let addDeviceTotals: Statement
     /// The dedup row of a batch; no change when (device, seq) is stored already.
     let insertBatch: Statement
-    /// How many readings the batch stored.
+    /// How many readings the batch stored, when not all it offered.
     let setBatchReadings: Statement
     /// Series id and exponent by (device, sensor) (cache miss).
     let selectSeries: Statement
@@ -69,7 +69,7 @@ struct WriterStatements {
             """, operation: "update device counters")
         insertBatch = try database.prepare(
             """
-            INSERT INTO batches (device_id, seq, committed_ms, readings) VALUES (?1, ?2, ?3, 0)
+            INSERT INTO batches (device_id, seq, committed_ms, readings) VALUES (?1, ?2, ?3, ?4)
             ON CONFLICT (device_id, seq) DO NOTHING
             """, operation: "insert batch")
         setBatchReadings = try database.prepare(

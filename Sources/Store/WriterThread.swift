@@ -132,7 +132,7 @@ enum WriterThread {
     /// Fails one request at once, without a transaction.
     private static func refuse(_ request: WriteRequest, with error: StoreError, metrics: MetricsRecorder) {
         switch request {
-        case .batch(_, _, _, _, let completion):
+        case .batch(_, _, _, _, let completion, _):
             metrics.recordRefused(batches: 1, error: error)
             completion(.failure(error))
         case .counters(_, _, let completion):

@@ -132,6 +132,44 @@ import Storage
         #expect(headers.count < 20)
     }
 
+    @Test func batchesSharingATransactionShareChunksAndAFailedOneLeavesNothing() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.path()
+        let store = try TelemetryStore(path: path)
+        defer { store.close() }
+        // A large first batch keeps the writer busy while the rest queue up behind it and share a transaction.
+        let results = ResultCollector<(UInt64, Result<BatchOutcome, StoreError>)>()
+        try store.submit(deviceID: "busy", batch: makeBatch(seq: 1, [("x", incompressibleReadings(50_000))])) { _ in }
+        for index in 0..<30 {
+            var readings = Self.secondly(index)
+            if index == 17 { readings[4].1 = .nan }  // this batch fails alone, with its readings
+            try store.submit(deviceID: "d", batch: makeBatch(seq: UInt64(index + 1), [("t", readings)])) {
+                results.append((UInt64(index + 1), $0))
+            }
+        }
+        _ = try await store.store(deviceID: "after", batch: makeBatch(seq: 1, [("x", [(1, 1)])]))
+        let outcomes = Dictionary(uniqueKeysWithValues: results.values)
+        #expect(outcomes.count == 30)
+        for seq in 1...30 {
+            if seq == 18 {
+                guard case .failure(.invalidArgument) = outcomes[UInt64(seq)] else {
+                    Issue.record("batch 18 should fail: \(String(describing: outcomes[18]))")
+                    continue
+                }
+            } else {
+                #expect((try? outcomes[UInt64(seq)]?.get())?.readingsStored == 10, "batch \(seq)")
+            }
+        }
+        let expected = (0..<30).filter { $0 != 17 }.flatMap { Self.secondly($0) }
+        #expect(try Self.allReadings(store, "d", "t").map(\.ts) == expected.map(\.0))
+        let headers = try Self.chunks(path, "d", "t")
+        #expect(headers.count < 29, "batches committed together share chunks: \(headers.map(\.2))")
+        #expect(headers.reduce(0) { $0 + $1.2 } == 290)
+        for (left, right) in zip(headers, headers.dropFirst()) { #expect(left.1 < right.0) }
+        #expect(try store.device("d")?.readings == 290)
+    }
+
     @Test func aReopenedStoreKnowsWhereEachSeriesEnds() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }

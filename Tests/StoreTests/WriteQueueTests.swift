@@ -6,7 +6,7 @@ import Storage
 
 @Suite struct WriteQueueTests {
     static func request(_ batch: ReadingBatch, device: String = "d") -> WriteRequest {
-        .batch(deviceID: device, batch: batch, readingCount: batch.readingCount, queuedNs: 0, completion: { _ in })
+        .batch(deviceID: device, batch: batch, readingCount: batch.readingCount, queuedNs: 0, completion: { _ in }, prepared: [])
     }
 
     static func batch(seq: UInt64, readings: Int) -> ReadingBatch {
@@ -60,7 +60,7 @@ import Storage
         queue.close()
         var seqs: [UInt64] = []
         while let request = queue.waitForNext() {
-            guard case .batch(_, let batch, _, _, _) = request else { continue }
+            guard case .batch(_, let batch, _, _, _, _) = request else { continue }
             seqs.append(batch.seq)
         }
         #expect(seqs == Array(1...3_000))

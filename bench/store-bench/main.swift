@@ -123,7 +123,7 @@ do {
     let written = try reopened.diskUsage()
     let compactionStart = ContinuousClock.now
     let done = DispatchSemaphore(value: 0)
-    Task {
+    Task.detached {
         try? await reopened.compactAndSweep()
         done.signal()
     }
