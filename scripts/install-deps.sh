@@ -8,7 +8,7 @@ what="${1:-test}"
 apt_pkgs=(libnghttp2-dev libsqlite3-dev libssl-dev pkg-config)
 case "$what" in
   test|bench) apt_pkgs+=(protobuf-compiler sqlite3 curl nghttp2-client tcpdump) ;;
-  demo)       apt_pkgs+=(curl sqlite3 python3) ;;
+  demo)       apt_pkgs+=(curl python3) ;;
 esac
 
 missing=()

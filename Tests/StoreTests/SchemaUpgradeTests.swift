@@ -44,6 +44,11 @@ import Telemetry
                 VALUES ('grpc-stream', 'dev-1', 600, 150, 100, 50, 200, 60, 300, 40, 30, 3, 1, 2, 1, 0, 5000),
                        ('h2c', '', 24, 9, 0, 0, 24, 9, 0, 0, 0, 0, 0, 0, 1, 1, 6000);
             INSERT INTO revoked_devices (device, revoked_at_ms) VALUES ('gone', 7);
+            INSERT INTO devices (id, name, first_seen_ms, last_seen_ms, readings, batches, last_seq)
+                VALUES (1, 'dev-1', 10, 20, 3, 1, 4);
+            INSERT INTO series (id, device_id, sensor, exponent, readings) VALUES (1, 1, 'temperature', -1, 3);
+            INSERT INTO readings (series_id, ts, value) VALUES (1, 1000, 20.5), (1, 2000, 20.75), (1, 4000, -3.0);
+            INSERT INTO batches (device_id, seq, committed_ms, readings) VALUES (1, 4, 20, 3);
             """, operation: "seed version 2")
     }
 
@@ -107,6 +112,11 @@ import Telemetry
                     updatedMs: 6_000),
             ])
         #expect(try store.revokedDevices().map(\.device) == ["gone"])
+        // Its readings moved into a chunk (2 → 3 → 4), and the batch is still known.
+        #expect(
+            try store.readings(deviceID: "dev-1", limit: 10).readings.map { "\($0.ts) \($0.value)" }
+                == ["1000 20.5", "2000 20.75", "4000 -3.0"])
+        #expect(try await store.store(deviceID: "dev-1", batch: makeBatch(seq: 4, [("temperature", [(5, 1)])])).isDuplicate)
         // The upgraded rows take the new counters.
         try await store.addCounters(
             [CounterDelta(protocolName: "grpc-stream", device: "dev-1", tlsHandshakeBytesIn: 5, segmentsOut: 4)],
