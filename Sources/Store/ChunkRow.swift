@@ -64,3 +64,18 @@ struct PreparedChunk: Sendable {
         }
     }
 }
+
+extension ChunkCodec {
+    /// The readings of a stored chunk, or a `.sqlite` error (SQLITE_CORRUPT) naming the series and the chunk: what
+    /// every reader of `chunks` throws for a damaged blob.
+    static func decode(
+        _ blob: [UInt8], seriesID: Int64, startTs: Int64, operation: String
+    ) throws(StoreError) -> (timestamps: [Int64], values: [Double]) {
+        do throws(ChunkDecodeError) {
+            return try decode(blob)
+        } catch {
+            throw .sqlite(
+                code: 11, operation: operation, message: "series \(seriesID) chunk at \(startTs): \(error.description)")
+        }
+    }
+}

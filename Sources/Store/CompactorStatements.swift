@@ -64,15 +64,9 @@ struct CompactorStatements {
             }
             let blob = selectData.blob(at: 0)
             selectData.reset()
-            do throws(ChunkDecodeError) {
-                let decoded = try ChunkCodec.decode(blob)
-                times += decoded.timestamps
-                values += decoded.values
-            } catch {
-                throw .sqlite(
-                    code: 11, operation: "compact",
-                    message: "series \(seriesID) chunk at \(header.startTs): \(error.description)")
-            }
+            let decoded = try ChunkCodec.decode(blob, seriesID: seriesID, startTs: header.startTs, operation: "compact")
+            times += decoded.timestamps
+            values += decoded.values
             delete.bind(seriesID, at: 1)
             delete.bind(header.startTs, at: 2)
             try delete.run()

@@ -132,14 +132,8 @@ extension GroupCommitWriter {
     private func mergeIntoChunk(
         seriesID: Int64, _ chunk: StoredChunk, _ times: ArraySlice<Int64>, _ values: ArraySlice<Double>
     ) throws(StoreError) -> Int64 {
-        let decoded: (timestamps: [Int64], values: [Double])
-        do throws(ChunkDecodeError) {
-            decoded = try ChunkCodec.decode(chunk.data)
-        } catch {
-            throw .sqlite(
-                code: 11, operation: "merge into chunk",
-                message: "series \(seriesID) chunk at \(chunk.startTs): \(error.description)")
-        }
+        let decoded = try ChunkCodec.decode(
+            chunk.data, seriesID: seriesID, startTs: chunk.startTs, operation: "merge into chunk")
         var mergedTimes: [Int64] = []
         var mergedValues: [Double] = []
         mergedTimes.reserveCapacity(decoded.timestamps.count + times.count)

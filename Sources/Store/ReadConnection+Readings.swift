@@ -81,13 +81,9 @@ extension ReadConnection {
     static func decodeChunk(
         _ row: Statement, seriesID: Int64, startColumn: Int32 = 0
     ) throws(StoreError) -> (timestamps: [Int64], values: [Double]) {
-        do throws(ChunkDecodeError) {
-            return try ChunkCodec.decode(row.blob(at: startColumn + 2))
-        } catch {
-            throw .sqlite(
-                code: 11, operation: "decode chunk",
-                message: "series \(seriesID) chunk at \(row.int64(at: startColumn)): \(error.description)")
-        }
+        try ChunkCodec.decode(
+            row.blob(at: startColumn + 2), seriesID: seriesID, startTs: row.int64(at: startColumn),
+            operation: "decode chunk")
     }
 
     /// The ts range (inclusive) of `sensor` that lies in `[lowMs, highMs]` and after `cursor`; nil when empty.

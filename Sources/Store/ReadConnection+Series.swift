@@ -53,14 +53,8 @@ extension ReadConnection {
                 return
             }
             // Cut by a bucket edge or the range: decode the blob (the ninth column).
-            let decoded: (timestamps: [Int64], values: [Double])
-            do throws(ChunkDecodeError) {
-                decoded = try ChunkCodec.decode(row.blob(at: 8))
-            } catch {
-                throw .sqlite(
-                    code: 11, operation: "decode chunk",
-                    message: "series \(seriesID) chunk at \(start): \(error.description)")
-            }
+            let decoded = try ChunkCodec.decode(
+                row.blob(at: 8), seriesID: seriesID, startTs: start, operation: "decode chunk")
             for index in decoded.timestamps.indices {
                 let ts = decoded.timestamps[index]
                 if ts >= lowMs && ts <= highMs { buckets.add(ts: ts, value: decoded.values[index]) }

@@ -93,14 +93,8 @@ final class RetentionSweeper {
                     accumulators[index].add(summary)
                     continue
                 }
-                let decoded: (timestamps: [Int64], values: [Double])
-                do throws(ChunkDecodeError) {
-                    decoded = try ChunkCodec.decode(blob())
-                } catch {
-                    throw .sqlite(
-                        code: 11, operation: "roll up chunk",
-                        message: "series \(seriesID) chunk at \(summary.startTs): \(error.description)")
-                }
+                let decoded = try ChunkCodec.decode(
+                    blob(), seriesID: seriesID, startTs: summary.startTs, operation: "roll up chunk")
                 for reading in decoded.timestamps.indices {
                     accumulators[index].add(ts: decoded.timestamps[reading], value: decoded.values[reading])
                 }
