@@ -5,12 +5,14 @@ import Storage
 // `ChunkPolicy.standard` (an hour or 3,600 readings).
 //
 // When. The writer tells the compactor about every chunk it writes (`noteWrite`). A series becomes ready once
-// its run of small chunks could fill a whole chunk (by count or by span), once readings landed in its past (a
-// merge), or once it has had no write for `idleMs` (a device that stopped). Each reading is therefore rewritten
-// about once: the run is merged when it is complete, not every time it grows.
+// its run of small chunks could fill a whole chunk (by count or by span), once readings landed before that run
+// (among chunks already compacted), or once it has had no write for `idleMs` (a device that stopped). Readings
+// that land inside the run (a device's pipelined batches arriving out of order) wait for the run. Each reading is
+// therefore rewritten about once: the run is merged when it is complete, not every time it grows.
 //
-// How. A step takes ready series until it has rewritten `maxReadingsPerStep` readings and does each one's work in
-// one short transaction on the writer's connection, between group commits: read the headers of the series'
+// How. A step takes ready series until it has spent `stepBudgetNs` (2 ms: a batch that arrives meanwhile waits at
+// most about that) or rewritten `maxReadingsPerStep` readings, and does each one's work in one short transaction
+// on the writer's connection, between group commits: read the headers of the series'
 // chunks from the first small one on (the blob is not read), find runs of two or more adjacent small chunks, and
 // for each run that is complete decode it, cut it by the policy and replace its chunks by the new ones. Readings,
 // values and the first-write-wins outcome are unchanged (chunks never overlap, so a run's readings are already
@@ -34,8 +36,10 @@ final class Compactor {
     let policy: ChunkPolicy
     /// A series with no write for this long has its small chunks merged even if they cannot fill a chunk.
     let idleNs: UInt64
-    /// Readings one step rewrites at most (a step is a few short transactions; about 1 ms per 10,000 readings).
+    /// Readings one step rewrites at most.
     let maxReadingsPerStep: Int
+    /// Time after which a step takes no further series (one series always completes).
+    let stepBudgetNs: UInt64 = 2_000_000
     private(set) var series: [Int64: SeriesState] = [:]
     private var ready: [Int64] = []
     private var lastIdleScanNs: UInt64 = 0
@@ -50,15 +54,16 @@ final class Compactor {
     /// between older chunks.
     func noteWrite(seriesID: Int64, startTs: Int64, endTs: Int64, count: Int64, isInPast: Bool, nowNs: UInt64) {
         guard !policy.isFull(count: count, spanMs: endTs &- startTs) || isInPast else { return }
-        var state =
-            series[seriesID]
-            ?? SeriesState(fromTs: startTs, firstTs: startTs, lastTs: endTs, lastWriteNs: nowNs)
+        let known = series[seriesID]
+        // In the past of what is known to be small: among compacted chunks (or anywhere, when nothing is known).
+        let isBeforeRun = isInPast && known.map { startTs < $0.fromTs } ?? isInPast
+        var state = known ?? SeriesState(fromTs: startTs, firstTs: startTs, lastTs: endTs, lastWriteNs: nowNs)
         state.fromTs = min(state.fromTs, startTs)
         state.firstTs = min(state.firstTs, startTs)
         state.lastTs = max(state.lastTs, endTs)
         state.readings += count
         state.lastWriteNs = nowNs
-        if !state.isReady && (isInPast || policy.isFull(count: state.readings, spanMs: state.lastTs &- state.firstTs)) {
+        if !state.isReady && (isBeforeRun || policy.isFull(count: state.readings, spanMs: state.lastTs &- state.firstTs)) {
             state.isReady = true
             ready.append(seriesID)
         }
@@ -100,7 +105,10 @@ final class Compactor {
     /// Returns the readings rewritten. A series whose transaction fails stays ready for a later step.
     func step(_ database: Database, statements: CompactorStatements, force: Bool = false) throws(StoreError) -> CompactionReport {
         var report = CompactionReport()
-        while !ready.isEmpty && report.readingsRewritten < maxReadingsPerStep {
+        let startNs = MonotonicClock.nowNs()
+        while !ready.isEmpty && report.readingsRewritten < maxReadingsPerStep
+            && (force || MonotonicClock.nowNs() &- startNs < stepBudgetNs)
+        {
             let id = ready.removeFirst()
             guard let state = series[id] else { continue }
             let isIdle = force || MonotonicClock.nowNs() &- state.lastWriteNs >= idleNs

@@ -25,9 +25,10 @@ struct CompactorStatements {
             ORDER BY start_ts
             """, operation: "read chunk headers")
         selectData = try database.prepare(
-            "SELECT data FROM chunks WHERE series_id = ?1 AND start_ts = ?2", operation: "read chunk to compact")
+            "SELECT start_ts, data FROM chunks WHERE series_id = ?1 AND start_ts BETWEEN ?2 AND ?3 ORDER BY start_ts",
+            operation: "read chunks to compact")
         delete = try database.prepare(
-            "DELETE FROM chunks WHERE series_id = ?1 AND start_ts = ?2", operation: "delete compacted chunk")
+            "DELETE FROM chunks WHERE series_id = ?1 AND start_ts BETWEEN ?2 AND ?3", operation: "delete compacted chunks")
         insert = try database.prepare(ChunkRow.insertSQL, operation: "insert compacted chunk")
     }
 
@@ -46,31 +47,38 @@ struct CompactorStatements {
         return headers
     }
 
-    /// Replaces the chunks `run` (adjacent, in order) by chunks cut by `policy`; returns the new chunks' headers.
+    /// Replaces the chunks `run` (adjacent in the series' order: no other chunk lies between them) by chunks cut by
+    /// `policy`, reading and deleting the run as one range; returns the new chunks' headers.
     func rewrite(
         seriesID: Int64, _ run: ArraySlice<ChunkHeader>, policy: ChunkPolicy
     ) throws(StoreError) -> [ChunkHeader] {
+        guard let first = run.first, let last = run.last else { return [] }
         var times: [Int64] = []
         var values: [Double] = []
         times.reserveCapacity(Int(run.reduce(0) { $0 + $1.count }))
         values.reserveCapacity(times.capacity)
-        for header in run {
-            selectData.bind(seriesID, at: 1)
-            selectData.bind(header.startTs, at: 2)
-            guard try selectData.step() else {
-                selectData.reset()
-                throw .sqlite(
-                    code: 11, operation: "compact", message: "series \(seriesID) chunk at \(header.startTs) vanished")
-            }
-            let blob = selectData.blob(at: 0)
-            selectData.reset()
-            let decoded = try ChunkCodec.decode(blob, seriesID: seriesID, startTs: header.startTs, operation: "compact")
+        selectData.bind(seriesID, at: 1)
+        selectData.bind(first.startTs, at: 2)
+        selectData.bind(last.startTs, at: 3)
+        defer { selectData.reset() }
+        var found = 0
+        while try selectData.step() {
+            let decoded = try ChunkCodec.decode(
+                selectData.blob(at: 1), seriesID: seriesID, startTs: selectData.int64(at: 0), operation: "compact")
             times += decoded.timestamps
             values += decoded.values
-            delete.bind(seriesID, at: 1)
-            delete.bind(header.startTs, at: 2)
-            try delete.run()
+            found += 1
         }
+        selectData.reset()
+        guard found == run.count else {
+            throw .sqlite(
+                code: 11, operation: "compact",
+                message: "series \(seriesID): \(run.count) chunks from \(first.startTs) expected, \(found) found")
+        }
+        delete.bind(seriesID, at: 1)
+        delete.bind(first.startTs, at: 2)
+        delete.bind(last.startTs, at: 3)
+        try delete.run()
         var written: [ChunkHeader] = []
         for range in policy.cut(times[...]) {
             try ChunkRow.bind(insert, seriesID: seriesID, times[range], values[range])

@@ -219,8 +219,15 @@ final class GroupCommitWriter {
         switch request {
         case .batch(let deviceID, let batch, _, let queuedNs, let completion, let prepared):
             var totals = BatchTotals()
-            let result = try inSavepoint { () throws(StoreError) -> BatchOutcome in
-                try writeBatch(deviceID: deviceID, batch: batch, prepared: prepared, nowMs: nowMs, totals: &totals)
+            let result: Result<BatchOutcome, StoreError>
+            if let fast = try writeFastBatch(
+                deviceID: deviceID, batch: batch, prepared: prepared, nowMs: nowMs, totals: &totals)
+            {
+                result = fast
+            } else {
+                result = try inSavepoint { () throws(StoreError) -> BatchOutcome in
+                    try writeBatch(deviceID: deviceID, batch: batch, prepared: prepared, nowMs: nowMs, totals: &totals)
+                }
             }
             switch result {
             case .success(let outcome): add(totals, outcome: outcome)

@@ -9,7 +9,7 @@ import Storage
 // count exactly the readings still stored. Rollup buckets are deleted once they end before now − their own
 // keep duration.
 //
-// Pace. A sweep walks the series in id order, `seriesPerStep` per transaction, between group commits, once every
+// Pace. A sweep walks the series in id order, `seriesPerStep` (16) per transaction, between group commits, once every
 // `intervalMs`: deleting never holds the writer for long and never stalls ingest.
 
 /// Deletes expired chunks and rollups in the background; owned by the writer thread.
@@ -22,7 +22,7 @@ final class RetentionSweeper {
     private var cursor: Int64?
     private var nextSweepNs: UInt64
 
-    init(retentionMs: Int64?, rollups: [StoreConfiguration.Rollup], intervalMs: Int64, seriesPerStep: Int = 64, nowNs: UInt64) {
+    init(retentionMs: Int64?, rollups: [StoreConfiguration.Rollup], intervalMs: Int64, seriesPerStep: Int = 16, nowNs: UInt64) {
         self.retentionMs = retentionMs
         self.rollups = rollups
         self.intervalNs = UInt64(max(1, intervalMs)) * 1_000_000
