@@ -58,7 +58,7 @@ CREATE TABLE chunks (
     count       INTEGER NOT NULL,           -- readings in the chunk (> 0)
     value_min   REAL    NOT NULL,
     value_max   REAL    NOT NULL,
-    value_sum   REAL    NOT NULL,           -- compensated (Neumaier) sum, in ts order
+    value_sum   REAL,                       -- compensated (Neumaier) sum, in ts order; NULL for +inf plus -inf
     value_first REAL    NOT NULL,           -- the value at start_ts
     value_last  REAL    NOT NULL,           -- the value at end_ts
     data        BLOB    NOT NULL            -- timestamps and values, compressed
@@ -78,7 +78,7 @@ CREATE TABLE rollups (
     count      INTEGER NOT NULL,
     value_min  REAL    NOT NULL,
     value_max  REAL    NOT NULL,
-    value_sum  REAL    NOT NULL,
+    value_sum  REAL,                        -- NULL for +inf plus -inf
     last_ts    INTEGER NOT NULL,            -- ts of the bucket's latest reading
     value_last REAL    NOT NULL,            -- its value
     PRIMARY KEY (series_id, step_ms, bucket_ms)

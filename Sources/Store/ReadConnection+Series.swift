@@ -48,7 +48,7 @@ extension ReadConnection {
                 buckets.add(
                     ChunkSummary(
                         count: row.int64(at: 2), startTs: start, endTs: end, min: row.double(at: 3),
-                        max: row.double(at: 4), sum: row.double(at: 5), first: row.double(at: 6),
+                        max: row.double(at: 4), sum: row.isNull(at: 5) ? .nan : row.double(at: 5), first: row.double(at: 6),
                         last: row.double(at: 7)))
                 return
             }
@@ -92,7 +92,8 @@ extension ReadConnection {
             buckets.add(
                 ChunkSummary(
                     count: row.int64(at: 1), startTs: row.int64(at: 0), endTs: lastTs, min: row.double(at: 2),
-                    max: row.double(at: 3), sum: row.double(at: 4), first: row.double(at: 6), last: row.double(at: 6)),
+                    max: row.double(at: 3), sum: row.isNull(at: 4) ? .nan : row.double(at: 4), first: row.double(at: 6),
+                    last: row.double(at: 6)),
                 bucketOf: row.int64(at: 0))
         }
     }

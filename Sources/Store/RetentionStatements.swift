@@ -66,7 +66,7 @@ struct RetentionStatements {
         while try select.step() {
             let summary = ChunkSummary(
                 count: select.int64(at: 2), startTs: select.int64(at: 0), endTs: select.int64(at: 1),
-                min: select.double(at: 3), max: select.double(at: 4), sum: select.double(at: 5),
+                min: select.double(at: 3), max: select.double(at: 4), sum: select.isNull(at: 5) ? .nan : select.double(at: 5),
                 first: select.double(at: 6), last: select.double(at: 7))
             try body(summary, { select.blob(at: 8) })
         }

@@ -170,6 +170,20 @@ import Storage
         #expect(try store.device("d")?.readings == 290)
     }
 
+    @Test func infinitiesOfBothSignsAreStoredAndSumToNaN() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try TelemetryStore(path: directory.path())
+        defer { store.close() }
+        let readings: [(Int64, Double)] = [(1, .infinity), (2, 5), (3, -.infinity)]
+        #expect(try await store.store(deviceID: "d", batch: makeBatch(seq: 1, [("x", readings)])).readingsStored == 3)
+        #expect(try Self.allReadings(store, "d", "x").map(\.value) == [.infinity, 5, -.infinity])
+        let sum = try store.series(deviceID: "d", sensor: "x", stepMs: 1_000, aggregate: .sum)
+        #expect(sum.count == 1 && sum[0].value.isNaN && sum[0].count == 3)
+        let max = try store.series(deviceID: "d", sensor: "x", stepMs: 1_000, aggregate: .max)
+        #expect(max.map(\.value) == [.infinity])
+    }
+
     @Test func aReopenedStoreKnowsWhereEachSeriesEnds() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
