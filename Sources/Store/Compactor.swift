@@ -10,9 +10,9 @@ import Storage
 // that land inside the run (a device's pipelined batches arriving out of order) wait for the run. Each reading is
 // therefore rewritten about once: the run is merged when it is complete, not every time it grows.
 //
-// How. A step takes ready series until it has spent `stepBudgetNs` (2 ms: a batch that arrives meanwhile waits at
-// most about that) or rewritten `maxReadingsPerStep` readings, and does each one's work in one short transaction
-// on the writer's connection, between group commits: read the headers of the series'
+// How. A step is one short transaction on the writer's connection, between group commits, taking ready series
+// until it has spent `stepBudgetNs` (3 ms: a batch that arrives meanwhile waits about that) or rewritten
+// `maxReadingsPerStep` readings; for each series, at most about one full chunk's worth: read the headers of the series'
 // chunks from the first small one on (the blob is not read), find runs of two or more adjacent small chunks, and
 // for each run that is complete decode it, cut it by the policy and replace its chunks by the new ones. Readings,
 // values and the first-write-wins outcome are unchanged (chunks never overlap, so a run's readings are already
@@ -39,7 +39,7 @@ final class Compactor {
     /// Readings one step rewrites at most.
     let maxReadingsPerStep: Int
     /// Time after which a step takes no further series (one series always completes).
-    let stepBudgetNs: UInt64 = 2_000_000
+    let stepBudgetNs: UInt64 = 3_000_000
     private(set) var series: [Int64: SeriesState] = [:]
     private var ready: [Int64] = []
     private var lastIdleScanNs: UInt64 = 0
@@ -101,34 +101,45 @@ final class Compactor {
         }
     }
 
-    /// Runs one step on `database`: compacts ready series until `maxReadingsPerStep` readings were rewritten.
-    /// Returns the readings rewritten. A series whose transaction fails stays ready for a later step.
+    /// Runs one step on `database`: one transaction compacting ready series until `stepBudgetNs` has passed or
+    /// `maxReadingsPerStep` readings were rewritten. Many series share a transaction because their small chunks share
+    /// pages (chunks are stored in commit order): compacting them together writes each page to the WAL once. A step
+    /// that fails is rolled back whole and its series stay ready for a later step.
     func step(_ database: Database, statements: CompactorStatements, force: Bool = false) throws(StoreError) -> CompactionReport {
         var report = CompactionReport()
         let startNs = MonotonicClock.nowNs()
-        while !ready.isEmpty && report.readingsRewritten < maxReadingsPerStep
-            && (force || MonotonicClock.nowNs() &- startNs < stepBudgetNs)
-        {
-            let id = ready.removeFirst()
-            guard let state = series[id] else { continue }
-            let isIdle = force || MonotonicClock.nowNs() &- state.lastWriteNs >= idleNs
-            try database.execute("BEGIN IMMEDIATE", operation: "begin compaction")
-            do throws(StoreError) {
+        var done: [(id: Int64, state: SeriesState, outcome: SeriesOutcome)] = []
+        try database.execute("BEGIN IMMEDIATE", operation: "begin compaction")
+        do throws(StoreError) {
+            while !ready.isEmpty && report.readingsRewritten < maxReadingsPerStep
+                && (force || MonotonicClock.nowNs() &- startNs < stepBudgetNs)
+            {
+                let id = ready.removeFirst()
+                guard let state = series[id] else { continue }
+                let isIdle = force || MonotonicClock.nowNs() &- state.lastWriteNs >= idleNs
+                done.append((id, state, SeriesOutcome()))
                 let outcome = try compact(seriesID: id, from: state.fromTs, mergeTail: isIdle, statements)
-                try database.execute("COMMIT", operation: "commit compaction")
+                done[done.count - 1].outcome = outcome
                 report.add(outcome)
-                if let remaining = outcome.tailFromTs {
-                    // The tail's small chunks wait for more readings.
-                    series[id] = SeriesState(
-                        fromTs: remaining, readings: outcome.tailReadings, firstTs: remaining,
-                        lastTs: state.lastTs, lastWriteNs: state.lastWriteNs)
-                } else {
-                    series[id] = nil
-                }
-            } catch {
-                if database.isInTransaction { try? database.execute("ROLLBACK", operation: "roll back compaction") }
+            }
+            try database.execute("COMMIT", operation: "commit compaction")
+        } catch {
+            if database.isInTransaction { try? database.execute("ROLLBACK", operation: "roll back compaction") }
+            ready.append(contentsOf: done.map(\.id))
+            throw error
+        }
+        for (id, state, outcome) in done {
+            if let remaining = outcome.remainingFromTs {
+                // More of the same series: it stays ready, behind the others.
+                series[id]?.fromTs = remaining
                 ready.append(id)
-                throw error
+            } else if let remaining = outcome.tailFromTs {
+                // The tail's small chunks wait for more readings.
+                series[id] = SeriesState(
+                    fromTs: remaining, readings: outcome.tailReadings, firstTs: remaining,
+                    lastTs: state.lastTs, lastWriteNs: state.lastWriteNs)
+            } else {
+                series[id] = nil
             }
         }
         return report
@@ -141,6 +152,8 @@ final class Compactor {
         var readingsRewritten = 0
         /// Where the small chunks left for later begin (nil: none left).
         var tailFromTs: Int64?
+        /// Where the work stopped because the transaction had done enough (nil: all done).
+        var remainingFromTs: Int64?
         var tailReadings: Int64 = 0
     }
 
@@ -166,10 +179,23 @@ final class Compactor {
             let span = (run.last?.endTs ?? 0) &- (run.first?.startTs ?? 0)
             let isComplete = !isTail || mergeTail || policy.isFull(count: readings, spanMs: span)
             if run.count >= 2 && isComplete {
-                let written = try statements.rewrite(seriesID: seriesID, run, policy: policy)
-                outcome.chunksRemoved += run.count
+                // At most about one full chunk's worth per transaction, so a backlog never holds the writer long:
+                // the rest of a long run waits for the next step.
+                var prefixEnd = run.startIndex
+                var prefixReadings: Int64 = 0
+                while prefixEnd < run.endIndex && prefixReadings < Int64(policy.maxReadings) {
+                    prefixReadings += run[prefixEnd].count
+                    prefixEnd += 1
+                }
+                let part = run[run.startIndex..<prefixEnd]
+                let written = try statements.rewrite(seriesID: seriesID, part, policy: policy)
+                outcome.chunksRemoved += part.count
                 outcome.chunksWritten += written.count
-                outcome.readingsRewritten += Int(readings)
+                outcome.readingsRewritten += Int(prefixReadings)
+                if prefixEnd < run.endIndex, let last = written.last {
+                    outcome.remainingFromTs = last.startTs
+                    return outcome
+                }
                 if isTail, let last = written.last, !policy.isFull(count: last.count, spanMs: last.spanMs) {
                     outcome.tailFromTs = last.startTs
                     outcome.tailReadings = last.count
