@@ -57,7 +57,7 @@ extension GroupCommitWriter {
 
     /// Fast path: readings after everything stored and waiting wait for the end of the transaction
     /// (PendingChunks.swift), unless the series' run would pass `maxChunkReadings`.
-    private func append(seriesID: Int64, _ piece: PendingChunks.Piece) throws(StoreError) {
+    func append(seriesID: Int64, _ piece: PendingChunks.Piece) throws(StoreError) {
         report.fastPathSeries += 1
         if pending.count(of: seriesID) + piece.count > Int64(Self.maxChunkReadings) {
             try writePending(seriesID: seriesID)

@@ -50,13 +50,13 @@ extension GroupCommitWriter {
             var current = known
             current.lastEndTs = chunk.summary.endTs
             series.set(current, for: key)
-            pending.add(
+            // The plan checked the series' pending count: this only queues the readings, it writes nothing.
+            try append(
                 seriesID: current.id,
                 PendingChunks.Piece(
                     times: entry.timestamps[0..<Int(chunk.summary.count)],
                     values: entry.values[0..<Int(chunk.summary.count)], prepared: chunk))
             totals.seriesReadings.append((current.id, chunk.summary.count))
-            report.fastPathSeries += 1
         }
         device.lastSeq = max(device.lastSeq, batch.seq)
         devices.set(device, for: name)
