@@ -88,13 +88,18 @@ final class RetentionSweeper {
         var report = RetentionReport()
         var accumulators = rollups.map { BucketAccumulator(stepMs: $0.stepMs) }
         try statements.forEachExpiredChunk(seriesID: seriesID, horizon: horizon) { (summary, blob) throws(StoreError) in
+            // Decoded at most once, and only when some rollup's bucket edge cuts the chunk.
+            var readings: (timestamps: [Int64], values: [Double])?
             for index in accumulators.indices {
                 if accumulators[index].bucket(of: summary.startTs) == accumulators[index].bucket(of: summary.endTs) {
                     accumulators[index].add(summary)
                     continue
                 }
-                let decoded = try ChunkCodec.decode(
-                    blob(), seriesID: seriesID, startTs: summary.startTs, operation: "roll up chunk")
+                if readings == nil {
+                    readings = try ChunkCodec.decode(
+                        blob(), seriesID: seriesID, startTs: summary.startTs, operation: "roll up chunk")
+                }
+                let decoded = readings!
                 for reading in decoded.timestamps.indices {
                     accumulators[index].add(ts: decoded.timestamps[reading], value: decoded.values[reading])
                 }
