@@ -20,14 +20,8 @@ def main():
     parser.add_argument("--bin", default=os.path.join(bench.ROOT, ".build", "release"))
     parser.add_argument("--baseline-bin")
     args = parser.parse_args()
-    args.collector = os.path.join(args.bin, "collector")
-    args.sim = os.path.join(args.bin, "device-sim")
-    args.store_bench = os.path.join(args.bin, "store-bench")
-    args.store_devices = [100, 1000]
-    args.store_readings = 1_000_000
-    args.ingest_time = "20s"
-    args.latency_time = 50
     args.quick = False
+    args = bench.with_run_settings(args)
     time_series.bench = bench
     started = time.time()
     res = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"), "machine": bench.machine()}

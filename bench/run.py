@@ -696,6 +696,19 @@ def markdown(res):
 # --------------------------------------------------------------------------------------------- main
 
 
+def with_run_settings(args):
+    """The binaries under `args.bin` and the run lengths (shorter with `args.quick`), shared by every entry point."""
+    args.collector = os.path.join(args.bin, "collector")
+    args.sim = os.path.join(args.bin, "device-sim")
+    args.store_bench = os.path.join(args.bin, "store-bench")
+    args.store_devices = [100, 1000]
+    args.store_readings = 200_000 if args.quick else 1_000_000
+    args.ingest_time = "5s" if args.quick else "20s"
+    args.latency_time = 8 if args.quick else 50
+    args.idle_conns = 1000 if args.quick else 10_000
+    return args
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", default=os.path.join(ROOT, ".build", "release"))
@@ -707,15 +720,7 @@ def main():
     parser.add_argument("--devices", type=int, default=100)
     parser.add_argument("--minutes", type=int, default=10)
     parser.add_argument("--baseline-bin", help="release binaries of the build before chunks (row 9's comparison)")
-    args = parser.parse_args()
-    args.collector = os.path.join(args.bin, "collector")
-    args.sim = os.path.join(args.bin, "device-sim")
-    args.store_bench = os.path.join(args.bin, "store-bench")
-    args.store_devices = [100, 1000]
-    args.store_readings = 200_000 if args.quick else 1_000_000
-    args.ingest_time = "5s" if args.quick else "20s"
-    args.latency_time = 8 if args.quick else 50
-    args.idle_conns = 1000 if args.quick else 10_000
+    args = with_run_settings(parser.parse_args())
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
     signal.signal(signal.SIGTERM, _on_signal)

@@ -157,14 +157,7 @@ def main():
     parser.add_argument("--bin", default=os.path.join(bench.ROOT, ".build", "release"))
     parser.add_argument("--baseline-bin")
     parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
-    args.collector = os.path.join(args.bin, "collector")
-    args.sim = os.path.join(args.bin, "device-sim")
-    args.store_bench = os.path.join(args.bin, "store-bench")
-    args.store_devices = [100, 1000]
-    args.store_readings = 200_000 if args.quick else 1_000_000
-    args.ingest_time = "5s" if args.quick else "20s"
-    args.latency_time = 8 if args.quick else 30
+    args = bench.with_run_settings(parser.parse_args())
     try:
         res = run(args, baseline_bin=args.baseline_bin)
         print(json.dumps(res, indent=2))
