@@ -32,6 +32,16 @@ public protocol TelemetryStorage: AnyObject, Sendable {
         _ deltas: [CounterDelta], atMs: Int64, completion: (@Sendable (Result<Void, StoreError>) -> Void)?
     ) throws(StoreError)
 
+    // MARK: Commit feed
+
+    /// Subscribes to committed batches (CommitFeed.swift): registered between two transactions, after which the
+    /// subscription gets `subscribed` and then every matching transaction right after its COMMIT. With
+    /// `subscription.sinceMs` the backend first pins a read snapshot holding exactly the transactions committed
+    /// before the registration and replays the stored readings from that time out of it, page by page as the
+    /// consumer asks, so replay and live neither overlap nor leave a gap. Throws `.closed` at once; a failure
+    /// later arrives as `ended(.failed)`.
+    func watchCommits(_ subscription: CommitSubscription) throws(StoreError)
+
     // MARK: Reads (blocking: run them through `performRead` from an event loop)
 
     /// Runs `work` on one of the backend's read threads, which run below the event loops' priority. Throws

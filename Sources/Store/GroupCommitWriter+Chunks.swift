@@ -31,6 +31,7 @@ extension GroupCommitWriter {
                 seriesID: series.id,
                 PendingChunks.Piece(times: timestamps[0..<count], values: values[0..<count], prepared: prepared))
             series.lastEndTs = prepared.summary.endTs
+            captureStored(sensor: sensor, exponent: series.exponent, timestamps[0..<count], values[0..<count])
             return prepared.summary.count
         }
         if let index = values.prefix(count).firstIndex(where: \.isNaN) {
@@ -39,6 +40,7 @@ extension GroupCommitWriter {
         if Self.isStrictlyIncreasing(timestamps.prefix(count)), series.lastEndTs.map({ timestamps[0] > $0 }) ?? true {
             try append(seriesID: series.id, PendingChunks.Piece(times: timestamps[0..<count], values: values[0..<count]))
             series.lastEndTs = timestamps[count - 1]
+            captureStored(sensor: sensor, exponent: series.exponent, timestamps[0..<count], values[0..<count])
             return Int64(count)
         }
         let (sortedTimes, sortedValues) = Self.sortedKeepingFirst(timestamps.prefix(count), values.prefix(count))
@@ -49,9 +51,13 @@ extension GroupCommitWriter {
             report.mergedSeries += 1
             // The merge reads stored chunks: what waits for this series is written first.
             try writePending(seriesID: series.id)
-            return try merge(seriesID: series.id, sortedTimes, sortedValues, low: low, high: high)
+            var added = batchCapture == nil ? nil : StoredRun()
+            let stored = try merge(seriesID: series.id, sortedTimes, sortedValues, low: low, high: high, added: &added)
+            if let added { captureStored(sensor: sensor, exponent: series.exponent, added.times[...], added.values[...]) }
+            return stored
         }
         try append(seriesID: series.id, PendingChunks.Piece(times: sortedTimes[...], values: sortedValues[...]))
+        captureStored(sensor: sensor, exponent: series.exponent, sortedTimes[...], sortedValues[...])
         return Int64(sortedTimes.count)
     }
 
@@ -97,8 +103,9 @@ extension GroupCommitWriter {
     }
 
     /// Merges sorted, distinct readings into the chunks overlapping `[low, high]` and the gaps between them.
+    /// `added`, when not nil, collects the readings newly stored, in ts order (for the commit feed).
     private func merge(
-        seriesID: Int64, _ times: [Int64], _ values: [Double], low: Int64, high: Int64
+        seriesID: Int64, _ times: [Int64], _ values: [Double], low: Int64, high: Int64, added: inout StoredRun?
     ) throws(StoreError) -> Int64 {
         let chunks = try overlappingChunks(seriesID: seriesID, low: low, high: high)
         var stored: Int64 = 0
@@ -112,7 +119,8 @@ extension GroupCommitWriter {
                 let chunk = chunks[chunkIndex]
                 var end = index
                 while end < times.count && times[end] <= chunk.endTs { end += 1 }
-                stored += try mergeIntoChunk(seriesID: seriesID, chunk, times[index..<end], values[index..<end])
+                stored += try mergeIntoChunk(
+                    seriesID: seriesID, chunk, times[index..<end], values[index..<end], added: &added)
                 index = end
                 chunkIndex += 1
             } else {
@@ -121,6 +129,8 @@ extension GroupCommitWriter {
                 var end = index
                 while end < times.count && times[end] < gapEnd { end += 1 }
                 try insertChunks(seriesID: seriesID, times[index..<end], values[index..<end], isInPast: true)
+                added?.times += times[index..<end]
+                added?.values += values[index..<end]
                 stored += Int64(end - index)
                 index = end
             }
@@ -130,7 +140,8 @@ extension GroupCommitWriter {
 
     /// Adds the readings whose ts the chunk does not hold yet; returns how many.
     private func mergeIntoChunk(
-        seriesID: Int64, _ chunk: StoredChunk, _ times: ArraySlice<Int64>, _ values: ArraySlice<Double>
+        seriesID: Int64, _ chunk: StoredChunk, _ times: ArraySlice<Int64>, _ values: ArraySlice<Double>,
+        added newlyStored: inout StoredRun?
     ) throws(StoreError) -> Int64 {
         let decoded = try ChunkCodec.decode(
             chunk.data, seriesID: seriesID, startTs: chunk.startTs, operation: "merge into chunk")
@@ -150,6 +161,8 @@ extension GroupCommitWriter {
             } else {
                 mergedTimes.append(times[new])
                 mergedValues.append(values[new])
+                newlyStored?.times.append(times[new])
+                newlyStored?.values.append(values[new])
                 new += 1
                 added += 1
             }

@@ -57,6 +57,9 @@ extension GroupCommitWriter {
                     times: entry.timestamps[0..<Int(chunk.summary.count)],
                     values: entry.values[0..<Int(chunk.summary.count)], prepared: chunk))
             totals.seriesReadings.append((current.id, chunk.summary.count))
+            captureStored(
+                sensor: entry.sensor, exponent: current.exponent,
+                entry.timestamps[0..<Int(chunk.summary.count)], entry.values[0..<Int(chunk.summary.count)])
         }
         device.lastSeq = max(device.lastSeq, batch.seq)
         devices.set(device, for: name)

@@ -1,5 +1,6 @@
 import Clocks
 import Storage
+import Telemetry
 
 // The group-commit writer: one thread, one connection, every write of the store.
 //
@@ -26,6 +27,11 @@ import Storage
 // ignoring a conflict on (series_id, ts) and counted by SQLite's change count, so a reading whose (sensor, ts) is
 // already stored — by an earlier batch or earlier in the same batch — is dropped and not counted, and a stored
 // reading never changes. (Only key conflicts are ignored: see WriterStatements.)
+//
+// Feed rule (CommitFeed.swift). When the commit feed has subscribers at BEGIN, each stored batch's newly stored
+// readings are collected (`GroupCommitWriter+Feed.swift`) and published right after COMMIT, before the
+// completions run; a subscription request taken inside a transaction is registered right after it, so the
+// subscription's first transaction is the next one.
 //
 // Cache rule. Device and series ids live in `StagedCache`s whose entries become committed only when the
 // transaction that created them commits; counters (devices, series) are summed per transaction in memory and
@@ -120,15 +126,28 @@ final class GroupCommitWriter {
     /// What the open transaction did, for the metrics.
     var report = TransactionReport()
     private var finished: [Finished] = []
+    /// The commit feed this writer publishes to (CommitFeed.swift), and where a replay's snapshot is read.
+    let feed: CommitFeed
+    let replaySource: ReplaySource
+    /// True when the open transaction collects stored readings for the feed (it had subscribers at BEGIN).
+    var isCollectingForFeed = false
+    /// The batch being written: its newly stored readings, while collecting.
+    var batchCapture: [SensorReadings]?
+    /// The open transaction's stored batches, published after COMMIT.
+    var transactionCapture: [CommittedBatch] = []
+    /// Subscriptions taken from the queue inside the open transaction, registered after it.
+    var subscriptionRequests: [CommitSubscription] = []
     /// `.maintain` requests taken into the open transaction, run after it.
     private var maintenanceRequests: [@Sendable (Result<Void, StoreError>) -> Void] = []
 
     /// A writer on `database`, which is already configured and migrated.
     init(
         database: Database, queue: WriteQueue, metrics: MetricsRecorder, checkpointer: Checkpointer?,
-        configuration: StoreConfiguration
+        configuration: StoreConfiguration, feed: CommitFeed = CommitFeed(), replaySource: ReplaySource
     ) throws(StoreError) {
         self.database = database
+        self.feed = feed
+        self.replaySource = replaySource
         self.statements = try WriterStatements(database)
         self.queue = queue
         self.metrics = metrics
@@ -157,6 +176,7 @@ final class GroupCommitWriter {
             // open; BEGIN would then fail forever with "cannot start a transaction within a transaction".
             if database.isInTransaction { try statements.rollback.run() }
             try statements.begin.run()
+            isCollectingForFeed = feed.isActive
             var readingsTaken = 0
             while let request = current {
                 readingsTaken += request.readingCount
@@ -181,6 +201,7 @@ final class GroupCommitWriter {
             finished = finished.map { $0.failing(with: failure) }
             report.failedBatches = UInt64(finished.count { if case .batch = $0 { true } else { false } })
             report.failure = failure
+            transactionCapture.removeAll()
         } else {
             devices.commitTransaction()
             series.commitTransaction()
@@ -198,6 +219,7 @@ final class GroupCommitWriter {
         deviceTotals.removeAll(keepingCapacity: true)
         seriesTotals.removeAll(keepingCapacity: true)
         report = TransactionReport()
+        publishToFeed()
         for request in toDeliver { request.deliver() }
         if !maintenanceRequests.isEmpty {
             let requests = maintenanceRequests
@@ -220,6 +242,7 @@ final class GroupCommitWriter {
         case .batch(let deviceID, let batch, _, let queuedNs, let completion, let prepared):
             var totals = BatchTotals()
             let result: Result<BatchOutcome, StoreError>
+            if isCollectingForFeed { batchCapture = [] }
             if let fast = try writeFastBatch(
                 deviceID: deviceID, batch: batch, prepared: prepared, nowMs: nowMs, totals: &totals)
             {
@@ -229,6 +252,7 @@ final class GroupCommitWriter {
                     try writeBatch(deviceID: deviceID, batch: batch, prepared: prepared, nowMs: nowMs, totals: &totals)
                 }
             }
+            collectForFeed(deviceID: deviceID, seq: batch.seq, result: result)
             switch result {
             case .success(let outcome): add(totals, outcome: outcome)
             case .failure(let error):
@@ -244,6 +268,8 @@ final class GroupCommitWriter {
         case .maintain(let completion):
             // Taken from the queue inside a transaction: it runs alone, right after this transaction.
             maintenanceRequests.append(completion)
+        case .subscribe(let subscription):
+            subscriptionRequests.append(subscription)
         }
     }
 
@@ -312,6 +338,7 @@ final class GroupCommitWriter {
         case .batch(_, _, _, let queuedNs, let completion, _): .batch(completion, .failure(error), queuedNs: queuedNs)
         case .counters(_, _, let completion): .counters(completion, .failure(error))
         case .maintain(let completion): .counters(completion, .failure(error))
+        case .subscribe: .counters(nil, .success(()))  // registered after the transaction all the same
         }
     }
 }

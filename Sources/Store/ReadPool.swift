@@ -42,7 +42,8 @@ final class ReadPool: Sendable {
         _ = dropped  // released here, outside the lock: closing a connection may take a moment
     }
 
-    private func checkOut() throws(StoreError) -> ExclusiveBox<ReadConnection> {
+    /// A connection for one user (reused or newly opened); give it back with `checkIn`.
+    func checkOut() throws(StoreError) -> ExclusiveBox<ReadConnection> {
         let reused = try state.withLock { (state) throws(StoreError) -> ExclusiveBox<ReadConnection>? in
             guard !state.isClosed else { throw .closed }
             return state.idle.popLast()
@@ -52,7 +53,8 @@ final class ReadPool: Sendable {
         return ExclusiveBox(ReadConnection(database: database))
     }
 
-    private func checkIn(_ box: ExclusiveBox<ReadConnection>) {
+    /// Takes a connection back (kept when the pool has room for it).
+    func checkIn(_ box: ExclusiveBox<ReadConnection>) {
         state.withLock { state in
             if !state.isClosed && state.idle.count < maxIdle { state.idle.append(box) }
         }

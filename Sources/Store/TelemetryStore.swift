@@ -27,6 +27,8 @@ public final class TelemetryStore: TelemetryStorage {
     /// How often, at most, the background thread checkpoints the WAL while the writer commits.
     static let checkpointIntervalMs = 100
     private let writerThread = WriterThreadState()
+    /// Watchers of committed batches (CommitFeed.swift), published to by the writer.
+    let feed = CommitFeed()
 
     /// Opens (creating it and its directory when missing) the store at `path`, brings its schema to the current
     /// version, and starts the writer thread.
@@ -51,7 +53,9 @@ public final class TelemetryStore: TelemetryStorage {
         readPool = ReadPool(
             path: path, busyTimeoutMs: configuration.busyTimeoutMs, maxIdle: configuration.readConnections)
         readThreads = ReadThreads(count: configuration.readThreads, maxQueued: configuration.maxQueuedReads)
-        let opener = WriterOpener(path: path, configuration: configuration, queue: queue, metrics: metricsRecorder)
+        let opener = WriterOpener(
+            path: path, configuration: configuration, queue: queue, metrics: metricsRecorder, feed: feed,
+            replaySource: ReplaySource(readPool: readPool, readThreads: readThreads))
         let open: OpenWriter?
         var refusal: StoreError?
         do throws(StoreError) {
@@ -86,6 +90,12 @@ public final class TelemetryStore: TelemetryStorage {
             .batch(
                 deviceID: deviceID, batch: batch, readingCount: batch.readingCount, queuedNs: MonotonicClock.nowNs(),
                 completion: completion, prepared: PreparedChunk.prepare(batch)))
+    }
+
+    /// Registers `subscription` through the write queue, so the writer registers it between two transactions
+    /// (and pins its replay's snapshot there): see GroupCommitWriter+Feed.swift. Throws `.closed` after `close()`.
+    public func watchCommits(_ subscription: CommitSubscription) throws(StoreError) {
+        try queue.enqueue(.subscribe(subscription))
     }
 
     /// Stores `batch` and returns its outcome once committed: `submit` for async callers, tests and tools.

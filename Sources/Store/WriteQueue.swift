@@ -19,6 +19,8 @@ enum WriteRequest: Sendable {
     case counters(deltas: [CounterDelta], atMs: Int64, completion: (@Sendable (Result<Void, StoreError>) -> Void)?)
     /// Compact every series with small chunks and run a retention sweep now, then report (tests and tools).
     case maintain(completion: @Sendable (Result<Void, StoreError>) -> Void)
+    /// Register a commit-feed subscription between two transactions (GroupCommitWriter+Feed.swift).
+    case subscribe(CommitSubscription)
 
     /// Readings the request carries (0 for counters).
     var readingCount: Int {

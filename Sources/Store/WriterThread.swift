@@ -23,6 +23,9 @@ struct WriterOpener: Sendable {
     let configuration: StoreConfiguration
     let queue: WriteQueue
     let metrics: MetricsRecorder
+    /// The commit feed the writer publishes to, and where replays read.
+    let feed: CommitFeed
+    let replaySource: ReplaySource
 
     /// Least time between two attempts to open a file that could not be opened for writing.
     static let reopenIntervalMs: UInt64 = 1_000
@@ -39,7 +42,7 @@ struct WriterOpener: Sendable {
         do throws(StoreError) {
             let writer = try GroupCommitWriter(
                 database: database, queue: queue, metrics: metrics, checkpointer: checkpointer,
-                configuration: configuration)
+                configuration: configuration, feed: feed, replaySource: replaySource)
             return OpenWriter(writer: writer, checkpointer: checkpointer)
         } catch {
             checkpointer.close()
@@ -96,6 +99,10 @@ enum WriterThread {
                     completion(open.writer.runMaintenanceFully())
                     continue
                 }
+                if case .subscribe(let subscription) = request {
+                    open.writer.subscribe(subscription)
+                    continue
+                }
                 open.writer.runTransaction(startingWith: request)
                 // Under sustained load the queue is never empty: maintenance still gets a short step now and then.
                 open.writer.runMaintenanceIfOverdue()
@@ -103,6 +110,7 @@ enum WriterThread {
                 refuse(request, with: refusal ?? .closed, metrics: opener.metrics)
             }
         }
+        opener.feed.endAll(.failed(.closed))
         let checkpointer = open?.checkpointer
         open = nil  // closes the writer's connection
         readPool.close()
@@ -140,6 +148,8 @@ enum WriterThread {
             completion?(.failure(error))
         case .maintain(let completion):
             completion(.failure(error))
+        case .subscribe(let subscription):
+            subscription.end(.failed(error))
         }
     }
 }

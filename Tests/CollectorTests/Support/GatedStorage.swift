@@ -39,6 +39,7 @@ final class GatedStorage: TelemetryStorage {
                      completion: (@Sendable (Result<Void, StoreError>) -> Void)?) throws(StoreError) {
         try inner.addCounters(deltas, atMs: atMs, completion: completion)
     }
+    func watchCommits(_ subscription: CommitSubscription) throws(StoreError) { try inner.watchCommits(subscription) }
     func performRead(_ work: @escaping @Sendable () -> Void) throws(StoreError) { try inner.performRead(work) }
     func series(deviceID: String, sensor: String, fromMs: Int64?, toMs: Int64?, stepMs: Int64,
                 aggregate: SeriesAggregate) throws(StoreError) -> [SeriesBucket] {

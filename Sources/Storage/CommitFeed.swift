@@ -1,0 +1,63 @@
+// The commit feed: how a backend tells watchers what each transaction stored, right after its COMMIT.
+//
+// Order rule. The backend's writer publishes each committed transaction's batches (CommittedBatch.swift: only
+// newly stored readings) once, after COMMIT and before the next BEGIN, in the order they were written; a
+// subscription registered between two transactions sees exactly the transactions committed after it. So a
+// consumer that hops every event to one thread (an event loop's FIFO task queue) sees commit order.
+//
+// Cost rule. With nobody subscribed the writer pays one atomic load per transaction (`isActive`) and collects
+// nothing. With subscribers it collects the stored readings and, per subscription, filters them and hands them
+// over without blocking (`CommitSubscription.offer`: an atomic add and the consumer's hand-off, `loop.execute`).
+//
+// Bound rule. A subscription counts the batches handed over and not yet consumed; when an offer would pass its
+// limit the subscription ends with `fellBehind` instead, and the feed forgets it. So a consumer that stops reading
+// holds at most `maxQueuedBatches` batches, and never slows the writer.
+
+import Synchronization
+
+/// The subscriptions of one backend's commit feed, and the writer's side of it (see the rules above).
+public final class CommitFeed: Sendable {
+    private let subscriptions = Mutex<[ObjectIdentifier: CommitSubscription]>([:])
+    private let hasSubscribers = Atomic<Bool>(false)
+
+    /// An empty feed.
+    public init() {}
+
+    /// True while any subscription is registered: the writer collects stored readings only then.
+    public var isActive: Bool { hasSubscribers.load(ordering: .acquiring) }
+
+    /// Subscriptions registered now.
+    public var count: Int { subscriptions.withLock { $0.count } }
+
+    /// Registers `subscription` (the writer calls this between transactions) and tells its consumer; the
+    /// subscription leaves the feed by itself when it ends.
+    public func register(_ subscription: CommitSubscription) {
+        guard !subscription.isEnded else { return }
+        subscriptions.withLock {
+            $0[ObjectIdentifier(subscription)] = subscription
+            hasSubscribers.store(true, ordering: .releasing)
+        }
+        subscription.onEnd { [weak self] in self?.remove(subscription) }
+        subscription.deliver(.subscribed)
+    }
+
+    /// Hands one committed transaction's batches to every subscription (writer thread, right after COMMIT).
+    public func publish(_ batches: [CommittedBatch]) {
+        guard !batches.isEmpty else { return }
+        let current = subscriptions.withLock { Array($0.values) }
+        for subscription in current { subscription.offer(batches) }
+    }
+
+    /// Ends every subscription (the backend is closing).
+    public func endAll(_ reason: CommitWatchEnd) {
+        let current = subscriptions.withLock { Array($0.values) }
+        for subscription in current { subscription.end(reason) }
+    }
+
+    private func remove(_ subscription: CommitSubscription) {
+        subscriptions.withLock {
+            $0[ObjectIdentifier(subscription)] = nil
+            hasSubscribers.store(!$0.isEmpty, ordering: .releasing)
+        }
+    }
+}

@@ -1,0 +1,54 @@
+// What the commit feed carries: one device's readings as one transaction stored them, and the filter a watcher
+// applies to them.
+//
+// Rule. A committed batch holds exactly the readings its transaction newly stored: a duplicate batch (its
+// `(device, seq)` already stored) is not in the feed at all, and of a batch whose readings were partly stored
+// before (first write wins per `(sensor, ts)`), only the readings stored now are. Each entry's readings are in
+// increasing ts order. `seq` is the batch's seq; a replayed batch (read back from the stored chunks, which keep no
+// seq) has seq 0.
+
+import Telemetry
+
+/// One device's newly stored readings from one committed batch (or one page of a replay): what a watcher sees.
+public struct CommittedBatch: Equatable, Sendable {
+    /// The device that sent the batch.
+    public var deviceID: String
+    /// The newly stored readings, entry by entry in the batch's order, each entry in ts order (see above).
+    public var batch: ReadingBatch
+
+    /// Memberwise.
+    public init(deviceID: String, batch: ReadingBatch) {
+        self.deviceID = deviceID
+        self.batch = batch
+    }
+}
+
+/// Which devices and sensors a watcher follows; an empty set means all. It exists so the writer thread hands each
+/// watcher only what it asked for, and the replay reads only those series.
+public struct CommitFilter: Equatable, Sendable {
+    /// Devices to follow; empty: all.
+    public var devices: Set<String>
+    /// Sensors to follow; empty: all.
+    public var sensors: Set<String>
+
+    /// A filter; the defaults follow everything.
+    public init(devices: Set<String> = [], sensors: Set<String> = []) {
+        self.devices = devices
+        self.sensors = sensors
+    }
+
+    /// True when the device is followed.
+    public func follows(device: String) -> Bool { devices.isEmpty || devices.contains(device) }
+
+    /// True when the sensor is followed.
+    public func follows(sensor: String) -> Bool { sensors.isEmpty || sensors.contains(sensor) }
+
+    /// The part of `committed` this filter follows, nil when nothing of it is followed.
+    public func apply(_ committed: CommittedBatch) -> CommittedBatch? {
+        guard follows(device: committed.deviceID) else { return nil }
+        if sensors.isEmpty { return committed }
+        let entries = committed.batch.sensors.filter { sensors.contains($0.sensor) }
+        guard !entries.isEmpty else { return nil }
+        return CommittedBatch(deviceID: committed.deviceID, batch: ReadingBatch(seq: committed.batch.seq, sensors: entries))
+    }
+}
