@@ -8,6 +8,8 @@ public enum WireProtocol: String, CaseIterable, Sendable {
     case grpcStream = "grpc-stream"
     /// gRPC `Push`: one batch, one Ack.
     case grpcUnary = "grpc-unary"
+    /// gRPC `Watch`: a server stream of committed batches to a watcher (no device: its row is the overhead device).
+    case watch = "watch"
     /// REST ingest (`POST /v1/devices/{device}/readings`) over HTTP/1.1.
     case restJSON = "rest-json"
     /// REST ingest over h2c.

@@ -28,6 +28,9 @@ public struct CollectorConfiguration: Sendable {
     /// long is answered (gRPC UNAVAILABLE, HTTP 408) and reset. Devices hold an Upload open between batches sent
     /// 10–60 s apart, so the default is the connection idle timeout: 5× the slowest usual batch interval.
     public var streamIdleTimeoutMs: Int64 = 300_000
+    /// A Watch stream's bounds (WatchServerStream.swift): live batches queued for it, response bytes it may leave
+    /// waiting in the HTTP/2 session.
+    public var watchLimits = WatchLimits()
     /// A connection whose output waits this long without the client reading a byte is closed (a client that
     /// never reads its responses).
     public var writeTimeoutMs: Int64 = 30_000

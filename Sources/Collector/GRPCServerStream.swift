@@ -1,7 +1,7 @@
 // A gRPC call on one HTTP/2 stream: the HTTP/2 transport of a TelemetryCallRunner. It carries the stream's DATA
-// to the call, writes the call's response parts as HTTP/2 (HEADERS, DATA with the framed message, trailers; or a
-// single Trailers-Only HEADERS when the call fails before any response headers), and enforces what is the
-// transport's: the request bytes a stream may hold, the stream idle timeout, and the byte ledger's message counts.
+// to the call, writes the call's response parts as HTTP/2 (HTTP2ServerConnection+GRPCResponse.swift), and
+// enforces what is the transport's: the request bytes a stream may hold, the stream idle timeout, and the byte
+// ledger's message counts.
 
 import Accounting
 import GRPC
@@ -18,10 +18,8 @@ final class GRPCServerStream: ServerStreamHandler, GRPCCallTransport {
     private var messagesCounted = 0
     /// When the client last sent a byte on the stream (for the stream idle timeout).
     private var lastReceived = ContinuousClock.now
-    /// Response headers are out: the status goes in trailers, not in a Trailers-Only response.
-    private var hasSentHeaders = false
-    /// The session refused the response headers (the stream is gone): nothing more of the response is sent.
-    private var isResponseAbandoned = false
+    /// How far the response has gone (HTTP2ServerConnection+GRPCResponse.swift writes it).
+    private var response = GRPCResponseProgress()
 
     /// Opens the stream for `handler`'s call, counted under `key`.
     init(id: Int32, handler: any TelemetryServerHandler, key: BandwidthKey, owner: HTTP2ServerConnection) {
@@ -74,29 +72,6 @@ final class GRPCServerStream: ServerStreamHandler, GRPCCallTransport {
     // MARK: Response
 
     func write(_ part: GRPCResponsePart) {
-        guard let owner else { return }
-        switch part {
-        case .headers(let metadata):
-            hasSentHeaders = true
-            do {
-                try owner.session.submitResponse(streamID: id, .response(status: 200, metadata), endStream: false)
-            } catch {
-                isResponseAbandoned = true
-            }
-        case .message(let message):
-            guard !isResponseAbandoned else { return }
-            owner.session.send(streamID: id, GRPCMessageFramer.frame(message))
-            owner.ledger.messages(streamID: id, count: 1, inbound: false)
-        case .status(let status, let trailers):
-            // The call is over: its held bytes and its place in the stream table go.
-            owner.held.release(id, budget: owner.context.requestBuffers)
-            owner.streams[id] = AnsweredServerStream.shared
-            if !hasSentHeaders {
-                try? owner.session.submitResponse(
-                    streamID: id, .response(status: 200, status.trailersOnlyMetadata + trailers), endStream: true)
-            } else if !isResponseAbandoned {
-                owner.session.finish(streamID: id, trailers: .trailers(status.trailers + trailers))
-            }
-        }
+        owner?.writeGRPC(part, on: id, progress: &response)
     }
 }

@@ -48,6 +48,9 @@ extension HTTP2ServerConnection {
     // MARK: gRPC
 
     private func openCall(_ id: Int32, head: GRPCRequestHead, endStream: Bool, isTooLarge: Bool) {
+        if head.path == TelemetryMethod.watch.rawValue {
+            return openWatch(id, head: head, endStream: endStream, isTooLarge: isTooLarge)
+        }
         let handler: any TelemetryServerHandler
         do throws(GRPCRequestRejection) {
             if isTooLarge {
@@ -77,7 +80,7 @@ extension HTTP2ServerConnection {
         if endStream { stream.receiveEnd() } else { watchStreamIdleness() }
     }
 
-    private func refuseCall(_ id: Int32, _ rejection: GRPCRequestRejection, protocolName: String) {
+    func refuseCall(_ id: Int32, _ rejection: GRPCRequestRejection, protocolName: String) {
         ledger.reject(streamID: id, protocolName: protocolName)
         var counters = BandwidthCounters()
         counters.calls = 1

@@ -132,6 +132,7 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
     func flushPending() {
         isFlushingPending = true
         defer { isFlushingPending = false }
+        for stream in streams.values { stream.willFlush() }
         flush()
         if let connection, !connection.isClosed {
             if hasDrainedSinceFlush && connection.isReadingPaused
@@ -223,6 +224,7 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
         guard !isShuttingDown else { return }
         isShuttingDown = true
         session.submitGoaway(errorCode: HTTP2ErrorCode.noError, debug: "shutting down")
+        for stream in streams.values { stream.connectionWillShutDown() }
         scheduleFlush()
     }
 }

@@ -16,4 +16,15 @@ protocol ServerStreamHandler: AnyObject {
     func expireIdle(_ message: String)
     /// The stream closed (reset, or both sides done) or the connection went away: stop timers, send nothing more.
     func cancel()
+    /// The connection is about to pull output from the session: a stream that produces output as room frees up
+    /// (a Watch) writes more now. Default: nothing.
+    func willFlush()
+    /// The connection begins a graceful shutdown: a stream that would never end by itself (a Watch) ends now.
+    /// Default: nothing.
+    func connectionWillShutDown()
+}
+
+extension ServerStreamHandler {
+    func willFlush() {}
+    func connectionWillShutDown() {}
 }

@@ -128,7 +128,7 @@ package final class Authenticator: Sendable {
 
     /// The refusal for a read with this `Authorization` value (or, for the dashboard page, `?token=`), or nil when
     /// it carries the admin token.
-    func checkAdmin(authorization: String?, queryToken: String? = nil) -> AccessRefusal? {
+    package func checkAdmin(authorization: String?, queryToken: String? = nil) -> AccessRefusal? {
         guard let credentials = settings.credentials else { return nil }
         if let presented = BearerCredential.token(in: authorization), credentials.adminToken.matches(presented) {
             return nil

@@ -1,0 +1,34 @@
+// Opening a Watch stream on an h2c connection: the router's generic checks, then the admin token (Watch is a read:
+// the same check as REST reads, answered with the same code), then the stream (WatchServerStream.swift), counted
+// in the ledger under (`watch`, the overhead device): a watcher is no device.
+
+import Accounting
+import GRPC
+import HTTP2
+
+extension HTTP2ServerConnection {
+    /// Opens stream `id` as a Watch call, or refuses it at its headers (Trailers-Only or an HTTP answer).
+    func openWatch(_ id: Int32, head: GRPCRequestHead, endStream: Bool, isTooLarge: Bool) {
+        let timeoutNanoseconds: UInt64?
+        do throws(GRPCRequestRejection) {
+            if isTooLarge {
+                throw GRPCRequestRejection.grpc(GRPCStatus(
+                    .resourceExhausted, "request headers exceed \(context.configuration.http2.maxHeaderListSize) bytes"))
+            }
+            timeoutNanoseconds = try WatchServerCall.router.route(head)
+        } catch {
+            refuseCall(id, error, protocolName: WireProtocol.watch.rawValue)
+            return
+        }
+        if let refusal = context.authenticator.checkAdmin(authorization: head.metadata["authorization"]) {
+            refuseCall(id, .grpc(refusal.grpcStatus), protocolName: WireProtocol.watch.rawValue)
+            return
+        }
+        let key = BandwidthKey(WireProtocol.watch, WireProtocol.overheadDevice)
+        ledger.identify(streamID: id, as: key)
+        countConnection(under: key)
+        let stream = WatchServerStream(id: id, key: key, timeoutNanoseconds: timeoutNanoseconds, owner: self)
+        streams[id] = stream
+        if endStream { stream.receiveEnd() } else { watchStreamIdleness() }
+    }
+}
