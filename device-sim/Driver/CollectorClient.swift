@@ -16,38 +16,8 @@ public enum CollectorClient {
         _ target: String, _ path: String, authorization: String? = nil, timeoutSeconds: Int = 10,
         tls: TLSContext? = nil
     ) throws -> [UInt8] {
-        let address = try SocketAddress.resolve(target)
-        let fd = socket(address.isIPv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw RunError(description: "socket: errno \(errno)") }
+        let fd = try connect(target, timeoutSeconds: timeoutSeconds)
         defer { close(fd) }
-        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let connected: Int32
-        if address.isIPv6 {
-            var socketAddress = sockaddr_in6()
-            socketAddress.sin6_family = sa_family_t(AF_INET6)
-            socketAddress.sin6_port = address.port.bigEndian
-            inet_pton(AF_INET6, address.ipAddress, &socketAddress.sin6_addr)
-            connected = withUnsafePointer(to: &socketAddress) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
-                }
-            }
-        } else {
-            var socketAddress = sockaddr_in()
-            socketAddress.sin_family = sa_family_t(AF_INET)
-            socketAddress.sin_port = address.port.bigEndian
-            inet_pton(AF_INET, address.ipAddress, &socketAddress.sin_addr)
-            connected = withUnsafePointer(to: &socketAddress) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-        }
-        guard connected == 0 else {
-            throw RunError(description: "cannot connect to \(target): \(String(cString: strerror(errno)))")
-        }
         var headers = HTTPHeaders()
         if let authorization { headers.append(name: "Authorization", value: authorization) }
         let request = HTTPRequestSerializer.makeRequest(method: "GET", target: path, host: target, headers: headers,
@@ -101,6 +71,45 @@ public enum CollectorClient {
                 }
             }
         }
+    }
+
+    /// A blocking TCP socket connected to `target` (`host:port`), with `timeoutSeconds` as its send and receive
+    /// timeouts; the caller closes it.
+    static func connect(_ target: String, timeoutSeconds: Int) throws -> Int32 {
+        let address = try SocketAddress.resolve(target)
+        let fd = socket(address.isIPv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw RunError(description: "socket: errno \(errno)") }
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let connected: Int32
+        if address.isIPv6 {
+            var socketAddress = sockaddr_in6()
+            socketAddress.sin6_family = sa_family_t(AF_INET6)
+            socketAddress.sin6_port = address.port.bigEndian
+            inet_pton(AF_INET6, address.ipAddress, &socketAddress.sin6_addr)
+            connected = withUnsafePointer(to: &socketAddress) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
+                }
+            }
+        } else {
+            var socketAddress = sockaddr_in()
+            socketAddress.sin_family = sa_family_t(AF_INET)
+            socketAddress.sin_port = address.port.bigEndian
+            inet_pton(AF_INET, address.ipAddress, &socketAddress.sin_addr)
+            connected = withUnsafePointer(to: &socketAddress) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+        }
+        guard connected == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw RunError(description: "cannot connect to \(target): \(reason)")
+        }
+        return fd
     }
 
     /// The host part of `host:port` (brackets of an IPv6 literal removed): the name the certificate must carry.
