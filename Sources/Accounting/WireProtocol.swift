@@ -8,8 +8,6 @@ public enum WireProtocol: String, CaseIterable, Sendable {
     case grpcStream = "grpc-stream"
     /// gRPC `Push`: one batch, one Ack.
     case grpcUnary = "grpc-unary"
-    /// gRPC `Watch`: a server stream of committed batches to a watcher (no device: its row is the overhead device).
-    case watch = "watch"
     /// REST ingest (`POST /v1/devices/{device}/readings`) over HTTP/1.1.
     case restJSON = "rest-json"
     /// REST ingest over h2c.
@@ -20,6 +18,8 @@ public enum WireProtocol: String, CaseIterable, Sendable {
     case h2c = "h2c"
     /// TLS connections closed before their inner protocol was known (failed or abandoned handshakes).
     case tls = "tls"
+    /// gRPC `Watch`: a server stream of committed batches to a watcher (no device: its row is the overhead device).
+    case watch = "watch"
 
     /// Device name of a protocol's overhead row: bytes that belong to no single device.
     public static let overheadDevice = ""

@@ -48,7 +48,7 @@ extension HTTP2ServerConnection {
     // MARK: gRPC
 
     private func openCall(_ id: Int32, head: GRPCRequestHead, endStream: Bool, isTooLarge: Bool) {
-        if head.path == TelemetryMethod.watch.rawValue {
+        if head.path == WatchServerCall.path {
             return openWatch(id, head: head, endStream: endStream, isTooLarge: isTooLarge)
         }
         let handler: any TelemetryServerHandler

@@ -8,7 +8,6 @@ extension TelemetryMethod {
         switch self {
         case .upload: .grpcStream
         case .push: .grpcUnary
-        case .watch: .watch
         }
     }
 }

@@ -99,6 +99,8 @@ final class WatchServerStream: ServerStreamHandler {
     }
 
     func cancel() {
+        // The client ending its watch (reset, connection closed) is how a watch usually ends: a call, no error.
+        if !call.isFinished, let owner { count(errors: 0, in: owner) }
         call.cancel()
         stop()
     }
@@ -225,10 +227,7 @@ final class WatchServerStream: ServerStreamHandler {
         guard !call.isFinished, let owner else { return }
         write(call.finish(with: status))
         stop()
-        var counters = BandwidthCounters()
-        counters.calls = 1
-        counters.errors = status.code == .ok ? 0 : 1
-        owner.context.ledger.add(key, counters)
+        count(errors: status.code == .ok ? 0 : 1, in: owner)
         if status.code != .ok {
             owner.context.operations.error(transport: "grpc", code: status.code.name)
             if status.code == .resourceExhausted {
@@ -237,6 +236,14 @@ final class WatchServerStream: ServerStreamHandler {
                 }
             }
         }
+    }
+
+    /// Counts the call once, when it ends.
+    private func count(errors: Int64, in owner: HTTP2ServerConnection) {
+        var counters = BandwidthCounters()
+        counters.calls = 1
+        counters.errors = errors
+        owner.context.ledger.add(key, counters)
     }
 
     /// Releases the subscription and the timers.

@@ -5,8 +5,6 @@ public enum TelemetryMethod: String, Sendable, CaseIterable {
     case upload = "/telemetry.v1.Telemetry/Upload"
     /// One batch, one Ack.
     case push = "/telemetry.v1.Telemetry/Push"
-    /// One WatchRequest, a stream of DeviceBatch (served by `WatchServerCall`, not the Telemetry handlers).
-    case watch = "/telemetry.v1.Telemetry/Watch"
 
     /// The path prefix every method of the service shares.
     public static let servicePathPrefix = "/telemetry.v1.Telemetry/"

@@ -139,11 +139,14 @@ public struct WatchServerCall {
 }
 
 extension WatchServerCall {
+    /// The method's path. (Watch is served by this call, not by the Telemetry router's handlers.)
+    public static let path = "/telemetry.v1.Telemetry/Watch"
+
     /// The generic checks of a Watch request head (POST, gRPC content type, identity encoding, a well-formed
     /// `grpc-timeout`, in the order GRPCRouter.swift gives); routes to the parsed timeout.
     public static let router: GRPCRouter<UInt64?> = {
         var router = GRPCRouter<UInt64?>()
-        router.register(TelemetryMethod.watch.rawValue) { _, timeoutNanoseconds in timeoutNanoseconds }
+        router.register(WatchServerCall.path) { _, timeoutNanoseconds in timeoutNanoseconds }
         return router
     }()
 }

@@ -103,7 +103,7 @@ import Testing
 
     @Test func theRouterAppliesTheGenericChecks() throws {
         let head = GRPCRequestHead(
-            path: TelemetryMethod.watch.rawValue, authority: "x",
+            path: WatchServerCall.path, authority: "x",
             metadata: ["content-type": "application/grpc", "grpc-timeout": "2S"])
         #expect(try WatchServerCall.router.route(head) == 2_000_000_000)
         var plain = head

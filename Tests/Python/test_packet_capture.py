@@ -1,8 +1,9 @@
 """The byte ledger against a packet capture: an oracle that is neither the collector nor the simulator.
 
 tcpdump records every TCP segment on the loopback interface to and from the collector's port while a mixed fleet
-(gRPC client streams, gRPC unary, REST JSON) runs, with curl over HTTP/1.1 and h2c, a refused request and a
-garbage connection beside it. The collector is then stopped (it persists its counters at shutdown). The TCP
+(gRPC client streams, gRPC unary, REST JSON) runs, with curl over HTTP/1.1 and h2c, a refused request, a garbage
+connection and two watchers (`device-sim watch`: one live from before the fleet, ended by the collector's
+shutdown; one replaying everything after it, ended by SIGINT) beside it. The collector is then stopped (it persists its counters at shutdown). The TCP
 payload bytes in the capture, per direction, must equal the sums of `bytes_in` / `bytes_out` over every row of
 the persisted `bandwidth` table, to the byte, and the TCP connections opened must equal the sum of `connections`.
 Bytes are counted by TCP sequence numbers: loopback retransmits segments under load, and a retransmission is wire
@@ -106,12 +107,35 @@ def test_the_ledger_equals_a_packet_capture_to_the_byte(start_collector, tmp_pat
     collector = start_collector()
     pcap = tmp_path / "collector.pcap"
     capture = _start_capture(collector.port, pcap)
+    watch_cmd = [str(DEVICE_SIM_BIN), "watch", "--target", f"http://127.0.0.1:{collector.port}"]
+    live_out, live_err = tmp_path / "live.out", tmp_path / "live.err"
+    replay_out, replay_err = tmp_path / "replay.out", tmp_path / "replay.err"
+    with open(live_out, "wb") as out, open(live_err, "wb") as err:
+        live = subprocess.Popen(watch_cmd, stdout=out, stderr=err)
     try:
+        deadline = time.monotonic() + 10
+        while "watching" not in live_err.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "watching" in live_err.read_text(), live_err.read_text()
         fleet = subprocess.run(
             [str(DEVICE_SIM_BIN), "run", "--target", f"http://127.0.0.1:{collector.port}", "--devices", "12",
              "--protocol", "mixed", "--interval", "1s", "--batch", "10s", "--duration", "5m", "--max-rate",
              "--quiet"], capture_output=True, text=True, timeout=120)
         assert fleet.returncode == 0, fleet.stdout[-2000:] + fleet.stderr[-2000:]
+        with open(replay_out, "wb") as out, open(replay_err, "wb") as err:
+            replay = subprocess.Popen(watch_cmd + ["--since-ms", "1"], stdout=out, stderr=err)
+        with sqlite3.connect(f"file:{collector.db}?mode=ro", uri=True) as db:
+            stored = db.execute("SELECT SUM(readings) FROM devices").fetchone()[0]
+
+        def lines(path):
+            return len(path.read_text().splitlines())
+
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not (lines(live_out) >= stored and lines(replay_out) >= stored):
+            time.sleep(0.1)
+        replay.send_signal(signal.SIGINT)
+        assert replay.wait(timeout=10) == 0, replay_err.read_text()
+        assert (lines(live_out), lines(replay_out)) == (stored, stored)
         assert curl(collector, "/v1/bandwidth").status == 200
         assert curl(collector, "/v1/devices?limit=5", http2=True).status == 200
         refused = curl(collector, "/v1/devices/pc-1/readings", "-H", "Content-Type: text/plain", data="x")
@@ -121,8 +145,11 @@ def test_the_ledger_equals_a_packet_capture_to_the_byte(start_collector, tmp_pat
             garbage.settimeout(5)
             while garbage.recv(4096):
                 pass
-        collector.stop()  # persists the counters
+        collector.stop()  # persists the counters; ends the live watcher with UNAVAILABLE
+        assert live.wait(timeout=10) == 1
+        assert "UNAVAILABLE" in live_err.read_text(), live_err.read_text()
     finally:
+        live.kill()
         report = _stop_capture(capture)
     assert re.search(r"^0 packets dropped by kernel", report, re.M), report
     captured_in, captured_out, opened = _tcp_payload_by_direction(pcap, collector.port)
@@ -132,3 +159,7 @@ def test_the_ledger_equals_a_packet_capture_to_the_byte(start_collector, tmp_pat
     assert captured_in > 100_000 and captured_out > 10_000, (captured_in, captured_out)
     assert (ledger_in, ledger_out) == (captured_in, captured_out)
     assert connections == opened
+    with sqlite3.connect(f"file:{collector.db}?mode=ro", uri=True) as db:
+        watch_calls, watch_out = db.execute(
+            "SELECT SUM(calls), SUM(bytes_out) FROM bandwidth WHERE protocol = 'watch'").fetchone()
+    assert watch_calls == 2 and watch_out > 10_000, (watch_calls, watch_out)

@@ -46,7 +46,7 @@ public enum WatchClient {
         var metadata: GRPCMetadata = ["content-type": "application/grpc", "te": "trailers"]
         if let authorization { metadata.append("authorization", authorization) }
         let head = GRPCRequestHead(
-            scheme: tls == nil ? "http" : "https", path: TelemetryMethod.watch.rawValue, authority: target,
+            scheme: tls == nil ? "http" : "https", path: WatchServerCall.path, authority: target,
             metadata: metadata)
         let id = try session.submitRequest([HTTP2HeaderField](head), endStream: false)
         stream.id = id
