@@ -246,9 +246,10 @@ final class WatchServerStream: ServerStreamHandler {
         owner.context.ledger.add(key, counters)
     }
 
-    /// Releases the subscription and the timers.
+    /// Releases the subscription (and with it this stream) and the timers.
     private func stop() {
         subscription?.cancel()
+        subscription = nil  // its hand-off holds this stream: let both go
         let loop = owner?.connection?.loop
         if let deadline { _ = loop?.cancel(deadline) }
         if let keepAlive { _ = loop?.cancel(keepAlive) }
