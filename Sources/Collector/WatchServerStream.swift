@@ -72,16 +72,18 @@ final class WatchServerStream: ServerStreamHandler {
 
     // MARK: Request
 
-    func receiveData(_ bytes: UnsafeRawBufferPointer) {
-        guard !call.isFinished, let owner else { return }
-        lastReceived = .now
+    func receiveData(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        defer { lastReceived = .now }
+        guard !call.isFinished, let owner else { return true }
         let failure = call.receive(bytes)
         owner.ledger.messages(streamID: id, count: call.messageCount - messagesCounted, inbound: true)
         messagesCounted = call.messageCount
-        if case .fail(let status) = failure { return finish(status) }
-        if let shortage = owner.hold(call.bufferedBytes, on: id) {
+        if case .fail(let status) = failure {
+            finish(status)
+        } else if let shortage = owner.hold(call.bufferedBytes, on: id) {
             finish(GRPCStatus(.resourceExhausted, "\(shortage)"))
         }
+        return true  // the request is one small message: credited at once
     }
 
     func receiveEnd() {

@@ -69,7 +69,9 @@ extension DeviceBatch {
                 }
                 let range = try at("batch.series") { () throws(DecodeError) in try reader.readLengthDelimited() }
                 series.append(
-                    try Series(reader: ProtobufReader(reader.base, range: range), index: series.count, limits: limits))
+                    try Series(
+                        reader: ProtobufReader(reader.base, range: range), index: series.count, limits: limits,
+                        allowsStreamContext: false))
             default:
                 try at("batch") { () throws(DecodeError) in try reader.skip(wireType, field: field) }
             }
