@@ -392,3 +392,18 @@ def test_device_sim_watch_prints_live_readings(proto, collector, stub, tmp_path)
         proc.send_signal(signal.SIGINT)
         code = proc.wait(timeout=10)
     assert code == 0, err_path.read_text()
+
+
+def test_a_quiet_watch_outlives_the_idle_timeout(proto, start_collector):
+    """Between commits nothing moves; the watch's PINGs keep its connection from the idle timeout."""
+    collector = start_collector("--idle-timeout", "1s")
+    watcher = Watcher(proto, collector.address).subscribed()
+    channel = grpc.insecure_channel(collector.address, options=CHANNEL_OPTIONS)
+    try:
+        time.sleep(3.5)
+        assert watcher.status is None, (watcher.status, watcher.details)
+        push(proto.grpc.TelemetryStub(channel), "pump-1", batch(proto.pb, 1, {"temp": [(T0, 1)]})[0])
+        assert [r[:3] for r in watcher.wait_for(1)] == [("pump-1", "temp", T0)]
+    finally:
+        channel.close()
+        watcher.close()
