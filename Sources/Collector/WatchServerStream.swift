@@ -160,6 +160,7 @@ final class WatchServerStream: ServerStreamHandler {
             switch reason {
             case .fellBehind: finish(GRPCStatus(.resourceExhausted, reason.description))
             case .failed(let error): finish(error.grpcStatus)
+            case .tooManyReplays: finish(GRPCStatus(.unavailable, reason.description))
             }
             return
         }

@@ -20,12 +20,15 @@ public enum CommitWatchEnd: Equatable, Sendable, CustomStringConvertible {
     case fellBehind(queued: Int, limit: Int)
     /// The store could not subscribe, or the replay failed (closed, storage failing, ...).
     case failed(StoreError)
+    /// `limit` replays already hold a snapshot each: this one was not started (retry later).
+    case tooManyReplays(limit: Int)
 
     /// A sentence for the watcher's status.
     public var description: String {
         switch self {
         case .fellBehind(let queued, let limit): "watcher fell behind: \(queued) batches queued (limit \(limit))"
         case .failed(let error): "\(error)"
+        case .tooManyReplays(let limit): "\(limit) watches are replaying already; retry later or watch without since_ms"
         }
     }
 }

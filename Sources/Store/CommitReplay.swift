@@ -8,15 +8,38 @@
 // seq) per series piece of at most `maxReadingsPerBatch` readings. So memory is one page, whatever the range, and
 // the pace is the consumer's. The snapshot (an open read transaction on a pooled connection) is released after the
 // last page, or when the subscription ends; while it is held, the WAL cannot be checkpointed past it.
+//
+// Bound rule. At most `maxConcurrentReplays` replays hold a snapshot (a pooled read connection in an open read
+// transaction) at once; one more is refused with `tooManyReplays` before anything is pinned.
 
 import Storage
 import Synchronization
 import Telemetry
 
-/// Where a replay reads: the pool lending it a connection and the threads it reads on.
+/// Where a replay reads: the pool lending it a connection and the threads it reads on, and how many replays hold
+/// a snapshot now.
 struct ReplaySource: Sendable {
     let readPool: ReadPool
     let readThreads: ReadThreads
+    let active = ActiveReplays()
+}
+
+/// The number of replays holding a snapshot, shared by the writer (which pins) and the threads that release.
+final class ActiveReplays: Sendable {
+    private let count = Atomic<Int>(0)
+
+    /// Counts one more replay unless `limit` are active; false when refused.
+    func enter(limit: Int) -> Bool {
+        if count.add(1, ordering: .relaxed).newValue <= limit { return true }
+        count.subtract(1, ordering: .relaxed)
+        return false
+    }
+
+    /// One replay released its snapshot.
+    func leave() { count.subtract(1, ordering: .relaxed) }
+
+    /// Replays holding a snapshot now.
+    var current: Int { count.load(ordering: .relaxed) }
 }
 
 /// One subscription's replay: the pinned snapshot and the position in it (see the file comment).
@@ -42,6 +65,8 @@ final class CommitReplay: Sendable {
     static let pageReadings = 8_192
     /// Most readings in one replayed batch (one Watch message).
     static let maxReadingsPerBatch = 4_096
+    /// Most replays holding a snapshot at once (see the bound rule).
+    static let maxConcurrentReplays = 16
 
     private let filter: CommitFilter
     private let sinceMs: Int64
@@ -54,9 +79,16 @@ final class CommitReplay: Sendable {
     }
 
     /// Pins a snapshot on a pooled connection: BEGIN, then one SELECT, which takes the WAL snapshot. Writer thread,
-    /// between transactions; takes microseconds.
-    static func pin(source: ReplaySource, filter: CommitFilter, sinceMs: Int64) throws(StoreError) -> CommitReplay {
-        let box = try source.readPool.checkOut()
+    /// between transactions; takes microseconds. Nil when `maxConcurrentReplays` hold one already.
+    static func pin(source: ReplaySource, filter: CommitFilter, sinceMs: Int64) throws(StoreError) -> CommitReplay? {
+        guard source.active.enter(limit: maxConcurrentReplays) else { return nil }
+        let box: ExclusiveBox<ReadConnection>
+        do throws(StoreError) {
+            box = try source.readPool.checkOut()
+        } catch {
+            source.active.leave()
+            throw error
+        }
         do throws(StoreError) {
             try box.withExclusiveAccess { (connection) throws(StoreError) in
                 try connection.statement("BEGIN", operation: "begin replay snapshot").run()
@@ -220,7 +252,7 @@ final class CommitReplay: Sendable {
         }
     }
 
-    /// Ends the read transaction and returns the connection to the pool.
+    /// Ends the read transaction, returns the connection to the pool, and counts the replay out.
     private static func end(_ box: ExclusiveBox<ReadConnection>, source: ReplaySource) {
         box.withExclusiveAccess { connection in
             if connection.database.isInTransaction {
@@ -228,5 +260,6 @@ final class CommitReplay: Sendable {
             }
         }
         source.readPool.checkIn(box)
+        source.active.leave()
     }
 }

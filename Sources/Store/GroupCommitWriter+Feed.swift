@@ -56,7 +56,12 @@ extension GroupCommitWriter {
         }
         let replay: CommitReplay
         do throws(StoreError) {
-            replay = try CommitReplay.pin(source: replaySource, filter: subscription.filter, sinceMs: sinceMs)
+            guard let pinned = try CommitReplay.pin(source: replaySource, filter: subscription.filter, sinceMs: sinceMs)
+            else {
+                subscription.end(.tooManyReplays(limit: CommitReplay.maxConcurrentReplays))
+                return
+            }
+            replay = pinned
         } catch {
             subscription.end(.failed(error))
             return

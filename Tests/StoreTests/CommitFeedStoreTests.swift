@@ -178,4 +178,36 @@ import Storage
         #expect(readings(log.committed) == ["a v 4 1.0"])
         subscription.cancel()
     }
+
+    @Test func atMostSixteenReplaysHoldASnapshot() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try TelemetryStore(path: directory.path())
+        defer { store.close() }
+        _ = try await store.store(deviceID: "a", batch: makeBatch(seq: 1, [("v", [(1, 1)])]))
+        var holding: [CommitSubscription] = []
+        for _ in 0..<CommitReplay.maxConcurrentReplays {
+            holding.append(try await subscribe(store, sinceMs: 1).0)
+        }
+        let refused = EventLog()
+        let extra = CommitSubscription(filter: CommitFilter(), sinceMs: 1, maxQueuedBatches: 10) { refused.record($0) }
+        try store.watchCommits(extra)
+        try await waitUntil { !refused.all.isEmpty }
+        #expect(refused.all == [.ended(.tooManyReplays(limit: CommitReplay.maxConcurrentReplays))])
+        // A live watch needs no snapshot.
+        _ = try await subscribe(store)
+        // One replay ends: its snapshot is released (on a read thread) and another may start.
+        holding.removeFirst().cancel()
+        var started = false
+        for _ in 0..<200 where !started {
+            let log = EventLog()
+            let next = CommitSubscription(filter: CommitFilter(), sinceMs: 1, maxQueuedBatches: 10) { log.record($0) }
+            try store.watchCommits(next)
+            try await waitUntil { !log.all.isEmpty }
+            started = log.all.first == .subscribed
+            if started { holding.append(next) } else { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        #expect(started)
+        for subscription in holding { subscription.cancel() }
+    }
 }
