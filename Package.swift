@@ -90,7 +90,8 @@ let package = Package(
             dependencies: ["Simulation", "EventIO", "HTTP1", "HTTP2", "GRPC", "Telemetry", "Trust", "TLS"],
             path: "device-sim/Driver"),
         .executableTarget(
-            name: "device-sim", dependencies: ["FleetDriver", "Simulation", "Telemetry", "GRPC", "Flags", "Trust", "TLS"],
+            name: "device-sim",
+            dependencies: ["FleetDriver", "Simulation", "Telemetry", "GRPC", "Flags", "Trust", "TLS"],
             path: "device-sim/CLI"),
         // `make bench` row 1: the store's writer alone on pre-built batches, no network.
         .executableTarget(

@@ -12,8 +12,8 @@ extension HTTP2ServerConnection {
         let timeoutNanoseconds: UInt64?
         do throws(GRPCRequestRejection) {
             if isTooLarge {
-                throw GRPCRequestRejection.grpc(GRPCStatus(
-                    .resourceExhausted, "request headers exceed \(context.configuration.http2.maxHeaderListSize) bytes"))
+                let limit = context.configuration.http2.maxHeaderListSize
+                throw GRPCRequestRejection.grpc(GRPCStatus(.resourceExhausted, "request headers exceed \(limit) bytes"))
             }
             timeoutNanoseconds = try WatchServerCall.router.route(head)
         } catch {

@@ -49,6 +49,7 @@ public struct CommitFilter: Equatable, Sendable {
         if sensors.isEmpty { return committed }
         let entries = committed.batch.sensors.filter { sensors.contains($0.sensor) }
         guard !entries.isEmpty else { return nil }
-        return CommittedBatch(deviceID: committed.deviceID, batch: ReadingBatch(seq: committed.batch.seq, sensors: entries))
+        return CommittedBatch(
+            deviceID: committed.deviceID, batch: ReadingBatch(seq: committed.batch.seq, sensors: entries))
     }
 }

@@ -53,7 +53,9 @@ extension GroupCommitWriter {
             try writePending(seriesID: series.id)
             var added = batchCapture == nil ? nil : StoredRun()
             let stored = try merge(seriesID: series.id, sortedTimes, sortedValues, low: low, high: high, added: &added)
-            if let added { captureStored(sensor: sensor, exponent: series.exponent, added.times[...], added.values[...]) }
+            if let added {
+                captureStored(sensor: sensor, exponent: series.exponent, added.times[...], added.values[...])
+            }
             return stored
         }
         try append(seriesID: series.id, PendingChunks.Piece(times: sortedTimes[...], values: sortedValues[...]))

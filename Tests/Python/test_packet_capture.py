@@ -3,9 +3,10 @@
 tcpdump records every TCP segment on the loopback interface to and from the collector's port while a mixed fleet
 (gRPC client streams, gRPC unary, REST JSON) runs, with curl over HTTP/1.1 and h2c, a refused request, a garbage
 connection and two watchers (`device-sim watch`: one live from before the fleet, ended by the collector's
-shutdown; one replaying everything after it, ended by SIGINT) beside it. The collector is then stopped (it persists its counters at shutdown). The TCP
-payload bytes in the capture, per direction, must equal the sums of `bytes_in` / `bytes_out` over every row of
-the persisted `bandwidth` table, to the byte, and the TCP connections opened must equal the sum of `connections`.
+shutdown; one replaying everything after it, ended by SIGINT) beside it. The collector is then stopped (it
+persists its counters at shutdown). The TCP payload bytes in the capture, per direction, must equal the sums of
+`bytes_in` / `bytes_out` over every row of the persisted `bandwidth` table, to the byte, and the TCP connections
+opened must equal the sum of `connections`; the watchers' bytes are in the `watch` rows.
 Bytes are counted by TCP sequence numbers: loopback retransmits segments under load, and a retransmission is wire
 traffic that no application-level count sees (found while writing this test: 9–45 bytes per run of this fleet).
 

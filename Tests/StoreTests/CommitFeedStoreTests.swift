@@ -47,18 +47,22 @@ import Storage
         defer { directory.remove() }
         let store = try TelemetryStore(path: directory.path())
         defer { store.close() }
-        _ = try await store.store(deviceID: "d", batch: makeBatch(seq: 1, [("temp", [(1000, 1), (2000, 2), (3000, 3)])]))
+        _ = try await store.store(
+            deviceID: "d", batch: makeBatch(seq: 1, [("temp", [(1000, 1), (2000, 2), (3000, 3)])]))
         let (subscription, log) = try await subscribe(store)
         defer { subscription.cancel() }
         // Late readings merged into the stored chunk: 2000 is already stored (first write wins), 2500 is new; 4000
         // lands after the chunk.
-        _ = try await store.store(deviceID: "d", batch: makeBatch(seq: 2, [("temp", [(2000, 9), (2500, 4), (4000, 5)])]))
+        _ = try await store.store(
+            deviceID: "d", batch: makeBatch(seq: 2, [("temp", [(2000, 9), (2500, 4), (4000, 5)])]))
         // A retried batch publishes nothing.
         _ = try await store.store(deviceID: "d", batch: makeBatch(seq: 2, [("temp", [(9000, 9)])]))
         // Out of order with a repeated ts: sorted, the first of each ts kept.
-        _ = try await store.store(deviceID: "d", batch: makeBatch(seq: 3, [("temp", [(5000, 6), (5000, 7), (4500, 8)])]))
+        _ = try await store.store(
+            deviceID: "d", batch: makeBatch(seq: 3, [("temp", [(5000, 6), (5000, 7), (4500, 8)])]))
         // A new device and sensor (general path), then the same again in order (fast path).
-        _ = try await store.store(deviceID: "e", batch: makeBatch(seq: 1, [("hum", [(1, 1), (2, 2)]), ("co2", [(1, 3)])]))
+        _ = try await store.store(
+            deviceID: "e", batch: makeBatch(seq: 1, [("hum", [(1, 1), (2, 2)]), ("co2", [(1, 3)])]))
         _ = try await store.store(deviceID: "e", batch: makeBatch(seq: 2, [("hum", [(3, 4)]), ("co2", [(2, 5)])]))
         // A batch whose every reading is stored already publishes nothing, though it is not a duplicate.
         _ = try await store.store(deviceID: "e", batch: makeBatch(seq: 3, [("hum", [(1, 7)])]))

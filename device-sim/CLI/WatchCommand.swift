@@ -39,7 +39,9 @@ func watch(_ arguments: [String]) throws(FlagError) -> Int32 {
     }
     var request = WatchRequest(devices: list("devices"), sensors: list("sensors"))
     if let text = flags.string("since-ms") {
-        guard let since = Int64(text), since > 0 else { throw FlagError("--since-ms: expected a positive number, got \(text)") }
+        guard let since = Int64(text), since > 0 else {
+            throw FlagError("--since-ms: expected a positive number, got \(text)")
+        }
         request.sinceMs = since
     }
     let authorization = secret(flags, "admin-token-file").map { "Bearer " + String(decoding: $0, as: UTF8.self) }

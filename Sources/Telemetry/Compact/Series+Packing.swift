@@ -47,7 +47,9 @@ extension Series {
         into out: inout [Series]
     ) {
         guard let exponent = exponents.min() else { return }
-        if let series = try? Series(sensor: sensor, exponent: exponent, timestamps: Array(times), values: Array(values)) {
+        if let series = try? Series(
+            sensor: sensor, exponent: exponent, timestamps: Array(times), values: Array(values))
+        {
             out.append(series)
             return
         }

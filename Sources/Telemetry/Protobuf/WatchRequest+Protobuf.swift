@@ -33,7 +33,8 @@ extension WatchRequest {
                 if field == 1 { request.devices.append(name) } else { request.sensors.append(name) }
             case 3:
                 try expect(wireType, .varint, path: "since_ms", reader: reader)
-                request.sinceMs = Int64(bitPattern: try at("since_ms") { () throws(DecodeError) in try reader.readVarint() })
+                let raw = try at("since_ms") { () throws(DecodeError) in try reader.readVarint() }
+                request.sinceMs = Int64(bitPattern: raw)
             default:
                 try at("") { () throws(DecodeError) in try reader.skip(wireType, field: field) }
             }
