@@ -201,6 +201,7 @@ final class GroupCommitWriter {
             finished = finished.map { $0.failing(with: failure) }
             report.failedBatches = UInt64(finished.count { if case .batch = $0 { true } else { false } })
             report.failure = failure
+            batchCapture = nil
             transactionCapture.removeAll()
         } else {
             devices.commitTransaction()
