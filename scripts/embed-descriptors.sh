@@ -2,7 +2,7 @@
 # Regenerates schema/descriptors.binpb, the FileDescriptorSet of every .proto under schema/ (with their imports),
 # and its embedded copy Sources/GRPC/ServedDescriptorSet.swift, which the server reflection service answers from.
 # Run via `make schema` after editing any .proto under schema/. Tests/Python/test_grpc_health_reflection.py fails
-# while the committed set differs from what protoc makes of the .proto files, and ServedDescriptorSetTests while the
+# while the committed set differs from what protoc makes of the .proto files, and ProtoDescriptorIndexTests while the
 # Swift copy differs from the committed set. Needs grpcio-tools (scripts/install-deps.sh test installs it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +18,7 @@ mapfile -t protos < <(cd schema && find . -name '*.proto' -printf '%P\n' | LC_AL
 
 /// The bytes of \`schema/descriptors.binpb\`, which server reflection serves (see \`ProtoDescriptorIndex\`).
 ///
-/// \`ServedDescriptorSetTests\` fails while the two differ, so the committed set and the code cannot drift.
+/// \`ProtoDescriptorIndexTests\` fails while the two differ, so the committed set and the code cannot drift.
 enum ServedDescriptorSet {
     /// The set as lowercase hexadecimal, 120 digits a line.
     static let hex = """

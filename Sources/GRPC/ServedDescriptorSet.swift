@@ -4,7 +4,7 @@
 
 /// The bytes of `schema/descriptors.binpb`, which server reflection serves (see `ProtoDescriptorIndex`).
 ///
-/// `ServedDescriptorSetTests` fails while the two differ, so the committed set and the code cannot drift.
+/// `ProtoDescriptorIndexTests` fails while the two differ, so the committed set and the code cannot drift.
 enum ServedDescriptorSet {
     /// The set as lowercase hexadecimal, 120 digits a line.
     static let hex = """
