@@ -20,10 +20,10 @@ mapfile -t protos < <(cd schema && find . -name '*.proto' -printf '%P\n' | LC_AL
 ///
 /// \`ProtoDescriptorIndexTests\` fails while the two differ, so the committed set and the code cannot drift.
 enum ServedDescriptorSet {
-    /// The set as lowercase hexadecimal, 120 digits a line.
+    /// The set as lowercase hexadecimal, 112 digits a line.
     static let hex = """
 HEAD
-  od -An -v -tx1 schema/descriptors.binpb | tr -d ' \n' | fold -w 120 | sed 's/^/        /'
+  od -An -v -tx1 schema/descriptors.binpb | tr -d ' \n' | fold -w 112 | sed 's/^/        /'
   echo ''
   echo '        """'
   echo '}'

@@ -13,8 +13,8 @@ extension HTTP2ServerConnection {
         let handler: any StandardServiceHandler
         do throws(GRPCRequestRejection) {
             if isTooLarge {
-                throw GRPCRequestRejection.grpc(GRPCStatus(
-                    .resourceExhausted, "request headers exceed \(context.configuration.http2.maxHeaderListSize) bytes"))
+                let limit = context.configuration.http2.maxHeaderListSize
+                throw GRPCRequestRejection.grpc(GRPCStatus(.resourceExhausted, "request headers exceed \(limit) bytes"))
             }
             handler = try context.standardServiceRouter.route(head)
         } catch {

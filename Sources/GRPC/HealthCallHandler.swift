@@ -31,6 +31,7 @@ public final class HealthCallHandler: StandardServiceHandler {
 
     /// Which method the call is.
     public let method: Method
+    /// The call's `grpc-timeout`, for the transport's deadline (a Watch without one runs until cancelled).
     public let timeoutNanoseconds: UInt64?
     private let isServing: @Sendable () -> Bool
     private var deframer = GRPCMessageDeframer(maxMessageBytes: maxRequestBytes)
@@ -39,6 +40,7 @@ public final class HealthCallHandler: StandardServiceHandler {
     /// Watch: the status last sent.
     private var lastSent: HealthServingStatus?
     private var hasEnded = false
+    /// True once the call produced its final status or was cancelled.
     public private(set) var isFinished = false
 
     /// A call to `method`; `isServing` says whether the collector takes traffic now.
@@ -48,8 +50,11 @@ public final class HealthCallHandler: StandardServiceHandler {
         self.isServing = isServing
     }
 
+    /// Request messages received so far.
     public var messageCount: Int { deframer.messageCount }
+    /// Bytes of a request message received in part.
     public var bufferedBytes: Int { deframer.bufferedBytes }
+    /// True once the client half-closed or the call finished.
     public var isRequestComplete: Bool { hasEnded || isFinished }
 
     /// The status of `service` now: nil for a service this server does not know.
@@ -58,6 +63,7 @@ public final class HealthCallHandler: StandardServiceHandler {
         return isServing() ? .serving : .notServing
     }
 
+    /// Request bytes: the request message is decoded as it completes; a Watch answers it at once.
     public func receive(_ bytes: UnsafeRawBufferPointer) -> [GRPCResponsePart] {
         guard !isFinished else { return [] }
         var parts: [GRPCResponsePart] = []
@@ -74,6 +80,7 @@ public final class HealthCallHandler: StandardServiceHandler {
         return parts
     }
 
+    /// The client's end: Check and List answer now; a Watch goes on.
     public func receiveEnd() -> [GRPCResponsePart] {
         guard !isFinished else { return [] }
         hasEnded = true
@@ -95,6 +102,7 @@ public final class HealthCallHandler: StandardServiceHandler {
         }
     }
 
+    /// A Watch sends the status when it differs from the last one sent; other methods have nothing to say.
     public func poll() -> [GRPCResponsePart] {
         guard method == .watch, !isFinished, let service, let lastSent else { return [] }
         let status = servingStatus(of: service) ?? .serviceUnknown
@@ -103,12 +111,14 @@ public final class HealthCallHandler: StandardServiceHandler {
         return [.message(status.responseBytes)]
     }
 
+    /// The transport ends the call with `status`, unless it already finished.
     public func end(with status: GRPCStatus) -> [GRPCResponsePart] {
         guard !isFinished else { return [] }
         isFinished = true
         return [.status(status, trailers: GRPCMetadata())]
     }
 
+    /// The client or the transport went away: nothing more is sent.
     public func cancel() {
         isFinished = true
     }

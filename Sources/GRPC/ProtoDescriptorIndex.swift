@@ -2,7 +2,7 @@
 // --include_imports) read once, its files kept as the exact bytes protoc wrote, and every fully qualified symbol
 // mapped to the file that declares it.
 //
-// Only what the index needs is read of descriptor.proto's messages (field numbers from google/protobuf/descriptor.proto):
+// Only what the index needs is read of descriptor.proto's messages (google/protobuf/descriptor.proto's numbers):
 //   FileDescriptorSet      file = 1
 //   FileDescriptorProto    name = 1, package = 2, dependency = 3, message_type = 4, enum_type = 5, service = 6
 //   DescriptorProto        name = 1, field = 2, nested_type = 3, enum_type = 4, oneof_decl = 8
@@ -29,7 +29,20 @@ public struct ProtoDescriptorIndex: Sendable {
 
     /// What a fully qualified symbol names.
     public enum SymbolKind: Sendable, Equatable {
-        case message, field, oneof, enumType, enumValue, service, method
+        /// A message type, nested or not.
+        case message
+        /// A field of a message.
+        case field
+        /// A oneof of a message.
+        case oneof
+        /// An enum type, nested or not.
+        case enumType
+        /// A value of an enum (named beside its enum).
+        case enumValue
+        /// A service.
+        case service
+        /// A method of a service.
+        case method
     }
 
     /// The files, in the set's order.
@@ -152,7 +165,9 @@ public struct ProtoDescriptorIndex: Sendable {
                 throw DecodeError(.wrongWireType(expected: "message", got: 0), path: type)
             }
             let fields = try ProtobufField.fields(of: bytes)
-            guard let name = fields.last(where: { $0.number == 1 }) else { throw DecodeError(.missingField, path: type) }
+            guard let name = fields.last(where: { $0.number == 1 }) else {
+                throw DecodeError(.missingField, path: type)
+            }
             return (try string(name, type + ".name"), fields)
         }
 

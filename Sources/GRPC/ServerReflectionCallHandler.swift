@@ -22,11 +22,13 @@ public final class ServerReflectionCallHandler: StandardServiceHandler {
     /// Largest request accepted: a file or symbol name, not a payload.
     static let maxRequestBytes = 64 << 10
 
+    /// The call's `grpc-timeout`, for the transport's deadline.
     public let timeoutNanoseconds: UInt64?
     private let index: ProtoDescriptorIndex
     private var deframer = GRPCMessageDeframer(maxMessageBytes: maxRequestBytes)
     private var hasSentHeaders = false
     private var hasEnded = false
+    /// True once the call produced its final status or was cancelled.
     public private(set) var isFinished = false
 
     /// A call answered from `index`.
@@ -35,10 +37,14 @@ public final class ServerReflectionCallHandler: StandardServiceHandler {
         self.timeoutNanoseconds = timeoutNanoseconds
     }
 
+    /// Requests received so far.
     public var messageCount: Int { deframer.messageCount }
+    /// Bytes of a request received in part.
     public var bufferedBytes: Int { deframer.bufferedBytes }
+    /// True once the client half-closed or the call finished.
     public var isRequestComplete: Bool { hasEnded || isFinished }
 
+    /// Request bytes: each request is answered as soon as it is complete (the first answer after the headers).
     public func receive(_ bytes: UnsafeRawBufferPointer) -> [GRPCResponsePart] {
         guard !isFinished else { return [] }
         var parts: [GRPCResponsePart] = []
@@ -65,6 +71,7 @@ public final class ServerReflectionCallHandler: StandardServiceHandler {
         return parts
     }
 
+    /// The client's end: the call ends OK (INVALID_ARGUMENT when it ended inside a request).
     public func receiveEnd() -> [GRPCResponsePart] {
         guard !isFinished else { return [] }
         hasEnded = true
@@ -72,14 +79,17 @@ public final class ServerReflectionCallHandler: StandardServiceHandler {
         return end(with: .ok)
     }
 
+    /// Nothing changes between requests: nothing to say.
     public func poll() -> [GRPCResponsePart] { [] }
 
+    /// The transport ends the call with `status`, unless it already finished.
     public func end(with status: GRPCStatus) -> [GRPCResponsePart] {
         guard !isFinished else { return [] }
         isFinished = true
         return [.status(status, trailers: GRPCMetadata())]
     }
 
+    /// The client or the transport went away: nothing more is sent.
     public func cancel() {
         isFinished = true
     }
@@ -90,7 +100,9 @@ public final class ServerReflectionCallHandler: StandardServiceHandler {
         case .listServices:
             return .services(index.serviceNames)
         case .fileByFilename(let name):
-            guard let file = index.file(named: name) else { return .error(GRPCStatus(.notFound, "unknown file \(name)")) }
+            guard let file = index.file(named: name) else {
+                return .error(GRPCStatus(.notFound, "unknown file \(name)"))
+            }
             return .files(index.bytesWithDependencies(of: file))
         case .fileContainingSymbol(let symbol):
             guard let (file, _) = index.file(containingSymbol: symbol) else {
@@ -98,7 +110,7 @@ public final class ServerReflectionCallHandler: StandardServiceHandler {
             }
             return .files(index.bytesWithDependencies(of: file))
         case .fileContainingExtension(let type, let number):
-            return .error(GRPCStatus(.notFound, "no extension \(number) of \(type): no file served declares extensions"))
+            return .error(GRPCStatus(.notFound, "no extension \(number) of \(type): no file served declares any"))
         case .allExtensionNumbersOfType(let type):
             guard let (_, kind) = index.file(containingSymbol: type), kind == .message else {
                 return .error(GRPCStatus(.notFound, "unknown message type \(type)"))

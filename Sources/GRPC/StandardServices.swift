@@ -5,7 +5,8 @@
 public enum StandardServices {
     /// True for a path the standard services' router answers (a method it lacks is UNIMPLEMENTED there).
     public static func handles(path: String) -> Bool {
-        path.hasPrefix(HealthCallHandler.servicePathPrefix) || path.hasPrefix(ServerReflectionCallHandler.servicePathPrefix)
+        path.hasPrefix(HealthCallHandler.servicePathPrefix)
+            || path.hasPrefix(ServerReflectionCallHandler.servicePathPrefix)
     }
 
     /// A router with Health's methods, whose statuses follow `isServing`, and reflection answering from `index`.

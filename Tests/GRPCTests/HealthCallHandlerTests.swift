@@ -200,7 +200,8 @@ import Testing
     @Test func theRouterServesEveryHealthMethodAndRefusesOthers() throws {
         let router = StandardServices.makeRouter(isServing: { true }, index: .served)
         let paths = HealthCallHandler.Method.allCases.map(\.rawValue)
-        #expect(paths == ["/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/List", "/grpc.health.v1.Health/Watch"])
+        #expect(paths == ["/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/List",
+                          "/grpc.health.v1.Health/Watch"])
         for path in paths + ServerReflectionCallHandler.methodPaths {
             #expect(router.handles(path))
             #expect(StandardServices.handles(path: path))

@@ -110,7 +110,8 @@ import Testing
     func fileByFilenameSendsTheFileByteForByte(name: String) throws {
         let response = try #require(try Self.exchange([Self.request(3, name)]).first)
         #expect(try response.fileNames == [name])
-        #expect(Array(try #require(response.answer.first?.bytes)) == ProtoDescriptorIndex.served.file(named: name)?.bytes)
+        let bytes = try #require(response.answer.first?.bytes)
+        #expect(Array(bytes) == ProtoDescriptorIndex.served.file(named: name)?.bytes)
     }
 
     @Test(arguments: [
@@ -149,9 +150,10 @@ import Testing
             let handler = ServerReflectionCallHandler(index: .served)
             let first = chunk[..<cut].withUnsafeBytes { handler.receive($0) }
             let second = chunk[cut...].withUnsafeBytes { handler.receive($0) }
-            let messages = (first + second).filter { if case .message = $0 { true } else { false } }
-            #expect(messages.count == 2, "split at \(cut)")
-            #expect(first.filter { if case .message = $0 { true } else { false } }.count == (cut == chunk.count ? 2 : cut >= 7 ? 1 : 0))
+            let isMessage = { (part: GRPCResponsePart) in if case .message = part { true } else { false } }
+            #expect((first + second).filter(isMessage).count == 2, "split at \(cut)")
+            // The first request is 7 bytes framed: answered in the first piece once the piece holds it whole.
+            #expect(first.filter(isMessage).count == (cut == chunk.count ? 2 : cut >= 7 ? 1 : 0), "split at \(cut)")
             #expect(handler.receiveEnd() == [.status(.ok, trailers: GRPCMetadata())])
         }
     }

@@ -81,7 +81,7 @@ class _Watch:
 
 def test_descriptor_set_is_what_protoc_makes_of_schema(tmp_path):
     """schema/descriptors.binpb equals protoc's set of every .proto under schema/ (in byte order of their paths, as
-    scripts/embed-descriptors.sh lists them); the Swift copy is checked against the file by ProtoDescriptorIndexTests."""
+    scripts/embed-descriptors.sh lists them); ProtoDescriptorIndexTests checks the Swift copy against the file."""
     protos = sorted(str(p.relative_to(PROTO_ROOT)) for p in PROTO_ROOT.rglob("*.proto"))
     assert "grpc/health/v1/health.proto" in protos and "telemetry/v1/telemetry.proto" in protos
     out = tmp_path / "descriptors.binpb"

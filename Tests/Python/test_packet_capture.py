@@ -2,9 +2,10 @@
 
 tcpdump records every TCP segment on the loopback interface to and from the collector's port while a mixed fleet
 (gRPC client streams, gRPC unary, REST JSON) runs, with curl over HTTP/1.1 and h2c, a refused request, gRPC Health
-and reflection calls and a garbage connection beside it. The collector is then stopped (it persists its counters at shutdown). The TCP
-payload bytes in the capture, per direction, must equal the sums of `bytes_in` / `bytes_out` over every row of
-the persisted `bandwidth` table, to the byte, and the TCP connections opened must equal the sum of `connections`.
+and reflection calls and a garbage connection beside it. The collector is then stopped (it persists its counters at
+shutdown). The TCP payload bytes in the capture, per direction, must equal the sums of `bytes_in` / `bytes_out`
+over every row of the persisted `bandwidth` table, to the byte, and the TCP connections opened must equal the sum
+of `connections`.
 Bytes are counted by TCP sequence numbers: loopback retransmits segments under load, and a retransmission is wire
 traffic that no application-level count sees (found while writing this test: 9–45 bytes per run of this fleet).
 
