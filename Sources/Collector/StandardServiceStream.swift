@@ -4,7 +4,8 @@
 // about once a second while the call is open (the handler's `poll`: a Health Watch re-reads the serving status),
 // the `grpc-timeout` deadline (DEADLINE_EXCEEDED), the request bytes the stream may hold, the stream idle timeout,
 // and the end of the call when its connection shuts down (UNAVAILABLE, so a Watch does not hold a graceful shutdown
-// for its whole grace period). Each call is counted once (calls, errors) under its bandwidth row.
+// for its whole grace period). Each call is counted once (calls, errors) under its bandwidth row, also when the
+// client cancels it: that is how a Watch ends, and how reflection clients often end their stream.
 
 import Accounting
 import EventIO
@@ -83,9 +84,11 @@ final class StandardServiceStream: ServerStreamHandler {
     }
 
     func cancel() {
+        guard !isFinished else { return }
         isFinished = true
         handler.cancel()
         cancelTimers()
+        if let owner { count(isError: false, owner: owner) }
     }
 
     /// Reserves what the call holds of an unfinished message; past the connection's share or the process budget
@@ -131,14 +134,18 @@ final class StandardServiceStream: ServerStreamHandler {
         }
     }
 
-    /// The call is over: counted once (a call, and an error unless OK), timers gone.
+    /// The call is over: counted (a call, and an error unless OK), timers gone.
     private func finish(_ status: GRPCStatus, owner: HTTP2ServerConnection) {
         isFinished = true
         cancelTimers()
+        count(isError: status.code != .ok, owner: owner)
+        if status.code != .ok { owner.context.operations.error(transport: "grpc", code: status.code.name) }
+    }
+
+    private func count(isError: Bool, owner: HTTP2ServerConnection) {
         var counters = BandwidthCounters()
         counters.calls = 1
-        counters.errors = status.code == .ok ? 0 : 1
+        counters.errors = isError ? 1 : 0
         owner.context.ledger.add(key, counters)
-        if status.code != .ok { owner.context.operations.error(transport: "grpc", code: status.code.name) }
     }
 }
