@@ -8,6 +8,8 @@ public enum WireProtocol: String, CaseIterable, Sendable {
     case grpcStream = "grpc-stream"
     /// gRPC `Push`: one batch, one Ack.
     case grpcUnary = "grpc-unary"
+    /// gRPC `Sync`: a bidirectional stream of batches answered by Acks as they commit.
+    case grpcSync = "grpc-sync"
     /// REST ingest (`POST /v1/devices/{device}/readings`) over HTTP/1.1.
     case restJSON = "rest-json"
     /// REST ingest over h2c.

@@ -8,7 +8,7 @@ final class AnsweredServerStream: ServerStreamHandler, Sendable {
     private init() {}
 
     var idleSince: ContinuousClock.Instant? { nil }
-    func receiveData(_ bytes: UnsafeRawBufferPointer) {}
+    func receiveData(_ bytes: UnsafeRawBufferPointer) -> Bool { true }
     func receiveEnd() {}
     func expireIdle(_ message: String) {}
     func cancel() {}

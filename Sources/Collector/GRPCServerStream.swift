@@ -2,6 +2,9 @@
 // to the call, writes the call's response parts as HTTP/2 (HEADERS, DATA with the framed message, trailers; or a
 // single Trailers-Only HEADERS when the call fails before any response headers), and enforces what is the
 // transport's: the request bytes a stream may hold, the stream idle timeout, and the byte ledger's message counts.
+// Backpressure on a Sync stream: while its call has `maxOutstandingSyncBatches` batches in the store's queue,
+// further DATA is held back uncredited (the client stops when its flow-control window is spent) and is taken and
+// credited as commits come back; the held bytes count against the request buffer budget like a partial message.
 
 import Accounting
 import GRPC
@@ -20,6 +23,12 @@ final class GRPCServerStream: ServerStreamHandler, GRPCCallTransport {
     private var lastReceived = ContinuousClock.now
     /// Encodes the call's response parts as HTTP/2.
     private var response: HTTP2GRPCResponseWriter
+    /// DATA held back (not yet credited) while the Sync call has its share of the store's queue.
+    private var heldBack: [UInt8] = []
+    /// The client's END_STREAM arrived behind held-back DATA.
+    private var isEndHeldBack = false
+    /// Batches a Sync call may have in the store's queue before its stream's DATA is held back.
+    static let maxOutstandingSyncBatches = 64
 
     /// Opens the stream for `handler`'s call, counted under `key`.
     init(id: Int32, handler: any TelemetryServerHandler, key: BandwidthKey, owner: HTTP2ServerConnection) {
@@ -29,17 +38,39 @@ final class GRPCServerStream: ServerStreamHandler, GRPCCallTransport {
         runner = TelemetryCallRunner(
             handler: handler, key: key, context: owner.context, loop: owner.connection?.loop, transport: self,
             afterAsyncWork: { [weak owner] in owner?.scheduleFlush() })
+        runner.afterCommit = { [weak self] in self?.takeHeldBack() }
     }
 
     var idleSince: ContinuousClock.Instant? {
-        runner.isFinished || runner.handler.isRequestComplete ? nil : lastReceived
+        runner.isFinished || runner.handler.isRequestComplete || !heldBack.isEmpty ? nil : lastReceived
     }
 
     // MARK: Request
 
-    func receiveData(_ bytes: UnsafeRawBufferPointer) {
-        guard !runner.isFinished, let owner else { return }
+    func receiveData(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard !runner.isFinished else { return true }
         lastReceived = .now
+        if !heldBack.isEmpty || isQueueShareFull {
+            heldBack.append(contentsOf: bytes)
+            holdBufferedBytes()
+            return false
+        }
+        deliver(bytes)
+        return true
+    }
+
+    func receiveEnd() {
+        guard !runner.isFinished else { return }
+        if !heldBack.isEmpty {
+            isEndHeldBack = true
+            return
+        }
+        runner.receiveEnd()
+        holdBufferedBytes()
+    }
+
+    private func deliver(_ bytes: UnsafeRawBufferPointer) {
+        guard let owner else { return }
         runner.receive(bytes)
         let seen = runner.handler.messageCount
         owner.ledger.messages(streamID: id, count: seen - messagesCounted, inbound: true)
@@ -47,10 +78,23 @@ final class GRPCServerStream: ServerStreamHandler, GRPCCallTransport {
         holdBufferedBytes()
     }
 
-    func receiveEnd() {
-        guard !runner.isFinished else { return }
-        runner.receiveEnd()
-        holdBufferedBytes()
+    /// A Sync call with its share of the store's queue taken: its stream's DATA waits.
+    private var isQueueShareFull: Bool {
+        runner.handler.head.method == .sync
+            && runner.handler.outstandingBatches >= Self.maxOutstandingSyncBatches
+    }
+
+    /// After a commit: takes (and credits) the DATA held back, once the call's share of the queue has room.
+    private func takeHeldBack() {
+        guard !heldBack.isEmpty, !isQueueShareFull, let owner else { return }
+        let bytes = heldBack
+        heldBack = []
+        if !runner.isFinished { bytes.withUnsafeBytes { deliver($0) } }
+        owner.session.consume(streamID: id, count: bytes.count)
+        if isEndHeldBack {
+            isEndHeldBack = false
+            receiveEnd()
+        }
     }
 
     func expireIdle(_ message: String) {
@@ -64,7 +108,8 @@ final class GRPCServerStream: ServerStreamHandler, GRPCCallTransport {
     /// Reserves what the call holds of an unfinished message; past the connection's share or the process budget
     /// the call ends (RESOURCE_EXHAUSTED, UNAVAILABLE).
     private func holdBufferedBytes() {
-        guard !runner.isFinished, let shortage = owner?.hold(runner.handler.bufferedBytes, on: id) else { return }
+        guard !runner.isFinished,
+              let shortage = owner?.hold(runner.handler.bufferedBytes + heldBack.count, on: id) else { return }
         let code: GRPCStatus.Code
         if case .connection = shortage { code = .resourceExhausted } else { code = .unavailable }
         runner.end(with: GRPCStatus(code, "\(shortage)" + (code == .unavailable ? "; retry later" : "")))

@@ -5,8 +5,10 @@
 // A `/telemetry.v1.Telemetry/` path or a gRPC content type is a gRPC call, routed by the GRPC module's router
 // (so a wrong method or content type gets the HTTP answer the gRPC spec prescribes: 405, 415); anything else is
 // REST. Accepted streams are identified in the connection ledger as (protocol, device); refused ones are
-// connection-level. DATA is credited back to the client as soon as it is handed on (the store's bounded queue
-// answers UNAVAILABLE when full, which clients retry).
+// connection-level. DATA is credited back to the client as soon as it is handed on, except on a Sync stream
+// whose call has as many batches in the store's queue as it may (GRPCServerStream holds the rest back and credits
+// it as commits come back: flow control is the first backpressure; the store's bounded queue answers UNAVAILABLE
+// when full, last).
 
 import Accounting
 import CollectorService
@@ -22,8 +24,7 @@ extension HTTP2ServerConnection {
         case .headers:
             break  // request trailers carry nothing we use
         case .data(let id, let bytes):
-            streams[id]?.receiveData(bytes)
-            session.consume(streamID: id, count: bytes.count)
+            if streams[id]?.receiveData(bytes) ?? true { session.consume(streamID: id, count: bytes.count) }
         case .endStream(let id):
             streams[id]?.receiveEnd()
         case .streamClosed(let id, _):

@@ -41,7 +41,12 @@ final class RESTServerStream: ServerStreamHandler {
 
     var idleSince: ContinuousClock.Instant? { isDone ? nil : lastReceived }
 
-    func receiveData(_ bytes: UnsafeRawBufferPointer) {
+    func receiveData(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        receiveBody(bytes)
+        return true
+    }
+
+    private func receiveBody(_ bytes: UnsafeRawBufferPointer) {
         guard !isDone, let owner else { return }
         lastReceived = .now
         let maxBodyBytes = context.configuration.maxBodyBytes

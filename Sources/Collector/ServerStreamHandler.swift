@@ -8,8 +8,10 @@ protocol ServerStreamHandler: AnyObject {
     /// When the client last sent a byte, while it is still sending its request; nil once it has finished or the
     /// stream was answered (only receiving streams can be answered for idleness).
     var idleSince: ContinuousClock.Instant? { get }
-    /// DATA payload (the pointer is valid only during the call); the connection credits the flow-control window.
-    func receiveData(_ bytes: UnsafeRawBufferPointer)
+    /// DATA payload (the pointer is valid only during the call). Returns true when the connection should credit
+    /// the bytes to the flow-control window now; false when the stream holds them back and credits them itself
+    /// (`HTTP2Session.consume`) once it takes them (backpressure on that stream's client).
+    func receiveData(_ bytes: UnsafeRawBufferPointer) -> Bool
     /// The client ended its side (END_STREAM).
     func receiveEnd()
     /// The stream has been quiet for the stream idle timeout: answer it (`message` says so) and stop receiving.

@@ -62,15 +62,16 @@ final class StandardServiceStream: ServerStreamHandler {
 
     // MARK: Request
 
-    func receiveData(_ bytes: UnsafeRawBufferPointer) {
-        guard !isFinished, let owner else { return }
+    func receiveData(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard !isFinished, let owner else { return true }
+        defer { holdBufferedBytes() }
         lastReceived = .now
         let parts = handler.receive(bytes)
         let seen = handler.messageCount
         owner.ledger.messages(streamID: id, count: seen - messagesCounted, inbound: true)
         messagesCounted = seen
         perform(parts)
-        holdBufferedBytes()
+        return true  // requests are small and answered at once: credited as they arrive
     }
 
     func receiveEnd() {

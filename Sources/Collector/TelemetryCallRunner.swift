@@ -25,7 +25,11 @@ final class TelemetryCallRunner {
     /// Runs after every store completion and deadline, open call or not: the transport's connection marks itself
     /// for the loop's before-sleep flush (its output and ledger rows).
     private let afterAsyncWork: () -> Void
+    /// Runs after each store completion, before `afterAsyncWork` (the transport takes DATA it held back).
+    var afterCommit: () -> Void = {}
     private var deadline: TimerHandle?
+    /// A turn of the loop that takes the call's due Ack (Sync) is queued.
+    private var isAckTurnQueued = false
     /// True once the call's final status was sent or the call was cancelled.
     private(set) var isFinished = false
 
@@ -112,11 +116,29 @@ final class TelemetryCallRunner {
                 }
                 ledger.add(key, counters)
                 if !isFinished { perform(actions) }
+                afterCommit()
+                queueAckTurn(on: loop)
                 afterAsyncWork()
             }
         } catch {
             perform(handler.storeFailed(error.grpcStatus))
         }
+    }
+
+    /// Sync: takes the due Ack on a later turn of the loop, so that the completions of one group commit (queued on
+    /// the loop together) are answered by one Ack.
+    private func queueAckTurn(on loop: EventLoop) {
+        guard !isAckTurnQueued, !isFinished, handler.hasDueAck else { return }
+        isAckTurnQueued = true
+        let runner = LoopBound(self, on: loop)
+        loop.execute { runner.value.takeDueAck() }
+    }
+
+    private func takeDueAck() {
+        isAckTurnQueued = false
+        guard !isFinished else { return }
+        perform(handler.takeDueAck())
+        afterAsyncWork()
     }
 
     /// Hands a part to the transport; the status part ends the call first (counted, logged, deadline gone).

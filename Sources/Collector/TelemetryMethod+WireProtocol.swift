@@ -8,6 +8,7 @@ extension TelemetryMethod {
         switch self {
         case .upload: .grpcStream
         case .push: .grpcUnary
+        case .sync: .grpcSync
         }
     }
 }

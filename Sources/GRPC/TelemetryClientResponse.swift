@@ -1,5 +1,6 @@
 // The client's view of a Telemetry call's response, per the gRPC HTTP/2 protocol: response headers (or a
-// Trailers-Only response), at most one Ack message, then trailers with grpc-status. When grpc-status never arrives
+// Trailers-Only response), at most one Ack message (any number on a Sync stream, taken as they arrive), then
+// trailers with grpc-status. When grpc-status never arrives
 // the status is synthesized from the HTTP status or the stream's reset code. The transport hands over each header
 // block as its HTTP status plus metadata, so this type knows no transport's header type.
 
@@ -13,9 +14,21 @@ public struct TelemetryClientResponse {
     private var deframer = GRPCMessageDeframer(maxMessageBytes: 1 << 16)
     private var ack: Ack?
     private var malformed: GRPCStatus?
+    /// Sync: Acks may keep coming; they wait here until taken.
+    private let isStreamingAcks: Bool
+    private var arrived: [Ack] = []
 
-    /// Nothing received yet; a response message over 64 KiB makes the outcome INTERNAL.
-    public init() {}
+    /// Nothing received yet; a response message over 64 KiB makes the outcome INTERNAL. `streamingAcks` (a Sync
+    /// call) accepts any number of Acks, taken with `takeArrivedAcks` as they come, and an OK end without one.
+    public init(streamingAcks: Bool = false) {
+        isStreamingAcks = streamingAcks
+    }
+
+    /// Sync: the Acks that arrived since the last call, oldest first.
+    public mutating func takeArrivedAcks() -> [Ack] {
+        defer { arrived.removeAll() }
+        return arrived
+    }
 
     /// A response header block or trailers arrived: `httpStatus` is its HTTP status when it has one (`:status`;
     /// trailers have none), `metadata` the rest.
@@ -41,7 +54,11 @@ public struct TelemetryClientResponse {
             malformed = GRPCStatus(.internal, "malformed response message: \(error)")
         }
         if let last = decoded.last { ack = last }
-        if deframer.messageCount > 1 { malformed = GRPCStatus(.internal, "more than one response message") }
+        if isStreamingAcks {
+            arrived += decoded
+        } else if deframer.messageCount > 1 {
+            malformed = GRPCStatus(.internal, "more than one response message")
+        }
     }
 
     /// The stream closed (`errorCode` from RST_STREAM, 0 otherwise): the call's outcome. The codes are HTTP/2's
@@ -50,7 +67,10 @@ public struct TelemetryClientResponse {
         if let malformed { return .failure(malformed) }
         if let status {
             guard status.code == .ok else { return .failure(status) }
-            guard let ack else { return .failure(GRPCStatus(.internal, "OK status without an Ack message")) }
+            guard let ack else {
+                if isStreamingAcks { return .success(Ack()) }
+                return .failure(GRPCStatus(.internal, "OK status without an Ack message"))
+            }
             return .success(ack)
         }
         if let httpStatus, httpStatus != 200 { return .failure(GRPCStatus.fromHTTPStatus(httpStatus)) }

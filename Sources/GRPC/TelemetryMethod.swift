@@ -5,6 +5,8 @@ public enum TelemetryMethod: String, Sendable, CaseIterable {
     case upload = "/telemetry.v1.Telemetry/Upload"
     /// One batch, one Ack.
     case push = "/telemetry.v1.Telemetry/Push"
+    /// Bidirectional stream of batches, an Ack per commit.
+    case sync = "/telemetry.v1.Telemetry/Sync"
 
     /// The path prefix every method of the service shares.
     public static let servicePathPrefix = "/telemetry.v1.Telemetry/"

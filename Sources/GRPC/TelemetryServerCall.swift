@@ -8,6 +8,12 @@
 // `(device, seq)`); Push takes exactly one Batch, decoded (and validated) when it arrives but submitted only at
 // END_STREAM, so a unary call that never completes (reset, rapid reset, stalled) costs no store work and a Push
 // that fails stores nothing.
+//
+// Sync (bidirectional) submits like Upload but answers as batches commit: each Ack covers the batches committed
+// since the previous Ack, in order (several when they committed together: the host takes the due Ack once per
+// turn of its loop, `takeDueAck`), and after the client's end and the last commit the call ends OK. Upload and
+// Sync decode each message through the stream's `StreamContext`, so a batch may leave out what the stream already
+// said; Push refuses stream context.
 
 import Telemetry
 
@@ -20,6 +26,10 @@ public struct TelemetryServerCall {
         case submit(ReadingBatch)
         /// Send the Ack as the response message, then OK trailers.
         case respond(Ack)
+        /// Sync: send this Ack as the next response message (response headers first if none were sent).
+        case acknowledge(Ack)
+        /// Sync: end the call OK (every batch was acknowledged).
+        case finishStream
         /// End the call with this status (Trailers-Only when no response headers were sent).
         case fail(GRPCStatus)
     }
@@ -36,13 +46,21 @@ public struct TelemetryServerCall {
     /// Push: the decoded batch, waiting for END_STREAM, and the size of its message.
     private var heldPush: (batch: ReadingBatch, messageBytes: Int)?
     private var hasReceivedEnd = false
+    /// Upload and Sync: what the stream said so far (stream context); nil for Push.
+    private var streamContext: StreamContext?
+    /// Sync: the figures of the batches committed since the last Ack.
+    private var unacknowledged = Ack()
 
     /// A call whose head was validated; its messages and batches are decoded within `limits`.
     public init(head: TelemetryRequestHead, limits: DecodeLimits = .standard) {
         self.head = head
         self.limits = limits
         self.deframer = GRPCMessageDeframer(maxMessageBytes: limits.maxMessageBytes)
+        if head.method != .push { streamContext = StreamContext(maxEntries: limits.maxSeriesPerBatch) }
     }
+
+    /// Sync: batches committed since the last Ack, whose Ack the host should take (`takeDueAck`).
+    public var hasDueAck: Bool { unacknowledged.batches > 0 && !isFinished }
 
     /// Messages received so far (each cost a 5-byte prefix on the wire).
     public var messageCount: Int { deframer.messageCount }
@@ -61,10 +79,13 @@ public struct TelemetryServerCall {
         let limits = self.limits
         var received = ack.batches
         var held = heldPush
+        var context = streamContext
+        defer { streamContext = context }
         do throws(GRPCDeframeErrorOr<GRPCStatus>) {
             try deframer.process(bytes) { (message: UnsafeRawBufferPointer) throws(GRPCStatus) in
                 received += 1
-                let batch = try Self.decode(message, number: received, method: method, limits: limits)
+                let batch = try Self.decode(message, number: received, method: method, limits: limits,
+                                            context: &context)
                 if method == .push { held = (batch, message.count) } else { actions.append(.submit(batch)) }
             }
         } catch {
@@ -81,11 +102,14 @@ public struct TelemetryServerCall {
     }
 
     private static func decode(_ message: UnsafeRawBufferPointer, number: UInt64, method: TelemetryMethod,
-                               limits: DecodeLimits) throws(GRPCStatus) -> ReadingBatch {
+                               limits: DecodeLimits, context: inout StreamContext?) throws(GRPCStatus)
+        -> ReadingBatch
+    {
         if method == .push && number > 1 {
-            throw GRPCStatus(.unimplemented, "Push takes exactly one Batch; use Upload to stream several")
+            throw GRPCStatus(.unimplemented, "Push takes exactly one Batch; use Upload or Sync to stream several")
         }
         do {
+            if context != nil { return ReadingBatch(try context!.decode(message, limits: limits)) }
             return ReadingBatch(try Batch(protobuf: message, limits: limits))
         } catch {
             throw GRPCStatus(.invalidArgument, "batch \(number): \(error.description)")
@@ -120,7 +144,22 @@ public struct TelemetryServerCall {
         ack.readings += UInt64(readingsStored)
         if isDuplicate { ack.duplicateBatches += 1 }
         ack.lastSeq = max(ack.lastSeq, lastSeq)
+        if head.method == .sync {
+            unacknowledged.batches += 1
+            unacknowledged.readings += UInt64(readingsStored)
+            if isDuplicate { unacknowledged.duplicateBatches += 1 }
+            unacknowledged.lastSeq = ack.lastSeq
+        }
         return respondIfDone()
+    }
+
+    /// Sync: the Ack of the batches committed since the last one, if any (and the end of the call once the client
+    /// has ended and nothing is outstanding).
+    public mutating func takeDueAck() -> [Action] {
+        guard hasDueAck else { return [] }
+        let due = unacknowledged
+        unacknowledged = Ack()
+        return [.acknowledge(due)]
     }
 
     /// A submitted batch could not be stored (overloaded or failing storage): the call fails with `status`.
@@ -144,8 +183,13 @@ public struct TelemetryServerCall {
 
     private mutating func respondIfDone() -> [Action] {
         guard hasReceivedEnd, outstanding == 0, !isFinished else { return [] }
+        guard head.method == .sync else {
+            isFinished = true
+            return [.respond(ack)]
+        }
+        let last = takeDueAck()
         isFinished = true
-        return [.respond(ack)]
+        return last + [.finishStream]
     }
 
     private mutating func finish(with submitted: [Action], failure: GRPCStatus) -> [Action] {

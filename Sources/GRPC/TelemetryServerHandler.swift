@@ -1,8 +1,8 @@
 // The contract between a transport and one Telemetry call, whatever its kind: the transport feeds request parts
 // (the head went to the router's factory; then message bytes, then the end) and store outcomes, and performs the
-// actions returned. Client-stream Upload and unary Push implement it today (TelemetryCallHandler); a bidirectional
-// Sync would too, answering per commit with `.send(.message(…))` parts, and an HTTP/1.1 gRPC-Web transport would
-// drive the same handlers as the HTTP/2 one.
+// actions returned. Client-stream Upload, unary Push and bidirectional Sync implement it (TelemetryCallHandler;
+// Sync answers per commit with `.send(.message(…))` parts taken by `takeDueAck`), and an HTTP/1.1 gRPC-Web
+// transport would drive the same handlers as the HTTP/2 one.
 
 import Telemetry
 
@@ -15,6 +15,8 @@ public protocol TelemetryServerHandler: AnyObject {
     var messageCount: Int { get }
     /// Request bytes held while waiting for the rest of a message (what a stalled client costs).
     var bufferedBytes: Int { get }
+    /// Batches handed to the store and not yet committed (a transport may hold request bytes back past a share).
+    var outstandingBatches: Int { get }
     /// True once the client half-closed or the call finished: it is no longer waiting for request bytes.
     var isRequestComplete: Bool { get }
     /// True once the call produced its final status or was cancelled.
@@ -29,6 +31,11 @@ public protocol TelemetryServerHandler: AnyObject {
     func committed(readingsStored: Int, isDuplicate: Bool, lastSeq: UInt64) -> [TelemetryServerAction]
     /// A submitted batch could not be stored, or may not be: the call fails with `status`.
     func storeFailed(_ status: GRPCStatus) -> [TelemetryServerAction]
+    /// True when the call has response messages waiting to be taken with `takeDueAck` (Sync's Acks).
+    var hasDueAck: Bool { get }
+    /// The response messages due now (Sync: one Ack for the batches committed since the last one); the host calls
+    /// it once per turn of its loop after a commit, so commits that land together share a message.
+    func takeDueAck() -> [TelemetryServerAction]
     /// The call's deadline passed.
     func deadlineExpired() -> [TelemetryServerAction]
     /// The client or the transport went away: nothing more is sent or submitted.

@@ -5,14 +5,14 @@ import Accounting
 struct WireProtocolTests {
     @Test func namesAreTheContractsSpelling() {
         #expect(WireProtocol.allCases.map(\.rawValue)
-                == ["grpc-stream", "grpc-unary", "rest-json", "rest-json-h2", "query", "h2c", "tls"])
+                == ["grpc-stream", "grpc-unary", "grpc-sync", "rest-json", "rest-json-h2", "query", "h2c", "tls"])
         #expect(WireProtocol.overheadDevice == "")
     }
 
     @Test func namesJSONKeysEachNameByItsCase() {
         #expect(WireProtocol.namesJSON == #"""
-            {"grpcStream":"grpc-stream","grpcUnary":"grpc-unary","restJSON":"rest-json","restJSONH2":"rest-json-h2",\#
-            "query":"query","h2c":"h2c","tls":"tls"}
+            {"grpcStream":"grpc-stream","grpcUnary":"grpc-unary","grpcSync":"grpc-sync","restJSON":"rest-json",\#
+            "restJSONH2":"rest-json-h2","query":"query","h2c":"h2c","tls":"tls"}
             """#)
     }
 }

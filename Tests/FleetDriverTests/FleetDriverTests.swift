@@ -60,6 +60,7 @@ import Telemetry
                 case .sendOnStream(let batch), .push(let batch):
                     readings += ReadingBatch(batch).readings
                     if case .push = action { pending.append(.acked(Ack(batches: 1), covering: batch.seq...batch.seq, latencyNs: 1)) }
+                    if device.deviceProtocol == .grpcSync { pending.append(.streamAcked(Ack(batches: 1), latenciesNs: [1])) }
                 case .post(let batch):
                     readings += batch.readings
                     pending.append(.acked(Ack(batches: 1), covering: batch.seq...batch.seq, latencyNs: 1))
@@ -68,7 +69,8 @@ import Telemetry
                 case .scheduleWake(let at):
                     now = max(now, at)
                     pending.append(.tick)
-                case .openUploadStream, .disconnect, .finished: break
+                case .halfCloseSyncStream: pending.append(.streamEnded)
+                case .openUploadStream, .openSyncStream, .disconnect, .finished: break
                 }
             }
         }

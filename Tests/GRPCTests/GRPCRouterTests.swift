@@ -45,9 +45,10 @@ import Testing
     }
 
     @Test func registeredPathsInRegistrationOrder() {
-        #expect(Self.router.methodPaths == ["/telemetry.v1.Telemetry/Upload", "/telemetry.v1.Telemetry/Push"])
+        #expect(Self.router.methodPaths
+                == ["/telemetry.v1.Telemetry/Upload", "/telemetry.v1.Telemetry/Push", "/telemetry.v1.Telemetry/Sync"])
         #expect(Self.router.handles("/telemetry.v1.Telemetry/Push"))
-        #expect(!Self.router.handles("/telemetry.v1.Telemetry/Sync"))
+        #expect(!Self.router.handles("/telemetry.v1.Telemetry/Nope"))
     }
 
     @Test func unknownPathIsUnimplementedNamingTheImplementedMethods() {
@@ -58,13 +59,15 @@ import Testing
                     GRPCStatus(
                         .unimplemented,
                         "unknown method /telemetry.v1.Telemetry/Nope; this "
-                            + "server implements /telemetry.v1.Telemetry/Upload and /telemetry.v1.Telemetry/Push")))
+                            + "server implements /telemetry.v1.Telemetry/Upload, /telemetry.v1.Telemetry/Push and "
+                            + "/telemetry.v1.Telemetry/Sync")))
         #expect(
             Self.rejection(Self.replacing(":path", with: nil))
                 == .grpc(
                     GRPCStatus(
                         .unimplemented,
-                        "unknown method ; this server implements /telemetry.v1.Telemetry/Upload and /telemetry.v1.Telemetry/Push"
+                        "unknown method ; this server implements /telemetry.v1.Telemetry/Upload, "
+                            + "/telemetry.v1.Telemetry/Push and /telemetry.v1.Telemetry/Sync"
                     )))
     }
 

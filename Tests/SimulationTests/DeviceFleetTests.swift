@@ -10,7 +10,7 @@ import Testing
         // Loop 1 of 2 takes every other device.
         let fleet = DeviceFleet(configuration: configuration, indices: stride(from: 1, to: 10, by: 2))
         #expect(fleet.devices.map(\.deviceID) == ["dev-00002", "dev-00004", "dev-00006", "dev-00008", "dev-00010"])
-        #expect(fleet.devices.map(\.deviceProtocol) == [.grpcUnary, .grpcStream, .rest, .grpcUnary, .grpcStream])
+        #expect(fleet.devices.map(\.deviceProtocol) == [.grpcUnary, .grpcSync, .grpcUnary, .grpcSync, .grpcUnary])
         // The same device made by another loop reads the same.
         #expect(fleet.devices[0].originMs == configuration.makeDevice(at: 1).originMs)
     }

@@ -17,6 +17,8 @@ struct DeviceHarness {
     var request: (seqs: ClosedRange<UInt64>, sentAt: UInt64)?
     /// Seqs sent on the open stream, for checking the half-close.
     var streamSeqs: [UInt64] = []
+    /// The Sync stream in flight was half-closed (its remaining Acks and the OK end are due).
+    var isSyncHalfClosed = false
     /// True once the device said `.finished`.
     var isFinished = false
 
@@ -36,7 +38,11 @@ struct DeviceHarness {
     private mutating func perform(_ action: DeviceAction) {
         switch action {
         case .scheduleWake(let at): wake = at
-        case .openUploadStream: streamSeqs = []
+        case .openUploadStream, .openSyncStream: streamSeqs = []
+        case .halfCloseSyncStream:
+            isSyncHalfClosed = true
+            // The Acks still due cover what the stream carried (this harness answers them all at the end).
+            if let first = streamSeqs.first, let last = streamSeqs.last { request = (first...last, now) }
         case .sendOnStream(let batch): streamSeqs.append(batch.seq)
         case .halfCloseStream, .push, .post: request = (action.requestSeqs!, now)
         case .disconnect: request = nil
@@ -64,6 +70,11 @@ struct DeviceHarness {
         let (seqs, sentAt) = request!
         request = nil
         let count = seqs.upperBound - seqs.lowerBound + 1
+        if device.deviceProtocol == .grpcSync {
+            let ack = Ack(batches: count, readings: 0, duplicateBatches: duplicates, lastSeq: seqs.upperBound)
+            return send(.streamAcked(ack, latenciesNs: Array(repeating: now - sentAt, count: Int(count))))
+                + send(.streamEnded)
+        }
         return send(
             .acked(
                 Ack(batches: count, readings: 0, duplicateBatches: duplicates, lastSeq: seqs.upperBound),

@@ -32,11 +32,11 @@ import Testing
         let again = (0..<9).map { ProtocolMode.mixed.protocolForDevice(at: $0) }
         #expect(first == again)
         #expect(
-            first == [.grpcStream, .grpcUnary, .rest, .grpcStream, .grpcUnary, .rest, .grpcStream, .grpcUnary, .rest])
+            first == [.grpcStream, .grpcUnary, .rest, .grpcSync, .grpcStream, .grpcUnary, .rest, .grpcSync, .grpcStream])
         let settings = makeSettings()
-        let fleet = FleetConfiguration(seed: 42, deviceCount: 300, protocolMode: .mixed, settings: settings)
-        #expect(fleet.protocolCounts == [.grpcStream: 100, .grpcUnary: 100, .rest: 100])
-        #expect(fleet.makeDevice(at: 4).deviceProtocol == .grpcUnary)
+        let fleet = FleetConfiguration(seed: 42, deviceCount: 400, protocolMode: .mixed, settings: settings)
+        #expect(fleet.protocolCounts == [.grpcStream: 100, .grpcUnary: 100, .rest: 100, .grpcSync: 100])
+        #expect(fleet.makeDevice(at: 5).deviceProtocol == .grpcUnary)
         #expect(fleet.makeDevice(at: 4).deviceID == "dev-00005")
         #expect(
             FleetConfiguration(seed: 1, deviceCount: 1, protocolMode: .single(.rest), settings: settings)
@@ -44,7 +44,7 @@ import Testing
     }
 
     @Test func collectorNamesMatchTheBandwidthReport() {
-        #expect(DeviceProtocol.allCases.map(\.collectorName) == ["grpc-stream", "grpc-unary", "rest-json"])
-        #expect(DeviceProtocol.allCases.sorted() == [.grpcStream, .grpcUnary, .rest])
+        #expect(DeviceProtocol.allCases.map(\.collectorName) == ["grpc-stream", "grpc-unary", "rest-json", "grpc-sync"])
+        #expect(DeviceProtocol.allCases.sorted() == [.grpcStream, .grpcUnary, .rest, .grpcSync])
     }
 }

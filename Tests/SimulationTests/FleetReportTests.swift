@@ -36,8 +36,8 @@ import Testing
 
     @Test func protocolRowsAddUpToTheTotal() {
         let report = Self.makeReport()
-        #expect(report.protocols.map(\.deviceProtocol) == [.grpcStream, .grpcUnary, .rest])
-        #expect(report.protocols.map(\.devices) == [3, 3, 3])
+        #expect(report.protocols.map(\.deviceProtocol) == [.grpcStream, .grpcUnary, .rest, .grpcSync])
+        #expect(report.protocols.map(\.devices) == [3, 2, 2, 2])
         var sum = DeviceStatistics()
         for row in report.protocols { sum += row.statistics }
         #expect(sum == report.total)

@@ -9,7 +9,8 @@ import Telemetry
 /// counts payload bytes plus a fixed per-message overhead, as a real driver would count socket bytes.
 struct FleetRun {
     /// Per-request answer latency by protocol, ns.
-    static let latencyNs: [DeviceProtocol: UInt64] = [.grpcStream: 4_000_000, .grpcUnary: 2_000_000, .rest: 3_000_000]
+    static let latencyNs: [DeviceProtocol: UInt64] = [.grpcStream: 4_000_000, .grpcUnary: 2_000_000, .rest: 3_000_000,
+                                                           .grpcSync: 1_000_000]
 
     var fleet: DeviceFleet
     /// What the collector stored: (device, seq) pairs.
@@ -67,9 +68,19 @@ struct FleetRun {
                     connectAt = now + 1_000_000
                     fleet.recordWireBytes(slot: slot, sent: 24, received: 9)
                 case .scheduleWake(let at): wake = at
-                case .openUploadStream:
+                case .openUploadStream, .openSyncStream:
                     callBatches = []
                     fleet.recordWireBytes(slot: slot, sent: 60, received: 0)
+                case .sendOnStream(let batch) where deviceProtocol == .grpcSync:
+                    // Sync: stored and acknowledged at once, on the open stream.
+                    let fresh = stored.insert("\(deviceID)/\(batch.seq)").inserted
+                    let ack = Ack(batches: 1, readings: fresh ? UInt64(batch.readingCount) : 0,
+                                  duplicateBatches: fresh ? 0 : 1, lastSeq: batch.seq)
+                    fleet.recordWireBytes(slot: slot, sent: batch.protobufSize + 14, received: ack.protobufSize + 14)
+                    queue.append(.streamAcked(ack, latenciesNs: [Self.latencyNs[.grpcSync]!]))
+                case .halfCloseSyncStream:
+                    fleet.recordWireBytes(slot: slot, sent: 9, received: 0)
+                    queue.append(.streamEnded)
                 case .sendOnStream(let batch):
                     callBatches.append((batch.seq, batch.readingCount))
                     fleet.recordWireBytes(slot: slot, sent: batch.protobufSize + 14, received: 0)

@@ -24,7 +24,7 @@ import Testing
         }
         // Every row of the table ends where the header does: the numbers are right-aligned under their titles.
         let start = try #require(lines.firstIndex(of: header))
-        let block = lines[start..<(start + 7)]
+        let block = lines[start..<(start + 2 + DeviceProtocol.allCases.count + 2)]
         #expect(block.allSatisfy { $0.count == header.count }, "\(block.joined(separator: "\n"))")
         #expect(block.contains { $0.hasPrefix("grpc-stream ") } && block.contains { $0.hasPrefix("rest ") })
         let total = try #require(block.last)
@@ -84,7 +84,7 @@ import Testing
         #expect(json["run"]?["pacing"]?.stringValue == "speedup" && json["run"]?["speedup"]?.doubleValue == 60)
         #expect(json["run"]?["elapsed_ms"]?.doubleValue == 1.5)
         let protocols = try #require(json["protocols"]?.arrayValue)
-        #expect(protocols.compactMap { $0["protocol"]?.stringValue } == ["grpc-stream", "grpc-unary", "rest"])
+        #expect(protocols.compactMap { $0["protocol"]?.stringValue } == ["grpc-stream", "grpc-unary", "rest", "grpc-sync"])
         for (row, summary) in zip(protocols, report.protocols) {
             #expect(row["readings_acked"]?.int64Value == summary.statistics.readingsAcked)
             #expect(row["bytes_sent"]?.int64Value == summary.statistics.bytesSent)

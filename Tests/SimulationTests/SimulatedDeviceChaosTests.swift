@@ -32,13 +32,15 @@ import Testing
             for action in actions {
                 switch action {
                 case .connect: pending = .connect(at: harness.now + 1_000_000 + random.next() % 4_000_000)
-                case .openUploadStream: callSeqs = []
+                case .openUploadStream, .openSyncStream: callSeqs = []
                 case .sendOnStream(let batch): callSeqs.append(batch.seq)
                 case .push(let batch): callSeqs = [batch.seq]
                 case .post(let batch): callSeqs = [batch.seq]
                 default: break
                 }
-                if action.requestSeqs != nil { pending = .answer(at: harness.now + random.next() % 30_000_000) }
+                if action.requestSeqs != nil || action == .halfCloseSyncStream {
+                    pending = .answer(at: harness.now + random.next() % 30_000_000)
+                }
                 if action == .disconnect { pending = nil }
             }
         }
@@ -87,7 +89,12 @@ import Testing
                     let ack = Ack(
                         batches: UInt64(callSeqs.count), readings: UInt64(fresh.count * 40),
                         duplicateBatches: UInt64(callSeqs.count - fresh.count), lastSeq: stored.max()!)
-                    perform(harness.send(.acked(ack, covering: request.seqs, latencyNs: 1)))
+                    if deviceProtocol == .grpcSync {
+                        perform(harness.send(.streamAcked(ack, latenciesNs: callSeqs.map { _ in 1 })))
+                        perform(harness.send(.streamEnded))
+                    } else {
+                        perform(harness.send(.acked(ack, covering: request.seqs, latencyNs: 1)))
+                    }
                 } else if roll < 0.87 {
                     perform(harness.send(.callFailed(.grpcStatus(14))))
                 } else if roll < 0.9 {

@@ -31,7 +31,7 @@ let runFlags = FlagParser(
                  help: "TLS: a reconnecting device offers its last session ticket (default on)"),
         FlagSpec("devices", value: "N", default: "100", help: "number of devices"),
         FlagSpec("protocol", value: "NAME", default: "mixed",
-                 help: "grpc-stream, grpc-unary, rest, or mixed (split evenly and deterministically)"),
+                 help: "grpc-stream, grpc-unary, grpc-sync, rest, or mixed (split evenly and deterministically)"),
         FlagSpec("sensors", value: "LIST", default: "temperature,humidity,pressure,battery",
                  help: "sensors per device: temperature, humidity, pressure, battery, co2, vibration"),
         FlagSpec("interval", value: "DURATION", default: "1s", help: "time between readings of a sensor"),
@@ -39,7 +39,11 @@ let runFlags = FlagParser(
         FlagSpec("duration", value: "DURATION", default: "60s", help: "simulated time to cover"),
         FlagSpec("speedup", value: "X", default: "1", help: "simulated seconds per real second (60: an hour a minute)"),
         FlagSpec("max-rate", help: "send each batch as soon as the previous one is acknowledged (benchmarks)"),
-        FlagSpec("stream-batches", value: "N", default: "6", help: "batches per gRPC Upload stream before its Ack"),
+        FlagSpec("stream-batches", value: "N", default: "6",
+                 help: "batches per gRPC Upload or Sync stream before the device closes it and opens the next"),
+        FlagSpec("stream-context", value: "on|off", default: "on",
+                 help: "Upload and Sync batches leave out what their stream already said (sensor names, exponents, "
+                     + "starts, seq); off sends every batch in full"),
         FlagSpec("buffer", value: "N", default: "64", help: "batches a device buffers while it cannot send"),
         FlagSpec("seed", value: "N", default: "42", help: "seed for the sensor models"),
         FlagSpec("seq-base", value: "N|auto", default: "auto",
@@ -97,7 +101,8 @@ func run(_ arguments: [String]) throws(FlagError) {
     let targetURL = flags.string("target")!
     let target = hostPort(targetURL)
     guard let mode = ProtocolMode(name: flags.string("protocol")!) else {
-        throw FlagError("--protocol: expected grpc-stream, grpc-unary, rest or mixed, got \(flags.string("protocol")!)")
+        throw FlagError(
+            "--protocol: expected grpc-stream, grpc-unary, grpc-sync, rest or mixed, got \(flags.string("protocol")!)")
     }
     let sensors: [SensorKind]
     switch SensorKind.list(parsing: flags.string("sensors")!) {
@@ -176,6 +181,11 @@ func run(_ arguments: [String]) throws(FlagError) {
                                            protocolMode: mode, settings: settingsWithBase)
     var options = RunOptions(target: target, loops: try flags.int("loops", in: 1...256)!)
     options.callTimeoutMs = try flags.milliseconds("call-timeout")!
+    switch flags.string("stream-context")! {
+    case "on": options.usesStreamContext = true
+    case "off": options.usesStreamContext = false
+    case let other: throw FlagError("--stream-context: expected on or off, got \(other)")
+    }
     options.timeLimitMs = try flags.milliseconds("time-limit")
     if let path = flags.string("acked-log") {
         do {

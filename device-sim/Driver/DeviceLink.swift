@@ -46,6 +46,10 @@ final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
     // The call in flight: what its answer covers and when the request was completed.
     private var pending: (seqs: ClosedRange<UInt64>, sentNs: UInt64)?
     private var callTimer: TimerHandle?
+    /// The open stream's stream context (nil when the run sends every batch in full).
+    private var streamEncoder: StreamContextEncoder?
+    /// Sync: when each batch still waiting for its Ack was sent, oldest first.
+    private var syncSentNs: [UInt64] = []
 
     init(slot: Int, deviceID: String, deviceProtocol: DeviceProtocol, fleet: LoopFleet) {
         self.slot = slot
@@ -177,10 +181,13 @@ final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
         connection = nil
     }
 
-    func openUploadStream() {
+    /// Opens an Upload (or, `sync`, a Sync) stream; with stream context its batches leave out what it already said.
+    func openStream(sync: Bool = false) {
         guard let session else { return }
-        response = TelemetryClientResponse()
-        let head = TelemetryRequestHead(method: .upload, deviceID: deviceID,
+        response = TelemetryClientResponse(streamingAcks: sync)
+        streamEncoder = fleet.usesStreamContext ? StreamContextEncoder() : nil
+        syncSentNs.removeAll()
+        let head = TelemetryRequestHead(method: sync ? .sync : .upload, deviceID: deviceID,
                                         authorization: fleet.authorization(for: deviceID))
         streamID = try? session.submitRequest([HTTP2HeaderField](head.makeRequestHead(authority: fleet.authority)),
                                               endStream: false)
@@ -189,8 +196,29 @@ final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
 
     func sendOnStream(_ batch: Batch) {
         guard let session, let streamID else { return }
-        session.send(streamID: streamID, GRPCMessageFramer.frame(batch.protobufBytes()))
+        let message = streamEncoder?.encode(batch) ?? batch
+        session.send(streamID: streamID, GRPCMessageFramer.frame(message.protobufBytes()))
+        if deviceProtocol == .grpcSync { syncSentNs.append(fleet.now()) }
         flush()
+    }
+
+    /// Sync: ends the request side; the remaining Acks and the OK end follow.
+    func halfCloseSyncStream() {
+        guard let session, let streamID else { return }
+        startCall(1...1)
+        session.finish(streamID: streamID)
+        flush()
+    }
+
+    /// Sync: reports the Acks that arrived, each with the latencies of the batches it covers.
+    private func deliverArrivedAcks() {
+        let now = fleet.now()
+        for ack in response.takeArrivedAcks() {
+            let covered = min(Int(clamping: ack.batches), syncSentNs.count)
+            let latencies = syncSentNs.prefix(covered).map { now - $0 }
+            syncSentNs.removeFirst(covered)
+            fleet.deliver(.streamAcked(ack, latenciesNs: latencies), slot: slot)
+        }
     }
 
     func halfCloseStream(covering seqs: ClosedRange<UInt64>) {
@@ -257,6 +285,8 @@ final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
         pending = nil
         streamID = nil
         switch outcome {
+        case .acked where deviceProtocol == .grpcSync:
+            fleet.deliver(.streamEnded, slot: slot)
         case .acked(let ack):
             guard let call else { return }
             fleet.deliver(.acked(ack, covering: call.seqs, latencyNs: fleet.now() - call.sentNs), slot: slot)
@@ -323,9 +353,13 @@ final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
         case .headers(let id, _, let fields, _, _) where id == streamID:
             response.receiveHeaders(fields)
         case .data(let id, let bytes):
-            if id == streamID { response.receiveData(bytes) }
+            if id == streamID {
+                response.receiveData(bytes)
+                if deviceProtocol == .grpcSync { deliverArrivedAcks() }
+            }
             session.consume(streamID: id, count: bytes.count)
         case .streamClosed(let id, let code) where id == streamID:
+            if deviceProtocol == .grpcSync { deliverArrivedAcks() }
             switch response.outcome(errorCode: code) {
             case .success(let ack): complete(.acked(ack))
             case .failure(let status): complete(.failed(.grpcStatus(status.code.rawValue)))

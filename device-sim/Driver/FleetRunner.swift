@@ -30,6 +30,9 @@ public struct RunOptions: Sendable {
     /// Plaintext or TLS, keep-alive or per-batch, resumption. Its `connectionMode` replaces the configuration's
     /// (`DeviceSettings.connectionMode`), so one setting decides.
     public var link = LinkSettings()
+    /// Upload and Sync streams use stream context: a batch leaves out the sensor names, exponents, starts and seq
+    /// its stream already said (`--stream-context off` sends every batch in full).
+    public var usesStreamContext = true
     /// A TLS handshake not finished within this fails the connect (retried like a refused one).
     public var handshakeTimeoutMs: Int64 = 10_000
 
@@ -120,7 +123,8 @@ public enum FleetRunner {
                 let fleet = LoopFleet(
                     loop: loop, fleet: DeviceFleet(configuration: fleetConfiguration, indices: indices), target: target,
                     authority: options.target, callTimeoutNs: UInt64(options.callTimeoutMs) * 1_000_000,
-                    ackLog: options.ackLog, fleetKey: options.fleetKey, tls: tls, onFinished: { finished.signal() })
+                    ackLog: options.ackLog, fleetKey: options.fleetKey, tls: tls,
+                    usesStreamContext: options.usesStreamContext, onFinished: { finished.signal() })
                 fleets.set(index, LoopBound(fleet, on: loop))
                 fleet.start()
             }

@@ -31,9 +31,14 @@ final class LoopFleet {
     /// Why the first failed TLS handshake failed (a wrong CA file shows here), for the run's result.
     private(set) var firstHandshakeFailure: String?
 
+    /// Upload and Sync streams leave out what they already said (stream context).
+    let usesStreamContext: Bool
+
     init(loop: EventLoop, fleet: DeviceFleet, target: SocketAddress, authority: String, callTimeoutNs: UInt64,
-         ackLog: AckLog? = nil, fleetKey: FleetKey? = nil, tls: FleetTLS? = nil, onFinished: @escaping () -> Void) {
+         ackLog: AckLog? = nil, fleetKey: FleetKey? = nil, tls: FleetTLS? = nil, usesStreamContext: Bool = true,
+         onFinished: @escaping () -> Void) {
         self.ackLog = ackLog
+        self.usesStreamContext = usesStreamContext
         self.tls = tls
         self.loop = loop
         self.fleet = fleet
@@ -160,7 +165,9 @@ final class LoopFleet {
                 // No socket could be made (out of descriptors): retry like a refused connect.
                 loop.schedule(after: .zero) { [weak self] in self?.deliver(.connectFailed(.connectionRefused), slot: slot) }
             }
-        case .openUploadStream: links[slot]?.openUploadStream()
+        case .openUploadStream: links[slot]?.openStream()
+        case .openSyncStream: links[slot]?.openStream(sync: true)
+        case .halfCloseSyncStream: links[slot]?.halfCloseSyncStream()
         case .sendOnStream(let batch): links[slot]?.sendOnStream(batch)
         case .halfCloseStream(let seqs): links[slot]?.halfCloseStream(covering: seqs)
         case .push(let batch): links[slot]?.push(batch)

@@ -50,10 +50,18 @@ extension DeviceFleet {
     /// The batches that `event` acknowledges for the device at `slot`, before the event is handled: those of the
     /// call in flight that the answer covers (none for any other event, or when no call is in flight).
     public func batchesAcknowledged(by event: DeviceEvent, slot: Int) -> [AcknowledgedBatch] {
-        guard case .acked(_, let seqs, _) = event else { return [] }
         let device = devices[slot]
         guard device.call != .idle else { return [] }
-        return device.queue.batches.prefix(device.queue.inFlight).filter { seqs.contains($0.seq) }.map {
+        let covered: [PendingBatch]
+        switch event {
+        case .acked(_, let seqs, _):
+            covered = device.queue.batches.prefix(device.queue.inFlight).filter { seqs.contains($0.seq) }
+        case .streamAcked(let ack, _):
+            covered = Array(device.queue.batches.prefix(min(device.queue.inFlight, Int(clamping: ack.batches))))
+        default:
+            return []
+        }
+        return covered.map {
             AcknowledgedBatch(
                 deviceID: device.deviceID, batch: $0, sensors: device.settings.sensors,
                 intervalMs: device.settings.intervalMs)

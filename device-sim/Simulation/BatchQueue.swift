@@ -67,6 +67,17 @@ public struct BatchQueue: Equatable, Sendable {
         return released
     }
 
+    /// The oldest `count` batches in flight were acknowledged (a Sync stream's Ack): removes and returns them; the
+    /// rest stay in flight.
+    public mutating func releaseOldest(_ count: Int) -> [PendingBatch] {
+        let taken = Swift.min(Swift.max(count, 0), inFlight)
+        defer {
+            batches.removeFirst(taken)
+            inFlight -= taken
+        }
+        return Array(batches[..<taken])
+    }
+
     /// The call in flight failed and may be retried: its batches wait again, in the same order, at the front.
     public mutating func requeueInFlight() {
         inFlight = 0

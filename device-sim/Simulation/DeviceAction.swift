@@ -6,7 +6,9 @@
 //   `.disconnect` closes it (or abandons a connect in progress), after which no event of that connection may be
 //   delivered. A driver that loses the connection reports `.disconnected`.
 // - At most one call in flight. `.openUploadStream` starts an `Upload` call (metadata `device-id`);
-//   `.sendOnStream` writes a batch on it; `.halfCloseStream` ends its request side. `.push` is one `Push` call and
+//   `.sendOnStream` writes a batch on it; `.halfCloseStream` ends its request side. `.openSyncStream` starts a
+//   `Sync` call the same way; each Ack on it comes back as `.streamAcked` (the oldest batches in flight, with each
+//   one's latency since it was sent), and after `.halfCloseSyncStream` an OK end as `.streamEnded`. `.push` is one `Push` call and
 //   `.post` one `POST /v1/devices/{device}/readings` on the HTTP/1.1 connection. The call's outcome comes back as
 //   `.acked` (echoing `requestSeqs` of the action that completed the request, and the latency since it) or
 //   `.callFailed` / `.disconnected`.
@@ -26,6 +28,12 @@ public enum DeviceAction: Equatable, Sendable {
     case sendOnStream(Batch)
     /// End the request side of the `Upload` stream; its Ack will cover the batches with these seqs.
     case halfCloseStream(covering: ClosedRange<UInt64>)
+    /// Start a gRPC `Sync` bidirectional stream on the connection; batches go with `.sendOnStream`, and each Ack
+    /// that arrives on it is reported at once (`.streamAcked`).
+    case openSyncStream
+    /// End the request side of the `Sync` stream; the Acks still to come cover the batches in flight, then the
+    /// stream ends (`.streamEnded`).
+    case halfCloseSyncStream
     /// Make one gRPC `Push` call with this batch.
     case push(Batch)
     /// Make one REST `POST /v1/devices/{device}/readings` with this batch as its JSON body (`jsonBytes()`).

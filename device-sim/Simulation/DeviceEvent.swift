@@ -17,6 +17,11 @@ public enum DeviceEvent: Equatable, Sendable {
     /// (`DeviceAction.requestSeqs`): all batches sent on an Upload stream, or the one batch of a Push or POST.
     /// `latencyNs` is the time from that action to the answer.
     case acked(Ack, covering: ClosedRange<UInt64>, latencyNs: UInt64)
+    /// An Ack arrived on the open `Sync` stream: it covers the oldest `ack.batches` batches in flight;
+    /// `latenciesNs` has each covered batch's time from being sent to this Ack.
+    case streamAcked(Ack, latenciesNs: [UInt64])
+    /// The `Sync` stream ended with OK after its half-close.
+    case streamEnded
     /// The call in flight failed (non-OK grpc-status, HTTP error status, timeout, unreadable answer) and the
     /// connection is still usable.
     case callFailed(DeviceFailure)

@@ -9,7 +9,8 @@
 public struct DeviceFleet: Sendable {
     /// The devices, by slot.
     public private(set) var devices: [SimulatedDevice]
-    /// Acknowledgement latencies by protocol, recorded from every `.acked` event handled here.
+    /// Acknowledgement latencies by protocol, recorded from every `.acked` and `.streamAcked` event
+    /// handled here (a Sync stream's latency is per batch).
     public private(set) var latencies = ProtocolLatencies()
 
     /// The devices of `configuration` at `indices` (fleet-wide, 0-based), in that order: slot i is `indices[i]`.
@@ -24,8 +25,13 @@ public struct DeviceFleet: Sendable {
 
     /// Feeds an event to the device at `slot` at real time `now` (ns); returns what to do for it.
     public mutating func handle(_ event: DeviceEvent, slot: Int, at now: UInt64) -> [DeviceAction] {
-        if case .acked(_, _, let latencyNs) = event, devices[slot].call != .idle {
-            latencies.record(latencyNs, for: devices[slot].deviceProtocol)
+        if devices[slot].call != .idle {
+            switch event {
+            case .acked(_, _, let latencyNs): latencies.record(latencyNs, for: devices[slot].deviceProtocol)
+            case .streamAcked(_, let latenciesNs):
+                for latencyNs in latenciesNs { latencies.record(latencyNs, for: devices[slot].deviceProtocol) }
+            default: break
+            }
         }
         return devices[slot].handle(event, at: now)
     }

@@ -13,6 +13,8 @@ public enum DeviceProtocol: CaseIterable, Equatable, Hashable, Sendable, Compara
     case grpcUnary
     /// REST: one `POST /v1/devices/{device}/readings` (HTTP/1.1, JSON body) per batch.
     case rest
+    /// gRPC `Sync`: one bidirectional stream carries a window of batches, an Ack per commit.
+    case grpcSync
 
     /// The protocol named `name` in the simulator's flags and report, or nil.
     public init?(name: String) {
@@ -23,7 +25,7 @@ public enum DeviceProtocol: CaseIterable, Equatable, Hashable, Sendable, Compara
     /// The name used by the simulator's flags and report.
     public var name: String {
         switch self {
-        case .grpcStream, .grpcUnary: wireProtocol.rawValue
+        case .grpcStream, .grpcUnary, .grpcSync: wireProtocol.rawValue
         case .rest: "rest"
         }
     }
@@ -33,6 +35,7 @@ public enum DeviceProtocol: CaseIterable, Equatable, Hashable, Sendable, Compara
         switch self {
         case .grpcStream: .grpcStream
         case .grpcUnary: .grpcUnary
+        case .grpcSync: .grpcSync
         case .rest: .restJSON
         }
     }
@@ -49,6 +52,7 @@ public enum DeviceProtocol: CaseIterable, Equatable, Hashable, Sendable, Compara
         case .grpcStream: 0
         case .grpcUnary: 1
         case .rest: 2
+        case .grpcSync: 3
         }
     }
 }
@@ -57,7 +61,7 @@ public enum DeviceProtocol: CaseIterable, Equatable, Hashable, Sendable, Compara
 public enum ProtocolMode: Equatable, Hashable, Sendable {
     /// Every device uses this protocol.
     case single(DeviceProtocol)
-    /// Devices are split evenly over the three protocols.
+    /// Devices are split evenly over the four protocols.
     case mixed
 
     /// The mode named `name` (`grpc-stream`, `grpc-unary`, `rest` or `mixed`), or nil.
@@ -81,8 +85,9 @@ public enum ProtocolMode: Equatable, Hashable, Sendable {
 
     /// The protocol of the device at `index` (0-based) in the fleet.
     ///
-    /// `mixed` deals protocols round-robin in `DeviceProtocol.allCases` order (grpc-stream, grpc-unary, rest), so the
-    /// assignment depends only on the index, and any fleet size splits with counts that differ by at most one.
+    /// `mixed` deals protocols round-robin in `DeviceProtocol.allCases` order (grpc-stream, grpc-unary, rest,
+    /// grpc-sync), so the assignment depends only on the index, and any fleet size splits with counts that differ by
+    /// at most one.
     public func protocolForDevice(at index: Int) -> DeviceProtocol {
         switch self {
         case .single(let single): single

@@ -1,6 +1,6 @@
 // The report as one self-contained HTML page (`device-sim run --html report.html`): no external resources; the
 // bytes-per-reading chart is server-rendered SVG, the device table sorts with a few lines of inline JavaScript.
-// Colors match the collector's dashboard (color-blind safe: blue, orange, green for the three protocols).
+// Colors match the collector's dashboard (color-blind safe: blue, orange, green, sky blue for the four protocols).
 
 extension FleetReport {
     /// Protocol colors shared with the dashboard.
@@ -9,6 +9,7 @@ extension FleetReport {
         case .grpcStream: "#0072B2"
         case .grpcUnary: "#E69F00"
         case .rest: "#009E73"
+        case .grpcSync: "#56B4E9"
         }
     }
 

@@ -6,6 +6,7 @@ public struct ProtocolLatencies: Equatable, Sendable {
     private var grpcStream = LatencyHistogram()
     private var grpcUnary = LatencyHistogram()
     private var rest = LatencyHistogram()
+    private var grpcSync = LatencyHistogram()
 
     /// Empty histograms.
     public init() {}
@@ -17,6 +18,7 @@ public struct ProtocolLatencies: Equatable, Sendable {
             case .grpcStream: grpcStream
             case .grpcUnary: grpcUnary
             case .rest: rest
+            case .grpcSync: grpcSync
             }
         }
         set {
@@ -24,6 +26,7 @@ public struct ProtocolLatencies: Equatable, Sendable {
             case .grpcStream: grpcStream = newValue
             case .grpcUnary: grpcUnary = newValue
             case .rest: rest = newValue
+            case .grpcSync: grpcSync = newValue
             }
         }
     }

@@ -49,6 +49,9 @@ extension SimulatedDevice {
             case .grpcStream:
                 actions.append(.openUploadStream)
                 call = .streaming(sent: 0)
+            case .grpcSync:
+                actions.append(.openSyncStream)
+                call = .streaming(sent: 0)
             case .grpcUnary:
                 actions.append(.push(takeNextBatch().makeBatch(sensors: settings.sensors, intervalMs: interval)))
                 call = .awaitingAnswer
@@ -67,7 +70,11 @@ extension SimulatedDevice {
             sent += 1
         }
         call = .streaming(sent: sent)
-        if sent == settings.batchesPerStream || (isProductionOver && !queue.hasWaiting), let seqs = queue.inFlightSeqs {
+        guard sent == settings.batchesPerStream || (isProductionOver && !queue.hasWaiting) else { return }
+        if deviceProtocol == .grpcSync {
+            actions.append(.halfCloseSyncStream)
+            call = .awaitingAnswer
+        } else if let seqs = queue.inFlightSeqs {
             actions.append(.halfCloseStream(covering: seqs))
             call = .awaitingAnswer
         }

@@ -14,6 +14,8 @@
 // Sending. Batches wait in a bounded `BatchQueue`, oldest first; at most one call is in flight:
 // - grpc-stream: open an Upload stream when a batch waits, send each batch on it as it is produced, half-close
 //   after `streamBatches` batches (or when production is over and nothing waits), then wait for the Ack;
+// - grpc-sync: as grpc-stream, but on a Sync stream whose Acks release the batches they cover as they arrive;
+//   after the half-close the device waits for the remaining Acks and the OK end;
 // - grpc-unary: one Push per batch; rest: one POST per batch; each waits for its answer before the next.
 // An Ack releases the batches it covers. A retryable failure puts the call's batches back at the front (same seqs,
 // re-sent first) and waits `backoff` before the next attempt (reconnecting first if the connection is gone); a
@@ -47,7 +49,7 @@ public struct SimulatedDevice: Sendable {
     public enum CallState: Equatable, Sendable {
         /// No call in flight.
         case idle
-        /// An Upload stream is open and has carried `sent` batches; more may follow.
+        /// An Upload or Sync stream is open and has carried `sent` batches; more may follow.
         case streaming(sent: Int)
         /// The request is complete (half-closed, pushed or posted): waiting for the answer.
         case awaitingAnswer
@@ -153,6 +155,18 @@ public struct SimulatedDevice: Sendable {
                 actions.append(.disconnect)
                 connection = .disconnected
             }
+        case .streamAcked(let ack, let latencies):
+            guard call != .idle else { break }
+            acknowledgeOldest(ack, latenciesNs: latencies)
+        case .streamEnded:
+            guard call != .idle else { break }
+            queue.requeueInFlight()  // an OK end acknowledged everything; anything left is sent again
+            call = .idle
+            failureStreak = 0
+            if settings.connectionMode == .perBatch && connection == .connected {
+                actions.append(.disconnect)
+                connection = .disconnected
+            }
         case .callFailed(let failure):
             guard call != .idle else { break }
             failCall(failure, at: now)
@@ -221,6 +235,18 @@ public struct SimulatedDevice: Sendable {
         statistics.duplicateBatches += Int64(clamping: ack.duplicateBatches)
         statistics.latency.record(latencyNs)
         call = .idle
+        failureStreak = 0
+    }
+
+    /// An Ack on the open Sync stream: release the oldest batches it covers; the stream goes on.
+    private mutating func acknowledgeOldest(_ ack: Ack, latenciesNs: [UInt64]) {
+        for batch in queue.releaseOldest(Int(clamping: ack.batches)) {
+            statistics.batchesAcked += 1
+            statistics.readingsAcked += Int64(batch.readingCount)
+        }
+        statistics.readingsStored += Int64(clamping: ack.readings)
+        statistics.duplicateBatches += Int64(clamping: ack.duplicateBatches)
+        for latency in latenciesNs { statistics.latency.record(latency) }
         failureStreak = 0
     }
 

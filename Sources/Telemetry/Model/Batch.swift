@@ -41,11 +41,14 @@ public struct Series: Equatable, Sendable {
     public var mantissaDeltas: [Int64]
     /// The n−1 gaps between consecutive timestamps when `intervalMs == 0`; empty otherwise.
     public var timeDeltasMs: [UInt32]
+    /// Stream context only (`StreamContext`): the number of the stream's entry this series continues when `sensor`
+    /// is empty; 0 means the entry numbered by the series' position. Always 0 in a resolved batch.
+    public var ref: UInt32
 
     /// A series from its parts (decoders validate); `timeDeltasMs` stays empty for evenly spaced readings.
     public init(
         sensor: String, exponent: Int32, startMs: Int64, intervalMs: UInt32,
-        mantissaDeltas: [Int64], timeDeltasMs: [UInt32] = []
+        mantissaDeltas: [Int64], timeDeltasMs: [UInt32] = [], ref: UInt32 = 0
     ) {
         self.sensor = sensor
         self.exponent = exponent
@@ -53,7 +56,11 @@ public struct Series: Equatable, Sendable {
         self.intervalMs = intervalMs
         self.mantissaDeltas = mantissaDeltas
         self.timeDeltasMs = timeDeltasMs
+        self.ref = ref
     }
+
+    /// True for a series in stream-context form: it names no sensor and continues an entry of its stream.
+    public var continuesEntry: Bool { sensor.isEmpty }
 
     /// Number of readings in the series.
     public var count: Int { mantissaDeltas.count }

@@ -36,6 +36,19 @@ public struct DecodeError: Error, Equatable, Sendable, CustomStringConvertible {
         case intervalWithTimeDeltas
         /// A series with `interval_ms == 0` carries a number of time deltas other than readings − 1.
         case timeDeltaCount(expected: Int, got: Int)
+        // Stream context (Upload and Sync streams).
+        /// Stream context (a series without a sensor, a `ref`, seq 0) outside an Upload or Sync stream.
+        case streamContextOutsideStream
+        /// A series continues an entry not defined earlier on the stream.
+        case unknownStreamEntry(number: Int, defined: Int)
+        /// A series names its sensor and also gives `ref`.
+        case sensorWithRef
+        /// A continuing series gives an exponent (it takes its entry's).
+        case exponentOnContinuation
+        /// A continuing series omits `start_ms` but its entry has no regular interval or no reading to continue.
+        case startNotContinuable(number: Int)
+        /// More sensors defined on one stream than the limit allows.
+        case tooManyStreamEntries(limit: Int)
         // Limits.
         /// More series in one batch than the limit allows.
         case tooManySeries(limit: Int)
@@ -95,6 +108,17 @@ public struct DecodeError: Error, Equatable, Sendable, CustomStringConvertible {
         case .intervalWithTimeDeltas: what = "a series with interval_ms > 0 must not carry time_deltas_ms"
         case .timeDeltaCount(let expected, let got):
             what = "expected \(expected) time deltas (one fewer than readings), got \(got)"
+        case .streamContextOutsideStream:
+            what = "stream context (a series without a sensor, ref, or seq 0) is only valid on Upload and Sync streams"
+        case .unknownStreamEntry(let number, let defined):
+            what = "continues series \(number), but \(defined) series are defined earlier on this stream"
+        case .sensorWithRef: what = "a series gives either sensor or ref, not both"
+        case .exponentOnContinuation:
+            what = "a continuing series takes its entry's exponent; name the sensor again to change it"
+        case .startNotContinuable(let number):
+            what = "start_ms omitted, but series \(number) of this stream has no regular interval and last reading "
+                + "to continue from"
+        case .tooManyStreamEntries(let limit): what = "more than \(limit) sensors defined on one stream"
         case .tooManySeries(let limit): what = "more than \(limit) series in one batch"
         case .tooManyReadings(let limit): what = "more than \(limit) readings"
         case .messageTooLarge(let limit): what = "message larger than \(limit) bytes"

@@ -5,8 +5,17 @@
 // last value win, and validates the contract's rules (`Series.validate`) so a decoded Batch is always valid.
 
 extension Batch {
-    /// Decodes a Batch from protobuf bytes; the result satisfies every rule of the contract.
+    /// Decodes a Batch from protobuf bytes; the result satisfies every rule of the contract. Stream context (a
+    /// series without a sensor, `ref`, seq 0) is refused: it is valid only through a stream's `StreamContext`.
     public init(protobuf bytes: UnsafeRawBufferPointer, limits: DecodeLimits = .standard) throws(DecodeError) {
+        try self.init(decoding: bytes, limits: limits, allowsStreamContext: false)
+    }
+
+    /// Decodes a Batch; with `allowsStreamContext`, series that continue an entry and seq 0 are left for
+    /// `StreamContext.resolve` to complete and validate (every other series is validated here).
+    init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits, allowsStreamContext: Bool)
+        throws(DecodeError)
+    {
         guard bytes.count <= limits.maxMessageBytes else {
             throw DecodeError(.messageTooLarge(limit: limits.maxMessageBytes))
         }
@@ -27,12 +36,14 @@ extension Batch {
                 }
                 let range = try at(path) { () throws(DecodeError) in try reader.readLengthDelimited() }
                 series.append(try Series(reader: ProtobufReader(bytes, range: range), index: series.count,
-                                         limits: limits))
+                                         limits: limits, allowsStreamContext: allowsStreamContext))
             default:
                 try at("") { () throws(DecodeError) in try reader.skip(wireType, field: field) }
             }
         }
-        guard seq >= 1 else { throw DecodeError(.seqMustBePositive, path: "seq", offset: bytes.count) }
+        guard seq >= 1 || allowsStreamContext else {
+            throw DecodeError(.seqMustBePositive, path: "seq", offset: bytes.count)
+        }
         guard seq <= Batch.maxSeq else { throw DecodeError(.valueOutOfRange, path: "seq", offset: bytes.count) }
         self.init(seq: seq, series: series)
     }
@@ -76,7 +87,7 @@ extension Batch {
 }
 
 extension Series {
-    init(reader: ProtobufReader, index: Int, limits: DecodeLimits) throws(DecodeError) {
+    init(reader: ProtobufReader, index: Int, limits: DecodeLimits, allowsStreamContext: Bool) throws(DecodeError) {
         var reader = reader
         let prefix = "series[\(index)]"
         var sensor = ""
@@ -85,6 +96,7 @@ extension Series {
         var intervalMs: UInt32 = 0
         var mantissaDeltas: [Int64] = []
         var timeDeltasMs: [UInt32] = []
+        var ref: UInt32 = 0
         while let (field, wireType) = try at(prefix, { () throws(DecodeError) in try reader.readTag() }) {
             switch field {
             case 1:
@@ -127,12 +139,24 @@ extension Series {
                 { (r: inout ProtobufReader) throws(DecodeError) in
                     try Self.readUInt32(&r, path: path)
                 }
+            case 7:
+                let path = "\(prefix).ref"
+                try expect(wireType, .varint, path: path, reader: reader)
+                ref = try Self.readUInt32(&reader, path: path)
             default:
                 try at(prefix) { () throws(DecodeError) in try reader.skip(wireType, field: field) }
             }
         }
         self.init(sensor: sensor, exponent: exponent, startMs: startMs, intervalMs: intervalMs,
-                  mantissaDeltas: mantissaDeltas, timeDeltasMs: timeDeltasMs)
+                  mantissaDeltas: mantissaDeltas, timeDeltasMs: timeDeltasMs, ref: ref)
+        if allowsStreamContext {
+            // A continuing series is completed, then validated, by its stream's context.
+            guard ref == 0 || sensor.isEmpty else { throw DecodeError(.sensorWithRef, path: "\(prefix).ref",
+                                                                        offset: reader.end) }
+            if sensor.isEmpty { return }
+        } else if ref != 0 {
+            throw DecodeError(.streamContextOutsideStream, path: "\(prefix).ref", offset: reader.end)
+        }
         try validate(path: prefix, offset: reader.end)
     }
 
@@ -177,6 +201,7 @@ extension Series {
         size += ProtobufWriter.varintFieldSize(2, ProtobufWriter.zigzag32(exponent))
         size += ProtobufWriter.varintFieldSize(3, UInt64(bitPattern: startMs))
         size += ProtobufWriter.varintFieldSize(4, UInt64(intervalMs))
+        size += ProtobufWriter.varintFieldSize(7, UInt64(ref))
         if !mantissaDeltas.isEmpty {
             size += ProtobufWriter.lengthDelimitedFieldSize(5, length: packedMantissaSize)
         }
@@ -209,6 +234,7 @@ extension Series {
             writer.writeVarint(UInt64(packedTimeDeltaSize))
             for delta in timeDeltasMs { writer.writeVarint(UInt64(delta)) }
         }
+        writer.writeVarintField(7, UInt64(ref))
     }
 }
 
