@@ -25,7 +25,7 @@ public final class HealthCallHandler: StandardServiceHandler {
     /// The path prefix every method of the service shares.
     public static let servicePathPrefix = "/grpc.health.v1.Health/"
     /// The service names Check and Watch know: the server as a whole, and the Telemetry service.
-    public static let knownServices = ["", "telemetry.v1.Telemetry"]
+    public static let knownServices = ["", String(TelemetryMethod.servicePathPrefix.dropFirst().dropLast())]
     /// Largest request accepted: a service name, not a payload.
     static let maxRequestBytes = 16 << 10
 
