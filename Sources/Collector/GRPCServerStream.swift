@@ -21,10 +21,8 @@ final class GRPCServerStream: ServerStreamHandler, GRPCCallTransport {
     private var messagesCounted = 0
     /// When the client last sent a byte on the stream (for the stream idle timeout).
     private var lastReceived = ContinuousClock.now
-    /// Response headers are out: the status goes in trailers, not in a Trailers-Only response.
-    private var hasSentHeaders = false
-    /// The session refused the response headers (the stream is gone): nothing more of the response is sent.
-    private var isResponseAbandoned = false
+    /// Encodes the call's response parts as HTTP/2.
+    private var response: HTTP2GRPCResponseWriter
     /// DATA held back (not yet credited) while the Sync call has its share of the store's queue.
     private var heldBack: [UInt8] = []
     /// The client's END_STREAM arrived behind held-back DATA.
@@ -36,6 +34,7 @@ final class GRPCServerStream: ServerStreamHandler, GRPCCallTransport {
     init(id: Int32, handler: any TelemetryServerHandler, key: BandwidthKey, owner: HTTP2ServerConnection) {
         self.id = id
         self.owner = owner
+        response = HTTP2GRPCResponseWriter(streamID: id)
         runner = TelemetryCallRunner(
             handler: handler, key: key, context: owner.context, loop: owner.connection?.loop, transport: self,
             afterAsyncWork: { [weak owner] in owner?.scheduleFlush() })
@@ -120,28 +119,6 @@ final class GRPCServerStream: ServerStreamHandler, GRPCCallTransport {
 
     func write(_ part: GRPCResponsePart) {
         guard let owner else { return }
-        switch part {
-        case .headers(let metadata):
-            hasSentHeaders = true
-            do {
-                try owner.session.submitResponse(streamID: id, .response(status: 200, metadata), endStream: false)
-            } catch {
-                isResponseAbandoned = true
-            }
-        case .message(let message):
-            guard !isResponseAbandoned else { return }
-            owner.session.send(streamID: id, GRPCMessageFramer.frame(message))
-            owner.ledger.messages(streamID: id, count: 1, inbound: false)
-        case .status(let status, let trailers):
-            // The call is over: its held bytes and its place in the stream table go.
-            owner.held.release(id, budget: owner.context.requestBuffers)
-            owner.streams[id] = AnsweredServerStream.shared
-            if !hasSentHeaders {
-                try? owner.session.submitResponse(
-                    streamID: id, .response(status: 200, status.trailersOnlyMetadata + trailers), endStream: true)
-            } else if !isResponseAbandoned {
-                owner.session.finish(streamID: id, trailers: .trailers(status.trailers + trailers))
-            }
-        }
+        response.write(part, on: owner)
     }
 }

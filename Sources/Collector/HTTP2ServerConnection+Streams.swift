@@ -37,6 +37,11 @@ extension HTTP2ServerConnection {
 
     private func openStream(_ id: Int32, fields: [HTTP2HeaderField], endStream: Bool, isTooLarge: Bool) {
         let path = fields[":path"] ?? ""
+        if StandardServices.handles(path: path) {
+            openStandardServiceCall(id, head: GRPCRequestHead(http2Fields: fields), endStream: endStream,
+                                    isTooLarge: isTooLarge)
+            return
+        }
         let isGRPC = path.hasPrefix(TelemetryMethod.servicePathPrefix)
             || (fields["content-type"].map(GRPCRequestHead.isGRPCContentType) ?? false)
         if isGRPC {
@@ -78,7 +83,7 @@ extension HTTP2ServerConnection {
         if endStream { stream.receiveEnd() } else { watchStreamIdleness() }
     }
 
-    private func refuseCall(_ id: Int32, _ rejection: GRPCRequestRejection, protocolName: String) {
+    func refuseCall(_ id: Int32, _ rejection: GRPCRequestRejection, protocolName: String) {
         ledger.reject(streamID: id, protocolName: protocolName)
         var counters = BandwidthCounters()
         counters.calls = 1
