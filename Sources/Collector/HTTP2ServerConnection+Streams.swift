@@ -29,6 +29,7 @@ extension HTTP2ServerConnection {
             streams[id]?.receiveEnd()
         case .streamClosed(let id, _):
             held.release(id, budget: context.requestBuffers)
+            streamsHoldingBack.remove(id)
             streams.removeValue(forKey: id)?.cancel()
         case .goaway:
             break
