@@ -19,7 +19,7 @@ help:
 	@echo "make build   debug build;  make release: release build"
 	@echo "make screenshot  render the dashboard of a collector fed by a simulated fleet into docs/dashboard.png"
 	@echo "make bench   release build, then the benchmark suite (about 20 min); writes bench/results/<date>-<host>.json and .md"
-	@echo "make schema  regenerate the store's embedded copy of schema/sqlite.sql"
+	@echo "make schema  regenerate schema/descriptors.binpb (protoc) and the embedded copies of it and schema/sqlite.sql"
 	@echo "make fuzz    build the five libFuzzer harnesses, fuzz each for FUZZ_SECONDS (default 600)"
 	@echo "make fuzz-smoke  replay the fuzz regressions and seeds, fuzz each harness FUZZ_SMOKE_SECONDS (part of make test)"
 	@echo "make clean   remove build products"
@@ -66,6 +66,7 @@ bench:
 
 schema:
 	@scripts/embed-schema.sh
+	@scripts/embed-descriptors.sh
 
 screenshot:
 	@scripts/screenshot.sh

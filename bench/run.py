@@ -24,7 +24,10 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROTOCOLS = ["grpc-stream", "grpc-unary", "rest"]
-COLLECTOR_NAME = {"grpc-stream": "grpc-stream", "grpc-unary": "grpc-unary", "rest": "rest-json"}
+COLLECTOR_NAME = {"grpc-stream": "grpc-stream", "grpc-unary": "grpc-unary", "rest": "rest-json", "grpc-sync": "grpc-sync"}
+# Rows 2-4 keep the batch encoding they were defined with (issue #6): every batch in full, varint deltas. Row 10
+# (bench/streams.py) measures stream context and packed deltas, the simulator's defaults since issue #14.
+FULL_BATCHES = ["--stream-context", "off", "--packing", "off"]
 REF_SENSORS = "temperature,humidity,pressure,battery"
 # Wire rows run paced, not at --max-rate: bytes per reading do not depend on speed, but a fleet sending as fast as
 # it can with long Uploads (600 one-second batches, acknowledged only at the stream's end) overruns the store
@@ -244,7 +247,7 @@ def store_limit(args):
     return out
 
 
-def ingest(args, protocol, devices, peak):
+def ingest(args, protocol, devices, peak, encoding=FULL_BATCHES):
     collector = Collector(args.collector)
     try:
         cpu0 = collector.cpu()
@@ -252,7 +255,7 @@ def ingest(args, protocol, devices, peak):
         report, sim_rss, wall = run_sim(args, [
             "--target", collector.url, "--devices", str(devices), "--protocol", protocol,
             "--sensors", REF_SENSORS, "--interval", "1s", "--batch", "10s", "--duration", "3650d",
-            "--max-rate", "--time-limit", args.ingest_time], sampler)
+            "--max-rate", "--time-limit", args.ingest_time, *encoding], sampler)
         cpu = collector.cpu() - cpu0
         sampler.sample()
         _, hwm = collector.mem()
@@ -277,10 +280,11 @@ def ingest(args, protocol, devices, peak):
     return result
 
 
-def wire(args, protocol, batch, sensors, devices, stream_batches=None, sim_minutes=10, auth=False):
+def wire(args, protocol, batch, sensors, devices, stream_batches=None, sim_minutes=10, auth=False,
+         encoding=FULL_BATCHES):
     collector = Collector(args.collector, auth=auth)
     try:
-        extra = ["--stream-batches", str(stream_batches)] if stream_batches else []
+        extra = (["--stream-batches", str(stream_batches)] if stream_batches else []) + list(encoding)
         report, _, _ = run_sim(args, [
             "--target", collector.url, "--devices", str(devices), "--protocol", protocol, "--sensors", sensors,
             "--interval", "1s", "--batch", batch, "--duration", f"{sim_minutes}m", "--speedup", str(WIRE_SPEEDUP), *extra,
@@ -300,6 +304,7 @@ def wire(args, protocol, batch, sensors, devices, stream_batches=None, sim_minut
     cross = report.get("cross_check") or {}
     result = {
         "protocol": protocol, "batch": batch, "stream_batches": stream_batches, "devices": devices, "auth": auth,
+        "encoding": " ".join(encoding),
         "sensors": sensors, "readings": row["readings_acked"],
         "sim_bytes_sent": row["bytes_sent"], "sim_bytes_received": row["bytes_received"],
         "sim_bytes_per_reading": round(sim_bpr, 3) if sim_bpr else None,
@@ -382,7 +387,7 @@ def steady_run(args, rates):
     }
 
 
-def latency_segment(args, collector, timeline, protocol, target_rate, load):
+def latency_segment(args, collector, timeline, protocol, target_rate, load, encoding=FULL_BATCHES):
     devices, sensors, interval_s = 100, 4, 1.0
     speedup = max(1.0, target_rate * interval_s / (devices * sensors))
     real_s = args.latency_time
@@ -391,7 +396,7 @@ def latency_segment(args, collector, timeline, protocol, target_rate, load):
     report, _, _ = run_sim(args, [
         "--target", collector.url, "--devices", str(devices), "--protocol", protocol, "--sensors", REF_SENSORS,
         "--interval", "1s", "--batch", "10s", "--duration", f"{int(speedup * (real_s + 5))}s",
-        "--speedup", f"{speedup:.3f}", "--time-limit", f"{real_s}s"], timeline)
+        "--speedup", f"{speedup:.3f}", "--time-limit", f"{real_s}s", *encoding], timeline)
     after = histogram_from_metrics(collector.text("/metrics"), "fleetwire_store_batch_latency_seconds")
     rss_end = proc_mem(collector.proc.pid)[0]
     row = proto_row(report, protocol)
@@ -690,6 +695,10 @@ def markdown(res):
         import time_series
         time_series.bench = sys.modules[__name__]
         out += time_series.markdown(res["time_series"])
+    if "streams" in res:
+        import streams
+        streams.bench = sys.modules[__name__]
+        out += streams.markdown(res["streams"])
     return "\n".join(out)
 
 
@@ -791,6 +800,9 @@ def full(args):
     import time_series
     time_series.bench = sys.modules[__name__]
     res["time_series"] = time_series.run(args, res["store_limit"], args.baseline_bin)
+    import streams
+    streams.bench = sys.modules[__name__]
+    res["streams"] = streams.run(args)
     log("5. memory with idle connections")
     res["memory"] = idle_memory(args)
     per = 500 if args.quick else 2000

@@ -30,6 +30,9 @@ if [ "$what" = test ] || [ "$what" = bench ]; then
   py_missing=()
   python3 -c 'import grpc' 2>/dev/null || py_missing+=(grpcio)
   python3 -c 'import grpc_tools' 2>/dev/null || py_missing+=(grpcio-tools)
+  python3 -c 'import grpc_health.v1.health_pb2' 2>/dev/null || py_missing+=(grpcio-health-checking)
+  python3 -c 'import grpc_reflection.v1alpha.proto_reflection_descriptor_database' 2>/dev/null \
+    || py_missing+=(grpcio-reflection)
   python3 -c 'import google.protobuf' 2>/dev/null || py_missing+=(protobuf)
   python3 -c 'import pytest' 2>/dev/null || py_missing+=(pytest)
   python3 -c 'import openapi_spec_validator' 2>/dev/null || py_missing+=(openapi-spec-validator)

@@ -14,7 +14,8 @@ public enum WireProtocol: String, CaseIterable, Sendable {
     case restJSON = "rest-json"
     /// REST ingest over h2c.
     case restJSONH2 = "rest-json-h2"
-    /// Every other REST request (reads, the dashboard, health, metrics), over either transport.
+    /// Every other REST request (reads, the dashboard, health, metrics), over either transport; and the calls to
+    /// the standard gRPC services (Health, server reflection), which belong to no device either.
     case query = "query"
     /// HTTP/2 connections that never opened a stream.
     case h2c = "h2c"

@@ -27,6 +27,8 @@ final class CollectorContext: Sendable {
     let logThrottle = LogThrottle()
     /// gRPC method path → call handler, for every transport that carries gRPC.
     let grpcRouter: GRPCRouter<any TelemetryServerHandler>
+    /// gRPC method path → call handler for the standard services (Health, server reflection): calls with no device.
+    let standardServiceRouter: GRPCRouter<any StandardServiceHandler>
     /// The REST API (service layer), shared by HTTP/1.1 connections and h2c streams.
     let restService: RESTService
     /// TLS, when on.
@@ -50,11 +52,15 @@ final class CollectorContext: Sendable {
         let requestBuffers = RequestBufferBudget(limit: configuration.maxBufferedRequestBytes)
         self.requestBuffers = requestBuffers
         self.grpcRouter = TelemetryService.makeRouter(limits: configuration.decodeLimits)
-        self.restService = RESTService(
+        let restService = RESTService(
             store: store, ledger: ledger, operations: operations, protection: protection,
             decodeLimits: configuration.decodeLimits,
             server: CollectorFigures(
                 transportTotals: transportTotals, limiter: limiter, requestBuffers: requestBuffers))
+        self.restService = restService
+        // Health follows /readyz's decision; the descriptor index is built here, at start, not at the first call.
+        self.standardServiceRouter = StandardServices.makeRouter(
+            isServing: { restService.readinessProblems().isEmpty }, index: .served)
     }
 
     /// Submits a batch and calls `completion` on `loop` once it is committed or has failed. Throws at once when

@@ -29,6 +29,7 @@ extension HTTP2ServerConnection {
             streams[id]?.receiveEnd()
         case .streamClosed(let id, _):
             held.release(id, budget: context.requestBuffers)
+            streamsHoldingBack.remove(id)
             streams.removeValue(forKey: id)?.cancel()
         case .goaway:
             break
@@ -37,6 +38,11 @@ extension HTTP2ServerConnection {
 
     private func openStream(_ id: Int32, fields: [HTTP2HeaderField], endStream: Bool, isTooLarge: Bool) {
         let path = fields[":path"] ?? ""
+        if StandardServices.handles(path: path) {
+            openStandardServiceCall(id, head: GRPCRequestHead(http2Fields: fields), endStream: endStream,
+                                    isTooLarge: isTooLarge)
+            return
+        }
         let isGRPC = path.hasPrefix(TelemetryMethod.servicePathPrefix)
             || (fields["content-type"].map(GRPCRequestHead.isGRPCContentType) ?? false)
         if isGRPC {

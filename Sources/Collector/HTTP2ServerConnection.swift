@@ -32,6 +32,8 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
     var openProtocol: String?
     /// Partially received requests (gRPC messages, REST bodies) per stream, reserved in the process-wide budget.
     var held = HeldRequestBytes()
+    /// Sync streams holding DATA back (GRPCServerStream): offered it again after each flush of the output.
+    var streamsHoldingBack: Set<Int32> = []
     /// The one timer that checks request streams for idleness, while any is still receiving.
     var streamIdleTimer: TimerHandle?
     private var inboundScanner = HTTP2FrameScanner(expectsPreface: true)
@@ -134,6 +136,7 @@ final class HTTP2ServerConnection: ConnectionHandler, HTTP2SessionDelegate, Grac
         defer { isFlushingPending = false }
         for stream in streams.values { stream.willFlush() }
         flush()
+        for id in streamsHoldingBack { (streams[id] as? GRPCServerStream)?.takeHeldBack() }
         if let connection, !connection.isClosed {
             if hasDrainedSinceFlush && connection.isReadingPaused
                 && connection.outboundByteCount < Self.outboundHighWater

@@ -42,7 +42,7 @@ final class WatchServerStream: ServerStreamHandler {
     private let key: BandwidthKey
     private let limits: WatchLimits
     private var call = WatchServerCall()
-    private var response = GRPCResponseProgress()
+    private var response: HTTP2GRPCResponseWriter
     private var subscription: CommitSubscription?
     /// Live batches waiting for room in the session, from `head` on.
     private var queued: [CommittedBatch] = []
@@ -66,6 +66,7 @@ final class WatchServerStream: ServerStreamHandler {
         self.owner = owner
         self.limits = owner.context.configuration.watchLimits
         self.timeout = timeoutNanoseconds
+        self.response = HTTP2GRPCResponseWriter(streamID: id)
     }
 
     var idleSince: ContinuousClock.Instant? { call.isRequestComplete ? nil : lastReceived }
@@ -221,7 +222,7 @@ final class WatchServerStream: ServerStreamHandler {
 
     private func write(_ parts: [GRPCResponsePart]) {
         guard let owner else { return }
-        for part in parts { owner.writeGRPC(part, on: id, progress: &response) }
+        for part in parts { response.write(part, on: owner) }
         owner.scheduleFlush()
     }
 

@@ -10,8 +10,14 @@ import Glibc
 import Storage
 
 extension RESTService {
+    /// Why the collector should not take traffic now, each as a short sentence; empty when it is ready. The one
+    /// decision behind `/readyz` and the gRPC Health service's SERVING / NOT_SERVING.
+    package func readinessProblems() -> [String] {
+        store.readinessProblems()
+    }
+
     func readiness() throws(RESTError) -> RESTResponse {
-        let problems = store.readinessProblems()
+        let problems = readinessProblems()
         guard problems.isEmpty else { throw .unavailable("not ready: " + problems.joined(separator: "; ")) }
         return .json(200, Array(#"{"status":"ready"}"#.utf8))
     }

@@ -141,3 +141,53 @@ def test_push_refuses_stream_context(proto, stub, collector):
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "only valid on Upload and Sync streams" in refused.value.details()
     assert db_batches(collector.db, "context-4") == []
+
+
+def pack_deltas(deltas):
+    """`packed_deltas` written from the .proto's words: varint n, width byte, zigzag values LSB-first."""
+    zigzag = [((d << 1) ^ (d >> 63)) & 0xFFFFFFFFFFFFFFFF for d in deltas]
+    width = max((z.bit_length() for z in zigzag), default=0)
+    bits = 0
+    for i, z in enumerate(zigzag):
+        bits |= z << (i * width)
+    n = len(deltas)
+    varint = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        varint.append(byte | (0x80 if n else 0))
+        if not n:
+            break
+    return bytes(varint) + bytes([width]) + bits.to_bytes((len(deltas) * width + 7) // 8, "little")
+
+
+def test_packed_deltas_written_by_an_independent_packer_are_stored_exactly(proto, stub, collector):
+    pb = proto.pb
+    mantissas = [2150, 2149, 2151, 2151, 2148, 2152, 2150, 2150, 2147, 2153, 2150, -7, 900]
+    deltas = [mantissas[0]] + [b - a for a, b in zip(mantissas, mantissas[1:])]
+    series = pb.Series(sensor="temperature", exponent=-2, start_ms=T0, interval_ms=1000,
+                       mantissa_deltas=deltas[:1], packed_deltas=pack_deltas(deltas[1:]))
+    ack = stub.Push(pb.Batch(seq=1, series=[series]), metadata=md("packed-1"), timeout=CALL_TIMEOUT)
+    assert (ack.batches, ack.readings) == (1, len(mantissas))
+    assert db_readings(collector.db, "packed-1") == [
+        ("temperature", T0 + i * 1000, float(f"{m / 100:.2f}")) for i, m in enumerate(mantissas)]
+    # All of a series' deltas may be packed, the first one too.
+    whole = pb.Series(sensor="humidity", exponent=-1, start_ms=T0, interval_ms=1000, packed_deltas=pack_deltas(deltas))
+    ack = stub.Push(pb.Batch(seq=2, series=[whole]), metadata=md("packed-1"), timeout=CALL_TIMEOUT)
+    assert ack.readings == len(mantissas)
+
+
+@pytest.mark.parametrize("run, problem", [
+    (bytes([3, 2]), "3 deltas of 2 bits take 1 bytes, got 0"),
+    (bytes([1, 65]) + bytes(9), "width 65 is over 64 bits"),
+    (bytes([3, 2, 0b0111_1001]), "padding bits after the last delta are not 0"),
+])
+def test_malformed_packed_deltas_are_refused_naming_the_field(proto, stub, collector, run, problem):
+    pb = proto.pb
+    series = pb.Series(sensor="temperature", exponent=-2, start_ms=T0, interval_ms=1000, mantissa_deltas=[1],
+                       packed_deltas=run)
+    with pytest.raises(grpc.RpcError) as refused:
+        stub.Push(pb.Batch(seq=1, series=[series]), metadata=md("packed-2"), timeout=CALL_TIMEOUT)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "series[0].packed_deltas" in refused.value.details() and problem in refused.value.details()
+    assert db_batches(collector.db, "packed-2") == []

@@ -1,12 +1,12 @@
 """The byte ledger against a packet capture: an oracle that is neither the collector nor the simulator.
 
 tcpdump records every TCP segment on the loopback interface to and from the collector's port while a mixed fleet
-(gRPC client streams, gRPC unary, REST JSON) runs, with curl over HTTP/1.1 and h2c, a refused request, a garbage
-connection and two watchers (`device-sim watch`: one live from before the fleet, ended by the collector's
-shutdown; one replaying everything after it, ended by SIGINT) beside it. The collector is then stopped (it
-persists its counters at shutdown). The TCP payload bytes in the capture, per direction, must equal the sums of
-`bytes_in` / `bytes_out` over every row of the persisted `bandwidth` table, to the byte, and the TCP connections
-opened must equal the sum of `connections`; the watchers' bytes are in the `watch` rows.
+(gRPC client streams, gRPC unary, REST JSON) runs, with curl over HTTP/1.1 and h2c, a refused request, gRPC Health
+and reflection calls, a garbage connection and two watchers (`device-sim watch`: one live from before the fleet,
+ended by the collector's shutdown; one replaying everything after it, ended by SIGINT) beside it. The collector is
+then stopped (it persists its counters at shutdown). The TCP payload bytes in the capture, per direction, must
+equal the sums of `bytes_in` / `bytes_out` over every row of the persisted `bandwidth` table, to the byte, and the
+TCP connections opened must equal the sum of `connections`; the watchers' bytes are in the `watch` rows.
 Bytes are counted by TCP sequence numbers: loopback retransmits segments under load, and a retransmission is wire
 traffic that no application-level count sees (found while writing this test: 9–45 bytes per run of this fleet).
 
@@ -24,9 +24,12 @@ import subprocess
 import time
 from pathlib import Path
 
+import grpc
 import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
-from fwtest import DEVICE_SIM_BIN, curl
+from fwtest import CHANNEL_OPTIONS, DEVICE_SIM_BIN, curl
 
 
 def _start_capture(port: int, pcap: Path) -> subprocess.Popen:
@@ -141,6 +144,10 @@ def test_the_ledger_equals_a_packet_capture_to_the_byte(start_collector, tmp_pat
         assert curl(collector, "/v1/devices?limit=5", http2=True).status == 200
         refused = curl(collector, "/v1/devices/pc-1/readings", "-H", "Content-Type: text/plain", data="x")
         assert refused.status == 415
+        with grpc.insecure_channel(collector.address, options=CHANNEL_OPTIONS) as channel:
+            check = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=10)
+            assert check.status == health_pb2.HealthCheckResponse.SERVING
+            assert "telemetry.v1.Telemetry" in ProtoReflectionDescriptorDatabase(channel).get_services()
         with socket.create_connection(("127.0.0.1", collector.port), timeout=5) as garbage:
             garbage.sendall(b"\x16\x03\x01 not a request\r\n\r\n")
             garbage.settimeout(5)

@@ -44,6 +44,9 @@ let runFlags = FlagParser(
         FlagSpec("stream-context", value: "on|off", default: "on",
                  help: "Upload and Sync batches leave out what their stream already said (sensor names, exponents, "
                      + "starts, seq); off sends every batch in full"),
+        FlagSpec("packing", value: "on|off", default: "on",
+                 help: "gRPC batches carry small mantissa deltas bit-packed (packed_deltas, a few bits each); "
+                     + "off sends them as varints (a byte or more each)"),
         FlagSpec("buffer", value: "N", default: "64", help: "batches a device buffers while it cannot send"),
         FlagSpec("seed", value: "N", default: "42", help: "seed for the sensor models"),
         FlagSpec("seq-base", value: "N|auto", default: "auto",
@@ -185,6 +188,11 @@ func run(_ arguments: [String]) throws(FlagError) {
     case "on": options.usesStreamContext = true
     case "off": options.usesStreamContext = false
     case let other: throw FlagError("--stream-context: expected on or off, got \(other)")
+    }
+    switch flags.string("packing")! {
+    case "on": options.packsDeltas = true
+    case "off": options.packsDeltas = false
+    case let other: throw FlagError("--packing: expected on or off, got \(other)")
     }
     options.timeLimitMs = try flags.milliseconds("time-limit")
     if let path = flags.string("acked-log") {

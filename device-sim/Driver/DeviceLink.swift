@@ -197,7 +197,7 @@ final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
     func sendOnStream(_ batch: Batch) {
         guard let session, let streamID else { return }
         let message = streamEncoder?.encode(batch) ?? batch
-        session.send(streamID: streamID, GRPCMessageFramer.frame(message.protobufBytes()))
+        session.send(streamID: streamID, GRPCMessageFramer.frame(message.protobufBytes(packingDeltas: fleet.packsDeltas)))
         if deviceProtocol == .grpcSync { syncSentNs.append(fleet.now()) }
         flush()
     }
@@ -237,7 +237,7 @@ final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
             [HTTP2HeaderField](head.makeRequestHead(authority: fleet.authority)), endStream: false)
         else { return }
         streamID = id
-        session.send(streamID: id, GRPCMessageFramer.frame(batch.protobufBytes()))
+        session.send(streamID: id, GRPCMessageFramer.frame(batch.protobufBytes(packingDeltas: fleet.packsDeltas)))
         startCall(batch.seq...batch.seq)
         session.finish(streamID: id)
         flush()

@@ -33,6 +33,8 @@ public struct RunOptions: Sendable {
     /// Upload and Sync streams use stream context: a batch leaves out the sensor names, exponents, starts and seq
     /// its stream already said (`--stream-context off` sends every batch in full).
     public var usesStreamContext = true
+    /// gRPC batches carry small mantissa deltas bit-packed (`packed_deltas`; `--packing off`: varints only).
+    public var packsDeltas = true
     /// A TLS handshake not finished within this fails the connect (retried like a refused one).
     public var handshakeTimeoutMs: Int64 = 10_000
 
@@ -124,7 +126,8 @@ public enum FleetRunner {
                     loop: loop, fleet: DeviceFleet(configuration: fleetConfiguration, indices: indices), target: target,
                     authority: options.target, callTimeoutNs: UInt64(options.callTimeoutMs) * 1_000_000,
                     ackLog: options.ackLog, fleetKey: options.fleetKey, tls: tls,
-                    usesStreamContext: options.usesStreamContext, onFinished: { finished.signal() })
+                    usesStreamContext: options.usesStreamContext, packsDeltas: options.packsDeltas,
+                    onFinished: { finished.signal() })
                 fleets.set(index, LoopBound(fleet, on: loop))
                 fleet.start()
             }

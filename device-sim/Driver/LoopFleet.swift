@@ -33,10 +33,13 @@ final class LoopFleet {
 
     /// Upload and Sync streams leave out what they already said (stream context).
     let usesStreamContext: Bool
+    /// gRPC batches carry their mantissa deltas bit-packed (`packed_deltas`) where that is smaller.
+    let packsDeltas: Bool
 
     init(loop: EventLoop, fleet: DeviceFleet, target: SocketAddress, authority: String, callTimeoutNs: UInt64,
          ackLog: AckLog? = nil, fleetKey: FleetKey? = nil, tls: FleetTLS? = nil, usesStreamContext: Bool = true,
-         onFinished: @escaping () -> Void) {
+         packsDeltas: Bool = true, onFinished: @escaping () -> Void) {
+        self.packsDeltas = packsDeltas
         self.ackLog = ackLog
         self.usesStreamContext = usesStreamContext
         self.tls = tls

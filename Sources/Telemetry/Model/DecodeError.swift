@@ -49,6 +49,8 @@ public struct DecodeError: Error, Equatable, Sendable, CustomStringConvertible {
         case startNotContinuable(number: Int)
         /// More sensors defined on one stream than the limit allows.
         case tooManyStreamEntries(limit: Int)
+        /// `packed_deltas` breaks its layout (the text says how).
+        case packedDeltas(String)
         // Limits.
         /// More series in one batch than the limit allows.
         case tooManySeries(limit: Int)
@@ -119,6 +121,7 @@ public struct DecodeError: Error, Equatable, Sendable, CustomStringConvertible {
             what = "start_ms omitted, but series \(number) of this stream has no regular interval and last reading "
                 + "to continue from"
         case .tooManyStreamEntries(let limit): what = "more than \(limit) sensors defined on one stream"
+        case .packedDeltas(let text): what = "malformed packed deltas: \(text)"
         case .tooManySeries(let limit): what = "more than \(limit) series in one batch"
         case .tooManyReadings(let limit): what = "more than \(limit) readings"
         case .messageTooLarge(let limit): what = "message larger than \(limit) bytes"

@@ -61,20 +61,26 @@ extension Batch {
     }
 
     /// Exact size of `protobufBytes()`.
-    public var protobufSize: Int {
+    public var protobufSize: Int { protobufSize(packingDeltas: false) }
+
+    /// Exact size of `protobufBytes(packingDeltas:)`.
+    public func protobufSize(packingDeltas: Bool) -> Int {
         var size = ProtobufWriter.varintFieldSize(1, seq)
-        for entry in series { size += ProtobufWriter.lengthDelimitedFieldSize(2, length: entry.protobufSize) }
+        for entry in series {
+            size += ProtobufWriter.lengthDelimitedFieldSize(2, length: entry.protobufSize(packingDeltas: packingDeltas))
+        }
         return size
     }
 
-    /// Encodes the batch in canonical protobuf form (the bytes protoc writes for the same values).
-    public func protobufBytes() -> [UInt8] {
-        var writer = ProtobufWriter(capacity: protobufSize)
+    /// Encodes the batch in canonical protobuf form (the bytes protoc writes for the same values); with
+    /// `packingDeltas`, each series' deltas go bit-packed (`packed_deltas`) where that is smaller.
+    public func protobufBytes(packingDeltas: Bool = false) -> [UInt8] {
+        var writer = ProtobufWriter(capacity: protobufSize(packingDeltas: packingDeltas))
         writer.writeVarintField(1, seq)
         for entry in series {
             writer.writeTag(2, .lengthDelimited)
-            writer.writeVarint(UInt64(entry.protobufSize))
-            entry.write(to: &writer)
+            writer.writeVarint(UInt64(entry.protobufSize(packingDeltas: packingDeltas)))
+            entry.write(to: &writer, packingDeltas: packingDeltas)
         }
         return writer.bytes
     }
@@ -97,6 +103,7 @@ extension Series {
         var mantissaDeltas: [Int64] = []
         var timeDeltasMs: [UInt32] = []
         var ref: UInt32 = 0
+        var packed: [Int64] = []
         while let (field, wireType) = try at(prefix, { () throws(DecodeError) in try reader.readTag() }) {
             switch field {
             case 1:
@@ -139,6 +146,13 @@ extension Series {
                 { (r: inout ProtobufReader) throws(DecodeError) in
                     try Self.readUInt32(&r, path: path)
                 }
+            case 8:
+                let path = "\(prefix).packed_deltas"
+                try expect(wireType, .lengthDelimited, path: path, reader: reader)
+                let range = try at(path) { () throws(DecodeError) in try reader.readLengthDelimited() }
+                packed = try PackedDeltas.read(UnsafeRawBufferPointer(rebasing: reader.base[range]),
+                                               limit: limits.maxReadingsPerSeries, path: path,
+                                               offset: range.lowerBound)
             case 7:
                 let path = "\(prefix).ref"
                 try expect(wireType, .varint, path: path, reader: reader)
@@ -146,6 +160,13 @@ extension Series {
             default:
                 try at(prefix) { () throws(DecodeError) in try reader.skip(wireType, field: field) }
             }
+        }
+        if !packed.isEmpty {
+            guard mantissaDeltas.count + packed.count <= limits.maxReadingsPerSeries else {
+                throw DecodeError(.tooManyReadings(limit: limits.maxReadingsPerSeries),
+                                  path: "\(prefix).packed_deltas", offset: reader.end)
+            }
+            mantissaDeltas += packed
         }
         self.init(sensor: sensor, exponent: exponent, startMs: startMs, intervalMs: intervalMs,
                   mantissaDeltas: mantissaDeltas, timeDeltasMs: timeDeltasMs, ref: ref)
@@ -196,38 +217,46 @@ extension Series {
     }
 
     /// Exact size of the series' encoding (without its own tag and length).
-    var protobufSize: Int {
+    var protobufSize: Int { protobufSize(packingDeltas: false) }
+
+    /// Exact size of `write(to:packingDeltas:)`.
+    func protobufSize(packingDeltas: Bool) -> Int {
         var size = sensor.utf8.isEmpty ? 0 : ProtobufWriter.lengthDelimitedFieldSize(1, length: sensor.utf8.count)
         size += ProtobufWriter.varintFieldSize(2, ProtobufWriter.zigzag32(exponent))
         size += ProtobufWriter.varintFieldSize(3, UInt64(bitPattern: startMs))
         size += ProtobufWriter.varintFieldSize(4, UInt64(intervalMs))
         size += ProtobufWriter.varintFieldSize(7, UInt64(ref))
-        if !mantissaDeltas.isEmpty {
-            size += ProtobufWriter.lengthDelimitedFieldSize(5, length: packedMantissaSize)
+        let varints = packingDeltas ? PackedDeltas.varintPrefix(of: mantissaDeltas) : mantissaDeltas.count
+        if varints > 0 {
+            size += ProtobufWriter.lengthDelimitedFieldSize(5, length: varintMantissaSize(varints))
         }
         if !timeDeltasMs.isEmpty {
             size += ProtobufWriter.lengthDelimitedFieldSize(6, length: packedTimeDeltaSize)
         }
+        if varints < mantissaDeltas.count {
+            size += ProtobufWriter.lengthDelimitedFieldSize(8, length: PackedDeltas.size(mantissaDeltas[varints...]))
+        }
         return size
     }
 
-    private var packedMantissaSize: Int {
-        mantissaDeltas.reduce(0) { $0 + ProtobufWriter.varintSize(ProtobufWriter.zigzag64($1)) }
+    private func varintMantissaSize(_ count: Int) -> Int {
+        mantissaDeltas.prefix(count).reduce(0) { $0 + ProtobufWriter.varintSize(ProtobufWriter.zigzag64($1)) }
     }
 
     private var packedTimeDeltaSize: Int {
         timeDeltasMs.reduce(0) { $0 + ProtobufWriter.varintSize(UInt64($1)) }
     }
 
-    func write(to writer: inout ProtobufWriter) {
+    func write(to writer: inout ProtobufWriter, packingDeltas: Bool = false) {
         writer.writeBytesField(1, sensor.utf8)
         writer.writeVarintField(2, ProtobufWriter.zigzag32(exponent))
         writer.writeVarintField(3, UInt64(bitPattern: startMs))
         writer.writeVarintField(4, UInt64(intervalMs))
-        if !mantissaDeltas.isEmpty {
+        let varints = packingDeltas ? PackedDeltas.varintPrefix(of: mantissaDeltas) : mantissaDeltas.count
+        if varints > 0 {
             writer.writeTag(5, .lengthDelimited)
-            writer.writeVarint(UInt64(packedMantissaSize))
-            for delta in mantissaDeltas { writer.writeVarint(ProtobufWriter.zigzag64(delta)) }
+            writer.writeVarint(UInt64(varintMantissaSize(varints)))
+            for delta in mantissaDeltas.prefix(varints) { writer.writeVarint(ProtobufWriter.zigzag64(delta)) }
         }
         if !timeDeltasMs.isEmpty {
             writer.writeTag(6, .lengthDelimited)
@@ -235,6 +264,12 @@ extension Series {
             for delta in timeDeltasMs { writer.writeVarint(UInt64(delta)) }
         }
         writer.writeVarintField(7, UInt64(ref))
+        if varints < mantissaDeltas.count {
+            let packed = mantissaDeltas[varints...]
+            writer.writeTag(8, .lengthDelimited)
+            writer.writeVarint(UInt64(PackedDeltas.size(packed)))
+            PackedDeltas.write(packed, to: &writer)
+        }
     }
 }
 

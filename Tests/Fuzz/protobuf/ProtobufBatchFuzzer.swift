@@ -18,7 +18,7 @@
 /// Tighter limits than the standard ones, so fuzzed inputs reach them.
 let tightLimits = DecodeLimits(maxMessageBytes: 1 << 20, maxSeriesPerBatch: 3, maxReadingsPerSeries: 5)
 
-/// One libFuzzer input: one gRPC message body, decoded as a Batch and as an Ack.
+/// One libFuzzer input: one gRPC message body, decoded as a Batch and as an Ack, and read field by field.
 func fuzzOneInput(_ input: UnsafeRawBufferPointer) {
     let decoded = outcome { () throws(DecodeError) in try Batch(protobuf: input) }
     checkPlacementIndependence(input, decoded)
@@ -34,6 +34,7 @@ func fuzzOneInput(_ input: UnsafeRawBufferPointer) {
     }
     checkLimits(input, decoded)
     fuzzAck(input)
+    fuzzFields(input)
 }
 
 /// Raw buffer, offset slice and non-contiguous collection decode alike.

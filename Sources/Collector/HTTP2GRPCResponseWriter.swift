@@ -1,0 +1,49 @@
+import GRPC
+import HTTP2
+
+/// Writes one gRPC call's response parts on its HTTP/2 stream: the headers as a HEADERS frame, each message framed
+/// in DATA (counted in the connection ledger's message prefixes), the status in trailers, or alone as a
+/// Trailers-Only HEADERS when no headers went out. The status also ends the stream's hold on request bytes and
+/// replaces it in the stream table by `AnsweredServerStream`. Shared by every gRPC stream kind (Telemetry calls in
+/// GRPCServerStream, standard services in StandardServiceStream) so the HTTP/2 encoding of a call is written once.
+struct HTTP2GRPCResponseWriter {
+    /// The HTTP/2 stream id.
+    let streamID: Int32
+    /// Response headers are out: the status goes in trailers, not in a Trailers-Only response.
+    private var hasSentHeaders = false
+    /// The session refused the response headers (the stream is gone): nothing more of the response is sent.
+    private var isResponseAbandoned = false
+
+    /// A writer for stream `streamID`.
+    init(streamID: Int32) {
+        self.streamID = streamID
+    }
+
+    /// Writes `part` on `owner`'s session.
+    mutating func write(_ part: GRPCResponsePart, on owner: HTTP2ServerConnection) {
+        let id = streamID
+        switch part {
+        case .headers(let metadata):
+            hasSentHeaders = true
+            do {
+                try owner.session.submitResponse(streamID: id, .response(status: 200, metadata), endStream: false)
+            } catch {
+                isResponseAbandoned = true
+            }
+        case .message(let message):
+            guard !isResponseAbandoned else { return }
+            owner.session.send(streamID: id, GRPCMessageFramer.frame(message))
+            owner.ledger.messages(streamID: id, count: 1, inbound: false)
+        case .status(let status, let trailers):
+            // The call is over: its held bytes and its place in the stream table go.
+            owner.held.release(id, budget: owner.context.requestBuffers)
+            owner.streams[id] = AnsweredServerStream.shared
+            if !hasSentHeaders {
+                try? owner.session.submitResponse(
+                    streamID: id, .response(status: 200, status.trailersOnlyMetadata + trailers), endStream: true)
+            } else if !isResponseAbandoned {
+                owner.session.finish(streamID: id, trailers: .trailers(status.trailers + trailers))
+            }
+        }
+    }
+}

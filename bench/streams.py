@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""Row 10 of `make bench`: the four kinds of gRPC call and the compact stream forms (issue #14).
+
+10a. Wire bytes per reading on the reference workload (100 devices × 4 sensors at 1 Hz, one stream per 10
+     simulated minutes): grpc-stream and grpc-sync with every batch in full, with stream context, and with stream
+     context plus packed deltas (the simulator's default), at 10 s and 60 s batches; grpc-unary with and without
+     packed deltas. The collector's ledger is the measure; the simulator's socket count must agree.
+10b. Ingest at --max-rate, 100 devices: grpc-sync against grpc-stream, three alternating pairs (medians).
+10c. Sync ack latency, paced at 50 % and 80 % of its 10b max rate (per batch, send to Ack).
+
+Standalone: python3 bench/streams.py [--bin .build/release] [--quick]
+"""
+import argparse
+import datetime
+import json
+import os
+import socket
+import statistics
+import sys
+import time
+
+bench = None  # bench/run.py, set by run.py or main()
+
+TARGETS = {
+    "sync_full_10s": 4.9,       # per-batch Acks cost at most ~0.55 B/reading over grpc-stream's 4.33
+    "context_10s": 2.2,         # moonshot 2.0, both grpc-stream and grpc-sync
+    "context_60s": 1.0,
+    "sync_ack_p99_ms_at_80pct": 25.0,  # commit window (20 ms) + 5 ms
+    "sync_ingest_vs_stream": 1.0,
+}
+ENCODINGS = {
+    "full": ["--stream-context", "off", "--packing", "off"],
+    "context": ["--stream-context", "on", "--packing", "off"],
+    "context+packed": ["--stream-context", "on", "--packing", "on"],
+}
+
+
+def wire_rows(args):
+    rows = []
+    for batch, per_stream in (("10s", 60), ("60s", 10)):
+        for protocol in ("grpc-stream", "grpc-sync"):
+            for name, flags in ENCODINGS.items():
+                row = bench.wire(args, protocol, batch, bench.REF_SENSORS, 100, per_stream, encoding=flags)
+                row["encoding_name"] = name
+                rows.append(row)
+    for name in ("full", "context+packed"):
+        row = bench.wire(args, "grpc-unary", "10s", bench.REF_SENSORS, 100, encoding=ENCODINGS[name])
+        row["encoding_name"] = "packed" if name != "full" else name
+        rows.append(row)
+    return rows
+
+
+def ingest_pairs(args, pairs=3):
+    peak = {"rss": 0, "hwm": 0}
+    runs = {"grpc-stream": [], "grpc-sync": []}
+    for _ in range(pairs):
+        for protocol in runs:
+            runs[protocol].append(bench.ingest(args, protocol, 100, peak, encoding=ENCODINGS["context+packed"]))
+    medians = {p: statistics.median(r["readings_per_s"] for r in rs) for p, rs in runs.items()}
+    bench.log(f"  ingest medians: sync {medians['grpc-sync']:,.0f}/s, stream {medians['grpc-stream']:,.0f}/s "
+              f"({medians['grpc-sync'] / medians['grpc-stream']:.2f}×)")
+    return {"runs": runs, "medians": medians}
+
+
+def sync_latency(args, max_rate):
+    collector = bench.Collector(args.collector)
+    timeline = bench.Timeline(collector.proc.pid)
+    try:
+        return [bench.latency_segment(args, collector, timeline, "grpc-sync", max_rate * fraction, load,
+                                      encoding=ENCODINGS["context+packed"])
+                for load, fraction in (("50%", 0.5), ("80%", 0.8))]
+    finally:
+        collector.stop()
+
+
+def run(args):
+    bench.log("10. gRPC call kinds and compact streams")
+    res = {"wire": wire_rows(args), "ingest": ingest_pairs(args, 2 if args.quick else 3)}
+    res["latency"] = sync_latency(args, res["ingest"]["medians"]["grpc-sync"])
+    return res
+
+
+def verdict(ok):
+    return "met" if ok else "missed"
+
+
+def markdown(res):
+    fmt = bench.fmt
+    out = ["", "## 10. gRPC call kinds and compact streams (issue #14)", "",
+           "Reference workload: 100 devices × temperature, humidity, pressure, battery at 1 s, one stream per 10 "
+           f"simulated minutes (60 batches of 10 s, or 10 of 60 s), 10 simulated minutes at {bench.WIRE_SPEEDUP}×. "
+           "*full*: every batch states everything (as before issue #14); *context*: stream context (no sensor "
+           "names, exponents, starts or seq after a stream's first batch); *packed*: mantissa deltas bit-packed "
+           "(`packed_deltas`).", "",
+           "| protocol | batch | encoding | readings | B/reading (collector) | B/reading (sim) | agree | retried / errors |",
+           "|---|---|---|---|---|---|---|---|"]
+    for r in res["wire"]:
+        out.append(f"| {r['protocol']} | {r['batch']} | {r['encoding_name']} | {fmt(r['readings'])} | "
+                   f"{fmt(r['collector_bytes_per_reading'], 2)} | {fmt(r['sim_bytes_per_reading'], 2)} | "
+                   f"{'yes' if r['agree'] else 'NO'} | {fmt(r['batches_retried'])} / {fmt(r['errors'])} |")
+    w = {(r["protocol"], r["batch"], r["encoding_name"]): r["collector_bytes_per_reading"] for r in res["wire"]}
+    checks = [
+        ("grpc-sync, 10 s, every batch in full (per-batch Acks)", w.get(("grpc-sync", "10s", "full")),
+         TARGETS["sync_full_10s"]),
+        ("grpc-stream, 10 s, stream context (+ packed)", w.get(("grpc-stream", "10s", "context+packed")),
+         TARGETS["context_10s"]),
+        ("grpc-sync, 10 s, stream context (+ packed)", w.get(("grpc-sync", "10s", "context+packed")),
+         TARGETS["context_10s"]),
+        ("grpc-stream, 10 s, stream context alone", w.get(("grpc-stream", "10s", "context")), TARGETS["context_10s"]),
+        ("grpc-sync, 10 s, stream context alone", w.get(("grpc-sync", "10s", "context")), TARGETS["context_10s"]),
+        ("grpc-stream, 60 s, stream context (+ packed)", w.get(("grpc-stream", "60s", "context+packed")),
+         TARGETS["context_60s"]),
+        ("grpc-sync, 60 s, stream context (+ packed)", w.get(("grpc-sync", "60s", "context+packed")),
+         TARGETS["context_60s"]),
+    ]
+    out += ["", "| wire target | measured B/reading | target | verdict |", "|---|---|---|---|"]
+    for name, got, target in checks:
+        out.append(f"| {name} | {fmt(got, 2)} | ≤ {target} | {verdict(got is not None and got <= target)} |")
+    ing = res["ingest"]
+    ratio = ing["medians"]["grpc-sync"] / ing["medians"]["grpc-stream"]
+    out += ["", "Ingest at --max-rate, 100 devices, stream context + packed deltas, "
+                f"{len(ing['runs']['grpc-sync'])} alternating pairs:", "",
+            "| protocol | readings/s per run | median | ack p99 ms per run |", "|---|---|---|---|"]
+    for p, rs in ing["runs"].items():
+        out.append(f"| {p} | {', '.join(fmt(r['readings_per_s']) for r in rs)} | {fmt(ing['medians'][p])} | "
+                   f"{', '.join(fmt(r['latency_p99_ms'], 1) for r in rs)} |")
+    out += ["", f"grpc-sync ÷ grpc-stream (medians): {ratio:.2f}× (target ≥ 1.0: {verdict(ratio >= 1.0)}).", "",
+            "Sync ack latency, paced (per batch, send to Ack; 100 devices, 10 s batches):", "",
+            "| load | target readings/s | achieved | p50 ms | p99 ms | p99.9 ms | store p99 ms ≤ | p99 target | verdict |",
+            "|---|---|---|---|---|---|---|---|---|"]
+    for r in res["latency"]:
+        target = TARGETS["sync_ack_p99_ms_at_80pct"]
+        ok = r["p99_ms"] is not None and r["p99_ms"] <= target
+        out.append(f"| {r['load']} | {fmt(r['target_readings_per_s'])} | {fmt(r['achieved_readings_per_s'])} | "
+                   f"{fmt(r['p50_ms'], 2)} | {fmt(r['p99_ms'], 2)} | {fmt(r['p999_ms'], 2)} | "
+                   f"{fmt(r.get('store_p99_ms_at_most'), 1)} | {'≤ %.0f ms' % target if r['load'] == '80%' else ''} | "
+                   f"{verdict(ok) if r['load'] == '80%' else ''} |")
+    return out
+
+
+def main():
+    global bench
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path.insert(0, here)
+    import run as bench_module
+    bench = bench_module
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin", default=os.path.join(bench.ROOT, ".build", "release"))
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--out", default=os.path.join(bench.ROOT, "bench", "results"))
+    args = bench.with_run_settings(parser.parse_args())
+    started = time.time()
+    try:
+        res = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+               "machine": bench.machine(), "streams": run(args)}
+    finally:
+        bench.cleanup()
+    res["duration_s"] = round(time.time() - started, 1)
+    md = "\n".join([f"# Fleetwire row 10, {res['date']}", ""] + markdown(res["streams"]))
+    stem = f"{datetime.date.today().isoformat()}-{socket.gethostname()}-row-10" + ("-quick" if args.quick else "")
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, stem + ".json"), "w") as f:
+        json.dump(res, f, indent=2)
+        f.write("\n")
+    with open(os.path.join(args.out, stem + ".md"), "w") as f:
+        f.write(md + "\n")
+    print(md)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
