@@ -215,7 +215,10 @@ final class WatchServerStream: ServerStreamHandler {
     }
 
     private func send(_ committed: CommittedBatch) {
-        write(call.message(device: committed.deviceID, readings: committed.batch))
+        let encoded = committed.shared.bytes {
+            WatchServerCall.encode(device: committed.deviceID, readings: committed.batch)
+        }
+        write(call.message(encoded: encoded))
     }
 
     // MARK: Response

@@ -120,9 +120,18 @@ public struct WatchServerCall {
 
     /// One DeviceBatch message for `device`'s readings (preceded by the headers if not sent yet).
     public mutating func message(device: String, readings: ReadingBatch) -> [GRPCResponsePart] {
+        message(encoded: Self.encode(device: device, readings: readings))
+    }
+
+    /// One message already encoded by `encode` (shared by every watcher that sends the same batch).
+    public mutating func message(encoded: [UInt8]) -> [GRPCResponsePart] {
         guard !isFinished else { return [] }
-        let message = DeviceBatch(device: device, readings: readings).protobufBytes()
-        return headers() + [.message(message)]
+        return headers() + [.message(encoded)]
+    }
+
+    /// The DeviceBatch message for `device`'s readings.
+    public static func encode(device: String, readings: ReadingBatch) -> [UInt8] {
+        DeviceBatch(device: device, readings: readings).protobufBytes()
     }
 
     /// The final status, once; nothing after it.

@@ -7,6 +7,7 @@
 // increasing ts order. `seq` is the batch's seq; a replayed batch (read back from the stored chunks, which keep no
 // seq) has seq 0.
 
+import Synchronization
 import Telemetry
 
 /// One device's newly stored readings from one committed batch (or one page of a replay): what a watcher sees.
@@ -15,11 +16,36 @@ public struct CommittedBatch: Equatable, Sendable {
     public var deviceID: String
     /// The newly stored readings, entry by entry in the batch's order, each entry in ts order (see above).
     public var batch: ReadingBatch
+    /// What consumers derive from this value once for all of them (every watcher that follows all its sensors
+    /// sends the same message); a filtered copy gets a fresh one.
+    public let shared = CommittedBatchMemo()
 
     /// Memberwise.
     public init(deviceID: String, batch: ReadingBatch) {
         self.deviceID = deviceID
         self.batch = batch
+    }
+
+    /// Equal device and readings (the memo is not part of the value).
+    public static func == (lhs: CommittedBatch, rhs: CommittedBatch) -> Bool {
+        lhs.deviceID == rhs.deviceID && lhs.batch == rhs.batch
+    }
+}
+
+/// A value computed once from a `CommittedBatch` and shared by the consumers on every thread: the first to ask
+/// computes it (outside the lock: a second consumer asking meanwhile computes it too, and the first stored wins).
+public final class CommittedBatchMemo: Sendable {
+    private let stored = Mutex<[UInt8]?>(nil)
+
+    /// The bytes `make` computes, computed at most once per consumer and normally once in all.
+    public func bytes(_ make: () -> [UInt8]) -> [UInt8] {
+        if let known = stored.withLock({ $0 }) { return known }
+        let made = make()
+        return stored.withLock { value in
+            if let value { return value }
+            value = made
+            return made
+        }
     }
 }
 

@@ -125,4 +125,21 @@ private func committed(_ device: String, seq: UInt64, _ sensors: [(String, [Int6
         feed.publish([committed("a", seq: 4, [("t", [4])])])
         #expect(second.committed.count == 3)
     }
+
+    @Test func watchersThatFollowEverySensorShareOneEncoding() {
+        let batch = committed("a", seq: 1, [("t", [1]), ("h", [1])])
+        let calls = Mutex(0)
+        let make = { () -> [UInt8] in
+            calls.withLock { $0 += 1 }
+            return [1, 2, 3]
+        }
+        let all = CommitFilter()
+        let some = CommitFilter(sensors: ["t"])
+        #expect(all.apply(batch)!.shared.bytes(make) == [1, 2, 3])
+        #expect(all.apply(batch)!.shared.bytes(make) == [1, 2, 3])
+        #expect(calls.withLock { $0 } == 1)
+        _ = some.apply(batch)!.shared.bytes(make)  // a filtered copy is another message
+        #expect(calls.withLock { $0 } == 2)
+        #expect(some.apply(batch) == committed("a", seq: 1, [("t", [1])]))
+    }
 }

@@ -11,11 +11,13 @@ extension DeviceBatch {
 
     /// Encodes the message in canonical protobuf form.
     public func protobufBytes() -> [UInt8] {
-        var writer = ProtobufWriter(capacity: protobufSize)
+        let inner = batch.protobufBytes()
+        var writer = ProtobufWriter(capacity: ProtobufWriter.lengthDelimitedFieldSize(1, length: device.utf8.count)
+            + ProtobufWriter.lengthDelimitedFieldSize(2, length: inner.count))
         writer.writeBytesField(1, device.utf8)
         writer.writeTag(2, .lengthDelimited)
-        writer.writeVarint(UInt64(batch.protobufSize))
-        writer.bytes.append(contentsOf: batch.protobufBytes())
+        writer.writeVarint(UInt64(inner.count))
+        writer.bytes.append(contentsOf: inner)
         return writer.bytes
     }
 
