@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 import Telemetry
 import Testing
@@ -116,6 +117,7 @@ private func committed(_ device: String, seq: UInt64, _ sensors: [(String, [Int6
         feed.register(two)
         #expect(feed.isActive && feed.count == 2)
         for seq in 1...3 { feed.publish([committed("a", seq: UInt64(seq), [("t", [Int64(seq)])])]) }
+        feed.waitUntilDispatched()
         #expect(second.committed.map(\.batch.seq) == [1, 2, 3])
         #expect(first.all.first == .subscribed)
         #expect(first.all.last == .ended(.fellBehind(queued: 3, limit: 2)))
@@ -123,6 +125,7 @@ private func committed(_ device: String, seq: UInt64, _ sensors: [(String, [Int6
         two.cancel()
         #expect(feed.count == 0 && !feed.isActive)
         feed.publish([committed("a", seq: 4, [("t", [4])])])
+        feed.waitUntilDispatched()
         #expect(second.committed.count == 3)
     }
 
@@ -141,5 +144,28 @@ private func committed(_ device: String, seq: UInt64, _ sensors: [(String, [Int6
         _ = some.apply(batch)!.shared.bytes(make)  // a filtered copy is another message
         #expect(calls.withLock { $0 } == 2)
         #expect(some.apply(batch) == committed("a", seq: 1, [("t", [1])]))
+    }
+
+    @Test func aSubscriptionSeesOnlyTransactionsPublishedAfterItsRegistrationThoughDispatchIsLater() {
+        let feed = CommitFeed()
+        let gate = DispatchSemaphore(value: 0)
+        let first = EventLog()
+        let second = EventLog()
+        let slow = CommitSubscription(filter: CommitFilter(), sinceMs: nil, maxQueuedBatches: 100) { event in
+            if case .committed = event { gate.wait() }  // holds the dispatcher on the first transaction
+            first.record(event)
+        }
+        feed.register(slow)
+        feed.publish([committed("a", seq: 1, [("t", [1])])])
+        let late = CommitSubscription(filter: CommitFilter(), sinceMs: nil, maxQueuedBatches: 100) {
+            second.record($0)
+        }
+        feed.register(late)  // before transaction 1 was dispatched
+        feed.publish([committed("a", seq: 2, [("t", [2])])])
+        gate.signal()
+        gate.signal()
+        feed.waitUntilDispatched()
+        #expect(first.committed.map(\.batch.seq) == [1, 2])
+        #expect(second.committed.map(\.batch.seq) == [2])
     }
 }
