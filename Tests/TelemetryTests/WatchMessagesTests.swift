@@ -33,6 +33,16 @@ import Telemetry
         #expect(try WatchRequest(protobuf: bytes) == request)
     }
 
+    @Test func tooManyNamesAreRefusedAsTheyArrive() {
+        let names = (0...WatchRequest.maxNames).flatMap { _ in Wire.field(1, bytes: [0x61]) }
+        #expect {
+            try WatchRequest(protobuf: names)
+        } throws: { error in
+            "\(error)".contains("devices") && "\(error)".contains("at most 10000 names")
+        }
+        #expect(throws: Never.self) { try WatchRequest(protobuf: Array(names.dropLast(3))) }
+    }
+
     @Test func watchRequestSkipsUnknownFieldsAndRefusesWrongTypes() throws {
         let bytes = Wire.field(9, varint: 7) + Wire.field(1, bytes: Array("d".utf8)) + Wire.field(12, bytes: [1, 2])
         #expect(try WatchRequest(protobuf: bytes) == WatchRequest(devices: ["d"]))

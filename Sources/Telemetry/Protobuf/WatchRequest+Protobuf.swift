@@ -26,7 +26,7 @@ extension WatchRequest {
                 let path = field == 1 ? "devices" : "sensors"
                 try expect(wireType, .lengthDelimited, path: path, reader: reader)
                 guard (field == 1 ? request.devices.count : request.sensors.count) < Self.maxNames else {
-                    throw DecodeError(.tooManySeries(limit: Self.maxNames), path: path, offset: reader.position)
+                    throw DecodeError(.expected("at most \(Self.maxNames) names"), path: path, offset: reader.position)
                 }
                 let range = try at(path) { () throws(DecodeError) in try reader.readLengthDelimited() }
                 let name = String(decoding: UnsafeRawBufferPointer(rebasing: reader.base[range]), as: UTF8.self)
