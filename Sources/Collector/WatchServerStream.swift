@@ -2,11 +2,13 @@
 // DeviceBatch message (the call's rules are WatchServerCall's in GRPC; the feed's are CommitFeed's in Storage).
 //
 // Bound rule. What a watcher costs is bounded twice. Live batches the store handed over and this stream has not yet
-// written into the session count against `maxQueuedBatches` (the subscription's queue, checked by the writer
-// thread: past it the watcher ends with RESOURCE_EXHAUSTED "watcher fell behind: N batches queued (limit M)").
+// written into the session count against `maxQueuedBatches` and their readings against `maxQueuedReadings` (the
+// subscription's queue, checked by the feed's dispatcher: past either the watcher ends with RESOURCE_EXHAUSTED
+// "watcher fell behind: N batches queued (limit M)", or "N readings queued").
 // Batches move from that queue into the session only while fewer than `maxUnsentBytes` of this stream's response
 // wait there unframed, which HTTP/2 flow control keeps there while the client does not read. So a watcher that
-// never reads holds at most `maxUnsentBytes` plus `maxQueuedBatches` batches, and the writer never waits for it.
+// never reads holds at most `maxUnsentBytes` plus `maxQueuedBatches` batches of `maxQueuedReadings` readings in
+// all, and the writer never waits for it.
 //
 // Replay rule. With `since_ms` the store pins a snapshot when it registers the subscription and this stream pulls
 // the replay one page at a time, asking for the next page only once the last one is in the session; live batches
@@ -27,6 +29,8 @@ import Telemetry
 public struct WatchLimits: Sendable {
     /// Live batches handed over by the store and not yet written into the session.
     public var maxQueuedBatches = 1_024
+    /// Live readings in those batches (16 bytes each in memory): what bounds the queue's size.
+    public var maxQueuedReadings = 1_000_000
     /// Response bytes of one watcher waiting in the HTTP/2 session (not yet framed: the client is not reading).
     public var maxUnsentBytes = 1 << 20
 
@@ -121,7 +125,8 @@ final class WatchServerStream: ServerStreamHandler {
         let bound = LoopBound(self, on: loop)
         let subscription = CommitSubscription(
             filter: CommitFilter(devices: Set(request.devices), sensors: Set(request.sensors)),
-            sinceMs: request.sinceMs > 0 ? request.sinceMs : nil, maxQueuedBatches: limits.maxQueuedBatches
+            sinceMs: request.sinceMs > 0 ? request.sinceMs : nil, maxQueuedBatches: limits.maxQueuedBatches,
+            maxQueuedReadings: limits.maxQueuedReadings
         ) { event in
             loop.execute { bound.value.handle(event) }
         }
@@ -159,7 +164,7 @@ final class WatchServerStream: ServerStreamHandler {
             queued.append(contentsOf: batches)
         case .ended(let reason):
             switch reason {
-            case .fellBehind: finish(GRPCStatus(.resourceExhausted, reason.description))
+            case .fellBehind, .fellBehindReadings: finish(GRPCStatus(.resourceExhausted, reason.description))
             case .failed(let error): finish(error.grpcStatus)
             case .tooManyReplays: finish(GRPCStatus(.unavailable, reason.description))
             }
@@ -195,9 +200,9 @@ final class WatchServerStream: ServerStreamHandler {
             }
             guard head < queued.count else { break }
             send(queued[head])
+            subscription.consumed(1, readings: queued[head].batch.readingCount)
             head += 1
             sent += 1
-            subscription.consumed(1)
         }
         if head == queued.count {
             queued.removeAll(keepingCapacity: queued.count <= 1_024)

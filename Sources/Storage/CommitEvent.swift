@@ -18,6 +18,8 @@ public enum CommitEvent: Sendable {
 public enum CommitWatchEnd: Equatable, Sendable, CustomStringConvertible {
     /// The consumer did not keep up: `queued` batches were handed over and not yet consumed (limit `limit`).
     case fellBehind(queued: Int, limit: Int)
+    /// The consumer did not keep up: `queued` readings were handed over and not yet consumed (limit `limit`).
+    case fellBehindReadings(queued: Int, limit: Int)
     /// The store could not subscribe, or the replay failed (closed, storage failing, ...).
     case failed(StoreError)
     /// `limit` replays already hold a snapshot each: this one was not started (retry later).
@@ -27,6 +29,8 @@ public enum CommitWatchEnd: Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .fellBehind(let queued, let limit): "watcher fell behind: \(queued) batches queued (limit \(limit))"
+        case .fellBehindReadings(let queued, let limit):
+            "watcher fell behind: \(queued) readings queued (limit \(limit))"
         case .failed(let error): "\(error)"
         case .tooManyReplays(let limit): "\(limit) watches are replaying already; retry later or watch without since_ms"
         }

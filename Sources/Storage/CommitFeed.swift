@@ -13,9 +13,10 @@
 // filters per subscription and hands each its part without blocking (`CommitSubscription.offer`: an atomic add
 // and the consumer's hand-off, `loop.execute`).
 //
-// Bound rule. A subscription counts the batches handed over and not yet consumed; when an offer would pass its
-// limit the subscription ends with `fellBehind` instead, and the feed forgets it. So a consumer that stops reading
-// holds at most `maxQueuedBatches` batches, and never slows the writer.
+// Bound rule. A subscription counts the batches and readings handed over and not yet consumed; when an offer would
+// pass either limit the subscription ends with `fellBehind` (`fellBehindReadings`) instead, and the feed forgets
+// it. So a consumer that stops reading holds at most `maxQueuedBatches` batches of at most `maxQueuedReadings`
+// readings in all, and never slows the writer.
 
 import Dispatch
 import Synchronization

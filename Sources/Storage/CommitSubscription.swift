@@ -20,33 +20,41 @@ public final class CommitSubscription: Sendable {
     public let sinceMs: Int64?
     /// Most live batches handed over and not consumed before the subscription ends with `fellBehind`.
     public let maxQueuedBatches: Int
+    /// Most live readings handed over and not consumed before it ends with `fellBehindReadings` (what bounds the
+    /// queue's memory: a batch may hold up to a message's worth of readings).
+    public let maxQueuedReadings: Int
     private let handOff: @Sendable (CommitEvent) -> Void
     private let queued = Atomic<Int>(0)
+    private let queuedReadingCount = Atomic<Int>(0)
     private let state = Mutex(State())
 
     /// A subscription (not registered yet: `TelemetryStorage.watchCommits` registers it).
     public init(
-        filter: CommitFilter, sinceMs: Int64?, maxQueuedBatches: Int,
+        filter: CommitFilter, sinceMs: Int64?, maxQueuedBatches: Int, maxQueuedReadings: Int = .max,
         deliver: @escaping @Sendable (CommitEvent) -> Void
     ) {
         self.filter = filter
         self.sinceMs = sinceMs
         self.maxQueuedBatches = max(1, maxQueuedBatches)
+        self.maxQueuedReadings = max(1, maxQueuedReadings)
         self.handOff = deliver
     }
 
     /// Live batches handed over and not consumed yet.
     public var queuedBatches: Int { queued.load(ordering: .relaxed) }
 
+    /// Live readings handed over and not consumed yet.
+    public var queuedReadings: Int { queuedReadingCount.load(ordering: .relaxed) }
+
     /// True once ended or cancelled.
     public var isEnded: Bool { state.withLock { $0.isEnded } }
 
     // MARK: Consumer side
 
-    /// The consumer is done with `count` live batches (sent them on, or dropped them).
-    public func consumed(_ count: Int) {
-        guard count > 0 else { return }
-        queued.subtract(count, ordering: .relaxed)
+    /// The consumer is done with `count` live batches holding `readings` readings (sent them on, or dropped them).
+    public func consumed(_ count: Int, readings: Int = 0) {
+        if count > 0 { queued.subtract(count, ordering: .relaxed) }
+        if readings > 0 { queuedReadingCount.subtract(readings, ordering: .relaxed) }
     }
 
     /// Asks the backend for the next replay page (delivered as `replayed`); ignored when there is no replay.
@@ -71,8 +79,14 @@ public final class CommitSubscription: Sendable {
         }
         guard !matching.isEmpty, !isEnded else { return }
         let total = queued.add(matching.count, ordering: .relaxed).newValue
+        let readings = matching.reduce(0) { $0 + $1.batch.readingCount }
+        let totalReadings = queuedReadingCount.add(readings, ordering: .relaxed).newValue
         if total > maxQueuedBatches {
             end(.fellBehind(queued: total, limit: maxQueuedBatches))
+            return
+        }
+        if totalReadings > maxQueuedReadings {
+            end(.fellBehindReadings(queued: totalReadings, limit: maxQueuedReadings))
             return
         }
         handOff(.committed(matching))

@@ -168,4 +168,20 @@ private func committed(_ device: String, seq: UInt64, _ sensors: [(String, [Int6
         #expect(first.committed.map(\.batch.seq) == [1, 2])
         #expect(second.committed.map(\.batch.seq) == [2])
     }
+
+    @Test func readingsPastTheirLimitEndTheSubscriptionToo() {
+        let log = EventLog()
+        let subscription = CommitSubscription(
+            filter: CommitFilter(), sinceMs: nil, maxQueuedBatches: 100, maxQueuedReadings: 5
+        ) { log.record($0) }
+        subscription.offer([committed("a", seq: 1, [("t", [1, 2, 3])])])
+        #expect(subscription.queuedReadings == 3)
+        subscription.consumed(1, readings: 3)
+        subscription.offer([committed("a", seq: 2, [("t", [4, 5, 6, 7, 8])])])
+        #expect(!subscription.isEnded)
+        subscription.offer([committed("a", seq: 3, [("t", [9])])])
+        #expect(log.all.last == .ended(.fellBehindReadings(queued: 6, limit: 5)))
+        #expect(CommitWatchEnd.fellBehindReadings(queued: 6, limit: 5).description
+                == "watcher fell behind: 6 readings queued (limit 5)")
+    }
 }
