@@ -6,3 +6,13 @@ public enum GRPCDeframeErrorOr<Handler: Error>: Error {
     /// The message handler refused a message.
     case handler(Handler)
 }
+
+extension GRPCDeframeErrorOr where Handler == GRPCStatus {
+    /// The status that ends the call: the framing failure's, or the one the handler threw.
+    public var status: GRPCStatus {
+        switch self {
+        case .deframe(let error): error.status
+        case .handler(let status): status
+        }
+    }
+}

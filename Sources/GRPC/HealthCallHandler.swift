@@ -72,10 +72,7 @@ public final class HealthCallHandler: StandardServiceHandler {
                 parts += try accept(Array(message))
             }
         } catch {
-            switch error {
-            case .deframe(let error): return parts + end(with: error.status)
-            case .handler(let status): return parts + end(with: status)
-            }
+            return parts + end(with: error.status)
         }
         return parts
     }

@@ -63,10 +63,7 @@ public final class ServerReflectionCallHandler: StandardServiceHandler {
                 parts.append(.message(answer(request.query).responseBytes(answering: request)))
             }
         } catch {
-            switch error {
-            case .deframe(let error): return parts + end(with: error.status)
-            case .handler(let status): return parts + end(with: status)
-            }
+            return parts + end(with: error.status)
         }
         return parts
     }

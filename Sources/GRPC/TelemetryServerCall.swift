@@ -90,10 +90,7 @@ public struct TelemetryServerCall {
             }
         } catch {
             heldPush = nil
-            switch error {
-            case .deframe(let deframeError): return finish(with: actions, failure: deframeError.status)
-            case .handler(let status): return finish(with: actions, failure: status)
-            }
+            return finish(with: actions, failure: error.status)
         }
         heldPush = held
         ack.batches = received

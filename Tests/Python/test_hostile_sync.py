@@ -29,24 +29,33 @@ def send_paced(client, sid, frames, seconds):
     return sent
 
 
+def batch_frames(pb, count):
+    return [grpc_frame(simple_batch(pb, seq, start_ms=1_765_000_000_000 + seq * 10_000)[0].SerializeToString())
+            for seq in range(1, count + 1)]
+
+
+def fill_until_held_back(collector, device, frames):
+    """Opens a Sync stream whose client grants the collector a 64-byte window for its DATA (three Acks fit, the
+    rest wait unsent); sends a thousand batches paced (a few hundred Acks, more than 4 KiB), then the rest as fast
+    as the window allows, until it is spent (256 KiB, not credited again while the Acks wait). Returns the client,
+    the stream and the bytes sent."""
+    client = RawH2(collector)
+    client.h2.update_settings({h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 64})
+    client.flush()
+    sid = client.h2.get_next_available_stream_id()
+    client.h2.send_headers(sid, grpc_headers(collector, SYNC, device))
+    client.flush()
+    paced = send_paced(client, sid, frames[:1_000], 12)
+    sent = sum(map(len, frames[:paced])) + client.send_body(sid, b"".join(frames[paced:]), timeout=4)
+    return client, sid, sent
+
+
 def test_a_sync_client_that_never_reads_its_acks_is_held_back_then_ended(proto, start_collector):
     collector = start_collector("--stream-idle-timeout", "2s", "--commit-window", "1ms")
-    batches = 9_000
-    frames = [grpc_frame(simple_batch(proto.pb, seq, start_ms=1_765_000_000_000 + seq * 10_000)[0]
-                         .SerializeToString()) for seq in range(1, batches + 1)]
+    frames = batch_frames(proto.pb, 9_000)
     with RSSSampler(collector) as rss, HealthProbe(proto, collector) as probe:
-        client = RawH2(collector)
-        # A 64-byte window for the collector's DATA, never increased: three Acks fit, the rest wait unsent.
-        client.h2.update_settings({h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 64})
-        client.flush()
-        sid = client.h2.get_next_available_stream_id()
-        client.h2.send_headers(sid, grpc_headers(collector, SYNC, "never-reads"))
-        client.flush()
         started = time.monotonic()
-        # A thousand paced batches make a few hundred Acks, more than 4 KiB; the rest go as fast as the window
-        # allows, until it is spent (256 KiB, never credited again while the Acks wait).
-        paced = send_paced(client, sid, frames[:1_000], 12)
-        sent = sum(map(len, frames[:paced])) + client.send_body(sid, b"".join(frames[paced:]), timeout=4)
+        client, sid, sent = fill_until_held_back(collector, "never-reads", frames)
         held_at = time.monotonic() - started
         # Held back: the client's window is spent and stays closed while its Acks wait.
         stored_when_held = len(db_batches(collector.db, "never-reads"))
@@ -71,17 +80,9 @@ def test_a_slow_reader_is_held_back_and_resumes_when_it_reads(proto, start_colle
     and the stream ends OK."""
     collector = start_collector("--commit-window", "1ms")
     batches = 9_000
-    frames = [grpc_frame(simple_batch(proto.pb, seq, start_ms=1_765_000_000_000 + seq * 10_000)[0]
-                         .SerializeToString()) for seq in range(1, batches + 1)]
+    frames = batch_frames(proto.pb, batches)
     body = b"".join(frames)
-    client = RawH2(collector)
-    client.h2.update_settings({h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 64})
-    client.flush()
-    sid = client.h2.get_next_available_stream_id()
-    client.h2.send_headers(sid, grpc_headers(collector, SYNC, "slow-reader"))
-    client.flush()
-    paced = send_paced(client, sid, frames[:1_000], 12)
-    first = sum(map(len, frames[:paced])) + client.send_body(sid, b"".join(frames[paced:]), timeout=4)
+    client, sid, first = fill_until_held_back(collector, "slow-reader", frames)
     assert first < len(body), "the collector never held the stream back"
     # Now read: grant window for every Ack as it arrives.
     acked = 0
