@@ -64,11 +64,8 @@ public struct WatchServerCall {
                 }
             }
         } catch {
-            switch error {
-            case .deframe(let deframeError): failure = deframeError.status
-            case .handler(let status): failure = status
-            }
-            return .fail(failure!)
+            failure = error.status
+            return .fail(error.status)
         }
         request = decoded
         return nil
