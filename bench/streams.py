@@ -8,6 +8,9 @@
 10b. Ingest at --max-rate, 100 devices: grpc-sync against grpc-stream, three alternating pairs (medians).
 10c. Sync ack latency, paced at 20,000 readings/s and at 50 % and 80 % of its 10b max rate (per batch, send to
      Ack), each beside grpc-unary at the same rate in the same collector.
+10d. Watch: 10 `device-sim watch` processes, each following 100 of 1,000 devices (output to /dev/null): the
+     collector's commit-to-stream histogram (`fleetwire_watch_delivery_seconds`) during a paced grpc-stream fleet,
+     and ingest at --max-rate with the 10 watchers against without, three alternating pairs (medians).
 
 Standalone: python3 bench/streams.py [--bin .build/release] [--quick]
 """
@@ -17,6 +20,7 @@ import json
 import os
 import socket
 import statistics
+import subprocess
 import sys
 import time
 
@@ -28,7 +32,10 @@ TARGETS = {
     "context_60s": 1.0,
     "sync_ack_p99_ms_at_80pct": 25.0,  # commit window (20 ms) + 5 ms
     "sync_ingest_vs_stream": 1.0,
+    "watch_p99_ms": 10.0,
+    "watch_ingest_ratio": 0.95,
 }
+WATCHERS, WATCH_DEVICES = 10, 1_000
 ENCODINGS = {
     "full": ["--stream-context", "off", "--packing", "off"],
     "context": ["--stream-context", "on", "--packing", "off"],
@@ -79,10 +86,104 @@ def sync_latency(args, max_rate):
     return segments
 
 
+class Watchers:
+    """`count` device-sim watch processes splitting `devices` devices (dev-00001…) evenly, printing to /dev/null;
+    started once the collector has registered each watch."""
+
+    def __init__(self, args, collector, count=WATCHERS, devices=WATCH_DEVICES):
+        self.procs = []
+        per = devices // count
+        for k in range(count):
+            names = ",".join(f"dev-{i:05d}" for i in range(k * per + 1, (k + 1) * per + 1))
+            proc = subprocess.Popen([args.sim, "watch", "--target", collector.url, "--devices", names],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            bench._children.append(proc)
+            self.procs.append(proc)
+        for proc in self.procs:
+            line = proc.stderr.readline().decode(errors="replace")
+            if "watching" not in line:
+                raise RuntimeError(f"device-sim watch did not start: {line}")
+
+    def stop(self):
+        """Stops the watchers; returns how many had ended on their own (fallen behind), with their messages."""
+        ended = []
+        for proc in self.procs:
+            if proc.poll() is not None:
+                ended.append(proc.stderr.read().decode(errors="replace").strip()[-200:])
+            else:
+                proc.send_signal(2)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            bench._children.remove(proc)
+        return ended
+
+
+def watch_ingest(args, watchers):
+    collector = bench.Collector(args.collector)
+    group = Watchers(args, collector) if watchers else None
+    try:
+        report, _, _ = bench.run_sim(args, [
+            "--target", collector.url, "--devices", str(WATCH_DEVICES), "--protocol", "grpc-stream",
+            "--sensors", bench.REF_SENSORS, "--interval", "1s", "--batch", "10s", "--duration", "3650d",
+            "--max-rate", "--time-limit", args.ingest_time])
+        ended = group.stop() if group else []
+    finally:
+        collector.stop()
+    row = bench.proto_row(report, "grpc-stream")
+    rate = round(row["readings_acked"] / (report["run"]["elapsed_ms"] / 1000))
+    bench.log(f"  ingest grpc-stream {WATCH_DEVICES} devices, {WATCHERS if watchers else 0} watchers: {rate:,}/s"
+              + (f"; {len(ended)} watchers ended: {ended[:1]}" if ended else ""))
+    return {"watchers": WATCHERS if watchers else 0, "readings_per_s": rate, "watchers_ended": ended}
+
+
+def watch_latency(args, rate=40_000):
+    """A paced grpc-stream fleet of 1,000 devices at `rate` readings/s with the 10 watchers: the collector's
+    commit-to-stream histogram over the run."""
+    collector = bench.Collector(args.collector)
+    group = Watchers(args, collector)
+    try:
+        before = bench.histogram_from_metrics(collector.text("/metrics"), "fleetwire_watch_delivery_seconds")
+        speedup = rate / (WATCH_DEVICES * 4)
+        real_s = args.latency_time
+        report, _, _ = bench.run_sim(args, [
+            "--target", collector.url, "--devices", str(WATCH_DEVICES), "--protocol", "grpc-stream",
+            "--sensors", bench.REF_SENSORS, "--interval", "1s", "--batch", "10s", "--stream-batches", "6",
+            "--duration", f"{int(speedup * (real_s + 5))}s", "--speedup", f"{speedup:.3f}",
+            "--time-limit", f"{real_s}s"])
+        after = bench.histogram_from_metrics(collector.text("/metrics"), "fleetwire_watch_delivery_seconds")
+        ended = group.stop()
+    finally:
+        collector.stop()
+    row = bench.proto_row(report, "grpc-stream")
+    delivered = (after[-1][1] - before[-1][1]) if after and before else 0
+    result = {"target_readings_per_s": rate, "achieved_readings_per_s": round(row["readings_acked"] / (report["run"]["elapsed_ms"] / 1000)),
+              "deliveries": delivered, "watchers_ended": ended,
+              "p50_ms_at_most": bench.histogram_percentile(before, after, 0.50),
+              "p99_ms_at_most": bench.histogram_percentile(before, after, 0.99),
+              "p999_ms_at_most": bench.histogram_percentile(before, after, 0.999)}
+    bench.log(f"  watch delivery at {rate:,}/s: {delivered:,} deliveries, p50 ≤ {result['p50_ms_at_most']} ms, "
+              f"p99 ≤ {result['p99_ms_at_most']} ms, p99.9 ≤ {result['p999_ms_at_most']} ms")
+    return result
+
+
+def watch_rows(args, pairs=3):
+    runs = {"with": [], "without": []}
+    for _ in range(pairs):
+        runs["without"].append(watch_ingest(args, False))
+        runs["with"].append(watch_ingest(args, True))
+    medians = {k: statistics.median(r["readings_per_s"] for r in v) for k, v in runs.items()}
+    return {"ingest": runs, "medians": medians, "latency": watch_latency(args)}
+
+
 def run(args):
     bench.log("10. gRPC call kinds and compact streams")
     res = {"wire": wire_rows(args), "ingest": ingest_pairs(args, 2 if args.quick else 3)}
     res["latency"] = sync_latency(args, res["ingest"]["medians"]["grpc-sync"])
+    res["watch"] = watch_rows(args, 2 if args.quick else 3)
     return res
 
 
@@ -144,6 +245,27 @@ def markdown(res):
                    f"{fmt(r['achieved_readings_per_s'])} | {fmt(r['p50_ms'], 2)} | {fmt(r['p99_ms'], 2)} | "
                    f"{fmt(r['p999_ms'], 2)} | {fmt(r.get('store_p99_ms_at_most'), 1)} | "
                    f"{'≤ %.0f ms' % target if judged else ''} | {verdict(ok) if judged else ''} |")
+    if "watch" in res:
+        wr = res["watch"]
+        lat = wr["latency"]
+        ratio = wr["medians"]["with"] / wr["medians"]["without"]
+        out += ["", f"Watch: {WATCHERS} `device-sim watch` processes, each following 100 of {WATCH_DEVICES:,} devices "
+                "(all sensors), on the same 2 cores as the collector and the fleet.", "",
+                "| measure | measured | target | verdict |", "|---|---|---|---|",
+                f"| commit → watcher's stream, paced grpc-stream fleet at {fmt(lat['target_readings_per_s'])} "
+                f"readings/s (achieved {fmt(lat['achieved_readings_per_s'])}), {fmt(lat['deliveries'])} deliveries | "
+                f"p50 ≤ {fmt(lat['p50_ms_at_most'], 1)} ms, p99 ≤ {fmt(lat['p99_ms_at_most'], 1)} ms, "
+                f"p99.9 ≤ {fmt(lat['p999_ms_at_most'], 1)} ms (histogram bucket bounds) | p99 ≤ 10 ms | "
+                f"{verdict(lat['p99_ms_at_most'] is not None and lat['p99_ms_at_most'] <= TARGETS['watch_p99_ms'])} |",
+                f"| ingest at --max-rate with the watchers ÷ without (medians of "
+                f"{len(wr['ingest']['with'])}: {fmt(wr['medians']['with'])} / {fmt(wr['medians']['without'])} "
+                f"readings/s; runs with: {', '.join(fmt(r['readings_per_s']) for r in wr['ingest']['with'])}; "
+                f"without: {', '.join(fmt(r['readings_per_s']) for r in wr['ingest']['without'])}) | "
+                f"{ratio:.2f}× | ≥ 0.95× | {verdict(ratio >= TARGETS['watch_ingest_ratio'])} |"]
+        ended = sum(len(r["watchers_ended"]) for r in wr["ingest"]["with"]) + len(lat["watchers_ended"])
+        if ended:
+            out.append(f"\n{ended} watchers were ended during the runs (fallen behind): "
+                       f"{(wr['ingest']['with'][0]['watchers_ended'] or lat['watchers_ended'])[:1]}")
     return out
 
 

@@ -18,6 +18,7 @@
 // stream sends an HTTP/2 PING, whose ACK keeps the connection's idle timeout from closing a quiet watcher.
 
 import Accounting
+import Clocks
 import CollectorService
 import EventIO
 import GRPC
@@ -224,6 +225,11 @@ final class WatchServerStream: ServerStreamHandler {
             WatchServerCall.encode(device: committed.deviceID, readings: committed.batch)
         }
         write(call.message(encoded: encoded))
+        if committed.committedAtNs > 0, let owner {
+            let now = MonotonicClock.nowNs()
+            let delay = now > committed.committedAtNs ? now - committed.committedAtNs : 0
+            owner.context.operations.watchDelivered(afterMs: Double(delay) / 1e6)
+        }
     }
 
     // MARK: Response

@@ -1,6 +1,7 @@
 // What operators watch besides bandwidth: errors by status code and open connections by protocol. Updated from
 // every loop thread, read by `/metrics`. (Whether the storage is failing is the store's own `StorageHealth`.)
 
+import Storage
 import Synchronization
 
 /// Thread-safe operational counters and gauges.
@@ -8,6 +9,7 @@ package final class OperationalCounters: Sendable {
     private struct State {
         var errors: [ErrorKey: Int64] = [:]
         var openConnections: [String: Int] = [:]
+        var watchDelivery = LatencyHistogram.batchBuckets()
     }
 
     /// An error's transport (`http`, `grpc`) and code (`404`, `UNAVAILABLE`).
@@ -43,6 +45,12 @@ package final class OperationalCounters: Sendable {
         state.withLock { $0.openConnections[protocolName, default: 0] -= 1 }
     }
 
+    /// A live batch reached a watcher's stream `milliseconds` after its COMMIT.
+    package func watchDelivered(afterMs milliseconds: Double) {
+        state.withLock { $0.watchDelivery.record(milliseconds) }
+    }
+
     func errorCounts() -> [ErrorKey: Int64] { state.withLock { $0.errors } }
+    func watchDeliveryLatency() -> LatencyHistogram { state.withLock { $0.watchDelivery } }
     func openConnectionCounts() -> [String: Int] { state.withLock { $0.openConnections } }
 }

@@ -109,6 +109,10 @@ extension RESTService {
         text.histogram(
             "fleetwire_store_batch_latency_seconds",
             "Time from a batch entering the store's queue to the end of its transaction's COMMIT.", writer.batchLatency)
+        text.histogram(
+            "fleetwire_watch_delivery_seconds",
+            "Time from a live batch's COMMIT to its DeviceBatch being handed to a watcher's stream (sent in the same "
+                + "turn of the loop); one observation per watcher.", operations.watchDeliveryLatency())
         text.family("fleetwire_process_resident_memory_bytes", "gauge", "Resident set size of the collector.")
         text.sample("fleetwire_process_resident_memory_bytes", [], System.residentBytes() ?? 0)
         return RESTResponse(status: 200, headers: [("content-type", "text/plain; version=0.0.4; charset=utf-8")],

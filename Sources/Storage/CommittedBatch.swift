@@ -19,6 +19,8 @@ public struct CommittedBatch: Equatable, Sendable {
     /// What consumers derive from this value once for all of them (every watcher that follows all its sensors
     /// sends the same message); a filtered copy gets a fresh one.
     public let shared = CommittedBatchMemo()
+    /// Monotonic ns of the COMMIT that stored the readings (`MonotonicClock`); 0 for a replayed page.
+    public var committedAtNs: UInt64 = 0
 
     /// Memberwise.
     public init(deviceID: String, batch: ReadingBatch) {

@@ -10,6 +10,7 @@
 // far), then registers the subscription, so every later commit is live and every earlier one is in the snapshot.
 // The replay itself (CommitReplay.swift) runs on the read threads.
 
+import Clocks
 import Storage
 import Telemetry
 
@@ -39,6 +40,8 @@ extension GroupCommitWriter {
     /// After COMMIT: publishes the transaction's batches, then registers the subscriptions taken inside it.
     func publishToFeed() {
         if !transactionCapture.isEmpty {
+            let committedAt = MonotonicClock.nowNs()
+            for index in transactionCapture.indices { transactionCapture[index].committedAtNs = committedAt }
             feed.publish(transactionCapture)
             transactionCapture.removeAll()
         }
