@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -26,7 +27,7 @@ import grpc
 import pytest
 
 from fwtest import (CALL_TIMEOUT, CHANNEL_OPTIONS, DEVICE_SIM_BIN, AuthFiles, db_query, get_json, grpc_frame,
-                    make_series, reading_value, wait_until)
+                    http_request, make_series, reading_value, wait_until)
 
 T0 = 1_732_190_000_000
 
@@ -154,6 +155,9 @@ def test_live_every_committed_reading_once_in_commit_order(proto, collector, stu
         assert [seq for *_, seq in got] == seqs
         assert watcher.status is None
         assert sorted(expected) == stored(collector.db)
+        # Every live batch sent was timed from its commit: 10 + 1 + 3 batches for this one watcher.
+        metrics = http_request(collector, "GET", "/metrics").body.decode()
+        assert re.search(r"^fleetwire_watch_delivery_seconds_count 14$", metrics, re.M), metrics[-3000:]
     finally:
         watcher.close()
 
