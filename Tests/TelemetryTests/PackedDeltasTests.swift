@@ -89,6 +89,21 @@ import Telemetry
         #expect(try Batch(protobuf: Self.message(runs: runs), limits: limits).series[0].mantissaDeltas == deltas)
     }
 
+    /// Fuzz regression (Tests/Fuzz/regressions/protobuf/packed-deltas-empty-value-is-no-field): the reference
+    /// decoder accepted this batch, whose only packed_deltas is empty, and the decoder refused it.
+    @Test func theFuzzersEmptyPackedDeltasDecodesAsNoField() throws {
+        let message: [UInt8] = [
+            0x08, 0x08,  // seq 8
+            0x12, 0x16,  // series, 22 bytes
+            0x0A, 0x0B] + Array("temperature".utf8) + [  // sensor
+            0x42, 0x00,  // packed_deltas, empty
+            0x18, 0xBD, 0xD7, 0x93, 0xF4, 0x9F, 0x10,  // start_ms
+        ]
+        let expected = Series(sensor: "temperature", exponent: 0, startMs: 558_320_905_149, intervalMs: 0,
+                              mantissaDeltas: [])
+        #expect(try Batch(protobuf: message) == Batch(seq: 8, series: [expected]))
+    }
+
     /// An error in the run's n varint gives its offset in the message, not in the run.
     @Test func aTruncatedCountReportsItsOffsetInTheMessage() {
         let message = Self.message([0x80])
