@@ -6,8 +6,8 @@
 //   ends), then the second (the rest). A seed for messages m1, m2 is varint(len(m1)) + m1 + m2, and mutating the
 //   prefix moves the cut, so the fuzzer explores both the messages and where one ends;
 // - at the end of one of the input's top-level fields, chosen by a hash of the input: a valid message cut there
-//   gives two valid messages (protobuf messages concatenate), the second without seq (so it continues), so every
-//   plain seed is a stream too, without a prefix that garbles it.
+//   gives two valid messages (protobuf messages concatenate), the second usually without seq (so it continues):
+//   every plain seed is a stream too, without a prefix that garbles it.
 // The whole input is also decoded alone as a stream's first message.
 //
 // - A plain batch means the same on a stream: whatever `Batch(protobuf:)` accepts, a new stream's context decodes
