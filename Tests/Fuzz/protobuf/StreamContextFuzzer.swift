@@ -8,7 +8,8 @@
 // - at the end of one of the input's top-level fields, chosen by a hash of the input: a valid message cut there
 //   gives two valid messages (protobuf messages concatenate), the second usually without seq (so it continues):
 //   every plain seed is a stream too, without a prefix that garbles it.
-// The whole input is also decoded alone as a stream's first message.
+// The whole input is also decoded alone as a stream's first message, and a batch it decoded gets a structured
+// follower (StreamFollower.swift).
 //
 // - A plain batch means the same on a stream: whatever `Batch(protobuf:)` accepts, a new stream's context decodes
 //   to the same batch (context only adds meaning to what plain decoding refuses).
@@ -25,17 +26,21 @@
 /// One libFuzzer input read as stream messages; see the properties above.
 func fuzzStreamContext(_ input: UnsafeRawBufferPointer, plain: DecodeOutcome<Batch>) {
     checkPlainMeansTheSameOnAStream(input, plain)
-    checkStream(streamMessages(input))
+    let resolved = checkStream(streamMessages(input))
+    if let batch = (try? plain.get()) ?? resolved.first {
+        checkDerivedFollower(of: batch, input)
+    }
     let ends = fieldEnds(input)
     if !ends.isEmpty {
         var random = FuzzRandom(seededBy: input, salt: 0x5354_5245_414D)
         let cut = ends[random.below(ends.count)]
-        checkStream([UnsafeRawBufferPointer(rebasing: input[..<cut]), UnsafeRawBufferPointer(rebasing: input[cut...])])
+        _ = checkStream([UnsafeRawBufferPointer(rebasing: input[..<cut]),
+                         UnsafeRawBufferPointer(rebasing: input[cut...])])
     }
 }
 
-/// Every stream property for one cut of the input.
-func checkStream(_ messages: [UnsafeRawBufferPointer]) {
+/// Every stream property for one cut of the input; the batches the stream resolved.
+func checkStream(_ messages: [UnsafeRawBufferPointer]) -> [Batch] {
     let resolved = decodeStream(messages, limits: .standard)
     checkTighterLimits(messages, resolved)
     let batches = resolved.compactMap { try? $0.get() }
@@ -44,6 +49,7 @@ func checkStream(_ messages: [UnsafeRawBufferPointer]) {
     }
     checkStreamRoundTrip(batches, packingDeltas: false)
     checkStreamRoundTrip(batches, packingDeltas: true)
+    return batches
 }
 
 /// The two messages of `input`: a varint length of at most 3 bytes, the first message, then the rest.
