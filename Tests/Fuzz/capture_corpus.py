@@ -9,7 +9,10 @@ HEAD, pipelining, queries). The recorded bytes are cut into seeds:
   http1          each connection's request bytes and response bytes, cut at message boundaries (≤ 4 KiB)
   json           the REST ingest bodies
   grpc-deframer  the DATA payload of each HTTP/2 stream, both directions (framed gRPC messages)
-  protobuf       each gRPC request message (Batch) and response message (Ack)
+  protobuf       each gRPC request message (Batch) and response message (Ack); the first two Batches of each
+                 client stream as one stream seed (varint length of the first, then both: the layout
+                 Tests/Fuzz/protobuf/StreamContextFuzzer.swift reads); crafted seeds for packed_deltas and ref
+                 (`capture_corpus.py --crafted` writes only those, into the corpus as it is)
 
 Every curl and raw-socket seed is kept; the fleets' seeds fill up to a few dozen per harness, spread over their
 sizes. Run from the repository root after
@@ -35,7 +38,7 @@ SIM = ROOT / ".build" / "debug" / "device-sim"
 CORPUS = ROOT / "Tests" / "Fuzz" / "corpus"
 H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 MAX_SEED = 4096
-PER_HARNESS = {"http1": 32, "json": 24, "grpc-deframer": 24, "protobuf": 32}
+PER_HARNESS = {"http1": 32, "json": 24, "grpc-deframer": 24, "protobuf": 56}
 
 
 class RecordingProxy:
@@ -171,6 +174,91 @@ def spread(seeds: list[bytes], count: int) -> list[bytes]:
     return [unique[round(i * step)] for i in range(count)]
 
 
+def varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def zigzag(value: int) -> int:
+    return (value << 1) ^ (value >> 63) if value < 0 else value << 1
+
+
+def field(number: int, wire_type: int, value: bytes | int) -> bytes:
+    tag = varint(number << 3 | wire_type)
+    return tag + (varint(value) if wire_type == 0 else varint(len(value)) + value)
+
+
+def packed_run(deltas: list[int], width: int | None = None) -> bytes:
+    """`packed_deltas` as telemetry.proto lays it out: varint n, width byte, n zigzag values LSB first, 0-padded."""
+    values = [zigzag(d) & (1 << 64) - 1 for d in deltas]
+    if width is None:
+        width = max((v.bit_length() for v in values), default=0)
+    bits = sum(v << (i * width) for i, v in enumerate(values))
+    return varint(len(values)) + bytes([width]) + bits.to_bytes((len(values) * width + 7) // 8, "little")
+
+
+def series(sensor: str = "", exponent: int = 0, start: int = 0, interval: int = 0, deltas: list[int] = (),
+           gaps: list[int] = (), ref: int = 0, packed: list[bytes] = ()) -> bytes:
+    """A Series message; `packed` gives each occurrence of field 8, in order."""
+    body = field(1, 2, sensor.encode()) if sensor else b""
+    body += field(2, 0, zigzag(exponent)) if exponent else b""
+    body += field(3, 0, start & (1 << 64) - 1) if start else b""
+    body += field(4, 0, interval) if interval else b""
+    body += field(5, 2, b"".join(varint(zigzag(d) & (1 << 64) - 1) for d in deltas)) if deltas else b""
+    body += field(6, 2, b"".join(varint(g) for g in gaps)) if gaps else b""
+    body += field(7, 0, ref) if ref else b""
+    return body + b"".join(field(8, 2, run) for run in packed)
+
+
+def batch(seq: int, *series_messages: bytes) -> bytes:
+    return (field(1, 0, seq) if seq else b"") + b"".join(field(2, 2, s) for s in series_messages)
+
+
+def crafted_protobuf_seeds() -> list[bytes]:
+    """Seeds for what the fleets seldom or never send: packed runs at the edges of their layout, repeated and
+    empty `packed_deltas`, `ref`, and stream pairs (varint length of the first message, then both messages, the
+    layout StreamContextFuzzer.swift reads) that continue entries by position and by ref, redefine one, and break
+    the context rules."""
+    t0 = 1_765_000_000_000
+    temp = series("temperature", -2, t0, 1000, [2150], packed=[packed_run([1, -2, 0, 3, -1])])
+    seeds = [
+        batch(1, temp),
+        batch(2, series("pressure", -1, t0, 1000, packed=[packed_run([10132, 0, 0, 1])])),  # all deltas packed
+        batch(3, series("flag", 0, t0, 500, [1], packed=[packed_run([0] * 9)])),  # width 0
+        batch(4, series("x", 0, t0, 0, [0], [1, 2, 3], packed=[packed_run([2**63 - 1, -2**63, -1])])),  # width 64
+        batch(5, series("a", 0, t0, 10, [5], packed=[packed_run([1, 1], width=5)])),  # wider than needed
+        batch(6, series("a", 0, t0, 10, [5], packed=[b"\x03\x02", packed_run([1, -1])])),  # malformed, then valid
+        batch(7, series("a", 0, t0, 10, [5], packed=[packed_run([1, -1]), b""])),  # valid, then empty
+        batch(8, series("a", 0, t0, 10, [5], packed=[b"\x01\x41" + bytes(9)])),  # width 65
+        batch(9, series("a", 0, t0, 10, [5], packed=[b"\x03\x02\x79"])),  # nonzero padding
+        field(1, 0, 10) + field(2, 2, field(8, 2, packed_run([7, 1])) + field(1, 2, b"b") + field(5, 2, b"\x02")
+                                + field(4, 0, 5) + field(3, 0, t0)),  # field 8 before field 5
+        batch(11, series("a", 0, t0, 10, [5], ref=0) + field(7, 0, 0)),  # ref 0 stated
+        batch(12, series("a", 0, t0, 10, [5], ref=2)),  # ref outside a stream
+    ]
+    first = batch(100, series("temperature", -2, t0, 1000, [2150, 1, -1]),
+                  series("humidity", -1, t0, 1000, [455, 0, 2]),
+                  series("door", 0, t0, 0, [1, -1, 1], [700, 1300]))
+    followers = [
+        batch(0, series(deltas=[1, 0, -1]), series(deltas=[-2], packed=[packed_run([0, 1])])),  # by position
+        batch(0, series(ref=2, deltas=[3, 1]), series(ref=1, deltas=[0], packed=[packed_run([1, 1, 1])])),  # by ref
+        batch(101, series(ref=3, start=t0 + 5000, deltas=[0, 1], gaps=[250]),
+              series("temperature", -3, t0 + 3000, 500, [21490, 5])),  # irregular, then redefined
+        batch(0, series(interval=2000, deltas=[4, 4])),  # a new interval
+        batch(0, series(ref=4, deltas=[1])),  # an entry never defined
+        batch(0, series(exponent=1, deltas=[1])),  # an exponent on a continuation
+        batch(0, series("humidity", 0, t0, 1000, [1], ref=1)),  # both sensor and ref
+    ]
+    seeds += [varint(len(first)) + first + follower for follower in followers]
+    empty_entry = batch(1, series("idle", 0, t0, 1000))  # a definition with no reading: no start to continue
+    seeds.append(varint(len(empty_entry)) + empty_entry + batch(0, series(deltas=[1])))
+    return seeds
+
+
 def extra_http_traffic(port: int, workdir: Path):
     """Requests the simulator never makes, sent by curl and a raw socket through the proxy."""
     base = f"http://127.0.0.1:{port}"
@@ -208,6 +296,12 @@ def extra_http_traffic(port: int, workdir: Path):
 
 
 def main() -> int:
+    if sys.argv[1:] == ["--crafted"]:
+        # Only the crafted protobuf seeds, added to the corpus as it is (no collector, no fleets).
+        for seed in crafted_protobuf_seeds():
+            (CORPUS / "protobuf" / hashlib.sha1(seed).hexdigest()).write_bytes(seed)
+        print(f"capture_corpus: protobuf: {len(crafted_protobuf_seeds())} crafted seeds written")
+        return 0
     if not SIM.exists():
         print(f"{SIM} not found: run `swift build` first", file=sys.stderr)
         return 1
@@ -231,7 +325,10 @@ def main() -> int:
             proxy.close()
             collector.stop()
         seeds: dict[str, list[bytes]] = {name: [] for name in PER_HARNESS}
-        rare: dict[str, list[bytes]] = {name: [] for name in PER_HARNESS}  # kept whole: curl and raw traffic
+        # Kept whole: curl and raw traffic, and the crafted protobuf seeds.
+        rare: dict[str, list[bytes]] = {name: [] for name in PER_HARNESS}
+        rare["protobuf"].extend(crafted_protobuf_seeds())
+        stream_pairs: list[bytes] = []
         for index, record in enumerate(proxy.connections):
             kept = rare if index >= fleet_connections else seeds
             up, down = bytes(record["up"]), bytes(record["down"])
@@ -239,12 +336,17 @@ def main() -> int:
                 for direction in (up, down):
                     for stream in h2_stream_data(direction).values():
                         kept["grpc-deframer"].extend(pack([stream]))
-                        kept["protobuf"].extend(m for m in grpc_messages(stream) if len(m) <= MAX_SEED)
+                        messages = grpc_messages(stream)
+                        kept["protobuf"].extend(m for m in messages if len(m) <= MAX_SEED)
+                        if direction is up and len(messages) >= 2:
+                            pair = varint(len(messages[0])) + messages[0] + messages[1]
+                            stream_pairs.extend([pair] if len(pair) <= MAX_SEED else [])
             else:
                 requests = http1_messages(up)
                 kept["http1"].extend(pack([m for m, _ in requests]))
                 kept["http1"].extend(pack([m for m, _ in http1_messages(down)]))
                 kept["json"].extend(b for m, b in requests if b.startswith(b"{") and len(b) <= MAX_SEED)
+        rare["protobuf"].extend(spread(stream_pairs, 12))
     for name, limit in PER_HARNESS.items():
         target = CORPUS / name
         shutil.rmtree(target, ignore_errors=True)

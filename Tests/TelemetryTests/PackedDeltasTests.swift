@@ -66,6 +66,57 @@ import Telemetry
         }
     }
 
+    /// A series whose field 8 occurs once per run in `runs`, in order, after one varint delta 5.
+    static func message(runs: [[UInt8]]) -> [UInt8] {
+        let fields: [UInt8] = runs.flatMap { run -> [UInt8] in [0x42, UInt8(run.count)] + run }
+        let series: [UInt8] = [0x0A, 1, 0x61, 0x18, 1, 0x20, 1, 0x2A, 1, 10] + fields
+        return [0x08, 1, 0x12, UInt8(series.count)] + series
+    }
+
+    /// Found by the protobuf fuzzer's reference decoder: a bytes field's last occurrence wins, so an earlier
+    /// `packed_deltas` is replaced unread (it was decoded, and refused when malformed or over the limit), and an
+    /// empty one is proto3's default, no packed deltas (it was refused as a truncated varint).
+    @Test(arguments: [
+        ([[3, 2], [2, 1, 0b01]], [5, -1, 0]),  // a malformed run, then a valid one
+        ([[200, 1, 0x01], [2, 1, 0b01]], [5, -1, 0]),  // a run over the limit, then a valid one
+        ([[3, 2, 0b0011_1001], [1, 0]], [5, 0]),  // two valid runs: only the second counts
+        ([[3, 2, 0b0011_1001], []], [5]),  // a valid run, then an empty value: none
+        ([[]], [5]),  // an empty value alone
+        ([[0x80], []], [5]),  // a truncated n, then an empty value
+    ] as [([[UInt8]], [Int64])])
+    func theLastOccurrenceWinsAndEmptyMeansNone(runs: [[UInt8]], deltas: [Int64]) throws {
+        let limits = DecodeLimits(maxReadingsPerSeries: 4)
+        #expect(try Batch(protobuf: Self.message(runs: runs), limits: limits).series[0].mantissaDeltas == deltas)
+    }
+
+    /// Fuzz regression (Tests/Fuzz/regressions/protobuf/packed-deltas-empty-value-is-no-field): the reference
+    /// decoder accepted this batch, whose only packed_deltas is empty, and the decoder refused it.
+    @Test func theFuzzersEmptyPackedDeltasDecodesAsNoField() throws {
+        let message: [UInt8] = [
+            0x08, 0x08,  // seq 8
+            0x12, 0x16,  // series, 22 bytes
+            0x0A, 0x0B] + Array("temperature".utf8) + [  // sensor
+            0x42, 0x00,  // packed_deltas, empty
+            0x18, 0xBD, 0xD7, 0x93, 0xF4, 0x9F, 0x10,  // start_ms
+        ]
+        let expected = Series(sensor: "temperature", exponent: 0, startMs: 558_320_905_149, intervalMs: 0,
+                              mantissaDeltas: [])
+        #expect(try Batch(protobuf: message) == Batch(seq: 8, series: [expected]))
+    }
+
+    /// An error in the run's n varint gives its offset in the message, not in the run.
+    @Test func aTruncatedCountReportsItsOffsetInTheMessage() {
+        let message = Self.message([0x80])
+        do {
+            _ = try Batch(protobuf: message)
+            Issue.record("accepted a truncated n")
+        } catch {
+            #expect(error.reason == .truncatedVarint)
+            #expect(error.path == "series[0].packed_deltas")
+            #expect(error.offset == message.count - 1, "\(error)")
+        }
+    }
+
     @Test func theReadingLimitCountsPackedDeltas() {
         let limits = DecodeLimits(maxReadingsPerSeries: 4)
         #expect(throws: DecodeError.self) { _ = try Batch(protobuf: Self.message([4, 0]), limits: limits) }

@@ -1,8 +1,9 @@
 // Batch and Series in protobuf wire format (schema/telemetry/v1/telemetry.proto).
 //
 // Decoding checks limits as lengths become known, skips unknown fields of every wire type, accepts packed and
-// unpacked encodings of the repeated fields (as every protobuf parser must), lets a repeated scalar field's
-// last value win, and validates the contract's rules (`Series.validate`) so a decoded Batch is always valid.
+// unpacked encodings of the repeated fields (as every protobuf parser must), lets a repeated scalar or bytes
+// field's last value win (only the last `packed_deltas` is read; empty means none), and validates the
+// contract's rules (`Series.validate`) so a decoded Batch is always valid.
 
 extension Batch {
     /// Decodes a Batch from protobuf bytes; the result satisfies every rule of the contract. Stream context (a
@@ -103,7 +104,9 @@ extension Series {
         var mantissaDeltas: [Int64] = []
         var timeDeltasMs: [UInt32] = []
         var ref: UInt32 = 0
-        var packed: [Int64] = []
+        // Only the last occurrence of `packed_deltas` is read: a bytes field's last value wins and replaces the
+        // earlier ones unread, so an earlier one can be neither refused nor counted.
+        var packedRange: Range<Int>?
         while let (field, wireType) = try at(prefix, { () throws(DecodeError) in try reader.readTag() }) {
             switch field {
             case 1:
@@ -149,10 +152,7 @@ extension Series {
             case 8:
                 let path = "\(prefix).packed_deltas"
                 try expect(wireType, .lengthDelimited, path: path, reader: reader)
-                let range = try at(path) { () throws(DecodeError) in try reader.readLengthDelimited() }
-                packed = try PackedDeltas.read(UnsafeRawBufferPointer(rebasing: reader.base[range]),
-                                               limit: limits.maxReadingsPerSeries, path: path,
-                                               offset: range.lowerBound)
+                packedRange = try at(path) { () throws(DecodeError) in try reader.readLengthDelimited() }
             case 7:
                 let path = "\(prefix).ref"
                 try expect(wireType, .varint, path: path, reader: reader)
@@ -161,7 +161,11 @@ extension Series {
                 try at(prefix) { () throws(DecodeError) in try reader.skip(wireType, field: field) }
             }
         }
-        if !packed.isEmpty {
+        // An empty value is proto3's default for bytes, which no decoder can tell from an absent field.
+        if let range = packedRange, !range.isEmpty {
+            let packed = try PackedDeltas.read(UnsafeRawBufferPointer(rebasing: reader.base[range]),
+                                               limit: limits.maxReadingsPerSeries, path: "\(prefix).packed_deltas",
+                                               offset: range.lowerBound)
             guard mantissaDeltas.count + packed.count <= limits.maxReadingsPerSeries else {
                 throw DecodeError(.tooManyReadings(limit: limits.maxReadingsPerSeries),
                                   path: "\(prefix).packed_deltas", offset: reader.end)

@@ -7,6 +7,8 @@
 // ⌊k/8⌋); the unused high bits of the last byte are 0. w = 0 means n zero deltas and no bytes. The deltas follow
 // those of `mantissa_deltas` (a series may carry its large first delta there and the small rest here).
 // Decoding refuses a wrong length, a width over 64 and nonzero padding, so each run has exactly one encoding.
+// As for any bytes field, the last occurrence in a series wins and is the only one read, and an empty value is
+// proto3's default, the same as no field (a generated decoder cannot tell them apart): Series' decoder does both.
 
 /// The bit-packed form of mantissa deltas (field 8 of `Series`); see the rules above.
 enum PackedDeltas {
@@ -53,7 +55,13 @@ enum PackedDeltas {
         -> [Int64]
     {
         var reader = ProtobufReader(bytes)
-        let n = try at(path) { () throws(DecodeError) in try reader.readVarint() }
+        let n: UInt64
+        do {
+            n = try reader.readVarint()
+        } catch {
+            // The reader counts from the run's first byte; the error reports the message's offset.
+            throw DecodeError(error.reason, path: path, offset: offset + error.offset)
+        }
         guard n <= UInt64(limit) else {
             throw DecodeError(.tooManyReadings(limit: limit), path: path, offset: offset)
         }

@@ -36,7 +36,7 @@ extension DecodeError.Reason {
     /// Whether this is a refusal for size (a limit), as opposed to malformed or invalid content.
     var isLimit: Bool {
         switch self {
-        case .tooManySeries, .tooManyReadings, .messageTooLarge: true
+        case .tooManySeries, .tooManyReadings, .messageTooLarge, .tooManyStreamEntries: true
         default: false
         }
     }

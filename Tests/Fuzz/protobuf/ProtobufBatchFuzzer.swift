@@ -9,7 +9,9 @@
 // - A decoded batch is valid (`Series.validate`), within the limits, and expands to finite values with
 //   non-decreasing timestamps.
 // - Round trip: encoding a decoded batch and decoding it again gives the same batch, and the encoding is a fixed
-//   point of decode∘encode (canonical); `protobufSize` is its exact length.
+//   point of decode∘encode (canonical); `protobufSize` is its exact length. With `packingDeltas` the encoding
+//   decodes to the same batch (through both decoders), is never larger and `protobufSize(packingDeltas:)` is exact.
+// - Stream context (StreamContextFuzzer.swift): the input read as two messages of one Upload/Sync stream.
 // - Cross-codec: the expanded readings, written as a REST JSON body and decoded, are the same readings (grouped by
 //   sensor, as the JSON decoder groups them), value bits included.
 // - Limits only refuse, never alter: with tighter limits a batch decodes the same or is refused for a limit; a
@@ -33,6 +35,7 @@ func fuzzOneInput(_ input: UnsafeRawBufferPointer) {
         checkJSONCrossCodec(batch)
     }
     checkLimits(input, decoded)
+    fuzzStreamContext(input, plain: decoded)
     fuzzAck(input)
     fuzzFields(input)
 }
@@ -89,6 +92,13 @@ func checkRoundTrip(_ batch: Batch) {
     if case .success(let second) = again {
         require(second.protobufBytes() == encoded, "encoding is not canonical")
     }
+    let packed = batch.protobufBytes(packingDeltas: true)
+    require(packed.count == batch.protobufSize(packingDeltas: true), "protobufSize(packingDeltas:) is wrong")
+    require(packed.count <= encoded.count, "packing made the batch larger: \(packed.count) > \(encoded.count) bytes")
+    let unpacked = outcome { () throws(DecodeError) in try Batch(protobuf: packed) }
+    require(unpacked == .success(batch), "packed batch decodes differently: \(unpacked) vs \(batch)")
+    // Valid packed runs of every width, which mutation alone seldom writes, for the reference's bit reader.
+    require(ReferenceBatchDecoder.decode(packed) == batch, "reference decodes the packed batch differently")
 }
 
 /// The same readings survive the REST JSON body.

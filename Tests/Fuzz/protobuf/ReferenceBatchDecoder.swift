@@ -8,6 +8,15 @@
 // sint32 values over 32 bits refused; every sensor occurrence checked; then the Series rules (name, exponent
 // −30…30, interval xor n−1 time deltas, no Int64 overflow in mantissa sums or timestamps), seq 1…2^63−1 and the
 // limits (series per batch, readings per series, message bytes).
+//
+// The two fields that came with stream context and packing, as telemetry.proto states them:
+// - `ref` (7, uint32, varint): last value wins; a nonzero final value is stream context, which a plain decode
+//   refuses (only `StreamContext` takes it). So is a series without a sensor and seq 0, as before.
+// - `packed_deltas` (8, bytes): last occurrence wins, and only that value is read (an earlier one is replaced
+//   unread, as for any bytes field); an empty value is proto3's default, the same as no field. Otherwise: varint
+//   n, one width byte w ≤ 64, exactly ⌈n·w/8⌉ more bytes, bit k of the run in bit k mod 8 of byte k/8, zigzag
+//   values of w bits, unused high bits of the last byte 0. Its deltas follow every `mantissa_deltas` value,
+//   wherever field 8 lies, and the total is bounded by the readings limit.
 
 /// The reference decoder: nil for every input the contract refuses.
 enum ReferenceBatchDecoder {
@@ -120,6 +129,8 @@ enum ReferenceBatchDecoder {
         var intervalMs: UInt32 = 0
         var mantissas: [Int64] = []
         var gaps: [UInt32] = []
+        var ref: UInt64 = 0
+        var packed: [UInt8] = []
         while !cursor.isAtEnd {
             let (field, wireType) = try cursor.tag()
             switch field {
@@ -153,9 +164,22 @@ enum ReferenceBatchDecoder {
                     gaps.append(UInt32(raw))
                 }
                 guard gaps.count <= limits.maxReadingsPerSeries else { throw Refused() }
+            case 7:
+                guard wireType == 0 else { throw Refused() }
+                ref = try cursor.varint()
+                guard ref <= UInt64(UInt32.max) else { throw Refused() }
+            case 8:
+                guard wireType == 2 else { throw Refused() }
+                let value = try cursor.lengthDelimited()
+                packed = Array(cursor.bytes[value.position..<value.end])
             default:
                 try cursor.skip(field: field, wireType: wireType, depth: 0)
             }
+        }
+        guard ref == 0 else { throw Refused() }  // stream context, refused outside a stream
+        if !packed.isEmpty {
+            mantissas += try packedDeltas(packed, limit: limits.maxReadingsPerSeries)
+            guard mantissas.count <= limits.maxReadingsPerSeries else { throw Refused() }
         }
         // The Series rules.
         guard isSensorName(sensor), (-30...30).contains(exponent) else { throw Refused() }
@@ -179,6 +203,28 @@ enum ReferenceBatchDecoder {
         return Series(
             sensor: String(decoding: sensor, as: UTF8.self), exponent: exponent, startMs: startMs,
             intervalMs: intervalMs, mantissaDeltas: mantissas, timeDeltasMs: gaps)
+    }
+
+    /// The deltas of a non-empty `packed_deltas` value, read bit by bit; n is checked against `limit` before the
+    /// deltas are allocated.
+    static func packedDeltas(_ run: [UInt8], limit: Int) throws(Refused) -> [Int64] {
+        var cursor = Cursor(bytes: run, position: 0, end: run.count)
+        let n = try cursor.varint()
+        guard n <= UInt64(limit), !cursor.isAtEnd else { throw Refused() }
+        let width = Int(run[cursor.position])
+        let bitsStart = 8 * (cursor.position + 1)
+        guard width <= 64, run.count - (cursor.position + 1) == (Int(n) * width + 7) / 8 else { throw Refused() }
+        func bit(_ k: Int) -> UInt64 { UInt64(run[(bitsStart + k) / 8] >> UInt8((bitsStart + k) % 8)) & 1 }
+        var deltas: [Int64] = []
+        for index in 0..<Int(n) {
+            var zigzag: UInt64 = 0
+            for b in 0..<width { zigzag |= bit(index * width + b) << UInt64(b) }
+            deltas.append(Int64(bitPattern: (zigzag >> 1) ^ (0 &- (zigzag & 1))))
+        }
+        for k in (Int(n) * width)..<(8 * run.count - bitsStart) {
+            guard bit(k) == 0 else { throw Refused() }
+        }
+        return deltas
     }
 
     /// `[a-z0-9_.-]{1,64}`.
