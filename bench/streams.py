@@ -126,18 +126,22 @@ def watch_ingest(args, watchers):
     collector = bench.Collector(args.collector)
     group = Watchers(args, collector) if watchers else None
     try:
+        cpu0 = collector.cpu()
         report, _, _ = bench.run_sim(args, [
             "--target", collector.url, "--devices", str(WATCH_DEVICES), "--protocol", "grpc-stream",
             "--sensors", bench.REF_SENSORS, "--interval", "1s", "--batch", "10s", "--duration", "3650d",
             "--max-rate", "--time-limit", args.ingest_time])
+        cpu = collector.cpu() - cpu0
         ended = group.stop() if group else []
     finally:
         collector.stop()
     row = bench.proto_row(report, "grpc-stream")
     rate = round(row["readings_acked"] / (report["run"]["elapsed_ms"] / 1000))
-    bench.log(f"  ingest grpc-stream {WATCH_DEVICES} devices, {WATCHERS if watchers else 0} watchers: {rate:,}/s"
-              + (f"; {len(ended)} watchers ended: {ended[:1]}" if ended else ""))
-    return {"watchers": WATCHERS if watchers else 0, "readings_per_s": rate, "watchers_ended": ended}
+    cpu_per_m = round(cpu / (row["readings_acked"] / 1e6), 3) if row["readings_acked"] else None
+    bench.log(f"  ingest grpc-stream {WATCH_DEVICES} devices, {WATCHERS if watchers else 0} watchers: {rate:,}/s, "
+              f"collector CPU {cpu_per_m} s/M" + (f"; {len(ended)} watchers ended: {ended[:1]}" if ended else ""))
+    return {"watchers": WATCHERS if watchers else 0, "readings_per_s": rate, "watchers_ended": ended,
+            "collector_cpu_s_per_m_readings": cpu_per_m}
 
 
 def watch_latency(args, rate=40_000):
@@ -179,8 +183,10 @@ def watch_rows(args, pairs=3):
     return {"ingest": runs, "medians": medians, "latency": watch_latency(args)}
 
 
-def run(args):
+def run(args, only=None):
     bench.log("10. gRPC call kinds and compact streams")
+    if only == "watch":
+        return {"watch": watch_rows(args, 2 if args.quick else 3)}
     res = {"wire": wire_rows(args), "ingest": ingest_pairs(args, 2 if args.quick else 3)}
     res["latency"] = sync_latency(args, res["ingest"]["medians"]["grpc-sync"])
     res["watch"] = watch_rows(args, 2 if args.quick else 3)
@@ -191,8 +197,41 @@ def verdict(ok):
     return "met" if ok else "missed"
 
 
+def watch_markdown(res):
+    fmt = bench.fmt
+    if "watch" not in res:
+        return []
+    out = []
+    wr = res["watch"]
+    lat = wr["latency"]
+    ratio = wr["medians"]["with"] / wr["medians"]["without"]
+    out += ["", f"Watch: {WATCHERS} `device-sim watch` processes, each following 100 of {WATCH_DEVICES:,} devices "
+            "(all sensors), on the same 2 cores as the collector and the fleet.", "",
+            "| measure | measured | target | verdict |", "|---|---|---|---|",
+            f"| commit → watcher's stream, paced grpc-stream fleet at {fmt(lat['target_readings_per_s'])} "
+            f"readings/s (achieved {fmt(lat['achieved_readings_per_s'])}), {fmt(lat['deliveries'])} deliveries | "
+            f"p50 ≤ {fmt(lat['p50_ms_at_most'], 1)} ms, p99 ≤ {fmt(lat['p99_ms_at_most'], 1)} ms, "
+            f"p99.9 ≤ {fmt(lat['p999_ms_at_most'], 1)} ms (histogram bucket bounds) | p99 ≤ 10 ms | "
+            f"{verdict(lat['p99_ms_at_most'] is not None and lat['p99_ms_at_most'] <= TARGETS['watch_p99_ms'])} |",
+            f"| ingest at --max-rate with the watchers ÷ without (medians of "
+            f"{len(wr['ingest']['with'])}: {fmt(wr['medians']['with'])} / {fmt(wr['medians']['without'])} "
+            f"readings/s; runs with: {', '.join(fmt(r['readings_per_s']) for r in wr['ingest']['with'])}; "
+            f"without: {', '.join(fmt(r['readings_per_s']) for r in wr['ingest']['without'])}) | "
+            f"{ratio:.2f}× | ≥ 0.95× | {verdict(ratio >= TARGETS['watch_ingest_ratio'])} |",
+            f"| collector CPU per million ingested readings, with / without the watchers (medians) | "
+            f"{fmt(statistics.median(r['collector_cpu_s_per_m_readings'] for r in wr['ingest']['with']), 2)} / "
+            f"{fmt(statistics.median(r['collector_cpu_s_per_m_readings'] for r in wr['ingest']['without']), 2)} s | | |"]
+    ended = sum(len(r["watchers_ended"]) for r in wr["ingest"]["with"]) + len(lat["watchers_ended"])
+    if ended:
+        out.append(f"\n{ended} watchers were ended during the runs (fallen behind): "
+                   f"{(wr['ingest']['with'][0]['watchers_ended'] or lat['watchers_ended'])[:1]}")
+    return out
+
+
 def markdown(res):
     fmt = bench.fmt
+    if "wire" not in res:
+        return ["", "## 10d. Watch (issue #14)"] + watch_markdown(res)
     out = ["", "## 10. gRPC call kinds and compact streams (issue #14)", "",
            "Reference workload: 100 devices × temperature, humidity, pressure, battery at 1 s, one stream per 10 "
            f"simulated minutes (60 batches of 10 s, or 10 of 60 s), 10 simulated minutes at {bench.WIRE_SPEEDUP}×. "
@@ -245,27 +284,7 @@ def markdown(res):
                    f"{fmt(r['achieved_readings_per_s'])} | {fmt(r['p50_ms'], 2)} | {fmt(r['p99_ms'], 2)} | "
                    f"{fmt(r['p999_ms'], 2)} | {fmt(r.get('store_p99_ms_at_most'), 1)} | "
                    f"{'≤ %.0f ms' % target if judged else ''} | {verdict(ok) if judged else ''} |")
-    if "watch" in res:
-        wr = res["watch"]
-        lat = wr["latency"]
-        ratio = wr["medians"]["with"] / wr["medians"]["without"]
-        out += ["", f"Watch: {WATCHERS} `device-sim watch` processes, each following 100 of {WATCH_DEVICES:,} devices "
-                "(all sensors), on the same 2 cores as the collector and the fleet.", "",
-                "| measure | measured | target | verdict |", "|---|---|---|---|",
-                f"| commit → watcher's stream, paced grpc-stream fleet at {fmt(lat['target_readings_per_s'])} "
-                f"readings/s (achieved {fmt(lat['achieved_readings_per_s'])}), {fmt(lat['deliveries'])} deliveries | "
-                f"p50 ≤ {fmt(lat['p50_ms_at_most'], 1)} ms, p99 ≤ {fmt(lat['p99_ms_at_most'], 1)} ms, "
-                f"p99.9 ≤ {fmt(lat['p999_ms_at_most'], 1)} ms (histogram bucket bounds) | p99 ≤ 10 ms | "
-                f"{verdict(lat['p99_ms_at_most'] is not None and lat['p99_ms_at_most'] <= TARGETS['watch_p99_ms'])} |",
-                f"| ingest at --max-rate with the watchers ÷ without (medians of "
-                f"{len(wr['ingest']['with'])}: {fmt(wr['medians']['with'])} / {fmt(wr['medians']['without'])} "
-                f"readings/s; runs with: {', '.join(fmt(r['readings_per_s']) for r in wr['ingest']['with'])}; "
-                f"without: {', '.join(fmt(r['readings_per_s']) for r in wr['ingest']['without'])}) | "
-                f"{ratio:.2f}× | ≥ 0.95× | {verdict(ratio >= TARGETS['watch_ingest_ratio'])} |"]
-        ended = sum(len(r["watchers_ended"]) for r in wr["ingest"]["with"]) + len(lat["watchers_ended"])
-        if ended:
-            out.append(f"\n{ended} watchers were ended during the runs (fallen behind): "
-                       f"{(wr['ingest']['with'][0]['watchers_ended'] or lat['watchers_ended'])[:1]}")
+    out += watch_markdown(res)
     return out
 
 
@@ -278,17 +297,19 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", default=os.path.join(bench.ROOT, ".build", "release"))
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", choices=["watch"], help="only 10d (Watch)")
     parser.add_argument("--out", default=os.path.join(bench.ROOT, "bench", "results"))
     args = bench.with_run_settings(parser.parse_args())
     started = time.time()
     try:
         res = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-               "machine": bench.machine(), "streams": run(args)}
+               "machine": bench.machine(), "streams": run(args, args.only)}
     finally:
         bench.cleanup()
     res["duration_s"] = round(time.time() - started, 1)
     md = "\n".join([f"# Fleetwire row 10, {res['date']}", ""] + markdown(res["streams"]))
-    stem = f"{datetime.date.today().isoformat()}-{socket.gethostname()}-row-10" + ("-quick" if args.quick else "")
+    stem = (f"{datetime.date.today().isoformat()}-{socket.gethostname()}-row-10" + (f"-{args.only}" if args.only else "")
+            + ("-quick" if args.quick else ""))
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, stem + ".json"), "w") as f:
         json.dump(res, f, indent=2)
