@@ -7,7 +7,7 @@ import queue
 import grpc
 import pytest
 
-from fwtest import CALL_TIMEOUT, db_batches, db_readings, make_series
+from fwtest import CALL_TIMEOUT, db_batches, db_readings, make_series, wait_until
 
 T0 = 1_765_000_000_000
 SENSORS = [("temperature", -2, 2150), ("humidity", -1, 455), ("pressure", -1, 10132)]
@@ -123,7 +123,9 @@ def test_a_series_the_stream_never_defined_is_refused_by_name(proto, stub, colle
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "batch 2" in refused.value.details() and "continues series 7" in refused.value.details()
     assert "3 series are defined" in refused.value.details()
-    # The first batch was committed before the refusal; the orphan stored nothing.
+    # The first batch was accepted before the refusal and still commits (the refusal does not wait for it); the
+    # orphan stores nothing.
+    wait_until(lambda: db_batches(collector.db, "context-3"), message="batch 1 committed")
     assert [s for s, _ in db_batches(collector.db, "context-3")] == [1]
     # A positional continuation on a new stream, whose context is empty, is refused the same way.
     with pytest.raises(grpc.RpcError) as fresh:
