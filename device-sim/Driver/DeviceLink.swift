@@ -43,8 +43,9 @@ final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
     private var streamID: Int32?
     private var response = TelemetryClientResponse()
     private var output: [UInt8] = []
-    // The call in flight: what its answer covers and when the request was completed.
-    private var pending: (seqs: ClosedRange<UInt64>, sentNs: UInt64)?
+    // The call in flight: what its answer covers (nil for a Sync stream, whose Acks were reported as they came)
+    // and when the request was completed.
+    private var pending: (seqs: ClosedRange<UInt64>?, sentNs: UInt64)?
     private var callTimer: TimerHandle?
     /// The open stream's stream context (nil when the run sends every batch in full).
     private var streamEncoder: StreamContextEncoder?
@@ -205,7 +206,7 @@ final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
     /// Sync: ends the request side; the remaining Acks and the OK end follow.
     func halfCloseSyncStream() {
         guard let session, let streamID else { return }
-        startCall(1...1)
+        startCall(nil)
         session.finish(streamID: streamID)
         flush()
     }
@@ -256,7 +257,7 @@ final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
         connection.write(request)
     }
 
-    private func startCall(_ seqs: ClosedRange<UInt64>) {
+    private func startCall(_ seqs: ClosedRange<UInt64>?) {
         pending = (seqs, fleet.now())
         cancelCallTimer()
         guard let loop = connection?.loop else { return }
@@ -288,8 +289,8 @@ final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
         case .acked where deviceProtocol == .grpcSync:
             fleet.deliver(.streamEnded, slot: slot)
         case .acked(let ack):
-            guard let call else { return }
-            fleet.deliver(.acked(ack, covering: call.seqs, latencyNs: fleet.now() - call.sentNs), slot: slot)
+            guard let call, let seqs = call.seqs else { return }
+            fleet.deliver(.acked(ack, covering: seqs, latencyNs: fleet.now() - call.sentNs), slot: slot)
         case .failed(let failure):
             fleet.deliver(.callFailed(failure), slot: slot)
         }
