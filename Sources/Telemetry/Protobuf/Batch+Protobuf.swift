@@ -66,22 +66,25 @@ extension Batch {
 
     /// Exact size of `protobufBytes(packingDeltas:)`.
     public func protobufSize(packingDeltas: Bool) -> Int {
-        var size = ProtobufWriter.varintFieldSize(1, seq)
-        for entry in series {
-            size += ProtobufWriter.lengthDelimitedFieldSize(2, length: entry.protobufSize(packingDeltas: packingDeltas))
+        series.reduce(ProtobufWriter.varintFieldSize(1, seq)) {
+            $0 + ProtobufWriter.lengthDelimitedFieldSize(2, length: $1.protobufSize(packingDeltas: packingDeltas))
         }
-        return size
     }
 
     /// Encodes the batch in canonical protobuf form (the bytes protoc writes for the same values); with
-    /// `packingDeltas`, each series' deltas go bit-packed (`packed_deltas`) where that is smaller.
+    /// `packingDeltas`, each series' deltas go bit-packed (`packed_deltas`) where that is smaller. Each series'
+    /// split and size are worked out once, for both the lengths and the bytes.
     public func protobufBytes(packingDeltas: Bool = false) -> [UInt8] {
-        var writer = ProtobufWriter(capacity: protobufSize(packingDeltas: packingDeltas))
+        let splits = series.map { DeltaSplit($0.mantissaDeltas, packing: packingDeltas) }
+        let sizes = zip(series, splits).map { $0.protobufSize($1) }
+        var writer = ProtobufWriter(capacity: sizes.reduce(ProtobufWriter.varintFieldSize(1, seq)) {
+            $0 + ProtobufWriter.lengthDelimitedFieldSize(2, length: $1)
+        })
         writer.writeVarintField(1, seq)
-        for entry in series {
+        for (index, entry) in series.enumerated() {
             writer.writeTag(2, .lengthDelimited)
-            writer.writeVarint(UInt64(entry.protobufSize(packingDeltas: packingDeltas)))
-            entry.write(to: &writer, packingDeltas: packingDeltas)
+            writer.writeVarint(UInt64(sizes[index]))
+            entry.write(to: &writer, splits[index])
         }
         return writer.bytes
     }
@@ -223,44 +226,44 @@ extension Series {
     /// Exact size of the series' encoding (without its own tag and length).
     var protobufSize: Int { protobufSize(packingDeltas: false) }
 
-    /// Exact size of `write(to:packingDeltas:)`.
+    /// Exact size of the series' encoding with or without packed deltas.
     func protobufSize(packingDeltas: Bool) -> Int {
+        protobufSize(DeltaSplit(mantissaDeltas, packing: packingDeltas))
+    }
+
+    /// Exact size of `write(to:_:)` with `split`.
+    func protobufSize(_ split: DeltaSplit) -> Int {
         var size = sensor.utf8.isEmpty ? 0 : ProtobufWriter.lengthDelimitedFieldSize(1, length: sensor.utf8.count)
         size += ProtobufWriter.varintFieldSize(2, ProtobufWriter.zigzag32(exponent))
         size += ProtobufWriter.varintFieldSize(3, UInt64(bitPattern: startMs))
         size += ProtobufWriter.varintFieldSize(4, UInt64(intervalMs))
         size += ProtobufWriter.varintFieldSize(7, UInt64(ref))
-        let varints = packingDeltas ? PackedDeltas.varintPrefix(of: mantissaDeltas) : mantissaDeltas.count
-        if varints > 0 {
-            size += ProtobufWriter.lengthDelimitedFieldSize(5, length: varintMantissaSize(varints))
+        if split.varints > 0 {
+            size += ProtobufWriter.lengthDelimitedFieldSize(5, length: split.varintBytes)
         }
         if !timeDeltasMs.isEmpty {
             size += ProtobufWriter.lengthDelimitedFieldSize(6, length: packedTimeDeltaSize)
         }
-        if varints < mantissaDeltas.count {
-            size += ProtobufWriter.lengthDelimitedFieldSize(8, length: PackedDeltas.size(mantissaDeltas[varints...]))
+        if split.varints < mantissaDeltas.count {
+            size += ProtobufWriter.lengthDelimitedFieldSize(8, length: split.packedBytes)
         }
         return size
-    }
-
-    private func varintMantissaSize(_ count: Int) -> Int {
-        mantissaDeltas.prefix(count).reduce(0) { $0 + ProtobufWriter.varintSize(ProtobufWriter.zigzag64($1)) }
     }
 
     private var packedTimeDeltaSize: Int {
         timeDeltasMs.reduce(0) { $0 + ProtobufWriter.varintSize(UInt64($1)) }
     }
 
-    func write(to writer: inout ProtobufWriter, packingDeltas: Bool = false) {
+    /// Writes the series with its deltas split as `split` says (`DeltaSplit` of its own deltas).
+    func write(to writer: inout ProtobufWriter, _ split: DeltaSplit) {
         writer.writeBytesField(1, sensor.utf8)
         writer.writeVarintField(2, ProtobufWriter.zigzag32(exponent))
         writer.writeVarintField(3, UInt64(bitPattern: startMs))
         writer.writeVarintField(4, UInt64(intervalMs))
-        let varints = packingDeltas ? PackedDeltas.varintPrefix(of: mantissaDeltas) : mantissaDeltas.count
-        if varints > 0 {
+        if split.varints > 0 {
             writer.writeTag(5, .lengthDelimited)
-            writer.writeVarint(UInt64(varintMantissaSize(varints)))
-            for delta in mantissaDeltas.prefix(varints) { writer.writeVarint(ProtobufWriter.zigzag64(delta)) }
+            writer.writeVarint(UInt64(split.varintBytes))
+            for delta in mantissaDeltas.prefix(split.varints) { writer.writeVarint(ProtobufWriter.zigzag64(delta)) }
         }
         if !timeDeltasMs.isEmpty {
             writer.writeTag(6, .lengthDelimited)
@@ -268,11 +271,10 @@ extension Series {
             for delta in timeDeltasMs { writer.writeVarint(UInt64(delta)) }
         }
         writer.writeVarintField(7, UInt64(ref))
-        if varints < mantissaDeltas.count {
-            let packed = mantissaDeltas[varints...]
+        if split.varints < mantissaDeltas.count {
             writer.writeTag(8, .lengthDelimited)
-            writer.writeVarint(UInt64(PackedDeltas.size(packed)))
-            PackedDeltas.write(packed, to: &writer)
+            writer.writeVarint(UInt64(split.packedBytes))
+            PackedDeltas.write(mantissaDeltas[split.varints...], width: split.packedWidth, to: &writer)
         }
     }
 }

@@ -15,15 +15,14 @@ enum PackedDeltas {
     /// Bits needed for `value`'s zigzag form.
     static func width(_ zigzag: UInt64) -> Int { zigzag == 0 ? 0 : 64 - zigzag.leadingZeroBitCount }
 
-    /// Size of the packed run of `deltas` (n, w and the bits), without the field's tag and length.
-    static func size<C: Collection<Int64>>(_ deltas: C) -> Int {
-        let w = deltas.reduce(0) { Swift.max($0, width(ProtobufWriter.zigzag64($1))) }
-        return ProtobufWriter.varintSize(UInt64(deltas.count)) + 1 + (deltas.count * w + 7) / 8
+    /// Size of a packed run of `count` deltas of `width` bits (n, w and the bits), without the field's tag and length.
+    static func runSize(count: Int, width: Int) -> Int {
+        ProtobufWriter.varintSize(UInt64(count)) + 1 + (count * width + 7) / 8
     }
 
-    /// Appends the packed run of `deltas` to `writer` (without tag and length).
-    static func write<C: Collection<Int64>>(_ deltas: C, to writer: inout ProtobufWriter) {
-        let w = deltas.reduce(0) { Swift.max($0, width(ProtobufWriter.zigzag64($1))) }
+    /// Appends the packed run of `deltas` at `w` bits each (at least the widest delta's) to `writer` (without tag
+    /// and length).
+    static func write<C: Collection<Int64>>(_ deltas: C, width w: Int, to writer: inout ProtobufWriter) {
         writer.writeVarint(UInt64(deltas.count))
         writer.bytes.append(UInt8(w))
         guard w > 0 else { return }
@@ -103,17 +102,50 @@ enum PackedDeltas {
         return deltas
     }
 
-    /// How a series' deltas are best split between `mantissa_deltas` (varints) and `packed_deltas`: how many
-    /// leading deltas stay varints (0, 1 or all), choosing the smallest encoding.
-    static func varintPrefix(of deltas: [Int64]) -> Int {
-        guard deltas.count > 1 else { return deltas.count }
-        let varints = deltas.reduce(0) { $0 + ProtobufWriter.varintSize(ProtobufWriter.zigzag64($1)) }
-        let allVarint = ProtobufWriter.lengthDelimitedFieldSize(5, length: varints)
-        let allPacked = ProtobufWriter.lengthDelimitedFieldSize(8, length: size(deltas))
-        let first = ProtobufWriter.varintSize(ProtobufWriter.zigzag64(deltas[0]))
-        let firstThenPacked = ProtobufWriter.lengthDelimitedFieldSize(5, length: first)
-            + ProtobufWriter.lengthDelimitedFieldSize(8, length: size(deltas.dropFirst()))
-        if allVarint <= Swift.min(allPacked, firstThenPacked) { return deltas.count }
-        return allPacked <= firstThenPacked ? 0 : 1
+}
+
+/// How one series' mantissa deltas go on the wire, decided once per encoding (its size and its bytes follow the
+/// same decision): the leading deltas sent as varints in `mantissa_deltas` (none, the first, or all: whichever
+/// encoding is smallest; all without packing), and the rest packed at `packedWidth` bits in `packed_deltas`.
+struct DeltaSplit {
+    /// Leading deltas sent as varints.
+    let varints: Int
+    /// Bytes of those varints (the packed field 5's length).
+    let varintBytes: Int
+    /// Bits per packed delta.
+    let packedWidth: Int
+    /// Bytes of the packed run (field 8's length); 0 when nothing is packed.
+    let packedBytes: Int
+
+    init(_ deltas: [Int64], packing: Bool) {
+        let sizes = deltas.map { ProtobufWriter.varintSize(ProtobufWriter.zigzag64($0)) }
+        let allVarintBytes = sizes.reduce(0, +)
+        guard packing, deltas.count > 1 else {
+            self.init(varints: deltas.count, varintBytes: allVarintBytes, packedWidth: 0, packedBytes: 0)
+            return
+        }
+        let widths = deltas.map { PackedDeltas.width(ProtobufWriter.zigzag64($0)) }
+        let restWidth = widths.dropFirst().max() ?? 0
+        let allWidth = Swift.max(widths[0], restWidth)
+        let allPacked = PackedDeltas.runSize(count: deltas.count, width: allWidth)
+        let restPacked = PackedDeltas.runSize(count: deltas.count - 1, width: restWidth)
+        let allVarint = ProtobufWriter.lengthDelimitedFieldSize(5, length: allVarintBytes)
+        let allPackedField = ProtobufWriter.lengthDelimitedFieldSize(8, length: allPacked)
+        let firstThenPacked = ProtobufWriter.lengthDelimitedFieldSize(5, length: sizes[0])
+            + ProtobufWriter.lengthDelimitedFieldSize(8, length: restPacked)
+        if allVarint <= Swift.min(allPackedField, firstThenPacked) {
+            self.init(varints: deltas.count, varintBytes: allVarintBytes, packedWidth: 0, packedBytes: 0)
+        } else if allPackedField <= firstThenPacked {
+            self.init(varints: 0, varintBytes: 0, packedWidth: allWidth, packedBytes: allPacked)
+        } else {
+            self.init(varints: 1, varintBytes: sizes[0], packedWidth: restWidth, packedBytes: restPacked)
+        }
+    }
+
+    private init(varints: Int, varintBytes: Int, packedWidth: Int, packedBytes: Int) {
+        self.varints = varints
+        self.varintBytes = varintBytes
+        self.packedWidth = packedWidth
+        self.packedBytes = packedBytes
     }
 }
