@@ -10,6 +10,14 @@ public enum WireProtocol: String, CaseIterable, Sendable {
     case grpcUnary = "grpc-unary"
     /// gRPC `Sync`: a bidirectional stream of batches answered by Acks as they commit.
     case grpcSync = "grpc-sync"
+    /// gRPC-Web (binary frames, `application/grpc-web[+proto]`) over HTTP/1.1 or HTTP/2: `Push` from browsers and
+    /// devices without HTTP/2 trailers; its trailers travel as the body's last frame.
+    case grpcWeb = "grpc-web"
+    /// gRPC-Web's text form (`application/grpc-web-text`): the same frames in base64.
+    case grpcWebText = "grpc-web-text"
+    /// The Connect protocol's unary `Push` (`application/proto` or `application/json`, no frame prefix, real HTTP
+    /// status codes).
+    case connect = "connect"
     /// REST ingest (`POST /v1/devices/{device}/readings`) over HTTP/1.1.
     case restJSON = "rest-json"
     /// REST ingest over h2c.

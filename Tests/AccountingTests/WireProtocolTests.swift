@@ -5,14 +5,15 @@ import Accounting
 struct WireProtocolTests {
     @Test func namesAreTheContractsSpelling() {
         #expect(WireProtocol.allCases.map(\.rawValue)
-                == ["grpc-stream", "grpc-unary", "grpc-sync", "rest-json", "rest-json-h2", "query", "h2c", "tls",
-                    "watch"])
+                == ["grpc-stream", "grpc-unary", "grpc-sync", "grpc-web", "grpc-web-text", "connect", "rest-json",
+                    "rest-json-h2", "query", "h2c", "tls", "watch"])
         #expect(WireProtocol.overheadDevice == "")
     }
 
     @Test func namesJSONKeysEachNameByItsCase() {
         #expect(WireProtocol.namesJSON == #"""
-            {"grpcStream":"grpc-stream","grpcUnary":"grpc-unary","grpcSync":"grpc-sync","restJSON":"rest-json",\#
+            {"grpcStream":"grpc-stream","grpcUnary":"grpc-unary","grpcSync":"grpc-sync","grpcWeb":"grpc-web",\#
+            "grpcWebText":"grpc-web-text","connect":"connect","restJSON":"rest-json",\#
             "restJSONH2":"rest-json-h2","query":"query","h2c":"h2c","tls":"tls","watch":"watch"}
             """#)
     }
