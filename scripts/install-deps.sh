@@ -10,6 +10,8 @@ case "$what" in
   test|bench) apt_pkgs+=(protobuf-compiler sqlite3 curl nghttp2-client tcpdump) ;;
   demo)       apt_pkgs+=(curl python3) ;;
 esac
+# The dashboard's real-browser test (Tests/Python/test_dashboard_browser.py) drives headless Chromium.
+if [ "$what" = test ]; then apt_pkgs+=(chromium); fi
 
 missing=()
 for p in "${apt_pkgs[@]}"; do
@@ -40,6 +42,8 @@ if [ "$what" = test ] || [ "$what" = bench ]; then
   python3 -c 'import jsonschema' 2>/dev/null || py_missing+=(jsonschema)
   python3 -c 'import schemathesis' 2>/dev/null || py_missing+=(schemathesis)
   python3 -c 'import h2' 2>/dev/null || py_missing+=(h2)
+  # The DevTools protocol client of test_dashboard_browser.py.
+  python3 -c 'import websocket; websocket.create_connection' 2>/dev/null || py_missing+=(websocket-client)
   if [ "${#py_missing[@]}" -gt 0 ]; then
     echo "install-deps: installing Python packages: ${py_missing[*]}"
     python3 -m pip install --quiet --disable-pip-version-check "${py_missing[@]}"
