@@ -314,3 +314,122 @@ def test_where_watch_is_refused_the_page_polls(start_collector, fleet, browser, 
     browser.wait_for(lambda s: browser.evaluate(
         "[...document.querySelectorAll('#tiles .tile')].some(t => t.textContent.startsWith('Readings stored') "
         "&& /[1-9]/.test(t.querySelector('.v').textContent))"), LIVE_TIMEOUT, "the readings tile filled by polling")
+
+
+# -- the page's decoders, run in the browser -------------------------------------------------------------------
+
+
+def pack_deltas(deltas: list[int], width: int) -> bytes:
+    """packed_deltas from the .proto's comment, written here independently of the page and the collector: a varint
+    n, one byte w, then n zigzag-encoded deltas of w bits each, least significant bit first."""
+    def varint(n):
+        out = bytearray()
+        while n >= 0x80:
+            out.append(n & 0x7F | 0x80)
+            n >>= 7
+        out.append(n)
+        return bytes(out)
+
+    run = 0
+    for i, d in enumerate(deltas):
+        z = (d << 1) ^ (d >> 63) if d < 0 else d << 1
+        z &= (1 << 64) - 1
+        assert z < (1 << width) or width == 64, (d, width)
+        run |= z << (i * width)
+    return varint(len(deltas)) + bytes([width]) + run.to_bytes((len(deltas) * width + 7) // 8, "little")
+
+
+def page_bytes(data: bytes) -> str:
+    """A JavaScript expression for `data` as a Uint8Array."""
+    return f'Uint8Array.from(atob("{base64.b64encode(data).decode()}"), c => c.charCodeAt(0))'
+
+
+def test_the_pages_decoders_read_what_protobuf_writes(start_collector, browser, proto):
+    pb = proto.pb
+    collector = start_collector()
+    browser.open(collector.url + "/")
+    browser.wait_for(lambda s: s.get("mode") in ("live", "polling"), LIVE_TIMEOUT, "the page running")
+
+    # Series that cover the .proto's rules: a regular one (interval), an irregular one (time deltas), one whose
+    # deltas continue in packed_deltas (a width of 5, then 0: all zero), 64-bit mantissas and a positive exponent.
+    start = 1_764_000_000_123
+    cases = []  # (Series, [(ts, mantissa)])
+
+    def add(series, timestamps, mantissas):
+        cases.append((series, list(zip(timestamps, mantissas))))
+
+    add(pb.Series(sensor="temperature", exponent=-2, start_ms=start, interval_ms=1000,
+                  mantissa_deltas=[2154, 7, -3, 0, -12]),
+        [start + i * 1000 for i in range(5)], [2154, 2161, 2158, 2158, 2146])
+    add(pb.Series(sensor="humidity", exponent=-1, start_ms=start + 5, time_deltas_ms=[0, 250, 4_000_000_000],
+                  mantissa_deltas=[-505, 1, 1, -2]),
+        [start + 5, start + 5, start + 255, start + 4_000_000_255], [-505, -504, -503, -505])
+    packed = [3, -4, 15, -16, 0, 1, -1]
+    add(pb.Series(sensor="battery", exponent=-3, start_ms=start, interval_ms=60_000, mantissa_deltas=[3900, -1],
+                  packed_deltas=pack_deltas(packed, 5)),
+        [start + i * 60_000 for i in range(9)], [3900, 3899, 3902, 3898, 3913, 3897, 3897, 3898, 3897])
+    add(pb.Series(sensor="co2", exponent=3, start_ms=start, interval_ms=10, mantissa_deltas=[1],
+                  packed_deltas=pack_deltas([0, 0, 0], 0)),
+        [start + i * 10 for i in range(4)], [1, 1, 1, 1])
+    big = 2**61 + 12345
+    add(pb.Series(sensor="counter", exponent=-6, start_ms=start, interval_ms=1, mantissa_deltas=[big, -2 * big]),
+        [start, start + 1], [big, -big])
+    message = pb.DeviceBatch(device="dev-00042", batch=pb.Batch(seq=2**40 + 7, series=[c[0] for c in cases]))
+    data = message.SerializeToString() + b"\x78\x01"  # an unknown field 15 at the end, to be skipped
+    decoded = browser.evaluate(
+        f"(() => {{ const m = decodeDeviceBatch({page_bytes(data)}); "
+        "return { device: m.device, seq: String(m.batch.seq), "
+        "series: m.batch.series.map(s => ({ sensor: s.sensor, readings: seriesReadings(s) })) }; })()")
+    assert decoded["device"] == "dev-00042" and decoded["seq"] == str(2**40 + 7), decoded
+    for (series, expected), got in zip(cases, decoded["series"], strict=True):
+        want = [[ts, float(f"{m}e{series.exponent}")] for ts, m in expected]
+        assert got == {"sensor": series.sensor, "readings": want}, (series.sensor, got, want)
+
+    # The page's WatchRequest is one protobuf reads back.
+    request = browser.evaluate("Array.from(encodeWatchRequest({ devices: ['dev-1', 'dév-2'], sensors: ['co2'], "
+                               "sinceMs: 1764000000123 }))")
+    parsed = pb.WatchRequest.FromString(bytes(request))
+    assert (list(parsed.devices), list(parsed.sensors), parsed.since_ms) == (["dev-1", "dév-2"], ["co2"],
+                                                                            1_764_000_000_123)
+    assert browser.evaluate("encodeWatchRequest().length") == 0
+
+    # gRPC-Web frames split anywhere: every two-piece split and one byte at a time give the same frames.
+    trailer = b"grpc-status: 0\r\ngrpc-message: all%20done\r\n"
+    stream = (bytes([0]) + len(data).to_bytes(4, "big") + data + b"\x00\x00\x00\x00\x00"
+              + bytes([0x80]) + len(trailer).to_bytes(4, "big") + trailer)
+    result = browser.evaluate(f"""(() => {{
+        const bytes = {page_bytes(stream)}, show = fs => JSON.stringify(fs.map(f => [f.flag, Array.from(f.payload)]));
+        const whole = new GRPCWebDeframer().push(bytes), bad = [];
+        for (let cut = 0; cut <= bytes.length; cut++) {{
+          const d = new GRPCWebDeframer(), got = [...d.push(bytes.subarray(0, cut)), ...d.push(bytes.subarray(cut))];
+          if (show(got) !== show(whole) || d.pending) bad.push(cut);
+        }}
+        const d = new GRPCWebDeframer(), single = [];
+        for (let i = 0; i < bytes.length; i++) single.push(...d.push(bytes.subarray(i, i + 1)));
+        const ends = new GRPCWebDeframer(); ends.push(bytes.subarray(0, 7));
+        return {{ flags: whole.map(f => f.flag), sizes: whole.map(f => f.payload.length), bad,
+                  single: show(single) === show(whole), pendingMidFrame: ends.pending,
+                  trailers: parseTrailers(whole[2].payload),
+                  error: grpcError("12", "Watch%20is%20off").message }};
+    }})()""")
+    assert result["flags"] == [0, 0, 0x80] and result["sizes"] == [len(data), 0, len(trailer)], result
+    assert result["bad"] == [] and result["single"] and result["pendingMidFrame"] == 7, result
+    assert result["trailers"] == {"grpc-status": "0", "grpc-message": "all%20done"}, result
+    assert result["error"] == "grpc-status 12 UNIMPLEMENTED: Watch is off", result
+
+    # What the page refuses, with a message naming the problem.
+    def refusal(expression):
+        return browser.evaluate(
+            f"(() => {{ try {{ {expression}; return null; }} catch (e) {{ return e.message; }} }})()")
+
+    assert "take 4 bytes, not 3" in refusal(f"unpackDeltas({page_bytes(pack_deltas([1, 2, 3, 4, 5], 6)[:-1])})")
+    assert "width 65 over 64" in refusal(f"unpackDeltas({page_bytes(bytes([1, 65, 0]))})")
+    assert "unused high bits" in refusal(f"unpackDeltas({page_bytes(bytes([1, 4, 0xF1]))})")
+    assert "over the page's" in refusal(f"new GRPCWebDeframer(100).push({page_bytes(bytes([0, 0, 0, 0, 101]))})")
+    assert "length 2 past the end" in refusal(f"decodeDeviceBatch({page_bytes(bytes([0x12, 0x02, 0x08]))})")
+    assert "varint cut short" in refusal(f"decodeDeviceBatch({page_bytes(bytes([0x12, 0x01, 0x08]))})")
+    no_sensor = pb.Series(ref=1, mantissa_deltas=[1]).SerializeToString()
+    assert "without its sensor name" in refusal(f"seriesReadings(decodeSeries({page_bytes(no_sensor)}))")
+    gaps = pb.Series(sensor="t", start_ms=1, time_deltas_ms=[5], mantissa_deltas=[1, 2, 3]).SerializeToString()
+    assert "3 readings with interval 0 ms and 1 time deltas" in refusal(
+        f"seriesReadings(decodeSeries({page_bytes(gaps)}))")
