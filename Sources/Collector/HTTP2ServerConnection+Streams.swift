@@ -46,7 +46,9 @@ extension HTTP2ServerConnection {
         let isGRPC = path.hasPrefix(TelemetryMethod.servicePathPrefix)
             || (fields["content-type"].map(GRPCRequestHead.isGRPCContentType) ?? false)
         if isGRPC {
-            openCall(id, head: GRPCRequestHead(http2Fields: fields), endStream: endStream, isTooLarge: isTooLarge)
+            let web = fields["content-type"].flatMap(GRPCWebFraming.encoding(ofContentType:))
+            openCall(id, head: GRPCRequestHead(http2Fields: fields), web: web, endStream: endStream,
+                     isTooLarge: isTooLarge)
         } else {
             openREST(id, fields: fields, endStream: endStream, isTooLarge: isTooLarge)
         }
@@ -54,20 +56,25 @@ extension HTTP2ServerConnection {
 
     // MARK: gRPC
 
-    private func openCall(_ id: Int32, head: GRPCRequestHead, endStream: Bool, isTooLarge: Bool) {
+    /// Opens a gRPC call (or a gRPC-Web one, in `web`'s encoding), or refuses it at its headers.
+    private func openCall(_ id: Int32, head: GRPCRequestHead, web: GRPCWebFraming.Encoding?, endStream: Bool,
+                          isTooLarge: Bool) {
         if head.path == WatchServerCall.path {
-            return openWatch(id, head: head, endStream: endStream, isTooLarge: isTooLarge)
+            return openWatch(id, head: head, web: web, endStream: endStream, isTooLarge: isTooLarge)
         }
+        let method = TelemetryMethod(rawValue: head.path ?? "")
+        let wireProtocol = web.map(WireProtocol.init(web:)) ?? method?.wireProtocol ?? .grpcStream
+        let responseEncoding = web.map { GRPCWebFraming.responseEncoding(request: $0, accept: head.metadata["accept"]) }
         let handler: any TelemetryServerHandler
         do throws(GRPCRequestRejection) {
             if isTooLarge {
                 throw GRPCRequestRejection.grpc(GRPCStatus(
                     .resourceExhausted, "request headers exceed \(context.configuration.http2.maxHeaderListSize) bytes"))
             }
-            handler = try context.grpcRouter.route(head)
+            if web != nil, let method, let refusal = TelemetryMethod.webRefusal(method) { throw .grpc(refusal) }
+            handler = try context.grpcRouter.route(web == nil ? head : GRPCWebFraming.routableHead(head))
         } catch {
-            let method = TelemetryMethod(rawValue: head.path ?? "")
-            refuseCall(id, error, protocolName: (method?.wireProtocol ?? .grpcStream).rawValue)
+            refuseCall(id, error, protocolName: wireProtocol.rawValue, web: responseEncoding)
             return
         }
         let call = handler.head
@@ -75,19 +82,23 @@ extension HTTP2ServerConnection {
             call.deviceID, authorization: call.authorization, connectionDevice: pskDevice)
         {
             // Refused at the request headers (Trailers-Only), before any message is read.
-            refuseCall(id, .grpc(refusal.grpcStatus), protocolName: call.method.wireProtocol.rawValue)
+            refuseCall(id, .grpc(refusal.grpcStatus), protocolName: wireProtocol.rawValue, web: responseEncoding)
             return
         }
-        let key = BandwidthKey(call.method.wireProtocol, call.deviceID)
+        let key = BandwidthKey(wireProtocol, call.deviceID)
         ledger.identify(streamID: id, as: key)
         countConnection(under: key)
-        let stream = GRPCServerStream(id: id, handler: handler, key: key, owner: self)
+        let stream = GRPCServerStream(id: id, handler: handler, key: key, web: web, responseEncoding: responseEncoding,
+                                      owner: self)
         streams[id] = stream
         stream.runner.start()
         if endStream { stream.receiveEnd() } else { watchStreamIdleness() }
     }
 
-    func refuseCall(_ id: Int32, _ rejection: GRPCRequestRejection, protocolName: String) {
+    /// Refuses stream `id`'s call at its headers: an HTTP answer, or a Trailers-Only one (in gRPC-Web's `web`
+    /// encoding for a gRPC-Web call).
+    func refuseCall(_ id: Int32, _ rejection: GRPCRequestRejection, protocolName: String,
+                    web: GRPCWebFraming.Encoding? = nil) {
         ledger.reject(streamID: id, protocolName: protocolName)
         var counters = BandwidthCounters()
         counters.calls = 1
@@ -102,8 +113,9 @@ extension HTTP2ServerConnection {
         case .http(let status, let message):
             respondHTTP(id, status: status, contentType: "text/plain; charset=utf-8", body: Array((message + "\n").utf8))
         case .grpc(let status):
-            try? session.submitResponse(streamID: id, .response(status: 200, status.trailersOnlyMetadata),
-                                        endStream: true)
+            let metadata = web.map { GRPCWebFraming.responseMetadata(status.trailersOnlyMetadata, $0) }
+                ?? status.trailersOnlyMetadata
+            try? session.submitResponse(streamID: id, .response(status: 200, metadata), endStream: true)
         }
     }
 
