@@ -41,13 +41,14 @@ final class GRPCServerStream: ServerStreamHandler, GRPCCallTransport {
     private var textDecoder: GRPCWebText?
 
     /// Opens the stream for `handler`'s call, counted under `key`; `web` and `responseEncoding` are a gRPC-Web
-    /// call's request and response encodings (nil for gRPC).
+    /// call's request and response encodings (nil for gRPC), `cors` its CORS response headers.
     init(id: Int32, handler: any TelemetryServerHandler, key: BandwidthKey, web: GRPCWebFraming.Encoding? = nil,
-         responseEncoding: GRPCWebFraming.Encoding? = nil, owner: HTTP2ServerConnection) {
+         responseEncoding: GRPCWebFraming.Encoding? = nil, cors: GRPCMetadata = GRPCMetadata(),
+         owner: HTTP2ServerConnection) {
         self.id = id
         self.owner = owner
         if web == .text { textDecoder = GRPCWebText() }
-        response = HTTP2GRPCResponseWriter(streamID: id, web: responseEncoding)
+        response = HTTP2GRPCResponseWriter(streamID: id, web: responseEncoding, cors: cors)
         runner = TelemetryCallRunner(
             handler: handler, key: key, context: owner.context, loop: owner.connection?.loop, transport: self,
             afterAsyncWork: { [weak owner] in owner?.scheduleFlush() })

@@ -4,7 +4,8 @@
 // answered strictly in order), when a refusal goes out at the head, every error answer closes, the header and body
 // deadlines, shutdown. This class keeps what the state machine does not decide (the parser, routing, the REST
 // service, the byte ledger, the body budget, the timers and the transport), reports events and performs actions.
-// Routing happens as soon as a head is complete, and gives the state machine its verdict: 404, 405, 411, 415 are
+// Routing happens as soon as a head is complete (CORS preflights, gRPC-Web and Connect calls first:
+// HTTP1ServerConnection+RPC.swift, HTTP1RPCExchange.swift), and gives the state machine its verdict: 404, 405, 411, 415 are
 // `refused` (sent at the head, unread, when the client asked `Expect: 100-continue`; otherwise after the body); an
 // authentication refusal (401, 403) is `refusedUnread`: a request with a body never gets it buffered. (A declared
 // Content-Length over the body limit is the parser's 413, a parse error: refused at the head in any case.)
@@ -239,7 +240,8 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
         case .bodyTimeout:
             refuse(status: .requestTimeout, bodyTimeoutError(on: connection), version: version, on: connection)
         case .rejected:
-            if let answer = rpc?.refusalAnswer, case .whole(let response, _) = answer {
+            if let rpc, let answer = rpc.refusalAnswer, case .whole(var response, _) = answer {
+                context.configuration.cors.addResponseHeaders(to: &response, origin: rpc.requestHead.headers["origin"])
                 refuse(status: HTTPStatus(code: response.status), response: response, version: version, on: connection)
                 return
             }
@@ -285,7 +287,7 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
             streamEnded(on: connection)
             return
         }
-        response.headers += context.configuration.cors.responseHeaders(origin: requestHead.headers["origin"])
+        context.configuration.cors.addResponseHeaders(to: &response, origin: requestHead.headers["origin"])
         let serialized = HTTPResponseSerializer.makeResponse(
             to: requestHead, status: HTTPStatus(code: response.status), headers: Self.headers(response),
             body: response.body, isClosing: closing)

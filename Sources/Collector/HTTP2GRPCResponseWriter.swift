@@ -13,15 +13,18 @@ struct HTTP2GRPCResponseWriter {
     let streamID: Int32
     /// The gRPC-Web encoding of the response; nil for gRPC.
     let web: GRPCWebFraming.Encoding?
+    /// Headers every gRPC-Web answer carries (CORS), after its own.
+    let cors: GRPCMetadata
     /// Response headers are out: the status goes in trailers, not in a Trailers-Only response.
     private var hasSentHeaders = false
     /// The session refused the response headers (the stream is gone): nothing more of the response is sent.
     private var isResponseAbandoned = false
 
     /// A writer for stream `streamID`, in gRPC-Web's `web` encoding when set.
-    init(streamID: Int32, web: GRPCWebFraming.Encoding? = nil) {
+    init(streamID: Int32, web: GRPCWebFraming.Encoding? = nil, cors: GRPCMetadata = GRPCMetadata()) {
         self.streamID = streamID
         self.web = web
+        self.cors = cors
     }
 
     /// Writes `part` on `owner`'s session.
@@ -30,7 +33,7 @@ struct HTTP2GRPCResponseWriter {
         switch part {
         case .headers(let metadata):
             hasSentHeaders = true
-            let headers = web.map { GRPCWebFraming.responseMetadata(metadata, $0) } ?? metadata
+            let headers = web.map { GRPCWebFraming.responseMetadata(metadata, $0) + cors } ?? metadata
             do {
                 try owner.session.submitResponse(streamID: id, .response(status: 200, headers), endStream: false)
             } catch {
@@ -47,7 +50,7 @@ struct HTTP2GRPCResponseWriter {
             owner.streams[id] = AnsweredServerStream.shared
             if !hasSentHeaders {
                 var metadata = status.trailersOnlyMetadata + trailers
-                if let web { metadata = GRPCWebFraming.responseMetadata(metadata, web) }
+                if let web { metadata = GRPCWebFraming.responseMetadata(metadata, web) + cors }
                 try? owner.session.submitResponse(streamID: id, .response(status: 200, metadata), endStream: true)
             } else if isResponseAbandoned {
                 return

@@ -20,11 +20,13 @@ extension HTTP2ServerConnection {
             }
             timeoutNanoseconds = try WatchServerCall.router.route(web == nil ? head : GRPCWebFraming.routableHead(head))
         } catch {
-            refuseCall(id, error, protocolName: WireProtocol.watch.rawValue, web: responseEncoding)
+            refuseCall(id, error, protocolName: WireProtocol.watch.rawValue, web: responseEncoding,
+                       cors: corsHeaders(head))
             return
         }
         if let refusal = context.authenticator.checkAdmin(authorization: head.metadata["authorization"]) {
-            refuseCall(id, .grpc(refusal.grpcStatus), protocolName: WireProtocol.watch.rawValue, web: responseEncoding)
+            refuseCall(id, .grpc(refusal.grpcStatus), protocolName: WireProtocol.watch.rawValue, web: responseEncoding,
+                       cors: corsHeaders(head))
             return
         }
         guard let loop = connection?.loop else { return }
@@ -32,7 +34,8 @@ extension HTTP2ServerConnection {
         ledger.identify(streamID: id, as: key)
         countConnection(under: key)
         let stream = WatchServerStream(id: id, key: key, timeoutNanoseconds: timeoutNanoseconds, web: web,
-                                       responseEncoding: responseEncoding, owner: self, loop: loop)
+                                       responseEncoding: responseEncoding, cors: corsHeaders(head), owner: self,
+                                       loop: loop)
         streams[id] = stream
         if endStream { stream.receiveEnd() } else { watchStreamIdleness() }
     }

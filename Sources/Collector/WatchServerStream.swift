@@ -22,12 +22,14 @@ final class WatchServerStream: ServerStreamHandler, WatchCallTransport {
     private var lastReceived = ContinuousClock.now
 
     /// Opens the stream on `loop`, counted under `key`; `timeoutNanoseconds` is the call's `grpc-timeout`; `web`
-    /// and `responseEncoding` are a gRPC-Web call's request and response encodings (nil for gRPC).
+    /// and `responseEncoding` are a gRPC-Web call's request and response encodings (nil for gRPC), `cors` its CORS
+    /// response headers.
     init(id: Int32, key: BandwidthKey, timeoutNanoseconds: UInt64?, web: GRPCWebFraming.Encoding?,
-         responseEncoding: GRPCWebFraming.Encoding?, owner: HTTP2ServerConnection, loop: EventLoop) {
+         responseEncoding: GRPCWebFraming.Encoding?, cors: GRPCMetadata, owner: HTTP2ServerConnection,
+         loop: EventLoop) {
         self.id = id
         self.owner = owner
-        self.response = HTTP2GRPCResponseWriter(streamID: id, web: responseEncoding)
+        self.response = HTTP2GRPCResponseWriter(streamID: id, web: responseEncoding, cors: cors)
         if web == .text { textDecoder = GRPCWebText() }
         runner = WatchCallRunner(key: key, timeoutNanoseconds: timeoutNanoseconds, context: owner.context,
                                  loop: loop, transport: self)

@@ -82,6 +82,12 @@ public struct CORSPolicy: Sendable, Equatable {
                 ("access-control-expose-headers", Self.exposedHeaders)]
     }
 
+    /// Adds `responseHeaders(origin:)` to `response` unless it has them already (a preflight answer).
+    public func addResponseHeaders(to response: inout RESTResponse, origin: String?) {
+        guard !response.headers.contains(where: { $0.name == "access-control-allow-origin" }) else { return }
+        response.headers += responseHeaders(origin: origin)
+    }
+
     /// `scheme://host[:port]` with an http(s) scheme and nothing after the authority.
     static func isOrigin(_ text: String) -> Bool {
         let lower = text.lowercased()
