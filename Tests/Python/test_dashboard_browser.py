@@ -7,6 +7,7 @@ stream did as `window.fwLive` = {mode, messages, readings, devices, lastDevice, 
     (then a screenshot: docs/dashboard.png when FW_UPDATE_SCREENSHOT=1, else in the test's temporary folder, so a
     test run leaves the repository as it was);
   * with `--auth on`, the page opened as `/?token=<admin token>` streams too (the token goes as a header);
+  * when the stream ends (the collector stops) the page polls, and streams again once the collector is back;
   * fallback: where Watch is refused (a Trailers-Only UNIMPLEMENTED, or the request failing outright; made by the
     DevTools Fetch domain answering the page's Watch request, everything else reaches the collector) the mode is
     "polling", the page says why, keeps trying the stream, and still shows the collector's figures;
@@ -31,7 +32,7 @@ from pathlib import Path
 import pytest
 import websocket  # PyPI websocket-client (scripts/install-deps.sh test)
 
-from fwtest import DEVICE_SIM_BIN, REPO_ROOT, AuthFiles, get_json
+from fwtest import DEVICE_SIM_BIN, REPO_ROOT, AuthFiles, Collector, get_json, http_request
 
 CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
 pytestmark = pytest.mark.skipif(
@@ -255,8 +256,9 @@ def test_the_dashboard_streams_live_readings_over_grpc_web(start_collector, flee
     # The collector booked the page's stream as a watch row (the ledger sees the browser like any client).
     protocols = {row["protocol"] for row in get_json(collector, "/v1/bandwidth")["protocols"]}
     assert "watch" in protocols or any(p.startswith("grpc-web") for p in protocols), protocols
-    # Let the history gain a few 10 s buckets and the panels settle, then take the screenshot.
-    browser.pump(12)
+    # Let the history gain a few 10 s buckets and the panels settle, then take the screenshot (for docs/, a minute
+    # of them).
+    browser.pump(60 if os.environ.get("FW_UPDATE_SCREENSHOT") == "1" else 12)
     bars = browser.evaluate("document.querySelectorAll('#histChart svg g[opacity], #histChart svg g > rect, "
                             "#histChart svg g > g').length")
     assert bars > 0, "the bandwidth history draws no bars"
@@ -273,6 +275,37 @@ def test_with_auth_on_the_page_streams_with_the_token_from_its_address(start_col
     browser.open(f"{collector.url}/?token={auth.admin()}")
     status = browser.wait_for(is_live_with_readings, LIVE_TIMEOUT, "live readings with --auth on")
     check_streamed_from_the_fleet(browser, status)
+
+
+def post_reading(collector, device: str, seq: int) -> None:
+    r = http_request(collector, "POST", f"/v1/devices/{device}/readings",
+                     body={"seq": seq, "readings": [{"sensor": "temperature", "ts": int(time.time() * 1000) + seq,
+                                                     "value": 20 + seq / 4}]})
+    assert r.status == 200, r.body
+
+
+def test_when_the_stream_ends_the_page_polls_and_then_streams_again(start_collector, browser, tmp_path):
+    """A real end of the stream: the collector stops (the page falls back to polling, saying why) and comes back on
+    the same port (the page's next try, after its backoff, streams again)."""
+    collector = start_collector()
+    browser.open(collector.url + "/")
+    browser.wait_for(lambda s: s.get("mode") == "live", LIVE_TIMEOUT, "live")
+    post_reading(collector, "dash-restart", 1)
+    browser.wait_for(lambda s: s["messages"] == 1 and s["lastDevice"] == "dash-restart", LIVE_TIMEOUT,
+                     "the posted batch streamed")
+    collector.stop()
+    status = browser.wait_for(lambda s: s["mode"] == "polling", LIVE_TIMEOUT, "polling once the collector stopped")
+    assert status["error"], status
+    again = Collector(collector.db, tmp_path / "collector-again.log", ["--auth", "off"], port=collector.port)
+    try:
+        again.start()
+        # Backoff: 1 s after the first failure, doubling while the collector was away.
+        browser.wait_for(lambda s: s["mode"] == "live" and s["attempts"] >= 2, 20, "live again")
+        post_reading(again, "dash-restart", 2)
+        status = browser.wait_for(lambda s: s["messages"] == 2, LIVE_TIMEOUT, "a batch streamed after reconnecting")
+        assert status["error"] is None and status["lastSeq"] == "2", status
+    finally:
+        again.stop()
 
 
 def refuse_watch(browser: Browser, how: str) -> list:
