@@ -258,14 +258,34 @@ def test_the_dashboard_streams_live_readings_over_grpc_web(start_collector, flee
     assert "watch" in protocols or any(p.startswith("grpc-web") for p in protocols), protocols
     # Let the history gain a few 10 s buckets and the panels settle, then take the screenshot (for docs/, a minute
     # of them).
-    browser.pump(60 if os.environ.get("FW_UPDATE_SCREENSHOT") == "1" else 12)
-    bars = browser.evaluate("document.querySelectorAll('#histChart svg g[opacity], #histChart svg g > rect, "
-                            "#histChart svg g > g').length")
-    assert bars > 0, "the bandwidth history draws no bars"
+    browser.pump(60 if os.environ.get("FW_UPDATE_SCREENSHOT") == "1" else 15)
+    check_history_matches_the_collector(browser, collector)
     png = browser.screenshot()
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 20_000, len(png)
     target = SCREENSHOT if os.environ.get("FW_UPDATE_SCREENSHOT") == "1" else tmp_path / "dashboard.png"
     target.write_bytes(png)
+
+
+def check_history_matches_the_collector(browser: Browser, collector) -> None:
+    """The bandwidth chart's buckets (read whole once, then only the newest ones again) are the collector's: every
+    bucket complete and persisted when the page last read holds the same rate per protocol as a fresh full read."""
+    kept = browser.evaluate("JSON.stringify({ until: state.history.readUntil, step: state.history.stepMs, "
+                            "buckets: [...state.history.buckets].map(([t, m]) => [t, Object.fromEntries(m)]) })")
+    kept = json.loads(kept)
+    page = {start: rates for start, rates in kept["buckets"]}
+    step = kept["step"]
+    settled = kept["until"] - step - 5_000  # bytes are persisted every 2 s
+    full = get_json(collector, f"/v1/bandwidth/history?step={step}&from={kept['until'] - 30 * 60_000}")
+    collector_rates = {}
+    for b in full["buckets"]:
+        if b["bytes_in"] + b["bytes_out"]:
+            collector_rates.setdefault(b["start"], {})[b["protocol"]] = (b["bytes_in"] + b["bytes_out"]) * 1000 / step
+    compared = [start for start in collector_rates if start <= settled]
+    assert compared, (settled, sorted(collector_rates))
+    for start in compared:
+        assert page.get(start) == collector_rates[start], (start, page.get(start), collector_rates[start])
+    bars = browser.evaluate("document.querySelectorAll('#histChart svg > g:not(.grid):not(.axis)').length")
+    assert bars >= len(compared), (bars, compared)
 
 
 def test_with_auth_on_the_page_streams_with_the_token_from_its_address(start_collector, fleet, browser, tmp_path):
