@@ -168,6 +168,7 @@ class Browser:
             if predicate(status):
                 return status
             if time.monotonic() > deadline:
+                what = what() if callable(what) else what
                 raise AssertionError(f"{what} not reached within {timeout} s; fwLive = {status}\n{self.log()}")
             self.pump(0.1)
 
@@ -312,9 +313,12 @@ def test_the_dashboard_streams_live_readings_over_grpc_web(start_collector, flee
     later = browser.wait_for(lambda s: s["messages"] >= status["messages"] + 20 and s["devices"] >= 3, LIVE_TIMEOUT,
                              "more messages from several devices")
     assert later["attempts"] == 1 and later["mode"] == "live", later
-    # The first device opens once the table has rows (at load, or on the table's next 5 s turn).
-    browser.wait_for(lambda s: (browser.evaluate("state.view && state.view.device") or "").startswith("dev-"),
-                     LIVE_TIMEOUT, "a device open")
+    # The table's first device opens (at load, or once readings stream when the table was empty then); whichever
+    # sent first, a fleet device or one of the test's gRPC-Web ones, it keeps sending.
+    browser.wait_for(lambda s: (browser.evaluate("state.view && state.view.device") or "").startswith(("dev-", "web-")),
+                     LIVE_TIMEOUT, lambda: "a device open (" + browser.evaluate(
+                         "JSON.stringify({ selected: state.selected, rows: state.rows.length, busy, tableBusy, "
+                         "hint: document.getElementById('devHint').textContent })") + ")")
     grown = browser.evaluate("state.view.readings")
     browser.wait_for(lambda s: browser.evaluate("state.view.readings") > grown, LIVE_TIMEOUT,
                      "the open device's readings growing from the stream")
@@ -340,18 +344,24 @@ def test_the_dashboard_streams_live_readings_over_grpc_web(start_collector, flee
 def check_history_matches_the_collector(browser: Browser, collector) -> None:
     """The bandwidth chart's buckets (read whole once, then only the newest ones again) are the collector's: every
     bucket complete and persisted when the page last read holds the same rate per protocol as a fresh full read."""
-    kept = browser.evaluate("JSON.stringify({ until: state.history.readUntil, step: state.history.stepMs, "
-                            "buckets: [...state.history.buckets].map(([t, m]) => [t, Object.fromEntries(m)]) })")
-    kept = json.loads(kept)
-    page = {start: rates for start, rates in kept["buckets"]}
-    step = kept["step"]
-    settled = kept["until"] - step - 5_000  # bytes are persisted every 2 s
-    full = get_json(collector, f"/v1/bandwidth/history?step={step}&from={kept['until'] - 30 * 60_000}")
-    collector_rates = {}
-    for b in full["buckets"]:
-        if b["bytes_in"] + b["bytes_out"]:
-            collector_rates.setdefault(b["start"], {})[b["protocol"]] = (b["bytes_in"] + b["bytes_out"]) * 1000 / step
-    compared = [start for start in collector_rates if start <= settled]
+    deadline = time.monotonic() + 20  # the collector's first bucket settles 15 s after it starts at the latest
+    while True:
+        kept = browser.evaluate("JSON.stringify({ until: state.history.readUntil, step: state.history.stepMs, "
+                                "buckets: [...state.history.buckets].map(([t, m]) => [t, Object.fromEntries(m)]) })")
+        kept = json.loads(kept)
+        page = {start: rates for start, rates in kept["buckets"]}
+        step = kept["step"]
+        settled = kept["until"] - step - 5_000  # its bucket ended 5 s before the read; bytes persist every 2 s
+        full = get_json(collector, f"/v1/bandwidth/history?step={step}&from={kept['until'] - 30 * 60_000}")
+        collector_rates = {}
+        for b in full["buckets"]:
+            if b["bytes_in"] + b["bytes_out"]:
+                rate = (b["bytes_in"] + b["bytes_out"]) * 1000 / step
+                collector_rates.setdefault(b["start"], {})[b["protocol"]] = rate
+        compared = [start for start in collector_rates if start <= settled]
+        if compared or time.monotonic() > deadline:
+            break
+        browser.pump(1)
     assert compared, (settled, sorted(collector_rates))
     for start in compared:
         assert page.get(start) == collector_rates[start], (start, page.get(start), collector_rates[start])
