@@ -24,7 +24,8 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROTOCOLS = ["grpc-stream", "grpc-unary", "rest"]
-COLLECTOR_NAME = {"grpc-stream": "grpc-stream", "grpc-unary": "grpc-unary", "rest": "rest-json", "grpc-sync": "grpc-sync"}
+COLLECTOR_NAME = {"grpc-stream": "grpc-stream", "grpc-unary": "grpc-unary", "rest": "rest-json", "grpc-sync": "grpc-sync",
+                  "grpc-web": "grpc-web", "grpc-web-text": "grpc-web-text", "connect": "connect"}
 # Rows 2-4 keep the batch encoding they were defined with (issue #6): every batch in full, varint deltas. Row 10
 # (bench/streams.py) measures stream context and packed deltas, the simulator's defaults since issue #14.
 FULL_BATCHES = ["--stream-context", "off", "--packing", "off"]
@@ -699,6 +700,10 @@ def markdown(res):
         import streams
         streams.bench = sys.modules[__name__]
         out += streams.markdown(res["streams"])
+    if "browsers" in res:
+        import browsers
+        browsers.bench = sys.modules[__name__]
+        out += browsers.markdown(res["browsers"])
     return "\n".join(out)
 
 
@@ -803,6 +808,9 @@ def full(args):
     import streams
     streams.bench = sys.modules[__name__]
     res["streams"] = streams.run(args)
+    import browsers
+    browsers.bench = sys.modules[__name__]
+    res["browsers"] = browsers.run(args)
     log("5. memory with idle connections")
     res["memory"] = idle_memory(args)
     per = 500 if args.quick else 2000

@@ -230,9 +230,9 @@ class H2Client:
                 if flags & 0x1:
                     on_event(h2.events.StreamEnded(stream_id=stream))
             elif kind == 0x1 and flags & 0x1:  # HEADERS ending a stream: trailers, which gRPC-Web never sends
-                on_event(h2.events.TrailersReceived(stream_id=stream))
+                on_event(h2.events.TrailersReceived(stream_id=stream, headers=[("(after GOAWAY)", "not decoded")]))
             elif kind == 0x3:  # RST_STREAM
-                on_event(h2.events.StreamReset(stream_id=stream))
+                on_event(h2.events.StreamReset(stream_id=stream, error_code=int.from_bytes(raw[9:13], "big")))
         return True
 
     def call(self, method: str, path: str, headers: dict, body: bytes = b"") -> Reply:
@@ -893,10 +893,17 @@ def test_watch_bad_request_is_trailers_only_invalid_argument(proto, collector, t
 
 
 def preflight(collector, origin: str, request_headers: str | None = "Content-Type, X-Grpc-Web, Device-Id",
-              method: str = "POST", path: str = SERVICE + "Push") -> Reply:
+              method: str = "POST", path: str = SERVICE + "Push", transport: str = "h1") -> Reply:
+    """A browser's CORS preflight (OPTIONS with Origin and Access-Control-Request-Method)."""
     headers = {"Origin": origin, "Access-Control-Request-Method": method}
     if request_headers is not None:
         headers["Access-Control-Request-Headers"] = request_headers
+    if transport == "h2":
+        client = H2Client(collector.port)
+        try:
+            return client.call("OPTIONS", path, headers)
+        finally:
+            client.close()
     conn = http.client.HTTPConnection("127.0.0.1", collector.port, timeout=CALL_TIMEOUT)
     try:
         conn.request("OPTIONS", path, headers=headers)
@@ -910,11 +917,12 @@ def split_list(value: str) -> list[str]:
     return [x.strip() for x in value.split(",") if x.strip()]
 
 
+@pytest.mark.parametrize("transport", ["h1", "h2"])
 @pytest.mark.parametrize("cors", [ORIGIN, f"http://other.example,{ORIGIN}", "*"])
-def test_preflight_from_an_allowed_origin(proto, start_collector, cors):
+def test_preflight_from_an_allowed_origin(proto, start_collector, cors, transport):
     collector = start_collector("--cors-origin", cors)
     for path in (SERVICE + "Push", SERVICE + "Watch", "/v1/devices/d/readings"):
-        reply = preflight(collector, ORIGIN, path=path)
+        reply = preflight(collector, ORIGIN, path=path, transport=transport)
         assert reply.status == 204, (path, reply.status, reply.body)
         assert reply.body == b""
         # Exactly one Access-Control-Allow-Origin (a browser refuses a preflight with two), naming the origin.
@@ -928,40 +936,42 @@ def test_preflight_from_an_allowed_origin(proto, start_collector, cors):
         assert int(reply.headers["access-control-max-age"]) > 0
     # Whatever headers the page asks for are echoed (grpc-web's own and ours), lower-cased.
     asked = "X-User-Agent, Authorization, grpc-timeout, Content-Type"
-    reply = preflight(collector, ORIGIN, request_headers=asked)
+    reply = preflight(collector, ORIGIN, request_headers=asked, transport=transport)
     assert reply.status == 204
     assert split_list(reply.headers["access-control-allow-headers"]) == split_list(asked.lower())
     # A preflight for a simple request asks for no headers.
-    reply = preflight(collector, ORIGIN, request_headers=None)
+    reply = preflight(collector, ORIGIN, request_headers=None, transport=transport)
     assert reply.status == 204, reply.body
     assert reply.all("access-control-allow-origin") in ([ORIGIN], ["*"]), reply.header_list
 
 
-def test_actual_response_exposes_the_grpc_headers(proto, start_collector):
+@pytest.mark.parametrize("transport", ["h1", "h2"])
+def test_actual_response_exposes_the_grpc_headers(proto, start_collector, transport):
     collector = start_collector("--cors-origin", ORIGIN)
     batch, rows = batch_of(proto.pb, 1)
     for content_type in ("application/grpc-web", "application/grpc-web-text"):
-        reply = push_call(collector, proto, "cors-1", batch, content_type, extra={"Origin": ORIGIN})
+        reply = push_call(collector, proto, "cors-1", batch, content_type, transport, extra={"Origin": ORIGIN})
         assert reply.all("access-control-allow-origin") == [ORIGIN], reply.header_list
         exposed = [x.lower() for x in split_list(reply.headers["access-control-expose-headers"])]
         assert {"grpc-status", "grpc-message"} <= set(exposed), exposed
         ack_of(proto, reply)
     # A Trailers-Only refusal must expose its status too: it is all the page gets.
-    reply = push_call(collector, proto, None, batch, extra={"Origin": ORIGIN})
+    reply = push_call(collector, proto, None, batch, transport=transport, extra={"Origin": ORIGIN})
     assert reply.trailers_only()[0] == INVALID_ARGUMENT
     assert reply.all("access-control-allow-origin") == [ORIGIN], reply.header_list
     exposed = [x.lower() for x in split_list(reply.headers["access-control-expose-headers"])]
     assert {"grpc-status", "grpc-message"} <= set(exposed), exposed
     # No Origin (not a browser's cross-origin call): no CORS headers.
-    plain = push_call(collector, proto, "cors-1", batch)
+    plain = push_call(collector, proto, "cors-1", batch, transport=transport)
     assert not [k for k, _ in plain.header_list if k.startswith("access-control-")], plain.header_list
     assert db_readings(collector.db, "cors-1") == sorted(rows)
 
 
-def test_preflight_from_a_refused_origin_is_403_naming_it(proto, start_collector):
+@pytest.mark.parametrize("transport", ["h1", "h2"])
+def test_preflight_from_a_refused_origin_is_403_naming_it(proto, start_collector, transport):
     collector = start_collector("--cors-origin", ORIGIN)
     for origin in ("http://evil.example", "http://app.example:5174", "https://app.example:5173"):
-        reply = preflight(collector, origin)
+        reply = preflight(collector, origin, transport=transport)
         assert reply.status == 403, (origin, reply.status, reply.body)
         assert reply.headers["content-type"].startswith("application/json")
         message = reply.body.decode()
@@ -969,12 +979,14 @@ def test_preflight_from_a_refused_origin_is_403_naming_it(proto, start_collector
         assert not reply.all("access-control-allow-origin"), reply.header_list
 
 
-def test_default_refuses_a_foreign_origins_preflight(proto, collector):
-    reply = preflight(collector, "http://evil.example")
+@pytest.mark.parametrize("transport", ["h1", "h2"])
+def test_default_refuses_a_foreign_origins_preflight(proto, collector, transport):
+    reply = preflight(collector, "http://evil.example", transport=transport)
     assert reply.status == 403, (reply.status, reply.body)
     assert "http://evil.example" in reply.body.decode() and "--cors-origin" in reply.body.decode()
     assert not reply.all("access-control-allow-origin"), reply.header_list
     # An actual call from that origin is not given CORS headers (the browser hides the answer from the page).
     batch, _ = batch_of(proto.pb, 1)
-    reply = push_call(collector, proto, "foreign-1", batch, extra={"Origin": "http://evil.example"})
+    reply = push_call(collector, proto, "foreign-1", batch, transport=transport,
+                      extra={"Origin": "http://evil.example"})
     assert not reply.all("access-control-allow-origin"), reply.header_list
