@@ -221,15 +221,21 @@ final class HTTP1RPCExchange: GRPCCallTransport, WatchCallTransport {
     func run(body: [UInt8], on loop: EventLoop, respond: @escaping (HTTP1Answer) -> Void) {
         self.respond = respond
         let message: [UInt8]
-        switch decodedBody(body) {
-        case .success(let decoded): message = decoded
-        case .failure(let status):
+        switch (route, decodedBody(body)) {
+        case (.refused(let status, _), _), (_, .failure(let status)):
+            countRefusal(transport: "grpc", code: status.code.name)
             answer(finalAnswer(status))
             return
+        case (.refusedHTTP(let error), _):
+            countRefusal(transport: "http", code: String(error.status))
+            answer(refusalAnswer!)
+            return
+        case (_, .success(let decoded)):
+            message = decoded
         }
         switch route {
         case .refused, .refusedHTTP:
-            answer(refusalAnswer!)
+            break
         case .push(let handler):
             let runner = TelemetryCallRunner(
                 handler: handler, key: key, context: context, loop: loop, transport: self,
@@ -265,6 +271,15 @@ final class HTTP1RPCExchange: GRPCCallTransport, WatchCallTransport {
         case .connect(let codec):
             return ConnectUnaryCall.framedRequest(body, codec: codec, limits: context.configuration.decodeLimits)
         }
+    }
+
+    /// A call refused before it ran: one call, one error, under the call's row (as HTTP/2 counts its refusals).
+    private func countRefusal(transport: String, code: String) {
+        var counters = BandwidthCounters()
+        counters.calls = 1
+        counters.errors = 1
+        context.ledger.add(key, counters)
+        context.operations.error(transport: transport, code: code)
     }
 
     /// The client or the connection went away.

@@ -13,8 +13,8 @@ from schema/; Python's sqlite3 and the REST read API as the oracles for what was
   without the admin token; bad input (not base64, a frame past the message limit, a trailer frame from the
   client, a truncated frame); nothing stored after any of them.
 - Keep-alive (two Pushes on one HTTP/1.1 connection), `application/grpc` over HTTP/1.1 (415 JSON).
-- CORS: preflights from an allowed and a refused origin, exposed headers on an actual response, and the default
-  (no --cors-origin) refusing a foreign origin.
+- CORS over HTTP/1.1 and h2c: preflights from an allowed and a refused origin, exposed headers on an actual
+  response, and the default (no --cors-origin) refusing a foreign origin.
 """
 
 from __future__ import annotations
@@ -497,6 +497,11 @@ def test_bad_input_gets_its_status_and_a_message_naming_it(proto, collector, cas
     # The collector is fine afterwards.
     ok = push_call(collector, proto, device, batch_of(proto.pb, 2)[0], content_type, transport)
     assert ack_of(proto, ok).readings == 3
+    # The ledger books the refused call as a call with an error, under the device and the request's encoding.
+    protocol = "grpc-web-text" if text else "grpc-web"
+    row = wait_until(lambda: (r := ledger_row(collector, device, protocol)) and r["readings"] == 3 and r,
+                     message=f"the {protocol} row of {device}")
+    assert (row["calls"], row["errors"]) == (2, 1), row
 
 
 # -- authentication -----------------------------------------------------------------------------------------------
