@@ -11,13 +11,9 @@
 Standalone: python3 bench/browsers.py [--bin .build/release] [--quick]
 """
 import argparse
-import datetime
-import json
 import os
-import socket
 import statistics
 import sys
-import time
 
 bench = None  # bench/run.py, set by run.py or main()
 
@@ -121,23 +117,7 @@ def main():
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", default=os.path.join(bench.ROOT, "bench", "results"))
     args = bench.with_run_settings(parser.parse_args())
-    started = time.time()
-    try:
-        res = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-               "machine": bench.machine(), "browsers": run(args)}
-    finally:
-        bench.cleanup()
-    res["duration_s"] = round(time.time() - started, 1)
-    md = "\n".join([f"# Fleetwire row 11, {res['date']}", ""] + markdown(res["browsers"]))
-    stem = f"{datetime.date.today().isoformat()}-{socket.gethostname()}-row-11" + ("-quick" if args.quick else "")
-    os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, stem + ".json"), "w") as f:
-        json.dump(res, f, indent=2)
-        f.write("\n")
-    with open(os.path.join(args.out, stem + ".md"), "w") as f:
-        f.write(md + "\n")
-    print(md)
-    return 0
+    return bench.standalone_row(11, "browsers", run, markdown, args)
 
 
 if __name__ == "__main__":

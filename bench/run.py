@@ -723,6 +723,29 @@ def with_run_settings(args):
     return args
 
 
+def standalone_row(row, key, run, markdown, args, suffix=""):
+    """Runs one row on its own (`python3 bench/<row>.py`): `run(args)` under `key`, then writes
+    bench/results/<date>-<host>-row-<row><suffix>[-quick].json and .md and prints the markdown."""
+    started = time.time()
+    try:
+        res = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+               "machine": machine(), key: run(args)}
+    finally:
+        cleanup()
+    res["duration_s"] = round(time.time() - started, 1)
+    md = "\n".join([f"# Fleetwire row {row}, {res['date']}", ""] + markdown(res[key]))
+    stem = (f"{datetime.date.today().isoformat()}-{socket.gethostname()}-row-{row}{suffix}"
+            + ("-quick" if args.quick else ""))
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, stem + ".json"), "w") as f:
+        json.dump(res, f, indent=2)
+        f.write("\n")
+    with open(os.path.join(args.out, stem + ".md"), "w") as f:
+        f.write(md + "\n")
+    print(md)
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", default=os.path.join(ROOT, ".build", "release"))
