@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import http.client
+import json
 import re
 import socket
 import threading
@@ -39,8 +40,8 @@ BINARY_TYPES = ("application/grpc-web", "application/grpc-web+proto")
 TEXT_TYPES = ("application/grpc-web-text", "application/grpc-web-text+proto")
 
 # grpc-status codes (PROTOCOL-HTTP2.md / statuscodes.md)
-OK, CANCELLED, INVALID_ARGUMENT, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, UNIMPLEMENTED, UNAVAILABLE, \
-    UNAUTHENTICATED = 0, 1, 3, 4, 8, 12, 14, 16
+INVALID_ARGUMENT, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, UNIMPLEMENTED, UNAVAILABLE, UNAUTHENTICATED = \
+    3, 4, 8, 12, 14, 16
 
 
 # -- the gRPC-Web wire format, from the spec --------------------------------------------------------------------
@@ -415,7 +416,6 @@ def test_native_grpc_content_type_over_http1_is_415_json(proto, collector):
                     {"Content-Type": "application/grpc", "device-id": "native-1"})
     assert reply.status == 415, (reply.status, reply.body)
     assert reply.headers["content-type"].startswith("application/json")
-    import json
     answer = json.loads(reply.body)
     assert answer["error"] == "unsupported_media_type" and "application/grpc-web" in answer["message"], answer
     nothing_stored(collector, "native-1")
@@ -451,6 +451,22 @@ def test_refusals_are_trailers_only(proto, collector, transport, case):
     nothing_stored(collector, device)
 
 
+@pytest.mark.parametrize("transport", ["h1", "h2"])
+def test_grpc_message_is_percent_encoded(proto, collector, transport):
+    """A '%' in the message (here from the request path) travels as %25 (PROTOCOL-HTTP2.md, Status-Message)."""
+    body = frame(batch_of(proto.pb, 1)[0].SerializeToString())
+    call = h2_call if transport == "h2" else h1_call
+    reply = call(collector, "N%C3%B6pe", body, web_headers("application/grpc-web", "pct-1"))
+    raw = reply.headers.get("grpc-message", "")
+    assert re.fullmatch(r"[\x20-\x24\x26-\x7e]*(%[0-9A-F]{2}[\x20-\x24\x26-\x7e]*)*", raw), raw
+    status, message = reply.trailers_only()
+    assert status == UNIMPLEMENTED and "/telemetry.v1.Telemetry/N%C3%B6pe" in message, (status, message)
+    status, message = push_call(collector, proto, "50%off", batch_of(proto.pb, 1)[0], transport=transport) \
+        .trailers_only()
+    assert status == INVALID_ARGUMENT and "device-id" in message, (status, message)
+    nothing_stored(collector, "50%off")
+
+
 def _bad_bodies(pb):
     batch, _ = batch_of(pb, 1)
     good = frame(batch.SerializeToString())
@@ -458,7 +474,8 @@ def _bad_bodies(pb):
         # (body, text mode, grpc-status, a pattern the message must match)
         "not-base64": (base64.b64encode(good)[:8] + b"!!!!" + base64.b64encode(good)[12:], True,
                        INVALID_ARGUMENT, r"base64.*\b8\b"),
-        "base64-not-whole-quanta": (base64.b64encode(good)[:-1], True, INVALID_ARGUMENT, r"base64"),
+        "base64-not-whole-quanta": (base64.b64encode(good)[:-1], True, INVALID_ARGUMENT,
+                                    r"base64.*byte %d\b" % (len(base64.b64encode(good)) - 1)),
         "length-past-limit": (b"\x00" + (4 * 1024 * 1024 + 1).to_bytes(4, "big") + b"\x08\x01", False,
                               RESOURCE_EXHAUSTED, r"\b4194305\b"),
         "length-past-limit-text": (base64.b64encode(b"\x00\x7f\xff\xff\xff" + b"\x08\x01\x00"), True,
@@ -468,9 +485,9 @@ def _bad_bodies(pb):
                                   r"trailer.*0x80|0x80.*trailer"),
         "trailer-flag-text": (base64.b64encode(frame(b"", 0x80)), True, INVALID_ARGUMENT, r"trailer"),
         "truncated-frame": (good[:-3], False, INVALID_ARGUMENT, r"\b3 bytes missing|ended inside"),
-        "truncated-prefix": (good[:3], False, INVALID_ARGUMENT, r"."),
+        "truncated-prefix": (good[:3], False, INVALID_ARGUMENT, r"ended inside|missing"),
         "truncated-text": (base64.b64encode(good[:-5]), True, INVALID_ARGUMENT, r"\b5 bytes missing|ended inside"),
-        "garbage-protobuf": (frame(b"\xff\xff\xff"), False, INVALID_ARGUMENT, r"."),
+        "garbage-protobuf": (frame(b"\xff\xff\xff"), False, INVALID_ARGUMENT, r"varint.*byte 0"),
     }
 
 

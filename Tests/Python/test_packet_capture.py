@@ -119,7 +119,7 @@ def _grpc_web_calls(collector, proto) -> int:
     pb = proto.pb
     stored = 0
     for n, content_type in enumerate(("application/grpc-web+proto", "application/grpc-web-text")):
-        batch, rows = batch_of(pb, 1, start=1_732_190_000_000 + n, count=20 + n)
+        batch, _ = batch_of(pb, 1, start=1_732_190_000_000 + n, count=20 + n)
         stored += ack_of(proto, push_call(collector, proto, f"pc-web-{n}", batch, content_type)).readings
     conn = http.client.HTTPConnection("127.0.0.1", collector.port, timeout=10)
     try:
@@ -133,8 +133,8 @@ def _grpc_web_calls(collector, proto) -> int:
     refused = h1_call(collector, "Push", frame(b"grpc-status: 0\r\n", 0x80),
                       web_headers("application/grpc-web", "pc-web-0"))
     assert refused.trailers_only()[0] == 3
-    preflight = curl(collector, "/telemetry.v1.Telemetry/Push", "-X", "OPTIONS", "-H", "Origin: http://elsewhere.example",
-                     "-H", "Access-Control-Request-Method: POST")
+    preflight = curl(collector, "/telemetry.v1.Telemetry/Push", "-X", "OPTIONS",
+                     "-H", "Origin: http://elsewhere.example", "-H", "Access-Control-Request-Method: POST")
     assert preflight.status == 403
     return stored
 
