@@ -88,3 +88,13 @@ import GRPC
         }
     }
 }
+
+/// A client may not send gRPC-Web's trailer frame: its flag gets a status that says so.
+struct GRPCWebClientTrailerTests {
+    @Test func aTrailerFrameFromTheClientIsInvalidArgumentNamingIt() {
+        let status = GRPCDeframeError.invalidFlag(0x80).status
+        #expect(status.code == .invalidArgument)
+        #expect(status.message.contains("trailer frame (flag 0x80)"))
+        #expect(GRPCDeframeError.invalidFlag(2).status.code == .internal)
+    }
+}
