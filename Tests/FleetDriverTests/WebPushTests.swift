@@ -74,6 +74,22 @@ import Testing
                 "Content-Length: 20") + Self.batchBytes)
     }
 
+    @Test func connectJSONRequestIsTheBatchInProto3JSON() {
+        let json = #"{"seq":"7","series":[{"sensor":"t","exponent":-1,"startMs":"1000","intervalMs":1000,"#
+            + #""mantissaDeltas":["215","1"]}]}"#
+        #expect(
+            Self.request(.connect(.json)) == Self.head(
+                "POST /telemetry.v1.Telemetry/Push HTTP/1.1",
+                "Host: 127.0.0.1:8080",
+                "Content-Type: application/json",
+                "Connect-Protocol-Version: 1",
+                "device-id: dev-00001",
+                "authorization: Bearer k",
+                "Content-Length: 115") + Array(json.utf8))
+        #expect(WebPush.connect(.json).makeBody(Self.batch, packsDeltas: true)
+                    == Self.batch.protoJSONBytes(packingDeltas: true))
+    }
+
     @Test(arguments: [
         (DeviceProtocol.grpcWeb, ConnectCodec.json, WebPush.grpcWeb(.binary)),
         (.grpcWebText, .proto, .grpcWeb(.text)), (.connect, .proto, .connect(.proto)),
@@ -125,6 +141,17 @@ import Testing
         #expect(connect.outcome(status: 200, headers: ["Content-Type": "application/json"], body: Self.ackBytes)
                     == .failed(.malformedResponse))
         #expect(connect.outcome(status: 200, headers: ["Content-Type": "application/proto"], body: [0xFF])
+                    == .failed(.malformedResponse))
+    }
+
+    @Test func connectJSONAnswers() {
+        let connect = WebPush.connect(.json)
+        let ack = Array(#"{"batches":"1","readings":"40","lastSeq":"17"}"#.utf8)
+        #expect(connect.outcome(status: 200, headers: ["Content-Type": "application/json"], body: ack)
+                    == .acked(Self.ack))
+        #expect(connect.outcome(status: 200, headers: ["Content-Type": "application/proto"], body: ack)
+                    == .failed(.malformedResponse))
+        #expect(connect.outcome(status: 200, headers: ["Content-Type": "application/json"], body: Array("[]".utf8))
                     == .failed(.malformedResponse))
     }
 

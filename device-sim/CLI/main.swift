@@ -117,9 +117,6 @@ func run(_ arguments: [String]) throws(FlagError) {
     guard let connectCodec = ConnectCodec(name: flags.string("connect-codec")!) else {
         throw FlagError("--connect-codec: expected proto or json, got \(flags.string("connect-codec")!)")
     }
-    if connectCodec == .json {
-        throw FlagError("--connect-codec json: not available yet (it needs the proto3-JSON codec of issue 15)")
-    }
     let sensors: [SensorKind]
     switch SensorKind.list(parsing: flags.string("sensors")!) {
     case .success(let list): sensors = list

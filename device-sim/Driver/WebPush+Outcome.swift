@@ -38,7 +38,7 @@ extension WebPush {
             let ack: Ack?
             switch codec {
             case .proto: ack = try? Ack(protobuf: body)
-            case .json: preconditionFailure("connect with JSON needs the proto3-JSON codec")  // see makeBody
+            case .json: ack = try? Ack(protoJSON: body)
             }
             return ack.map { .acked($0) } ?? .failed(.malformedResponse)
         }

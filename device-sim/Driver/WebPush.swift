@@ -11,7 +11,8 @@
 //
 // Body: gRPC-Web, the Batch's protobuf in one 5-byte-prefixed message frame (no trailers from a client); the text
 // form, that frame in base64. Connect, the bare Batch: protobuf, or proto3 canonical JSON. The Batch is the one a
-// grpc-unary device sends (`protobufBytes(packingDeltas:)`, `--packing`); Push allows no stream context.
+// grpc-unary device sends (`protobufBytes(packingDeltas:)`, `--packing`); Push allows no stream context. In JSON,
+// `--packing` packs the same series as in protobuf (`packedDeltas`, base64), so both codecs carry the same fields.
 
 import GRPC
 import HTTP1
@@ -54,9 +55,7 @@ enum WebPush: Equatable, Sendable {
         case .connect(.proto):
             batch.protobufBytes(packingDeltas: packsDeltas)
         case .connect(.json):
-            // Batch.protoJSONBytes lands with the proto3-JSON codec (branch connect-pieces); until then the CLI
-            // refuses --connect-codec json, so this is not reached.
-            preconditionFailure("connect with JSON needs the proto3-JSON codec")
+            batch.protoJSONBytes(packingDeltas: packsDeltas)
         }
     }
 
