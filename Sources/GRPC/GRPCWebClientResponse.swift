@@ -54,7 +54,8 @@ public struct GRPCWebClientResponse {
         var offset = 0
         while pending.count - offset >= GRPCMessageFramer.prefixLength {
             let flag = pending[offset]
-            let length = Int(pending[offset + 1]) << 24 | Int(pending[offset + 2]) << 16
+            let length =
+                Int(pending[offset + 1]) << 24 | Int(pending[offset + 2]) << 16
                 | Int(pending[offset + 3]) << 8 | Int(pending[offset + 4])
             guard length <= Self.maxFrameBytes else {
                 malformed = GRPCStatus(.internal, "response frame of \(length) bytes (limit \(Self.maxFrameBytes))")

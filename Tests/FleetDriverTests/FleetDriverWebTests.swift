@@ -1,12 +1,12 @@
-import Foundation
-import Testing
 import Collector
 import CollectorService
 import FleetDriver
+import Foundation
 import Simulation
 import Storage
 import Store
 import Telemetry
+import Testing
 
 /// grpc-web, grpc-web-text and connect devices (one Push per batch over HTTP/1.1) against a real collector, beside
 /// grpc-unary: every generated reading is stored exactly once, the report agrees with the collector's ledger to the

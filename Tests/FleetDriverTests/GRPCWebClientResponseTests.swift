@@ -83,17 +83,18 @@ import Testing
         #expect(Self.code(Self.outcome(status: 401, headers: [:], pieces: [])) == .unauthenticated)
     }
 
-    @Test(arguments: [
-        ("no trailers", ackFrame),
-        ("no Ack", okTrailerFrame),
-        ("two Acks", ackFrame + ackFrame + okTrailerFrame),
-        ("a frame after the trailers", okBody + ackFrame),
-        ("a compressed frame", [0x01] + Array(ackFrame.dropFirst()) + okTrailerFrame),
-        ("an unknown flag", [0x40] + Array(ackFrame.dropFirst()) + okTrailerFrame),
-        ("the body ends inside a frame", Array(okBody.dropLast())),
-        ("a trailer block that is not name: value lines", [0x80, 0, 0, 0, 4] + Array("oops".utf8)),
-        ("an Ack that does not decode", [0x00, 0, 0, 0, 1, 0xFF] + okTrailerFrame),
-    ] as [(String, [UInt8])])
+    @Test(
+        arguments: [
+            ("no trailers", ackFrame),
+            ("no Ack", okTrailerFrame),
+            ("two Acks", ackFrame + ackFrame + okTrailerFrame),
+            ("a frame after the trailers", okBody + ackFrame),
+            ("a compressed frame", [0x01] + Array(ackFrame.dropFirst()) + okTrailerFrame),
+            ("an unknown flag", [0x40] + Array(ackFrame.dropFirst()) + okTrailerFrame),
+            ("the body ends inside a frame", Array(okBody.dropLast())),
+            ("a trailer block that is not name: value lines", [0x80, 0, 0, 0, 4] + Array("oops".utf8)),
+            ("an Ack that does not decode", [0x00, 0, 0, 0, 1, 0xFF] + okTrailerFrame),
+        ] as [(String, [UInt8])])
     func aMalformedBodyIsInternal(problem: String, body: [UInt8]) {
         #expect(Self.code(Self.outcome(pieces: [body])) == .internal, "\(problem)")
     }

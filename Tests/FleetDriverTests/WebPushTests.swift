@@ -9,9 +9,11 @@ import Testing
 /// byte for byte, and what each kind of answer means for the device.
 @Suite struct WebPushTests {
     /// Batch 7: sensor "t", exponent −1, from 1 s at 1 s spacing, mantissas 215, 216.
-    static let batch = Batch(seq: 7, series: [
-        Series(sensor: "t", exponent: -1, startMs: 1000, intervalMs: 1000, mantissaDeltas: [215, 1]),
-    ])
+    static let batch = Batch(
+        seq: 7,
+        series: [
+            Series(sensor: "t", exponent: -1, startMs: 1000, intervalMs: 1000, mantissaDeltas: [215, 1])
+        ])
     static let batchBytes: [UInt8] = [
         0x08, 0x07,  // seq = 7
         0x12, 0x10,  // series, 16 bytes:
@@ -35,8 +37,9 @@ import Testing
 
     @Test func theBatchIsTheOneAUnaryDeviceSends() {
         #expect(Self.batch.protobufBytes() == Self.batchBytes)
-        #expect(WebPush.connect(.proto).makeBody(Self.batch, packsDeltas: true)
-                    == Self.batch.protobufBytes(packingDeltas: true))
+        #expect(
+            WebPush.connect(.proto).makeBody(Self.batch, packsDeltas: true)
+                == Self.batch.protobufBytes(packingDeltas: true))
     }
 
     @Test func grpcWebBinaryRequest() {
@@ -75,7 +78,8 @@ import Testing
     }
 
     @Test func connectJSONRequestIsTheBatchInProto3JSON() {
-        let json = #"{"seq":"7","series":[{"sensor":"t","exponent":-1,"startMs":"1000","intervalMs":1000,"#
+        let json =
+            #"{"seq":"7","series":[{"sensor":"t","exponent":-1,"startMs":"1000","intervalMs":1000,"#
             + #""mantissaDeltas":["215","1"]}]}"#
         #expect(
             Self.request(.connect(.json)) == Self.head(
@@ -86,8 +90,9 @@ import Testing
                 "device-id: dev-00001",
                 "authorization: Bearer k",
                 "Content-Length: 115") + Array(json.utf8))
-        #expect(WebPush.connect(.json).makeBody(Self.batch, packsDeltas: true)
-                    == Self.batch.protoJSONBytes(packingDeltas: true))
+        #expect(
+            WebPush.connect(.json).makeBody(Self.batch, packsDeltas: true)
+                == Self.batch.protoJSONBytes(packingDeltas: true))
     }
 
     @Test(arguments: [
@@ -114,45 +119,58 @@ import Testing
     @Test func grpcWebAnswers() {
         let binary = WebPush.grpcWeb(.binary)
         let body = [0x00, 0x00, 0x00, 0x00, 0x06] + Self.ackBytes + Self.okTrailer
-        #expect(binary.outcome(status: 200, headers: ["Content-Type": "application/grpc-web+proto"], body: body)
-                    == .acked(Self.ack))
+        #expect(
+            binary.outcome(status: 200, headers: ["Content-Type": "application/grpc-web+proto"], body: body)
+                == .acked(Self.ack))
         // The answer's content type decides its encoding.
         let text = WebPush.grpcWeb(.text)
-        #expect(text.outcome(status: 200, headers: ["Content-Type": "application/grpc-web-text+proto"],
-                             body: GRPCWebText.encode(body)) == .acked(Self.ack))
-        #expect(text.outcome(status: 200, headers: ["Content-Type": "application/grpc-web+proto"], body: body)
-                    == .acked(Self.ack))
+        #expect(
+            text.outcome(
+                status: 200, headers: ["Content-Type": "application/grpc-web-text+proto"],
+                body: GRPCWebText.encode(body)) == .acked(Self.ack))
+        #expect(
+            text.outcome(status: 200, headers: ["Content-Type": "application/grpc-web+proto"], body: body)
+                == .acked(Self.ack))
         // Trailers-Only UNAVAILABLE: retried, as grpc-unary retries it.
         let busy = binary.outcome(
             status: 200, headers: ["Content-Type": "application/grpc-web+proto", "grpc-status": "14"], body: [])
         #expect(busy == .failed(.grpcStatus(14)))
         #expect(DeviceFailure.grpcStatus(14).isRetryable)
         #expect(binary.outcome(status: 200, headers: [:], body: Self.okTrailer) == .failed(.grpcStatus(13)))
-        #expect(binary.outcome(status: 429, headers: ["Content-Type": "text/plain"], body: Array("slow".utf8))
-                    == .failed(.grpcStatus(14)))
+        #expect(
+            binary.outcome(status: 429, headers: ["Content-Type": "text/plain"], body: Array("slow".utf8))
+                == .failed(.grpcStatus(14)))
     }
 
     @Test func connectProtoAnswers() {
         let connect = WebPush.connect(.proto)
-        #expect(connect.outcome(status: 200, headers: ["Content-Type": "application/proto"], body: Self.ackBytes)
-                    == .acked(Self.ack))
-        #expect(connect.outcome(status: 200, headers: ["content-type": "Application/Proto; charset=x"],
-                                body: Self.ackBytes) == .acked(Self.ack))
-        #expect(connect.outcome(status: 200, headers: ["Content-Type": "application/json"], body: Self.ackBytes)
-                    == .failed(.malformedResponse))
-        #expect(connect.outcome(status: 200, headers: ["Content-Type": "application/proto"], body: [0xFF])
-                    == .failed(.malformedResponse))
+        #expect(
+            connect.outcome(status: 200, headers: ["Content-Type": "application/proto"], body: Self.ackBytes)
+                == .acked(Self.ack))
+        #expect(
+            connect.outcome(
+                status: 200, headers: ["content-type": "Application/Proto; charset=x"],
+                body: Self.ackBytes) == .acked(Self.ack))
+        #expect(
+            connect.outcome(status: 200, headers: ["Content-Type": "application/json"], body: Self.ackBytes)
+                == .failed(.malformedResponse))
+        #expect(
+            connect.outcome(status: 200, headers: ["Content-Type": "application/proto"], body: [0xFF])
+                == .failed(.malformedResponse))
     }
 
     @Test func connectJSONAnswers() {
         let connect = WebPush.connect(.json)
         let ack = Array(#"{"batches":"1","readings":"40","lastSeq":"17"}"#.utf8)
-        #expect(connect.outcome(status: 200, headers: ["Content-Type": "application/json"], body: ack)
-                    == .acked(Self.ack))
-        #expect(connect.outcome(status: 200, headers: ["Content-Type": "application/proto"], body: ack)
-                    == .failed(.malformedResponse))
-        #expect(connect.outcome(status: 200, headers: ["Content-Type": "application/json"], body: Array("[]".utf8))
-                    == .failed(.malformedResponse))
+        #expect(
+            connect.outcome(status: 200, headers: ["Content-Type": "application/json"], body: ack)
+                == .acked(Self.ack))
+        #expect(
+            connect.outcome(status: 200, headers: ["Content-Type": "application/proto"], body: ack)
+                == .failed(.malformedResponse))
+        #expect(
+            connect.outcome(status: 200, headers: ["Content-Type": "application/json"], body: Array("[]".utf8))
+                == .failed(.malformedResponse))
     }
 
     @Test(arguments: [
@@ -174,8 +192,9 @@ import Testing
     }
 
     @Test func connectErrorBody() {
-        #expect(ConnectError(body: Array(#"{"code":"unavailable","message":"write queue full"}"#.utf8))
-                    == ConnectError(code: .unavailable, message: "write queue full"))
+        #expect(
+            ConnectError(body: Array(#"{"code":"unavailable","message":"write queue full"}"#.utf8))
+                == ConnectError(code: .unavailable, message: "write queue full"))
         #expect(ConnectError(body: Array(#"{"message":"x"}"#.utf8)) == nil)
         #expect(ConnectError(body: Array("not json".utf8)) == nil)
         for code in GRPCStatus.Code.allCases where code != .ok {

@@ -61,7 +61,9 @@ import Testing
         let again = (0..<9).map { ProtocolMode.mixed.protocolForDevice(at: $0) }
         #expect(first == again)
         #expect(
-            first == [.grpcStream, .grpcUnary, .rest, .grpcSync, .grpcStream, .grpcUnary, .rest, .grpcSync, .grpcStream])
+            first == [
+                .grpcStream, .grpcUnary, .rest, .grpcSync, .grpcStream, .grpcUnary, .rest, .grpcSync, .grpcStream,
+            ])
         let settings = makeSettings()
         let fleet = FleetConfiguration(seed: 42, deviceCount: 400, protocolMode: .mixed, settings: settings)
         #expect(fleet.protocolCounts == [.grpcStream: 100, .grpcUnary: 100, .rest: 100, .grpcSync: 100])
@@ -83,8 +85,10 @@ import Testing
         let mode = ProtocolMode.list([.grpcUnary, .grpcWeb, .grpcWebText, .connect])
         #expect(
             (0..<9).map { mode.protocolForDevice(at: $0) }
-                == [.grpcUnary, .grpcWeb, .grpcWebText, .connect, .grpcUnary, .grpcWeb, .grpcWebText, .connect,
-                    .grpcUnary])
+                == [
+                    .grpcUnary, .grpcWeb, .grpcWebText, .connect, .grpcUnary, .grpcWeb, .grpcWebText, .connect,
+                    .grpcUnary,
+                ])
         #expect(mode.dealtProtocols == [.grpcUnary, .grpcWeb, .grpcWebText, .connect])
         let reversed = ProtocolMode.list([.connect, .grpcUnary])
         #expect((0..<3).map { reversed.protocolForDevice(at: $0) } == [.connect, .grpcUnary, .connect])
@@ -102,7 +106,9 @@ import Testing
                 "grpc-stream", "grpc-unary", "rest", "grpc-sync", "grpc-web", "grpc-web-text", "connect",
             ])
         #expect(
-            DeviceProtocol.allCases.sorted() == [.grpcStream, .grpcUnary, .rest, .grpcSync, .grpcWeb, .grpcWebText, .connect])
+            DeviceProtocol.allCases.sorted() == [
+                .grpcStream, .grpcUnary, .rest, .grpcSync, .grpcWeb, .grpcWebText, .connect,
+            ])
     }
 
     @Test func onlyTheGRPCProtocolsUseHTTP2() {

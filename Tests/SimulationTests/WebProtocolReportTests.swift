@@ -57,7 +57,8 @@ import Testing
     @Test func csvRowsUseTheFlagNames() {
         let lines = Self.makeReport().renderCSV().split(separator: "\n").map(String.init)
         let protocols = Set(lines.dropFirst().map { $0.split(separator: ",")[1] })
-        #expect(protocols == ["grpc-stream", "grpc-unary", "rest", "grpc-sync", "grpc-web", "grpc-web-text", "connect"])
+        #expect(
+            protocols == ["grpc-stream", "grpc-unary", "rest", "grpc-sync", "grpc-web", "grpc-web-text", "connect"])
     }
 
     @Test func htmlGivesEachProtocolItsOwnOkabeItoColour() {

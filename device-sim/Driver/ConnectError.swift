@@ -22,7 +22,7 @@ struct ConnectError: Equatable, Sendable {
     /// The error in `body`, or nil when the body is not a Connect error object with a known code.
     init?(body: [UInt8]) {
         guard let value = try? JSONValue.parse(body), let name = value["code"]?.stringValue,
-              let code = Self.code(named: name)
+            let code = Self.code(named: name)
         else { return nil }
         self.code = code
         message = value["message"]?.stringValue ?? ""
