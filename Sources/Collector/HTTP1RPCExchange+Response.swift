@@ -52,9 +52,9 @@ extension HTTP1RPCExchange {
         case .connect(let codec):
             guard status.code == .ok, let message = responseMessages.last else {
                 let error = status.code == .ok ? GRPCStatus(.internal, "the call produced no response message") : status
-                return .whole(ConnectProtocol.errorResponse(error), bodyFraming: 0)
+                return .whole(ConnectUnaryCall.errorResponse(error), bodyFraming: 0)
             }
-            return .whole(ConnectProtocol.ackResponse(message, codec: codec), bodyFraming: 0)
+            return .whole(ConnectUnaryCall.ackResponse(message, codec: codec), bodyFraming: 0)
         }
     }
 

@@ -44,7 +44,7 @@ final class HTTP1RPCExchange: GRPCCallTransport, WatchCallTransport {
     /// The protocol and encodings the request speaks.
     enum Kind: Equatable {
         case grpcWeb(request: GRPCWebFraming.Encoding, response: GRPCWebFraming.Encoding)
-        case connect(ConnectCodec)
+        case connect(ConnectProtocol.Codec)
     }
 
     /// How the request was routed at its head.
@@ -83,7 +83,7 @@ final class HTTP1RPCExchange: GRPCCallTransport, WatchCallTransport {
         if let web = contentType.flatMap(GRPCWebFraming.encoding(ofContentType:)) {
             kind = .grpcWeb(
                 request: web, response: GRPCWebFraming.responseEncoding(request: web, accept: requestHead.headers["accept"]))
-        } else if isServicePath, let codec = contentType.flatMap(ConnectCodec.init(contentType:)) {
+        } else if isServicePath, let codec = contentType.flatMap(ConnectProtocol.unaryCodec(ofContentType:)) {
             kind = .connect(codec)
         } else if isServicePath {
             kind = .grpcWeb(request: .binary, response: .binary)
@@ -116,12 +116,6 @@ final class HTTP1RPCExchange: GRPCCallTransport, WatchCallTransport {
             metadata.append(name, field.value)
         }
         metadata.append("content-type", "application/grpc")
-        if case .connect = kind {
-            metadata.removeAll(named: "grpc-timeout")
-            if let milliseconds = requestHead.headers["connect-timeout-ms"] {
-                metadata.append("grpc-timeout", ConnectProtocol.grpcTimeout(connectTimeoutMs: milliseconds))
-            }
-        }
         return GRPCRequestHead(method: requestHead.method, scheme: "http", path: path,
                                authority: requestHead.headers["host"], metadata: metadata)
     }
@@ -134,8 +128,17 @@ final class HTTP1RPCExchange: GRPCCallTransport, WatchCallTransport {
         case .grpcWeb(let request, _): wireProtocol = WireProtocol(web: request)
         case .connect: wireProtocol = .connect
         }
-        if case .connect = kind, let problem = ConnectProtocol.versionProblem(head.metadata["connect-protocol-version"]) {
-            return (.refused(GRPCStatus(.invalidArgument, problem), isUnread: false), .overhead(wireProtocol))
+        var head = head
+        if case .connect = kind {
+            // Connect's own headers; its timeout becomes the call's `grpc-timeout`.
+            head.metadata.removeAll(named: "grpc-timeout")
+            do throws(GRPCStatus) {
+                if let timeout = try ConnectUnaryCall.checkHeaders(head.metadata) {
+                    head.metadata.append("grpc-timeout", GRPCTimeout.format(nanoseconds: max(timeout, 1)))
+                }
+            } catch {
+                return (.refused(error, isUnread: false), .overhead(wireProtocol))
+            }
         }
         if path == WatchServerCall.path {
             let key = BandwidthKey(WireProtocol.watch, WireProtocol.overheadDevice)
@@ -218,15 +221,21 @@ final class HTTP1RPCExchange: GRPCCallTransport, WatchCallTransport {
     func run(body: [UInt8], on loop: EventLoop, respond: @escaping (HTTP1Answer) -> Void) {
         self.respond = respond
         let message: [UInt8]
-        switch decodedBody(body) {
-        case .success(let decoded): message = decoded
-        case .failure(let status):
+        switch (route, decodedBody(body)) {
+        case (.refused(let status, _), _), (_, .failure(let status)):
+            countRefusal(transport: "grpc", code: status.code.name)
             answer(finalAnswer(status))
             return
+        case (.refusedHTTP(let error), _):
+            countRefusal(transport: "http", code: String(error.status))
+            answer(refusalAnswer!)
+            return
+        case (_, .success(let decoded)):
+            message = decoded
         }
         switch route {
         case .refused, .refusedHTTP:
-            answer(refusalAnswer!)
+            break
         case .push(let handler):
             let runner = TelemetryCallRunner(
                 handler: handler, key: key, context: context, loop: loop, transport: self,
@@ -260,8 +269,17 @@ final class HTTP1RPCExchange: GRPCCallTransport, WatchCallTransport {
                 return .failure(GRPCStatus(.invalidArgument, error.description))
             }
         case .connect(let codec):
-            return ConnectProtocol.framedRequest(body, codec: codec, limits: context.configuration.decodeLimits)
+            return ConnectUnaryCall.framedRequest(body, codec: codec, limits: context.configuration.decodeLimits)
         }
+    }
+
+    /// A call refused before it ran: one call, one error, under the call's row (as HTTP/2 counts its refusals).
+    private func countRefusal(transport: String, code: String) {
+        var counters = BandwidthCounters()
+        counters.calls = 1
+        counters.errors = 1
+        context.ledger.add(key, counters)
+        context.operations.error(transport: transport, code: code)
     }
 
     /// The client or the connection went away.

@@ -63,9 +63,11 @@ extension HTTP1ServerConnection {
         connection.write(bytes)
     }
 
-    /// A streamed answer's head is out: the connection is not idle while it streams.
+    /// A streamed answer's head is out: the connection is not idle while it streams, and it reads on (discarding)
+    /// so that a client leaving (FIN) ends the call at once, even a quiet one.
     func streamingStarted() {
         currentConnection?.idleTimeout = nil
+        currentConnection?.resumeReading()
     }
 
     /// A streamed answer ended: the idle timeout applies again.

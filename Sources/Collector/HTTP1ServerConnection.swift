@@ -102,6 +102,9 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
     }
 
     func connection(_ connection: any ByteTransport, didReceive input: UnsafeRawBufferPointer) -> Int {
+        // A streaming answer reads on only to see the client leave; what a client sends behind it is discarded
+        // (booked at close as bytes no request accounted for).
+        if rpc?.isStreaming == true { return input.count }
         var offset = 0
         parsing: while state.isReadingRequests {
             // Keep asking even with no input left: a message without a body ends on the call after its head.
@@ -175,6 +178,7 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
             case .cancelHeaderTimer: cancelHeaderTimer(connection)
             case .startBodyTimer(let delay): armBodyTimer(connection, after: delay)
             case .cancelBodyTimer: cancelBodyTimer(connection)
+            case .pauseReading where rpc?.isStreaming == true: break  // see `streamingStarted`
             case .pauseReading: connection.pauseReading()
             case .resumeReading: connection.resumeReading()
             case .sendContinue:
@@ -312,6 +316,7 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
 
     /// The peer sent FIN: what the state machine says (a lingering close).
     func connectionInputDidEnd(_ connection: any ByteTransport) {
+        if rpc?.isStreaming == true { rpc?.cancel() }  // the client left its watch
         perform(state.peerClosed(), on: connection)
     }
 
