@@ -9,12 +9,13 @@ import Telemetry
 import Testing
 
 /// grpc-web, grpc-web-text and connect devices (one Push per batch over HTTP/1.1) against a real collector, beside
-/// grpc-unary: every generated reading is stored exactly once, the report agrees with the collector's ledger to the
-/// byte; over TLS (ALPN http/1.1) with tokens and per-batch reconnects too, and with TLS-PSK.
+/// grpc-unary (connect in protobuf and in JSON): every generated reading is stored exactly once, the report agrees
+/// with the collector's ledger to the byte; over TLS (ALPN http/1.1) with tokens and per-batch reconnects too, and
+/// with TLS-PSK.
 @Suite(.serialized) struct FleetDriverWebTests {
     static let protocols = ProtocolMode.list([.grpcUnary, .grpcWeb, .grpcWebText, .connect])
 
-    @Test(arguments: [ConnectCodec.proto])
+    @Test(arguments: [ConnectCodec.proto, .json])
     func everyReadingIsStoredAndTheReportAgreesToTheByte(codec: ConnectCodec) throws {
         let collector = try FleetDriverTests.Collector()
         let before = try CollectorClient.figures(collector.target)
