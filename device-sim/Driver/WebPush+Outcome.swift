@@ -5,9 +5,10 @@
 // a non-200 without grpc-status maps as gRPC maps HTTP statuses. The body's encoding is the response's content type
 // when it is a gRPC-Web type, else the request's.
 // Connect: 200 is the bare Ack in the request's codec (a response in another codec is malformed); anything else is
-// the error its body names (ConnectError), or the HTTP status when the body names none. Statuses become
-// `DeviceFailure.grpcStatus`, so retries and authentication refusals follow the device's gRPC rules; bare HTTP
-// statuses follow its REST rules.
+// the error its `{"code","message"}` body names, or, when the body names none (a proxy's page), the code its HTTP
+// status maps to as in gRPC (`GRPCStatus(connectErrorBody:httpStatus:)`, GRPC's rule for Connect clients). Either
+// way the failure is `DeviceFailure.grpcStatus`, so retries and authentication refusals follow the device's gRPC
+// rules: unavailable and resource_exhausted (503, 429, and a bare 502/504) are retried.
 
 import GRPC
 import HTTP1
@@ -29,8 +30,7 @@ extension WebPush {
             }
         case .connect(let codec):
             guard status == 200 else {
-                if let error = ConnectError(body: body) { return .failed(.grpcStatus(error.code.rawValue)) }
-                return .failed(.httpStatus(status))
+                return .failed(.grpcStatus(GRPCStatus(connectErrorBody: body, httpStatus: status).code.rawValue))
             }
             if let type = headers["content-type"], Self.mediaType(type) != codec.contentType {
                 return .failed(.malformedResponse)
