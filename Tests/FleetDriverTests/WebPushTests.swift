@@ -149,7 +149,7 @@ import Testing
                 == .acked(Self.ack))
         #expect(
             connect.outcome(
-                status: 200, headers: ["content-type": "Application/Proto; charset=x"],
+                status: 200, headers: ["content-type": "Application/Proto; q=1"],
                 body: Self.ackBytes) == .acked(Self.ack))
         #expect(
             connect.outcome(status: 200, headers: ["Content-Type": "application/json"], body: Self.ackBytes)

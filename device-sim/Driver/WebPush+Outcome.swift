@@ -32,7 +32,9 @@ extension WebPush {
             guard status == 200 else {
                 return .failed(.grpcStatus(GRPCStatus(connectErrorBody: body, httpStatus: status).code.rawValue))
             }
-            if let type = headers["content-type"], Self.mediaType(type) != codec.contentType {
+            if let type = headers["content-type"],
+                ConnectProtocol.unaryCodec(ofContentType: type) != codec.protocolCodec
+            {
                 return .failed(.malformedResponse)
             }
             let ack: Ack?
@@ -42,11 +44,5 @@ extension WebPush {
             }
             return ack.map { .acked($0) } ?? .failed(.malformedResponse)
         }
-    }
-
-    /// A content type's media type, lower-cased, without parameters.
-    private static func mediaType(_ value: String) -> String {
-        let type = value.prefix { $0 != ";" }.drop { $0 == " " || $0 == "\t" }
-        return String(type.reversed().drop { $0 == " " || $0 == "\t" }.reversed()).lowercased()
     }
 }

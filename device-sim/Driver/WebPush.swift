@@ -41,7 +41,7 @@ enum WebPush: Equatable, Sendable {
         switch self {
         case .grpcWeb(.binary): "application/grpc-web+proto"
         case .grpcWeb(.text): "application/grpc-web-text"
-        case .connect(let codec): codec.contentType
+        case .connect(let codec): ConnectProtocol.unaryContentType(codec.protocolCodec)
         }
     }
 
@@ -74,5 +74,15 @@ enum WebPush: Equatable, Sendable {
         return HTTPRequestSerializer.makeRequest(
             method: "POST", target: TelemetryMethod.push.rawValue, host: authority, headers: headers,
             body: makeBody(batch, packsDeltas: packsDeltas))
+    }
+}
+
+extension ConnectCodec {
+    /// The codec in GRPC's terms, where Connect's content types are spelled.
+    var protocolCodec: ConnectProtocol.Codec {
+        switch self {
+        case .proto: .proto
+        case .json: .json
+        }
     }
 }
