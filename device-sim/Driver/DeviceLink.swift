@@ -1,9 +1,9 @@
 // One simulated device's TCP connection: the protocol client that turns its actions into bytes and the collector's
 // answers into device events. HTTP/1.1 for REST, gRPC-Web and Connect devices (one request in flight, keep-alive;
 // WebPush spells the gRPC-Web and Connect requests and reads their answers); HTTP/2 with our nghttp2 client session
-// for gRPC devices (one call in flight; an Upload stream spans several batches). Over TLS the
-// link is the handler of a `TLSTransport` (ALPN `h2` or `http/1.1`) and sees only plaintext; "connected" then means
-// the handshake completed.
+// for gRPC devices (one call in flight; an Upload stream spans several batches). Over TLS the link is the handler of
+// a `TLSTransport` (ALPN `h2` or `http/1.1`) and sees only plaintext; "connected" then means the handshake completed.
+// An HTTP/1.1 answer is judged by the status of its own head, kept until its end (which may come in a later read).
 //
 // Rules: a link reports exactly one outcome per call (`.acked` or `.callFailed`), and `.disconnected` /
 // `.connectFailed` when the connection ends on its own; a link the device closed (`abandon`) reports nothing more.
