@@ -53,9 +53,11 @@ public struct HTTP1ConnectionLedger: ConnectionLedger {
         rows[requestKey ?? lastRequestKey ?? Self.overheadKey, default: BandwidthCounters()] += growth
     }
 
-    /// Queues a response (or a `100 Continue`) for the connection's row, booked as `written` reports it sent.
-    public mutating func queue(header: Int, payload: Int) {
+    /// Queues a response (or a `100 Continue`, or one write of a streamed response) for the connection's row, in
+    /// this order of parts, booked as `written` reports it sent.
+    public mutating func queue(header: Int, framing: Int = 0, payload: Int) {
         output.append((connectionKey, .header), count: header)
+        output.append((connectionKey, .framing), count: framing)
         output.append((connectionKey, .payload), count: payload)
     }
 

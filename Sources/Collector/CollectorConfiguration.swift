@@ -31,6 +31,8 @@ public struct CollectorConfiguration: Sendable {
     /// A Watch stream's bounds (WatchServerStream.swift): live batches queued for it, response bytes it may leave
     /// waiting in the HTTP/2 session.
     public var watchLimits = WatchLimits()
+    /// Which other origins' pages may call the collector from a browser (`--cors-origin`; default none).
+    public var cors = CORSPolicy()
     /// A connection whose output waits this long without the client reading a byte is closed (a client that
     /// never reads its responses).
     public var writeTimeoutMs: Int64 = 30_000

@@ -37,11 +37,18 @@ final class GRPCServerStream: ServerStreamHandler, GRPCCallTransport {
     /// When the stream started holding DATA back.
     private var heldBackSince = ContinuousClock.now
 
-    /// Opens the stream for `handler`'s call, counted under `key`.
-    init(id: Int32, handler: any TelemetryServerHandler, key: BandwidthKey, owner: HTTP2ServerConnection) {
+    /// gRPC-Web's text mode: the request body is base64.
+    private var textDecoder: GRPCWebText?
+
+    /// Opens the stream for `handler`'s call, counted under `key`; `web` and `responseEncoding` are a gRPC-Web
+    /// call's request and response encodings (nil for gRPC), `cors` its CORS response headers.
+    init(id: Int32, handler: any TelemetryServerHandler, key: BandwidthKey, web: GRPCWebFraming.Encoding? = nil,
+         responseEncoding: GRPCWebFraming.Encoding? = nil, cors: GRPCMetadata = GRPCMetadata(),
+         owner: HTTP2ServerConnection) {
         self.id = id
         self.owner = owner
-        response = HTTP2GRPCResponseWriter(streamID: id)
+        if web == .text { textDecoder = GRPCWebText() }
+        response = HTTP2GRPCResponseWriter(streamID: id, web: responseEncoding, cors: cors)
         runner = TelemetryCallRunner(
             handler: handler, key: key, context: owner.context, loop: owner.connection?.loop, transport: self,
             afterAsyncWork: { [weak owner] in owner?.scheduleFlush() })
@@ -79,13 +86,29 @@ final class GRPCServerStream: ServerStreamHandler, GRPCCallTransport {
             isEndHeldBack = true
             return
         }
+        if let textDecoder {
+            do throws(GRPCWebText.DecodeError) { try textDecoder.finish() } catch {
+                runner.end(with: GRPCStatus(.invalidArgument, error.description))
+                return
+            }
+        }
         runner.receiveEnd()
         holdBufferedBytes()
     }
 
     private func deliver(_ bytes: UnsafeRawBufferPointer) {
         guard let owner else { return }
-        runner.receive(bytes)
+        if textDecoder != nil {
+            do throws(GRPCWebText.DecodeError) {
+                let decoded = try textDecoder!.decode(bytes)
+                decoded.withUnsafeBytes { runner.receive($0) }
+            } catch {
+                runner.end(with: GRPCStatus(.invalidArgument, error.description))
+                return
+            }
+        } else {
+            runner.receive(bytes)
+        }
         let seen = runner.handler.messageCount
         owner.ledger.messages(streamID: id, count: seen - messagesCounted, inbound: true)
         messagesCounted = seen

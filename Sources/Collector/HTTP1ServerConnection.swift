@@ -4,7 +4,8 @@
 // answered strictly in order), when a refusal goes out at the head, every error answer closes, the header and body
 // deadlines, shutdown. This class keeps what the state machine does not decide (the parser, routing, the REST
 // service, the byte ledger, the body budget, the timers and the transport), reports events and performs actions.
-// Routing happens as soon as a head is complete, and gives the state machine its verdict: 404, 405, 411, 415 are
+// Routing happens as soon as a head is complete (CORS preflights, gRPC-Web and Connect calls first:
+// HTTP1ServerConnection+RPC.swift, HTTP1RPCExchange.swift), and gives the state machine its verdict: 404, 405, 411, 415 are
 // `refused` (sent at the head, unread, when the client asked `Expect: 100-continue`; otherwise after the body); an
 // authentication refusal (401, 403) is `refusedUnread`: a request with a body never gets it buffered. (A declared
 // Content-Length over the body limit is the parser's 413, a parse error: refused at the head in any case.)
@@ -37,25 +38,31 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
     /// Reads requests off the connection; keeps the bytes of the message in progress.
     var parser: HTTPRequestParser
     /// The connection's lifecycle: what it waits for, which deadline runs, whether it reads.
-    var state: HTTP1ConnectionState<RESTResponse>
+    var state: HTTP1ConnectionState<HTTP1Answer>
     /// How the request being read or answered was routed (its endpoint or refusal, its bandwidth row); nil between
     /// requests.
     var routed: RoutedRequest? {
         didSet { ledger.requestKey = routed?.key }
     }
+    /// The gRPC-Web or Connect call being read or answered (HTTP1ServerConnection+RPC.swift); nil otherwise.
+    var rpc: HTTP1RPCExchange? {
+        didSet { if let rpc { ledger.requestKey = rpc.key } }
+    }
+    /// The answer to a CORS preflight being read (CORSPolicy.swift); nil otherwise.
+    var preflight: RESTResponse?
     /// The protocol this connection is counted under in the open-connections gauge.
     private var openProtocol: String?
-    private var ledger = HTTP1ConnectionLedger()
+    var ledger = HTTP1ConnectionLedger()
     /// The header deadline's timer (armed while `state` is reading a head).
     var headerTimer: TimerHandle?
     /// The body deadline's timer (armed while `state` is reading a body).
     var bodyTimer: TimerHandle?
     /// The body bytes of the request being read, reserved in the process-wide budget.
     private var heldBody = HeldRequestBytes()
-    private weak var currentConnection: (any ByteTransport)?
+    private(set) weak var currentConnection: (any ByteTransport)?
 
     /// Posts this connection's ledger rows once per loop iteration (LoopFlusher.swift).
-    private let flusher: LoopFlusher
+    let flusher: LoopFlusher
     /// TLS bytes and TCP segments for the ledger.
     private var linkSampler = LinkSampler()
 
@@ -95,6 +102,9 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
     }
 
     func connection(_ connection: any ByteTransport, didReceive input: UnsafeRawBufferPointer) -> Int {
+        // A streaming answer reads on only to see the client leave; what a client sends behind it is discarded
+        // (booked at close as bytes no request accounted for).
+        if rpc?.isStreaming == true { return input.count }
         var offset = 0
         parsing: while state.isReadingRequests {
             // Keep asking even with no input left: a message without a body ends on the call after its head.
@@ -128,12 +138,19 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
         else { return }
         heldBody.release(0, budget: context.requestBuffers)
         let message = "the collector holds too many partially received requests (\(shortage)); retry later"
+        if let rpc {
+            // Answered as REST answers it (503, close): the call never started.
+            routed = RoutedRequest(method: "POST", target: "/", isHTTP2: false)
+            ledger.requestKey = rpc.key
+            self.rpc = nil
+        }
         routed?.route = .failure(.unavailable(message))
         perform(state.bodyRefused(), on: connection)
     }
 
     /// Routes a request head (which sets the connection's bandwidth row) and judges it for the state machine.
     private func route(_ requestHead: HTTPRequestHead) -> HTTP1HeadVerdict {
+        if let verdict = routeBrowserRequest(requestHead) { return verdict }
         var route = RoutedRequest(method: requestHead.method, target: requestHead.target, isHTTP2: false)
         route.checkAccess(
             context.authenticator, authorization: requestHead.headers["authorization"],
@@ -154,13 +171,14 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
     }
 
     /// Performs the state machine's actions, in order.
-    func perform(_ actions: [HTTP1ConnectionState<RESTResponse>.Action], on connection: any ByteTransport) {
+    func perform(_ actions: [HTTP1ConnectionState<HTTP1Answer>.Action], on connection: any ByteTransport) {
         for action in actions {
             switch action {
             case .startHeaderTimer(let delay): armHeaderTimer(connection, after: delay)
             case .cancelHeaderTimer: cancelHeaderTimer(connection)
             case .startBodyTimer(let delay): armBodyTimer(connection, after: delay)
             case .cancelBodyTimer: cancelBodyTimer(connection)
+            case .pauseReading where rpc?.isStreaming == true: break  // see `streamingStarted`
             case .pauseReading: connection.pauseReading()
             case .resumeReading: connection.resumeReading()
             case .sendContinue:
@@ -179,16 +197,22 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
 
     /// Books a complete request and hands it to the REST service; its answer goes back to the state machine.
     private func dispatch(_ requestHead: HTTPRequestHead, _ end: HTTPMessageEnd, on connection: any ByteTransport) {
+        if dispatchBrowserRequest(requestHead, end, on: connection) { return }
         guard let route = routed else { return }
         book(end.bytes)
         let request = RESTRequest(method: requestHead.method, path: route.path, query: route.query,
                                   headers: requestHead.headers.map { ($0.name.lowercased(), $0.value) },
                                   body: end.body)
         handle(request, routed: route, on: connection) { [self] response in
-            perform(state.responseReady(response), on: connection)
-            if connection.outboundByteCount <= Self.outboundHighWater {
-                perform(state.outputDrained(), on: connection)
-            }
+            answer(.whole(response, bodyFraming: 0), on: connection)
+        }
+    }
+
+    /// The dispatched request's answer is ready: to the state machine, which sends it.
+    func answer(_ answer: HTTP1Answer, on connection: any ByteTransport) {
+        perform(state.responseReady(answer), on: connection)
+        if connection.outboundByteCount <= Self.outboundHighWater {
+            perform(state.outputDrained(), on: connection)
         }
     }
 
@@ -205,6 +229,7 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
 
     /// The transport's output drained: the client read the last answer, so the next request may be read.
     func connectionDidDrain(_ connection: any ByteTransport) {
+        rpc?.outputDrained()
         perform(state.outputDrained(), on: connection)
     }
 
@@ -219,6 +244,11 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
         case .bodyTimeout:
             refuse(status: .requestTimeout, bodyTimeoutError(on: connection), version: version, on: connection)
         case .rejected:
+            if let rpc, let answer = rpc.refusalAnswer, case .whole(var response, _) = answer {
+                context.configuration.cors.addResponseHeaders(to: &response, origin: rpc.requestHead.headers["origin"])
+                refuse(status: HTTPStatus(code: response.status), response: response, version: version, on: connection)
+                return
+            }
             guard case .failure(let error) = routed?.route else { return }
             refuse(status: HTTPStatus(code: error.status), error, version: version, on: connection)
         }
@@ -228,6 +258,13 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
     /// marked `Connection: close`; the state machine's `closeLingering` follows.
     private func refuse(status: HTTPStatus, _ error: RESTError, version: HTTPVersion,
                         on connection: any ByteTransport) {
+        var response = error.response
+        response.status = status.code
+        refuse(status: status, response: response, version: version, on: connection)
+    }
+
+    private func refuse(status: HTTPStatus, response: RESTResponse, version: HTTPVersion,
+                        on connection: any ByteTransport) {
         let key = ledger.connectionKey
         book(parser.messageBytes)
         var counters = BandwidthCounters()
@@ -235,8 +272,6 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
         counters.errors = 1
         context.ledger.add(key, counters)
         context.operations.error(transport: "http", code: String(status.code))
-        var response = error.response
-        response.status = status.code
         let serialized = HTTPResponseSerializer.makeResponse(
             status: status, version: version, headers: Self.headers(response), body: response.body, isClosing: true)
         ledger.queue(header: serialized.count - response.body.count, payload: response.body.count)
@@ -245,36 +280,48 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
     }
 
     /// Sends the answer to a request; it ends the request, so the connection's row is the overhead row again.
-    private func send(_ response: RESTResponse, to requestHead: HTTPRequestHead, closing: Bool,
+    private func send(_ answer: HTTP1Answer, to requestHead: HTTPRequestHead, closing: Bool,
                       on connection: any ByteTransport) {
+        defer {
+            routed = nil
+            rpc = nil
+            preflight = nil
+        }
+        guard case .whole(var response, let bodyFraming) = answer else {
+            streamEnded(on: connection)
+            return
+        }
+        context.configuration.cors.addResponseHeaders(to: &response, origin: requestHead.headers["origin"])
         let serialized = HTTPResponseSerializer.makeResponse(
             to: requestHead, status: HTTPStatus(code: response.status), headers: Self.headers(response),
             body: response.body, isClosing: closing)
         let bodyBytes = requestHead.method == "HEAD" ? 0 : response.body.count
-        ledger.queue(header: serialized.count - bodyBytes, payload: bodyBytes)
+        let framing = min(bodyFraming, bodyBytes)
+        ledger.queue(header: serialized.count - bodyBytes, framing: framing, payload: bodyBytes - framing)
         connection.write(serialized)
-        routed = nil
     }
 
     /// Books a request's inbound bytes to the connection's row (which counts the connection on its first request),
     /// and posts the rows now rather than in the before-sleep hook: the answer to this request (a bandwidth report)
     /// must count the request's own bytes.
-    private func book(_ bytes: HTTPMessageBytes) {
+    func book(_ bytes: HTTPMessageBytes, framing: Int = 0) {
         if !ledger.isConnectionCounted {
             openProtocol = ledger.connectionKey.protocolName
             context.operations.connectionOpened(ledger.connectionKey.protocolName)
         }
-        ledger.received(Traffic(header: Int64(bytes.head), framing: Int64(bytes.chunkFraming),
-                                payload: Int64(bytes.payload)))
+        ledger.received(Traffic(header: Int64(bytes.head), framing: Int64(bytes.chunkFraming + framing),
+                                payload: Int64(bytes.payload - framing)))
         postRows()
     }
 
     /// The peer sent FIN: what the state machine says (a lingering close).
     func connectionInputDidEnd(_ connection: any ByteTransport) {
+        if rpc?.isStreaming == true { rpc?.cancel() }  // the client left its watch
         perform(state.peerClosed(), on: connection)
     }
 
     func connection(_ connection: any ByteTransport, didCloseWith reason: CloseReason) {
+        rpc?.cancel()
         perform(state.closed(), on: connection)
         heldBody.releaseAll(budget: context.requestBuffers)
         if reason == .writeTimedOut { context.protection.timedOut(.write) }
@@ -288,6 +335,7 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
     /// Shutdown: an idle connection closes now; one with a request in flight closes after its response.
     func beginShutdown() {
         guard let connection = currentConnection, !connection.isClosed else { return }
+        rpc?.shutDown()
         perform(state.shutdownRequested(), on: connection)
     }
 

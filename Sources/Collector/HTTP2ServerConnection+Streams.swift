@@ -4,7 +4,8 @@
 // (ServerStreamHandler) that owns its lifecycle; DATA, END_STREAM, idleness and close are handed to that object.
 // A `/telemetry.v1.Telemetry/` path or a gRPC content type is a gRPC call, routed by the GRPC module's router
 // (so a wrong method or content type gets the HTTP answer the gRPC spec prescribes: 405, 415); anything else is
-// REST. Accepted streams are identified in the connection ledger as (protocol, device); refused ones are
+// REST; a gRPC-Web content type makes it a gRPC-Web call, the same call in gRPC-Web's encoding (and a CORS
+// preflight is REST's, answered by CORSPolicy). Accepted streams are identified in the connection ledger as (protocol, device); refused ones are
 // connection-level. DATA is credited back to the client as soon as it is handed on, except on a Sync stream
 // whose call has as many batches in the store's queue as it may (GRPCServerStream holds the rest back and credits
 // it as commits come back: flow control is the first backpressure; the store's bounded queue answers UNAVAILABLE
@@ -38,6 +39,10 @@ extension HTTP2ServerConnection {
 
     private func openStream(_ id: Int32, fields: [HTTP2HeaderField], endStream: Bool, isTooLarge: Bool) {
         let path = fields[":path"] ?? ""
+        if CORSPolicy.isPreflight(method: fields[":method"] ?? "", origin: fields["origin"],
+                                  requestMethod: fields["access-control-request-method"]) {
+            return openREST(id, fields: fields, endStream: endStream, isTooLarge: isTooLarge)
+        }
         if StandardServices.handles(path: path) {
             openStandardServiceCall(id, head: GRPCRequestHead(http2Fields: fields), endStream: endStream,
                                     isTooLarge: isTooLarge)
@@ -46,7 +51,9 @@ extension HTTP2ServerConnection {
         let isGRPC = path.hasPrefix(TelemetryMethod.servicePathPrefix)
             || (fields["content-type"].map(GRPCRequestHead.isGRPCContentType) ?? false)
         if isGRPC {
-            openCall(id, head: GRPCRequestHead(http2Fields: fields), endStream: endStream, isTooLarge: isTooLarge)
+            let web = fields["content-type"].flatMap(GRPCWebFraming.encoding(ofContentType:))
+            openCall(id, head: GRPCRequestHead(http2Fields: fields), web: web, endStream: endStream,
+                     isTooLarge: isTooLarge)
         } else {
             openREST(id, fields: fields, endStream: endStream, isTooLarge: isTooLarge)
         }
@@ -54,20 +61,25 @@ extension HTTP2ServerConnection {
 
     // MARK: gRPC
 
-    private func openCall(_ id: Int32, head: GRPCRequestHead, endStream: Bool, isTooLarge: Bool) {
+    /// Opens a gRPC call (or a gRPC-Web one, in `web`'s encoding), or refuses it at its headers.
+    private func openCall(_ id: Int32, head: GRPCRequestHead, web: GRPCWebFraming.Encoding?, endStream: Bool,
+                          isTooLarge: Bool) {
         if head.path == WatchServerCall.path {
-            return openWatch(id, head: head, endStream: endStream, isTooLarge: isTooLarge)
+            return openWatch(id, head: head, web: web, endStream: endStream, isTooLarge: isTooLarge)
         }
+        let method = TelemetryMethod(rawValue: head.path ?? "")
+        let wireProtocol = web.map(WireProtocol.init(web:)) ?? method?.wireProtocol ?? .grpcStream
+        let responseEncoding = web.map { GRPCWebFraming.responseEncoding(request: $0, accept: head.metadata["accept"]) }
         let handler: any TelemetryServerHandler
         do throws(GRPCRequestRejection) {
             if isTooLarge {
                 throw GRPCRequestRejection.grpc(GRPCStatus(
                     .resourceExhausted, "request headers exceed \(context.configuration.http2.maxHeaderListSize) bytes"))
             }
-            handler = try context.grpcRouter.route(head)
+            if web != nil, let method, let refusal = TelemetryMethod.webRefusal(method) { throw .grpc(refusal) }
+            handler = try context.grpcRouter.route(web == nil ? head : GRPCWebFraming.routableHead(head))
         } catch {
-            let method = TelemetryMethod(rawValue: head.path ?? "")
-            refuseCall(id, error, protocolName: (method?.wireProtocol ?? .grpcStream).rawValue)
+            refuseCall(id, error, protocolName: wireProtocol.rawValue, web: responseEncoding, cors: corsHeaders(head))
             return
         }
         let call = handler.head
@@ -75,19 +87,24 @@ extension HTTP2ServerConnection {
             call.deviceID, authorization: call.authorization, connectionDevice: pskDevice)
         {
             // Refused at the request headers (Trailers-Only), before any message is read.
-            refuseCall(id, .grpc(refusal.grpcStatus), protocolName: call.method.wireProtocol.rawValue)
+            refuseCall(id, .grpc(refusal.grpcStatus), protocolName: wireProtocol.rawValue, web: responseEncoding,
+                       cors: corsHeaders(head))
             return
         }
-        let key = BandwidthKey(call.method.wireProtocol, call.deviceID)
+        let key = BandwidthKey(wireProtocol, call.deviceID)
         ledger.identify(streamID: id, as: key)
         countConnection(under: key)
-        let stream = GRPCServerStream(id: id, handler: handler, key: key, owner: self)
+        let stream = GRPCServerStream(id: id, handler: handler, key: key, web: web, responseEncoding: responseEncoding,
+                                      cors: corsHeaders(head), owner: self)
         streams[id] = stream
         stream.runner.start()
         if endStream { stream.receiveEnd() } else { watchStreamIdleness() }
     }
 
-    func refuseCall(_ id: Int32, _ rejection: GRPCRequestRejection, protocolName: String) {
+    /// Refuses stream `id`'s call at its headers: an HTTP answer, or a Trailers-Only one (in gRPC-Web's `web`
+    /// encoding for a gRPC-Web call).
+    func refuseCall(_ id: Int32, _ rejection: GRPCRequestRejection, protocolName: String,
+                    web: GRPCWebFraming.Encoding? = nil, cors: GRPCMetadata = GRPCMetadata()) {
         ledger.reject(streamID: id, protocolName: protocolName)
         var counters = BandwidthCounters()
         counters.calls = 1
@@ -102,8 +119,9 @@ extension HTTP2ServerConnection {
         case .http(let status, let message):
             respondHTTP(id, status: status, contentType: "text/plain; charset=utf-8", body: Array((message + "\n").utf8))
         case .grpc(let status):
-            try? session.submitResponse(streamID: id, .response(status: 200, status.trailersOnlyMetadata),
-                                        endStream: true)
+            let metadata = web.map { GRPCWebFraming.responseMetadata(status.trailersOnlyMetadata, $0) + cors }
+                ?? status.trailersOnlyMetadata
+            try? session.submitResponse(streamID: id, .response(status: 200, metadata), endStream: true)
         }
     }
 
@@ -127,6 +145,12 @@ extension HTTP2ServerConnection {
         let stream = RESTServerStream(id: id, method: method, target: target, headers: fields, routed: routed,
                                       owner: self)
         streams[id] = stream
+        if CORSPolicy.isPreflight(method: method, origin: fields["origin"],
+                                  requestMethod: fields["access-control-request-method"]) {
+            stream.answerPreflight(context.configuration.cors.preflight(
+                origin: fields["origin"]!, requestHeaders: fields["access-control-request-headers"]))
+            return
+        }
         if isTooLarge {
             stream.refuse(RESTError(431, "header_fields_too_large", "request headers exceed "
                                     + "\(context.configuration.http2.maxHeaderListSize) bytes").response)
@@ -155,6 +179,15 @@ extension HTTP2ServerConnection {
 }
 
 extension HTTP2ServerConnection {
+    /// The CORS headers of a gRPC-Web answer to `head` (CORSPolicy; none without an allowed `origin`).
+    func corsHeaders(_ head: GRPCRequestHead) -> GRPCMetadata {
+        var metadata = GRPCMetadata()
+        for (name, value) in context.configuration.cors.responseHeaders(origin: head.metadata["origin"]) {
+            metadata.append(name, value)
+        }
+        return metadata
+    }
+
     /// The device whose TLS-PSK authenticated this connection, if any.
     var pskDevice: String? { (connection as? TLSTransport)?.pskIdentity }
 }

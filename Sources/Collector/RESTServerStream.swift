@@ -84,6 +84,14 @@ final class RESTServerStream: ServerStreamHandler {
         respond(response, counters: HTTP2ServerConnection.errorCounters)
     }
 
+    /// Answers a CORS preflight (CORSPolicy), counted as one call.
+    func answerPreflight(_ response: RESTResponse) {
+        stopReceiving()
+        var counters = BandwidthCounters()
+        counters.calls = 1
+        respond(response, counters: counters)
+    }
+
     /// Runs the complete request (unless earlier responses wait unread); the response comes back on the loop.
     func dispatch() {
         guard let owner, let loop = owner.connection?.loop else { return }
@@ -125,6 +133,8 @@ final class RESTServerStream: ServerStreamHandler {
         context.ledger.add(routed.key, counters)
         if response.status >= 400 { context.operations.error(transport: "http", code: String(response.status)) }
         let isHead = method == "HEAD"
+        var response = response
+        context.configuration.cors.addResponseHeaders(to: &response, origin: headers.first { $0.name == "origin" }?.value)
         var fields = [HTTP2HeaderField(":status", String(response.status))]
         fields += response.headers.map { HTTP2HeaderField($0.name, $0.value) }
         fields.append(HTTP2HeaderField("content-length", String(response.body.count)))

@@ -12,3 +12,10 @@ extension TelemetryMethod {
         }
     }
 }
+
+extension WireProtocol {
+    /// The bandwidth report's protocol for gRPC-Web calls in `encoding`.
+    init(web encoding: GRPCWebFraming.Encoding) {
+        self = encoding == .binary ? .grpcWeb : .grpcWebText
+    }
+}

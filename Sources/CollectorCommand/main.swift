@@ -44,6 +44,9 @@ let serveFlags = FlagParser(
                  help: "a connection with no traffic this long is closed"),
         FlagSpec("write-timeout", value: "DURATION", default: "30s",
                  help: "a connection whose client reads none of its pending output this long is closed"),
+        FlagSpec("cors-origin", value: "ORIGINS", default: "",
+                 help: "pages from these origins (comma-separated scheme://host[:port], or *) may call the "
+                     + "collector from a browser (gRPC-Web, Connect, the read API); default: same origin only"),
         FlagSpec("quiet", help: "log warnings and errors only"),
     ] + storageFlagSpecs + authenticationFlagSpecs + tlsFlagSpecs)
 
@@ -105,6 +108,11 @@ func serve(_ arguments: [String]) throws(FlagError) {
     configuration.streamIdleTimeoutMs = try timeout(flags, "stream-idle-timeout")
     configuration.idleTimeoutMs = try timeout(flags, "idle-timeout")
     configuration.writeTimeoutMs = try timeout(flags, "write-timeout")
+    do throws(CORSPolicyError) {
+        configuration.cors = try CORSPolicy(flag: flags.string("cors-origin")!)
+    } catch {
+        throw FlagError(error.message)
+    }
     let log = Log(isVerbose: !flags.bool("quiet"))
     configuration.authentication = try authenticationSettings(flags, log: log)
     (configuration.tls, configuration.plaintext) = try tlsSettings(flags, log: log)

@@ -35,6 +35,37 @@ public enum GRPCWebFraming {
         encoding == .binary ? "application/grpc-web+proto" : "application/grpc-web-text+proto"
     }
 
+    /// The encoding of the response to a request of `requestEncoding`: text when the request is text or when its
+    /// `accept` names `application/grpc-web-text` (a browser that cannot read binary bodies asks so).
+    public static func responseEncoding(request requestEncoding: Encoding, accept: String?) -> Encoding {
+        guard requestEncoding == .binary, let accept else { return requestEncoding }
+        let asksText = accept.split(separator: ",").contains { encoding(ofContentType: String($0)) == .text }
+        return asksText ? .text : .binary
+    }
+
+    /// `metadata` (response headers, or a Trailers-Only response's) with gRPC-Web's content type for `encoding` in
+    /// place of gRPC's.
+    public static func responseMetadata(_ metadata: GRPCMetadata, _ encoding: Encoding) -> GRPCMetadata {
+        var rest = metadata
+        rest.removeAll(named: "content-type")
+        return ["content-type": contentType(encoding)] + rest
+    }
+
+    /// A request head as the router expects it: gRPC-Web's content type replaced by `application/grpc` (the router
+    /// checks gRPC's rules; the encoding was read from the content type before).
+    public static func routableHead(_ head: GRPCRequestHead) -> GRPCRequestHead {
+        var routable = head
+        routable.metadata.removeAll(named: "content-type")
+        routable.metadata.append("content-type", "application/grpc")
+        return routable
+    }
+
+    /// The bytes of one write of a response body in `encoding` (text: base64 with padding; several such writes
+    /// concatenate into a valid grpc-web-text body).
+    public static func body(_ bytes: [UInt8], _ encoding: Encoding) -> [UInt8] {
+        encoding == .binary ? bytes : GRPCWebText.encode(bytes)
+    }
+
     /// The trailer frame carrying `status` and any further `trailers`.
     public static func trailerFrame(_ status: GRPCStatus, trailers: GRPCMetadata = GRPCMetadata()) -> [UInt8] {
         var block: [UInt8] = []

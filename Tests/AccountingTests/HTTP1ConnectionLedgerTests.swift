@@ -122,3 +122,22 @@ import Testing
         }
     }
 }
+
+/// A streamed or framed answer books its framing bytes as framing, in order with its header and payload.
+struct HTTP1ConnectionLedgerFramingTests {
+    @Test func queuedFramingIsBookedAsFraming() {
+        var ledger = HTTP1ConnectionLedger()
+        let key = BandwidthKey(WireProtocol.grpcWeb, "d1")
+        ledger.requestKey = key
+        ledger.received(Traffic(header: 100, framing: 5, payload: 20))
+        ledger.queue(header: 40, framing: 9, payload: 11)
+        ledger.written(45)
+        ledger.written(15)
+        var rows: [BandwidthKey: BandwidthCounters] = [:]
+        ledger.drain { rows[$0] = $1 }
+        #expect(rows[key]?.bytesOut.header == 40)
+        #expect(rows[key]?.bytesOut.framing == 9)
+        #expect(rows[key]?.bytesOut.payload == 11)
+        #expect(rows[key]?.bytesIn.framing == 5)
+    }
+}

@@ -88,3 +88,40 @@ import GRPC
         }
     }
 }
+
+/// A client may not send gRPC-Web's trailer frame: its flag gets a status that says so.
+struct GRPCWebClientTrailerTests {
+    @Test func aTrailerFrameFromTheClientIsInvalidArgumentNamingIt() {
+        let status = GRPCDeframeError.invalidFlag(0x80).status
+        #expect(status.code == .invalidArgument)
+        #expect(status.message.contains("trailer frame (flag 0x80)"))
+        #expect(GRPCDeframeError.invalidFlag(2).status.code == .internal)
+    }
+}
+
+/// How the collector turns a gRPC-Web request into the call the router knows, and its answer back into gRPC-Web.
+struct GRPCWebResponseShapeTests {
+    @Test func aTextRequestOrATextAcceptGetsATextAnswer() {
+        #expect(GRPCWebFraming.responseEncoding(request: .text, accept: nil) == .text)
+        #expect(GRPCWebFraming.responseEncoding(request: .binary, accept: nil) == .binary)
+        #expect(GRPCWebFraming.responseEncoding(request: .binary, accept: "application/grpc-web-text") == .text)
+        #expect(GRPCWebFraming.responseEncoding(request: .binary, accept: "*/*, application/grpc-web-text+proto")
+                == .text)
+        #expect(GRPCWebFraming.responseEncoding(request: .binary, accept: "application/grpc-web") == .binary)
+    }
+
+    @Test func theAnswersContentTypeIsGRPCWebsAndTheRouterSeesGRPCs() {
+        let web = GRPCWebFraming.responseMetadata(["content-type": "application/grpc", "grpc-status": "0"], .text)
+        #expect(web.fields == [.init("content-type", "application/grpc-web-text+proto"), .init("grpc-status", "0")])
+        let head = GRPCRequestHead(path: "/telemetry.v1.Telemetry/Push", authority: "x",
+                                   metadata: ["content-type": "application/grpc-web-text", "device-id": "d"])
+        let routable = GRPCWebFraming.routableHead(head)
+        #expect(routable.contentType == "application/grpc")
+        #expect(routable.metadata["device-id"] == "d")
+    }
+
+    @Test func textBodiesAreBase64PerWrite() {
+        #expect(GRPCWebFraming.body([0, 0, 0, 0, 1, 7], .binary) == [0, 0, 0, 0, 1, 7])
+        #expect(GRPCWebFraming.body([0, 0, 0, 0, 1, 7], .text) == Array("AAAAAAEH".utf8))
+    }
+}
