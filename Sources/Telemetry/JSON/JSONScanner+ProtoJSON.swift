@@ -156,6 +156,21 @@ enum ProtoJSONIntegerText {
         var i = 0
         let isNegative = text[0] == UInt8(ascii: "-")
         if isNegative { i = 1 }
+        // The common case, digits only, without building the digit list.
+        var plain: UInt64 = 0
+        var isPlain = true
+        for index in i..<text.count {
+            let byte = text[index]
+            guard JSONScanner.isDigit(byte) else {
+                isPlain = false
+                break
+            }
+            let (times10, overflow1) = plain.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times10.addingReportingOverflow(UInt64(byte &- UInt8(ascii: "0")))
+            guard !overflow1, !overflow2 else { return .tooLarge }
+            plain = sum
+        }
+        if isPlain { return .value(isNegative: isNegative, plain) }
         // The significant digits (integer and fraction parts), without leading zeros, and the exponent of their last.
         var digits: [UInt8] = []
         var exponent = 0
