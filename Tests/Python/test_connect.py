@@ -303,3 +303,41 @@ def test_a_body_over_the_limit_is_a_connect_error(proto, collector):
     reply = connect_push(collector, body, device="connect-huge")
     nothing_stored(collector, "connect-huge")
     connect_error(reply, 429, "resource_exhausted")
+
+
+# -- Connect over HTTP/2 ------------------------------------------------------------------------------------------
+
+
+def test_the_same_calls_over_h2c(proto, collector):
+    """Connect over HTTP/2 (as a browser speaks it over TLS) is the same call: the Ack in the request's codec, the
+    readings stored, errors with their HTTP status and JSON body, the ledger row `connect`."""
+    pb = proto.pb
+    batch, rows = batch_of(pb, 1)
+    reply = curl(collector, PUSH, "-H", "Content-Type: application/proto", "-H", "device-id: connect-h2",
+                 data=batch.SerializeToString(), http2=True)
+    assert (reply.status, reply.version) == (200, "2"), (reply.status, reply.version, reply.body)
+    assert reply.headers["content-type"] == "application/proto"
+    ack = pb.Ack()
+    ack.ParseFromString(reply.body)
+    assert (ack.batches, ack.readings, ack.last_seq) == (1, 3, 1)
+    batch2, rows2 = batch_of(pb, 2, start=T0 + 10_000)
+    from google.protobuf import json_format
+    reply = curl(collector, PUSH, "-H", "Content-Type: application/json", "-H", "device-id: connect-h2",
+                 data=json_format.MessageToJson(batch2), http2=True)
+    assert reply.status == 200 and json.loads(reply.body) == {"batches": "1", "readings": "3", "lastSeq": "2"}
+    assert rest_readings(collector, "connect-h2") == rows + rows2
+    reply = curl(collector, PUSH, "-H", "Content-Type: application/json", "-H", "device-id: connect-h2",
+                 data='{"seq":"3","colour":"red"}', http2=True)
+    assert "colour" in connect_error(reply, 400, "invalid_argument")
+    reply = curl(collector, "/telemetry.v1.Telemetry/Sync", "-H", "Content-Type: application/json",
+                 "-H", "device-id: connect-h2", http2=True)
+    assert "Push" in connect_error(reply, 501, "unimplemented")
+    assert rest_readings(collector, "connect-h2") == rows + rows2
+
+    def booked():
+        r = http_request(collector, "GET", "/v1/bandwidth/devices?protocol=connect")
+        row = next((x for x in r.json()["devices"] if x["device"] == "connect-h2"), None)
+        return row if row and row["readings"] == 6 else None
+    row = wait_until(booked, message="the connect row of connect-h2")
+    # The bad JSON body is the device's call; Sync, refused at its headers before any call, is the protocol's.
+    assert (row["calls"], row["errors"]) == (3, 1), row
