@@ -1,8 +1,8 @@
 // How a browser-friendly call (gRPC-Web, Connect) is routed at its head, whichever transport carries it
 // (HTTP1RPCExchange over HTTP/1.1, the HTTP/2 connection's Connect streams): Connect's own headers
 // (`Connect-Protocol-Version`, `Content-Encoding`, `Connect-Timeout-Ms`, which becomes the call's deadline), Watch
-// (the admin token; gRPC-Web only: Connect's server streaming is not served), Upload and Sync refused (a browser
-// cannot stream a request), then the gRPC router's checks and the device's credentials. What it decides: the call
+// (the admin token; over gRPC-Web, or Connect's server streaming: Connect's unary types cannot carry it), Push only
+// in unary forms, Upload and Sync refused (a browser cannot stream a request), then the gRPC router's checks and the device's credentials. What it decides: the call
 // to run or the refusal, and the bandwidth row (`grpc-web`, `grpc-web-text` or `connect` with the device once
 // known; `watch` for Watch).
 
@@ -16,6 +16,16 @@ enum BrowserCallKind: Equatable {
     case grpcWeb(request: GRPCWebFraming.Encoding, response: GRPCWebFraming.Encoding)
     /// Connect's unary protocol in this codec.
     case connect(ConnectProtocol.Codec)
+    /// Connect's streaming protocol (enveloped messages, an end-of-stream message) in this codec: Watch.
+    case connectStream(ConnectProtocol.Codec)
+
+    /// True for both Connect forms.
+    var isConnect: Bool {
+        switch self {
+        case .grpcWeb: false
+        case .connect, .connectStream: true
+        }
+    }
 }
 
 /// How a browser-friendly request was routed at its head (see the file comment).
@@ -36,10 +46,10 @@ enum BrowserCallRoute {
         let wireProtocol: WireProtocol
         switch kind {
         case .grpcWeb(let request, _): wireProtocol = WireProtocol(web: request)
-        case .connect: wireProtocol = .connect
+        case .connect, .connectStream: wireProtocol = .connect
         }
         var head = head
-        if case .connect = kind {
+        if kind.isConnect {
             // Connect's own headers; its timeout becomes the call's `grpc-timeout`.
             head.metadata.removeAll(named: "grpc-timeout")
             do throws(GRPCStatus) {
@@ -54,7 +64,9 @@ enum BrowserCallRoute {
             let key = BandwidthKey(WireProtocol.watch, WireProtocol.overheadDevice)
             if case .connect = kind {
                 return (.refused(GRPCStatus(.unimplemented, "Watch streams from the server: call it with gRPC-Web "
-                                            + "(application/grpc-web+proto) or gRPC"), isUnread: false), key)
+                                            + "(application/grpc-web+proto), Connect's streaming types "
+                                            + "(application/connect+json, application/connect+proto) or gRPC"),
+                                 isUnread: false), key)
             }
             do throws(GRPCRequestRejection) {
                 let timeout = try WatchServerCall.router.route(head)
@@ -68,6 +80,11 @@ enum BrowserCallRoute {
         }
         if let method = TelemetryMethod(rawValue: path), let refusal = TelemetryMethod.webRefusal(method) {
             return (.refused(refusal, isUnread: false), .overhead(wireProtocol))
+        }
+        if case .connectStream = kind {
+            return (.refused(GRPCStatus(.unimplemented, "\(path) is not a server-streaming method; call Push with "
+                                        + "application/proto or application/json"), isUnread: false),
+                    .overhead(wireProtocol))
         }
         do throws(GRPCRequestRejection) {
             let handler = try context.grpcRouter.route(head)

@@ -5,9 +5,9 @@
 //
 // Rules:
 // - Which requests: a gRPC-Web content type (`application/grpc-web[+proto]`, `application/grpc-web-text[+proto]`)
-//   on any path, or Connect's unary types (`application/proto`, `application/json`) under
-//   `/telemetry.v1.Telemetry/`. Everything else under that prefix (`application/grpc` over HTTP/1.1, a streaming
-//   Connect type) is refused 415, naming what HTTP/1.1 carries.
+//   on any path, or Connect's unary types (`application/proto`, `application/json`: Push) or streaming types
+//   (`application/connect+json`, `+proto`: Watch) under `/telemetry.v1.Telemetry/`. Everything else under that
+//   prefix (`application/grpc` over HTTP/1.1) is refused 415, naming what HTTP/1.1 carries.
 // - Decided at the head (so the connection's state machine gets its verdict before the body): the route (unknown
 //   method, Upload and Sync, which a browser cannot stream, a bad `device-id`, a malformed timeout) and the
 //   credentials (a device's token for Push, the admin token for Watch). A credentials refusal is answered without
@@ -17,12 +17,14 @@
 // - Push: the whole body is read first (the parser's `--max-body-bytes`), decoded (base64 for text), handed to
 //   the call, and answered once the batch is committed, as one response with a Content-Length.
 // - Watch: the answer streams: the head goes out when the subscription is registered (chunked; HTTP/1.0 until
-//   close), each DeviceBatch is one chunk, the trailer frame and the last chunk end it. While it streams the
+//   close), each DeviceBatch is one chunk (a gRPC-Web frame, or a Connect envelope), the trailer frame (or Connect's
+//   end-of-stream envelope) and the last chunk end it. While it streams the
 //   connection reads nothing more (no pipelining behind a stream), its idle timeout is lifted (a quiet watch is not
 //   idle; the write timeout still closes a client that stops reading) and messages move only while less than the
 //   watch's byte bound waits in the connection's output; the runner is pumped again when the output drains.
 // - Accounting: the call's row is (`grpc-web` / `grpc-web-text` / `connect`, device) for Push and (`watch`, "") for
-//   Watch; gRPC-Web's 5-byte prefixes (binary) and chunk framing are framing bytes, the trailer block header bytes.
+//   Watch; gRPC-Web's 5-byte prefixes (binary), Connect's envelope prefixes, chunk framing and the trailer frame
+//   (or end-of-stream envelope) are framing bytes.
 
 import Accounting
 import CollectorService
@@ -69,6 +71,8 @@ final class HTTP1RPCExchange: GRPCCallTransport, WatchCallTransport {
                 request: web, response: GRPCWebFraming.responseEncoding(request: web, accept: requestHead.headers["accept"]))
         } else if isServicePath, let codec = contentType.flatMap(ConnectProtocol.unaryCodec(ofContentType:)) {
             kind = .connect(codec)
+        } else if isServicePath, let codec = contentType.flatMap(ConnectProtocol.streamingCodec(ofContentType:)) {
+            kind = .connectStream(codec)
         } else if isServicePath {
             kind = .grpcWeb(request: .binary, response: .binary)
             self.requestHead = requestHead
@@ -192,6 +196,8 @@ final class HTTP1RPCExchange: GRPCCallTransport, WatchCallTransport {
             }
         case .connect(let codec):
             return ConnectUnaryCall.framedRequest(body, codec: codec, limits: context.configuration.decodeLimits)
+        case .connectStream(let codec):
+            return ConnectStreamCall.framedRequest(body, codec: codec, limits: context.configuration.decodeLimits)
         }
     }
 
