@@ -18,7 +18,7 @@ help:
 	@echo "make test    install what is missing, run every test"
 	@echo "make build   debug build;  make release: release build"
 	@echo "make screenshot  render the dashboard of a collector fed by a simulated fleet into docs/dashboard.png"
-	@echo "make bench   release build, then the benchmark suite (about 50 min); writes bench/results/<date>-<host>.json and .md"
+	@echo "make bench   release build, then the benchmark suite (about 60 min); writes bench/results/<date>-<host>.json and .md"
 	@echo "make schema  regenerate schema/descriptors.binpb (protoc) and the embedded copies of it and schema/sqlite.sql"
 	@echo "make fuzz    build the five libFuzzer harnesses, fuzz each for FUZZ_SECONDS (default 600)"
 	@echo "make fuzz-smoke  replay the fuzz regressions and seeds, fuzz each harness FUZZ_SMOKE_SECONDS (part of make test)"

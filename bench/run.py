@@ -24,7 +24,8 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROTOCOLS = ["grpc-stream", "grpc-unary", "rest"]
-COLLECTOR_NAME = {"grpc-stream": "grpc-stream", "grpc-unary": "grpc-unary", "rest": "rest-json", "grpc-sync": "grpc-sync"}
+COLLECTOR_NAME = {"grpc-stream": "grpc-stream", "grpc-unary": "grpc-unary", "rest": "rest-json", "grpc-sync": "grpc-sync",
+                  "grpc-web": "grpc-web", "grpc-web-text": "grpc-web-text", "connect": "connect"}
 # Rows 2-4 keep the batch encoding they were defined with (issue #6): every batch in full, varint deltas. Row 10
 # (bench/streams.py) measures stream context and packed deltas, the simulator's defaults since issue #14.
 FULL_BATCHES = ["--stream-context", "off", "--packing", "off"]
@@ -699,6 +700,10 @@ def markdown(res):
         import streams
         streams.bench = sys.modules[__name__]
         out += streams.markdown(res["streams"])
+    if "browsers" in res:
+        import browsers
+        browsers.bench = sys.modules[__name__]
+        out += browsers.markdown(res["browsers"])
     return "\n".join(out)
 
 
@@ -716,6 +721,29 @@ def with_run_settings(args):
     args.latency_time = 8 if args.quick else 50
     args.idle_conns = 1000 if args.quick else 10_000
     return args
+
+
+def standalone_row(row, key, run, markdown, args, suffix=""):
+    """Runs one row on its own (`python3 bench/<row>.py`): `run(args)` under `key`, then writes
+    bench/results/<date>-<host>-row-<row><suffix>[-quick].json and .md and prints the markdown."""
+    started = time.time()
+    try:
+        res = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+               "machine": machine(), key: run(args)}
+    finally:
+        cleanup()
+    res["duration_s"] = round(time.time() - started, 1)
+    md = "\n".join([f"# Fleetwire row {row}, {res['date']}", ""] + markdown(res[key]))
+    stem = (f"{datetime.date.today().isoformat()}-{socket.gethostname()}-row-{row}{suffix}"
+            + ("-quick" if args.quick else ""))
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, stem + ".json"), "w") as f:
+        json.dump(res, f, indent=2)
+        f.write("\n")
+    with open(os.path.join(args.out, stem + ".md"), "w") as f:
+        f.write(md + "\n")
+    print(md)
+    return 0
 
 
 def main():
@@ -803,6 +831,9 @@ def full(args):
     import streams
     streams.bench = sys.modules[__name__]
     res["streams"] = streams.run(args)
+    import browsers
+    browsers.bench = sys.modules[__name__]
+    res["browsers"] = browsers.run(args)
     log("5. memory with idle connections")
     res["memory"] = idle_memory(args)
     per = 500 if args.quick else 2000

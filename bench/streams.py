@@ -15,14 +15,10 @@
 Standalone: python3 bench/streams.py [--bin .build/release] [--quick]
 """
 import argparse
-import datetime
-import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
-import time
 
 bench = None  # bench/run.py, set by run.py or main()
 
@@ -300,24 +296,8 @@ def main():
     parser.add_argument("--only", choices=["watch"], help="only 10d (Watch)")
     parser.add_argument("--out", default=os.path.join(bench.ROOT, "bench", "results"))
     args = bench.with_run_settings(parser.parse_args())
-    started = time.time()
-    try:
-        res = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-               "machine": bench.machine(), "streams": run(args, args.only)}
-    finally:
-        bench.cleanup()
-    res["duration_s"] = round(time.time() - started, 1)
-    md = "\n".join([f"# Fleetwire row 10, {res['date']}", ""] + markdown(res["streams"]))
-    stem = (f"{datetime.date.today().isoformat()}-{socket.gethostname()}-row-10" + (f"-{args.only}" if args.only else "")
-            + ("-quick" if args.quick else ""))
-    os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, stem + ".json"), "w") as f:
-        json.dump(res, f, indent=2)
-        f.write("\n")
-    with open(os.path.join(args.out, stem + ".md"), "w") as f:
-        f.write(md + "\n")
-    print(md)
-    return 0
+    return bench.standalone_row(10, "streams", lambda a: run(a, a.only), markdown, args,
+                                suffix=f"-{args.only}" if args.only else "")
 
 
 if __name__ == "__main__":

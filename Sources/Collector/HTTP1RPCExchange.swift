@@ -5,9 +5,9 @@
 //
 // Rules:
 // - Which requests: a gRPC-Web content type (`application/grpc-web[+proto]`, `application/grpc-web-text[+proto]`)
-//   on any path, or Connect's unary types (`application/proto`, `application/json`) under
-//   `/telemetry.v1.Telemetry/`. Everything else under that prefix (`application/grpc` over HTTP/1.1, a streaming
-//   Connect type) is refused 415, naming what HTTP/1.1 carries.
+//   on any path, or Connect's unary types (`application/proto`, `application/json`: Push) or streaming types
+//   (`application/connect+json`, `+proto`: Watch) under `/telemetry.v1.Telemetry/`. Everything else under that
+//   prefix (`application/grpc` over HTTP/1.1) is refused 415, naming what HTTP/1.1 carries.
 // - Decided at the head (so the connection's state machine gets its verdict before the body): the route (unknown
 //   method, Upload and Sync, which a browser cannot stream, a bad `device-id`, a malformed timeout) and the
 //   credentials (a device's token for Push, the admin token for Watch). A credentials refusal is answered without
@@ -17,12 +17,14 @@
 // - Push: the whole body is read first (the parser's `--max-body-bytes`), decoded (base64 for text), handed to
 //   the call, and answered once the batch is committed, as one response with a Content-Length.
 // - Watch: the answer streams: the head goes out when the subscription is registered (chunked; HTTP/1.0 until
-//   close), each DeviceBatch is one chunk, the trailer frame and the last chunk end it. While it streams the
+//   close), each DeviceBatch is one chunk (a gRPC-Web frame, or a Connect envelope), the trailer frame (or Connect's
+//   end-of-stream envelope) and the last chunk end it. While it streams the
 //   connection reads nothing more (no pipelining behind a stream), its idle timeout is lifted (a quiet watch is not
 //   idle; the write timeout still closes a client that stops reading) and messages move only while less than the
 //   watch's byte bound waits in the connection's output; the runner is pumped again when the output drains.
 // - Accounting: the call's row is (`grpc-web` / `grpc-web-text` / `connect`, device) for Push and (`watch`, "") for
-//   Watch; gRPC-Web's 5-byte prefixes (binary) and chunk framing are framing bytes, the trailer block header bytes.
+//   Watch; gRPC-Web's 5-byte prefixes (binary), Connect's envelope prefixes, chunk framing and the trailer frame
+//   (or end-of-stream envelope) are framing bytes.
 
 import Accounting
 import CollectorService
@@ -41,27 +43,11 @@ enum HTTP1Answer {
 
 /// The HTTP/1.1 side of one gRPC-Web or Connect call (see the file comment).
 final class HTTP1RPCExchange: GRPCCallTransport, WatchCallTransport {
-    /// The protocol and encodings the request speaks.
-    enum Kind: Equatable {
-        case grpcWeb(request: GRPCWebFraming.Encoding, response: GRPCWebFraming.Encoding)
-        case connect(ConnectCodec)
-    }
-
-    /// How the request was routed at its head.
-    private enum Route {
-        case push(any TelemetryServerHandler)
-        case watch(timeoutNanoseconds: UInt64?)
-        /// Refused with this status (gRPC-Web Trailers-Only, Connect error); `isUnread`: before reading the body.
-        case refused(GRPCStatus, isUnread: Bool)
-        /// Refused with an HTTP status (405, 415), as the gRPC spec answers requests that may not be gRPC at all.
-        case refusedHTTP(RESTError)
-    }
-
-    let kind: Kind
+    let kind: BrowserCallKind
     /// The bandwidth row of the call.
     let key: BandwidthKey
     let requestHead: HTTPRequestHead
-    private let route: Route
+    private let route: BrowserCallRoute
     let context: CollectorContext
     private(set) weak var owner: HTTP1ServerConnection?
     private var respond: ((HTTP1Answer) -> Void)?
@@ -83,8 +69,10 @@ final class HTTP1RPCExchange: GRPCCallTransport, WatchCallTransport {
         if let web = contentType.flatMap(GRPCWebFraming.encoding(ofContentType:)) {
             kind = .grpcWeb(
                 request: web, response: GRPCWebFraming.responseEncoding(request: web, accept: requestHead.headers["accept"]))
-        } else if isServicePath, let codec = contentType.flatMap(ConnectCodec.init(contentType:)) {
+        } else if isServicePath, let codec = contentType.flatMap(ConnectProtocol.unaryCodec(ofContentType:)) {
             kind = .connect(codec)
+        } else if isServicePath, let codec = contentType.flatMap(ConnectProtocol.streamingCodec(ofContentType:)) {
+            kind = .connectStream(codec)
         } else if isServicePath {
             kind = .grpcWeb(request: .binary, response: .binary)
             self.requestHead = requestHead
@@ -103,12 +91,12 @@ final class HTTP1RPCExchange: GRPCCallTransport, WatchCallTransport {
         self.context = context
         self.owner = owner
         let head = Self.callHead(requestHead, path: path, kind: kind)
-        (route, key) = Self.route(head, path: path, kind: kind, context: context, pskDevice: pskDevice)
+        (route, key) = BrowserCallRoute.route(head, path: path, kind: kind, context: context, pskDevice: pskDevice)
     }
 
     /// The gRPC request head of an HTTP/1.1 request: its headers as metadata, the content type made gRPC's (the
     /// router checks gRPC's rules), Connect's timeout as `grpc-timeout`.
-    private static func callHead(_ requestHead: HTTPRequestHead, path: String, kind: Kind) -> GRPCRequestHead {
+    private static func callHead(_ requestHead: HTTPRequestHead, path: String, kind: BrowserCallKind) -> GRPCRequestHead {
         var metadata = GRPCMetadata()
         for field in requestHead.headers {
             let name = field.name.lowercased()
@@ -116,67 +104,8 @@ final class HTTP1RPCExchange: GRPCCallTransport, WatchCallTransport {
             metadata.append(name, field.value)
         }
         metadata.append("content-type", "application/grpc")
-        if case .connect = kind {
-            metadata.removeAll(named: "grpc-timeout")
-            if let milliseconds = requestHead.headers["connect-timeout-ms"] {
-                metadata.append("grpc-timeout", ConnectProtocol.grpcTimeout(connectTimeoutMs: milliseconds))
-            }
-        }
         return GRPCRequestHead(method: requestHead.method, scheme: "http", path: path,
                                authority: requestHead.headers["host"], metadata: metadata)
-    }
-
-    /// Routes the call and checks its credentials; returns the route and the call's bandwidth row.
-    private static func route(_ head: GRPCRequestHead, path: String, kind: Kind, context: CollectorContext,
-                              pskDevice: String?) -> (Route, BandwidthKey) {
-        let wireProtocol: WireProtocol
-        switch kind {
-        case .grpcWeb(let request, _): wireProtocol = WireProtocol(web: request)
-        case .connect: wireProtocol = .connect
-        }
-        if case .connect = kind, let problem = ConnectProtocol.versionProblem(head.metadata["connect-protocol-version"]) {
-            return (.refused(GRPCStatus(.invalidArgument, problem), isUnread: false), .overhead(wireProtocol))
-        }
-        if path == WatchServerCall.path {
-            let key = BandwidthKey(WireProtocol.watch, WireProtocol.overheadDevice)
-            if case .connect = kind {
-                return (.refused(GRPCStatus(.unimplemented, "Watch streams from the server: call it with gRPC-Web "
-                                            + "(application/grpc-web+proto) or gRPC"), isUnread: false), key)
-            }
-            do throws(GRPCRequestRejection) {
-                let timeout = try WatchServerCall.router.route(head)
-                if let refusal = context.authenticator.checkAdmin(authorization: head.metadata["authorization"]) {
-                    return (.refused(refusal.grpcStatus, isUnread: true), key)
-                }
-                return (.watch(timeoutNanoseconds: timeout), key)
-            } catch {
-                return (refusal(error), key)
-            }
-        }
-        if let method = TelemetryMethod(rawValue: path), let refusal = TelemetryMethod.webRefusal(method) {
-            return (.refused(refusal, isUnread: false), .overhead(wireProtocol))
-        }
-        do throws(GRPCRequestRejection) {
-            let handler = try context.grpcRouter.route(head)
-            let call = handler.head
-            let key = BandwidthKey(wireProtocol, call.deviceID)
-            if let refusal = context.authenticator.checkDevice(
-                call.deviceID, authorization: call.authorization, connectionDevice: pskDevice)
-            {
-                return (.refused(refusal.grpcStatus, isUnread: true), key)
-            }
-            return (.push(handler), key)
-        } catch {
-            return (refusal(error), .overhead(wireProtocol))
-        }
-    }
-
-    private static func refusal(_ rejection: GRPCRequestRejection) -> Route {
-        switch rejection {
-        case .grpc(let status): .refused(status, isUnread: false)
-        case .http(let status, let message):
-            .refusedHTTP(RESTError(status, status == 405 ? "method_not_allowed" : "unsupported_media_type", message))
-        }
     }
 
     /// The connection state machine's verdict on the head.
@@ -218,15 +147,21 @@ final class HTTP1RPCExchange: GRPCCallTransport, WatchCallTransport {
     func run(body: [UInt8], on loop: EventLoop, respond: @escaping (HTTP1Answer) -> Void) {
         self.respond = respond
         let message: [UInt8]
-        switch decodedBody(body) {
-        case .success(let decoded): message = decoded
-        case .failure(let status):
+        switch (route, decodedBody(body)) {
+        case (.refused(let status, _), _), (_, .failure(let status)):
+            countRefusal(transport: "grpc", code: status.code.name)
             answer(finalAnswer(status))
             return
+        case (.refusedHTTP(let error), _):
+            countRefusal(transport: "http", code: String(error.status))
+            answer(refusalAnswer!)
+            return
+        case (_, .success(let decoded)):
+            message = decoded
         }
         switch route {
         case .refused, .refusedHTTP:
-            answer(refusalAnswer!)
+            break
         case .push(let handler):
             let runner = TelemetryCallRunner(
                 handler: handler, key: key, context: context, loop: loop, transport: self,
@@ -260,8 +195,19 @@ final class HTTP1RPCExchange: GRPCCallTransport, WatchCallTransport {
                 return .failure(GRPCStatus(.invalidArgument, error.description))
             }
         case .connect(let codec):
-            return ConnectProtocol.framedRequest(body, codec: codec, limits: context.configuration.decodeLimits)
+            return ConnectUnaryCall.framedRequest(body, codec: codec, limits: context.configuration.decodeLimits)
+        case .connectStream(let codec):
+            return ConnectStreamCall.framedRequest(body, codec: codec, limits: context.configuration.decodeLimits)
         }
+    }
+
+    /// A call refused before it ran: one call, one error, under the call's row (as HTTP/2 counts its refusals).
+    private func countRefusal(transport: String, code: String) {
+        var counters = BandwidthCounters()
+        counters.calls = 1
+        counters.errors = 1
+        context.ledger.add(key, counters)
+        context.operations.error(transport: transport, code: code)
     }
 
     /// The client or the connection went away.

@@ -16,6 +16,8 @@ public struct GRPCRouter<Handler>: Sendable {
 
     /// The registered paths, in registration order (the UNIMPLEMENTED message lists them so).
     public private(set) var methodPaths: [String] = []
+    /// Paths of the same service served elsewhere (Watch, by its own call): named in the UNIMPLEMENTED message too.
+    public var servedElsewhere: [String] = []
     private var factories: [String: Factory] = [:]
 
     /// A router with no methods (every path is UNIMPLEMENTED).
@@ -63,8 +65,9 @@ public struct GRPCRouter<Handler>: Sendable {
 
     /// "A", "A and B", "A, B and C".
     private var implemented: String {
-        guard let last = methodPaths.last else { return "no methods" }
-        guard methodPaths.count > 1 else { return last }
-        return methodPaths.dropLast().joined(separator: ", ") + " and " + last
+        let paths = methodPaths + servedElsewhere
+        guard let last = paths.last else { return "no methods" }
+        guard paths.count > 1 else { return last }
+        return paths.dropLast().joined(separator: ", ") + " and " + last
     }
 }

@@ -14,6 +14,7 @@ public enum TelemetryService {
                 return TelemetryCallHandler(head: validated, limits: limits)
             }
         }
+        router.servedElsewhere = [WatchServerCall.path]
         return router
     }
 }

@@ -59,15 +59,16 @@ import Testing
                     GRPCStatus(
                         .unimplemented,
                         "unknown method /telemetry.v1.Telemetry/Nope; this "
-                            + "server implements /telemetry.v1.Telemetry/Upload, /telemetry.v1.Telemetry/Push and "
-                            + "/telemetry.v1.Telemetry/Sync")))
+                            + "server implements /telemetry.v1.Telemetry/Upload, /telemetry.v1.Telemetry/Push, "
+                            + "/telemetry.v1.Telemetry/Sync and /telemetry.v1.Telemetry/Watch")))
         #expect(
             Self.rejection(Self.replacing(":path", with: nil))
                 == .grpc(
                     GRPCStatus(
                         .unimplemented,
                         "unknown method ; this server implements /telemetry.v1.Telemetry/Upload, "
-                            + "/telemetry.v1.Telemetry/Push and /telemetry.v1.Telemetry/Sync"
+                            + "/telemetry.v1.Telemetry/Push, /telemetry.v1.Telemetry/Sync and "
+                            + "/telemetry.v1.Telemetry/Watch"
                     )))
     }
 

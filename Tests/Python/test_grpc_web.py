@@ -13,14 +13,15 @@ from schema/; Python's sqlite3 and the REST read API as the oracles for what was
   without the admin token; bad input (not base64, a frame past the message limit, a trailer frame from the
   client, a truncated frame); nothing stored after any of them.
 - Keep-alive (two Pushes on one HTTP/1.1 connection), `application/grpc` over HTTP/1.1 (415 JSON).
-- CORS: preflights from an allowed and a refused origin, exposed headers on an actual response, and the default
-  (no --cors-origin) refusing a foreign origin.
+- CORS over HTTP/1.1 and h2c: preflights from an allowed and a refused origin, exposed headers on an actual
+  response, and the default (no --cors-origin) refusing a foreign origin.
 """
 
 from __future__ import annotations
 
 import base64
 import http.client
+import json
 import re
 import socket
 import threading
@@ -39,8 +40,8 @@ BINARY_TYPES = ("application/grpc-web", "application/grpc-web+proto")
 TEXT_TYPES = ("application/grpc-web-text", "application/grpc-web-text+proto")
 
 # grpc-status codes (PROTOCOL-HTTP2.md / statuscodes.md)
-OK, CANCELLED, INVALID_ARGUMENT, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, UNIMPLEMENTED, UNAVAILABLE, \
-    UNAUTHENTICATED = 0, 1, 3, 4, 8, 12, 14, 16
+INVALID_ARGUMENT, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, UNIMPLEMENTED, UNAVAILABLE, UNAUTHENTICATED = \
+    3, 4, 8, 12, 14, 16
 
 
 # -- the gRPC-Web wire format, from the spec --------------------------------------------------------------------
@@ -230,9 +231,9 @@ class H2Client:
                 if flags & 0x1:
                     on_event(h2.events.StreamEnded(stream_id=stream))
             elif kind == 0x1 and flags & 0x1:  # HEADERS ending a stream: trailers, which gRPC-Web never sends
-                on_event(h2.events.TrailersReceived(stream_id=stream))
+                on_event(h2.events.TrailersReceived(stream_id=stream, headers=[("(after GOAWAY)", "not decoded")]))
             elif kind == 0x3:  # RST_STREAM
-                on_event(h2.events.StreamReset(stream_id=stream))
+                on_event(h2.events.StreamReset(stream_id=stream, error_code=int.from_bytes(raw[9:13], "big")))
         return True
 
     def call(self, method: str, path: str, headers: dict, body: bytes = b"") -> Reply:
@@ -415,7 +416,6 @@ def test_native_grpc_content_type_over_http1_is_415_json(proto, collector):
                     {"Content-Type": "application/grpc", "device-id": "native-1"})
     assert reply.status == 415, (reply.status, reply.body)
     assert reply.headers["content-type"].startswith("application/json")
-    import json
     answer = json.loads(reply.body)
     assert answer["error"] == "unsupported_media_type" and "application/grpc-web" in answer["message"], answer
     nothing_stored(collector, "native-1")
@@ -451,6 +451,22 @@ def test_refusals_are_trailers_only(proto, collector, transport, case):
     nothing_stored(collector, device)
 
 
+@pytest.mark.parametrize("transport", ["h1", "h2"])
+def test_grpc_message_is_percent_encoded(proto, collector, transport):
+    """A '%' in the message (here from the request path) travels as %25 (PROTOCOL-HTTP2.md, Status-Message)."""
+    body = frame(batch_of(proto.pb, 1)[0].SerializeToString())
+    call = h2_call if transport == "h2" else h1_call
+    reply = call(collector, "N%C3%B6pe", body, web_headers("application/grpc-web", "pct-1"))
+    raw = reply.headers.get("grpc-message", "")
+    assert re.fullmatch(r"[\x20-\x24\x26-\x7e]*(%[0-9A-F]{2}[\x20-\x24\x26-\x7e]*)*", raw), raw
+    status, message = reply.trailers_only()
+    assert status == UNIMPLEMENTED and "/telemetry.v1.Telemetry/N%C3%B6pe" in message, (status, message)
+    status, message = push_call(collector, proto, "50%off", batch_of(proto.pb, 1)[0], transport=transport) \
+        .trailers_only()
+    assert status == INVALID_ARGUMENT and "device-id" in message, (status, message)
+    nothing_stored(collector, "50%off")
+
+
 def _bad_bodies(pb):
     batch, _ = batch_of(pb, 1)
     good = frame(batch.SerializeToString())
@@ -458,7 +474,8 @@ def _bad_bodies(pb):
         # (body, text mode, grpc-status, a pattern the message must match)
         "not-base64": (base64.b64encode(good)[:8] + b"!!!!" + base64.b64encode(good)[12:], True,
                        INVALID_ARGUMENT, r"base64.*\b8\b"),
-        "base64-not-whole-quanta": (base64.b64encode(good)[:-1], True, INVALID_ARGUMENT, r"base64"),
+        "base64-not-whole-quanta": (base64.b64encode(good)[:-1], True, INVALID_ARGUMENT,
+                                    r"base64.*byte %d\b" % (len(base64.b64encode(good)) - 1)),
         "length-past-limit": (b"\x00" + (4 * 1024 * 1024 + 1).to_bytes(4, "big") + b"\x08\x01", False,
                               RESOURCE_EXHAUSTED, r"\b4194305\b"),
         "length-past-limit-text": (base64.b64encode(b"\x00\x7f\xff\xff\xff" + b"\x08\x01\x00"), True,
@@ -468,9 +485,9 @@ def _bad_bodies(pb):
                                   r"trailer.*0x80|0x80.*trailer"),
         "trailer-flag-text": (base64.b64encode(frame(b"", 0x80)), True, INVALID_ARGUMENT, r"trailer"),
         "truncated-frame": (good[:-3], False, INVALID_ARGUMENT, r"\b3 bytes missing|ended inside"),
-        "truncated-prefix": (good[:3], False, INVALID_ARGUMENT, r"."),
+        "truncated-prefix": (good[:3], False, INVALID_ARGUMENT, r"ended inside|missing"),
         "truncated-text": (base64.b64encode(good[:-5]), True, INVALID_ARGUMENT, r"\b5 bytes missing|ended inside"),
-        "garbage-protobuf": (frame(b"\xff\xff\xff"), False, INVALID_ARGUMENT, r"."),
+        "garbage-protobuf": (frame(b"\xff\xff\xff"), False, INVALID_ARGUMENT, r"varint.*byte 0"),
     }
 
 
@@ -497,6 +514,11 @@ def test_bad_input_gets_its_status_and_a_message_naming_it(proto, collector, cas
     # The collector is fine afterwards.
     ok = push_call(collector, proto, device, batch_of(proto.pb, 2)[0], content_type, transport)
     assert ack_of(proto, ok).readings == 3
+    # The ledger books the refused call as a call with an error, under the device and the request's encoding.
+    protocol = "grpc-web-text" if text else "grpc-web"
+    row = wait_until(lambda: (r := ledger_row(collector, device, protocol)) and r["readings"] == 3 and r,
+                     message=f"the {protocol} row of {device}")
+    assert (row["calls"], row["errors"]) == (2, 1), row
 
 
 # -- authentication -----------------------------------------------------------------------------------------------
@@ -893,10 +915,17 @@ def test_watch_bad_request_is_trailers_only_invalid_argument(proto, collector, t
 
 
 def preflight(collector, origin: str, request_headers: str | None = "Content-Type, X-Grpc-Web, Device-Id",
-              method: str = "POST", path: str = SERVICE + "Push") -> Reply:
+              method: str = "POST", path: str = SERVICE + "Push", transport: str = "h1") -> Reply:
+    """A browser's CORS preflight (OPTIONS with Origin and Access-Control-Request-Method)."""
     headers = {"Origin": origin, "Access-Control-Request-Method": method}
     if request_headers is not None:
         headers["Access-Control-Request-Headers"] = request_headers
+    if transport == "h2":
+        client = H2Client(collector.port)
+        try:
+            return client.call("OPTIONS", path, headers)
+        finally:
+            client.close()
     conn = http.client.HTTPConnection("127.0.0.1", collector.port, timeout=CALL_TIMEOUT)
     try:
         conn.request("OPTIONS", path, headers=headers)
@@ -910,11 +939,12 @@ def split_list(value: str) -> list[str]:
     return [x.strip() for x in value.split(",") if x.strip()]
 
 
+@pytest.mark.parametrize("transport", ["h1", "h2"])
 @pytest.mark.parametrize("cors", [ORIGIN, f"http://other.example,{ORIGIN}", "*"])
-def test_preflight_from_an_allowed_origin(proto, start_collector, cors):
+def test_preflight_from_an_allowed_origin(proto, start_collector, cors, transport):
     collector = start_collector("--cors-origin", cors)
     for path in (SERVICE + "Push", SERVICE + "Watch", "/v1/devices/d/readings"):
-        reply = preflight(collector, ORIGIN, path=path)
+        reply = preflight(collector, ORIGIN, path=path, transport=transport)
         assert reply.status == 204, (path, reply.status, reply.body)
         assert reply.body == b""
         # Exactly one Access-Control-Allow-Origin (a browser refuses a preflight with two), naming the origin.
@@ -928,40 +958,42 @@ def test_preflight_from_an_allowed_origin(proto, start_collector, cors):
         assert int(reply.headers["access-control-max-age"]) > 0
     # Whatever headers the page asks for are echoed (grpc-web's own and ours), lower-cased.
     asked = "X-User-Agent, Authorization, grpc-timeout, Content-Type"
-    reply = preflight(collector, ORIGIN, request_headers=asked)
+    reply = preflight(collector, ORIGIN, request_headers=asked, transport=transport)
     assert reply.status == 204
     assert split_list(reply.headers["access-control-allow-headers"]) == split_list(asked.lower())
     # A preflight for a simple request asks for no headers.
-    reply = preflight(collector, ORIGIN, request_headers=None)
+    reply = preflight(collector, ORIGIN, request_headers=None, transport=transport)
     assert reply.status == 204, reply.body
     assert reply.all("access-control-allow-origin") in ([ORIGIN], ["*"]), reply.header_list
 
 
-def test_actual_response_exposes_the_grpc_headers(proto, start_collector):
+@pytest.mark.parametrize("transport", ["h1", "h2"])
+def test_actual_response_exposes_the_grpc_headers(proto, start_collector, transport):
     collector = start_collector("--cors-origin", ORIGIN)
     batch, rows = batch_of(proto.pb, 1)
     for content_type in ("application/grpc-web", "application/grpc-web-text"):
-        reply = push_call(collector, proto, "cors-1", batch, content_type, extra={"Origin": ORIGIN})
+        reply = push_call(collector, proto, "cors-1", batch, content_type, transport, extra={"Origin": ORIGIN})
         assert reply.all("access-control-allow-origin") == [ORIGIN], reply.header_list
         exposed = [x.lower() for x in split_list(reply.headers["access-control-expose-headers"])]
         assert {"grpc-status", "grpc-message"} <= set(exposed), exposed
         ack_of(proto, reply)
     # A Trailers-Only refusal must expose its status too: it is all the page gets.
-    reply = push_call(collector, proto, None, batch, extra={"Origin": ORIGIN})
+    reply = push_call(collector, proto, None, batch, transport=transport, extra={"Origin": ORIGIN})
     assert reply.trailers_only()[0] == INVALID_ARGUMENT
     assert reply.all("access-control-allow-origin") == [ORIGIN], reply.header_list
     exposed = [x.lower() for x in split_list(reply.headers["access-control-expose-headers"])]
     assert {"grpc-status", "grpc-message"} <= set(exposed), exposed
     # No Origin (not a browser's cross-origin call): no CORS headers.
-    plain = push_call(collector, proto, "cors-1", batch)
+    plain = push_call(collector, proto, "cors-1", batch, transport=transport)
     assert not [k for k, _ in plain.header_list if k.startswith("access-control-")], plain.header_list
     assert db_readings(collector.db, "cors-1") == sorted(rows)
 
 
-def test_preflight_from_a_refused_origin_is_403_naming_it(proto, start_collector):
+@pytest.mark.parametrize("transport", ["h1", "h2"])
+def test_preflight_from_a_refused_origin_is_403_naming_it(proto, start_collector, transport):
     collector = start_collector("--cors-origin", ORIGIN)
     for origin in ("http://evil.example", "http://app.example:5174", "https://app.example:5173"):
-        reply = preflight(collector, origin)
+        reply = preflight(collector, origin, transport=transport)
         assert reply.status == 403, (origin, reply.status, reply.body)
         assert reply.headers["content-type"].startswith("application/json")
         message = reply.body.decode()
@@ -969,12 +1001,14 @@ def test_preflight_from_a_refused_origin_is_403_naming_it(proto, start_collector
         assert not reply.all("access-control-allow-origin"), reply.header_list
 
 
-def test_default_refuses_a_foreign_origins_preflight(proto, collector):
-    reply = preflight(collector, "http://evil.example")
+@pytest.mark.parametrize("transport", ["h1", "h2"])
+def test_default_refuses_a_foreign_origins_preflight(proto, collector, transport):
+    reply = preflight(collector, "http://evil.example", transport=transport)
     assert reply.status == 403, (reply.status, reply.body)
     assert "http://evil.example" in reply.body.decode() and "--cors-origin" in reply.body.decode()
     assert not reply.all("access-control-allow-origin"), reply.header_list
     # An actual call from that origin is not given CORS headers (the browser hides the answer from the page).
     batch, _ = batch_of(proto.pb, 1)
-    reply = push_call(collector, proto, "foreign-1", batch, extra={"Origin": "http://evil.example"})
+    reply = push_call(collector, proto, "foreign-1", batch, transport=transport,
+                      extra={"Origin": "http://evil.example"})
     assert not reply.all("access-control-allow-origin"), reply.header_list

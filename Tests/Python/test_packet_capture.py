@@ -2,8 +2,11 @@
 
 tcpdump records every TCP segment on the loopback interface to and from the collector's port while a mixed fleet
 (gRPC client streams, gRPC unary, REST JSON) runs, with curl over HTTP/1.1 and h2c, a refused request, gRPC Health
-and reflection calls, a garbage connection and two watchers (`device-sim watch`: one live from before the fleet,
-ended by the collector's shutdown; one replaying everything after it, ended by SIGINT) beside it. The collector is
+and reflection calls, a garbage connection, gRPC-Web calls written from the spec (test_grpc_web.py's clients: Push
+over HTTP/1.1 in binary and text, two on one keep-alive connection, one over h2c, a refused one, a refused CORS
+preflight) and three watchers (`device-sim watch`: one live from before the fleet, ended by the collector's
+shutdown; one replaying everything after it, ended by SIGINT; and a gRPC-Web Watch over HTTP/1.1 from before the
+fleet, streamed in chunks and ended by the shutdown with its trailer frame) beside it. The collector is
 then stopped (it persists its counters at shutdown). The TCP payload bytes in the capture, per direction, must
 equal the sums of `bytes_in` / `bytes_out` over every row of the persisted `bandwidth` table, to the byte, and the
 TCP connections opened must equal the sum of `connections`; the watchers' bytes are in the `watch` rows.
@@ -30,6 +33,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
 from fwtest import CHANNEL_OPTIONS, DEVICE_SIM_BIN, curl
+from test_grpc_web import H1Watch, ack_of, batch_of, frame, h1_call, push_call, web_headers
 
 
 def _start_capture(port: int, pcap: Path) -> subprocess.Popen:
@@ -107,7 +111,35 @@ def _tcp_payload_by_direction(pcap: Path, port: int):
     return to_port, from_port, syns
 
 
-def test_the_ledger_equals_a_packet_capture_to_the_byte(start_collector, tmp_path):
+def _grpc_web_calls(collector, proto) -> int:
+    """gRPC-Web Pushes over HTTP/1.1 (binary, text, two on one keep-alive connection), one over h2c, a refused
+    one and a refused CORS preflight; returns the readings they stored."""
+    import http.client
+
+    pb = proto.pb
+    stored = 0
+    for n, content_type in enumerate(("application/grpc-web+proto", "application/grpc-web-text")):
+        batch, _ = batch_of(pb, 1, start=1_732_190_000_000 + n, count=20 + n)
+        stored += ack_of(proto, push_call(collector, proto, f"pc-web-{n}", batch, content_type)).readings
+    conn = http.client.HTTPConnection("127.0.0.1", collector.port, timeout=10)
+    try:
+        for seq, content_type in ((2, "application/grpc-web"), (3, "application/grpc-web-text+proto")):
+            batch, _ = batch_of(pb, seq, start=1_732_190_100_000 + seq * 100_000, count=30)
+            stored += ack_of(proto, push_call(collector, proto, "pc-web-0", batch, content_type, conn=conn)).readings
+    finally:
+        conn.close()
+    batch, _ = batch_of(pb, 1, count=7)
+    stored += ack_of(proto, push_call(collector, proto, "pc-web-h2", batch, transport="h2")).readings
+    refused = h1_call(collector, "Push", frame(b"grpc-status: 0\r\n", 0x80),
+                      web_headers("application/grpc-web", "pc-web-0"))
+    assert refused.trailers_only()[0] == 3
+    preflight = curl(collector, "/telemetry.v1.Telemetry/Push", "-X", "OPTIONS",
+                     "-H", "Origin: http://elsewhere.example", "-H", "Access-Control-Request-Method: POST")
+    assert preflight.status == 403
+    return stored
+
+
+def test_the_ledger_equals_a_packet_capture_to_the_byte(start_collector, proto, tmp_path):
     collector = start_collector()
     pcap = tmp_path / "collector.pcap"
     capture = _start_capture(collector.port, pcap)
@@ -121,11 +153,14 @@ def test_the_ledger_equals_a_packet_capture_to_the_byte(start_collector, tmp_pat
         while "watching" not in live_err.read_text() and time.monotonic() < deadline:
             time.sleep(0.05)
         assert "watching" in live_err.read_text(), live_err.read_text()
+        web_watch = H1Watch(collector, proto)
         fleet = subprocess.run(
             [str(DEVICE_SIM_BIN), "run", "--target", f"http://127.0.0.1:{collector.port}", "--devices", "12",
              "--protocol", "mixed", "--interval", "1s", "--batch", "10s", "--duration", "5m", "--max-rate",
              "--quiet"], capture_output=True, text=True, timeout=120)
         assert fleet.returncode == 0, fleet.stdout[-2000:] + fleet.stderr[-2000:]
+        web_readings = _grpc_web_calls(collector, proto)
+        assert web_readings == 20 + 21 + 30 + 30 + 7
         with open(replay_out, "wb") as out, open(replay_err, "wb") as err:
             replay = subprocess.Popen(watch_cmd + ["--since-ms", "1"], stdout=out, stderr=err)
         with sqlite3.connect(f"file:{collector.db}?mode=ro", uri=True) as db:
@@ -140,6 +175,7 @@ def test_the_ledger_equals_a_packet_capture_to_the_byte(start_collector, tmp_pat
         replay.send_signal(signal.SIGINT)
         assert replay.wait(timeout=10) == 0, replay_err.read_text()
         assert (lines(live_out), lines(replay_out)) == (stored, stored)
+        assert len(web_watch.wait_for(stored)) == stored
         assert curl(collector, "/v1/bandwidth").status == 200
         assert curl(collector, "/v1/devices?limit=5", http2=True).status == 200
         refused = curl(collector, "/v1/devices/pc-1/readings", "-H", "Content-Type: text/plain", data="x")
@@ -156,8 +192,12 @@ def test_the_ledger_equals_a_packet_capture_to_the_byte(start_collector, tmp_pat
         collector.stop()  # persists the counters; ends the live watcher with UNAVAILABLE
         assert live.wait(timeout=10) == 1
         assert "UNAVAILABLE" in live_err.read_text(), live_err.read_text()
+        assert web_watch.wait_end()["grpc-status"] == "14"
+        assert len(web_watch.rows) == stored
     finally:
         live.kill()
+        if "web_watch" in locals():
+            web_watch.close()
         report = _stop_capture(capture)
     assert re.search(r"^0 packets dropped by kernel", report, re.M), report
     captured_in, captured_out, opened = _tcp_payload_by_direction(pcap, collector.port)
@@ -170,4 +210,12 @@ def test_the_ledger_equals_a_packet_capture_to_the_byte(start_collector, tmp_pat
     with sqlite3.connect(f"file:{collector.db}?mode=ro", uri=True) as db:
         watch_calls, watch_out = db.execute(
             "SELECT SUM(calls), SUM(bytes_out) FROM bandwidth WHERE protocol = 'watch'").fetchone()
-    assert watch_calls == 2 and watch_out > 10_000, (watch_calls, watch_out)
+    assert watch_calls == 3 and watch_out > 10_000, (watch_calls, watch_out)
+    with sqlite3.connect(f"file:{collector.db}?mode=ro", uri=True) as db:
+        web = dict(((protocol, device), (calls, readings)) for protocol, device, calls, readings in db.execute(
+            "SELECT protocol, device, SUM(calls), SUM(readings) FROM bandwidth WHERE protocol LIKE 'grpc-web%' "
+            "GROUP BY protocol, device"))
+    assert web.get(("grpc-web", "pc-web-0"), (0, 0))[1] == 20 + 30, web
+    assert web.get(("grpc-web-text", "pc-web-1"), (0, 0))[1] == 21, web
+    assert web.get(("grpc-web-text", "pc-web-0"), (0, 0))[1] == 30, web
+    assert web.get(("grpc-web", "pc-web-h2"), (0, 0))[1] == 7, web

@@ -10,7 +10,8 @@ import Telemetry
 struct FleetRun {
     /// Per-request answer latency by protocol, ns.
     static let latencyNs: [DeviceProtocol: UInt64] = [.grpcStream: 4_000_000, .grpcUnary: 2_000_000, .rest: 3_000_000,
-                                                           .grpcSync: 1_000_000]
+                                                           .grpcSync: 1_000_000, .grpcWeb: 2_500_000,
+                                                           .grpcWebText: 2_600_000, .connect: 2_200_000]
 
     var fleet: DeviceFleet
     /// What the collector stored: (device, seq) pairs.

@@ -26,6 +26,28 @@ import Testing
         #expect(harness.device.statistics.calls == 2)
     }
 
+    /// gRPC-Web and Connect devices ask for the same Push as grpc-unary (the driver picks the form from the
+    /// protocol): the same batches, one call per batch, the same answers.
+    @Test(arguments: [DeviceProtocol.grpcWeb, .grpcWebText, .connect])
+    func anHTTP1PushDeviceAsksForTheSamePushesAsAUnaryDevice(deviceProtocol: DeviceProtocol) {
+        func run(_ deviceProtocol: DeviceProtocol) -> [DeviceAction] {
+            var harness = DeviceHarness(makeDevice(protocol: deviceProtocol))
+            harness.send(.start)
+            harness.send(.connected)
+            var actions = harness.advance(to: harness.closeTime(ofBatch: 1))
+            harness.now += 1_000_000
+            actions += harness.ack()
+            actions += harness.advance(to: harness.closeTime(ofBatch: 2))
+            harness.now += 1_000_000
+            actions += harness.send(.callFailed(.grpcStatus(14)))  // UNAVAILABLE: retried after a backoff
+            actions += harness.advance(to: harness.closeTime(ofBatch: 3))
+            return actions
+        }
+        let unary = run(.grpcUnary)
+        #expect(unary.contains { if case .push = $0 { true } else { false } })
+        #expect(run(deviceProtocol) == unary)
+    }
+
     @Test func aRESTDevicePostsPlainReadingsOnTheGrid() throws {
         var harness = DeviceHarness(makeDevice(protocol: .rest))
         harness.send(.start)

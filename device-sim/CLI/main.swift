@@ -12,13 +12,13 @@ let runFlags = FlagParser(
     command: "device-sim run",
     summary: """
         Simulates a fleet of devices, each with its own TCP connection, sending sensor readings to a collector over \
-        gRPC client streams, gRPC unary calls or REST JSON, then prints the bandwidth per protocol and per device \
-        next to the collector's own figures.
+        gRPC client streams, gRPC unary calls, gRPC-Web, Connect or REST JSON, then prints the bandwidth per \
+        protocol and per device next to the collector's own figures.
         """,
     specs: [
         FlagSpec("target", value: "URL", default: "http://127.0.0.1:8080",
                  help: "the collector; https://host:port means TLS, as --tls does"),
-        FlagSpec("tls", help: "connect over TLS (gRPC with ALPN h2, REST with ALPN http/1.1)"),
+        FlagSpec("tls", help: "connect over TLS (gRPC with ALPN h2; REST, gRPC-Web and Connect with ALPN http/1.1)"),
         FlagSpec("ca", value: "FILE",
                  help: "PEM certificates to trust (default: for a local target, the collector's self-signed tls-cert.pem "
                      + "beside --fleet-key-file or in data/ when readable; else the system store)"),
@@ -30,8 +30,14 @@ let runFlags = FlagParser(
         FlagSpec("resumption", value: "on|off",
                  help: "TLS: a reconnecting device offers its last session ticket (default on)"),
         FlagSpec("devices", value: "N", default: "100", help: "number of devices"),
-        FlagSpec("protocol", value: "NAME", default: "mixed",
-                 help: "grpc-stream, grpc-unary, grpc-sync, rest, or mixed (split evenly and deterministically)"),
+        FlagSpec("protocol", value: "NAME[,NAME…]", default: "mixed",
+                 help: "grpc-stream, grpc-unary, grpc-sync, rest, grpc-web, grpc-web-text or connect (the last three: "
+                     + "one HTTP/1.1 request per batch); mixed (grpc-stream, grpc-unary, rest and grpc-sync, split "
+                     + "evenly and deterministically); or a comma-separated list, e.g. grpc-unary,grpc-web,connect "
+                     + "(devices dealt round-robin in the order given)"),
+        FlagSpec("connect-codec", value: "proto|json", default: "proto",
+                 help: "connect devices send the Batch as protobuf (application/proto) or as proto3 JSON "
+                     + "(application/json)"),
         FlagSpec("sensors", value: "LIST", default: "temperature,humidity,pressure,battery",
                  help: "sensors per device: temperature, humidity, pressure, battery, co2, vibration"),
         FlagSpec("interval", value: "DURATION", default: "1s", help: "time between readings of a sensor"),
@@ -103,9 +109,13 @@ func run(_ arguments: [String]) throws(FlagError) {
     guard flags.positional.isEmpty else { throw FlagError("unexpected argument \(flags.positional[0])") }
     let targetURL = flags.string("target")!
     let target = hostPort(targetURL)
-    guard let mode = ProtocolMode(name: flags.string("protocol")!) else {
-        throw FlagError(
-            "--protocol: expected grpc-stream, grpc-unary, grpc-sync, rest or mixed, got \(flags.string("protocol")!)")
+    let mode: ProtocolMode
+    switch ProtocolMode.parse(flags.string("protocol")!) {
+    case .success(let parsed): mode = parsed
+    case .failure(let error): throw FlagError("--protocol: \(error)")
+    }
+    guard let connectCodec = ConnectCodec(name: flags.string("connect-codec")!) else {
+        throw FlagError("--connect-codec: expected proto or json, got \(flags.string("connect-codec")!)")
     }
     let sensors: [SensorKind]
     switch SensorKind.list(parsing: flags.string("sensors")!) {
@@ -194,6 +204,7 @@ func run(_ arguments: [String]) throws(FlagError) {
     case "off": options.packsDeltas = false
     case let other: throw FlagError("--packing: expected on or off, got \(other)")
     }
+    options.connectCodec = connectCodec
     options.timeLimitMs = try flags.milliseconds("time-limit")
     if let path = flags.string("acked-log") {
         do {
@@ -227,7 +238,8 @@ func run(_ arguments: [String]) throws(FlagError) {
         fail("cannot reach the collector at \(target): \(error)", code: 1)
     }
     FileHandle.standardError.write(Data("""
-        device-sim: \(devices) devices (\(mode.name)) → \(target) (\(link.description)\
+        device-sim: \(devices) devices (\(mode.name)\
+        \(mode.dealtProtocols.contains(.connect) ? ", connect \(connectCodec.name)" : "")) → \(target) (\(link.description)\
         \(link.caFile.map { ", trusting \($0)" } ?? (link.isTLS && link.tls != .psk ? ", system CA store" : ""))); \
         \(sensors.count) sensors every \
         \(flags.string("interval")!), batches every \(flags.string("batch")!), \(flags.string("duration")!) simulated \
@@ -260,6 +272,7 @@ func run(_ arguments: [String]) throws(FlagError) {
     let simulatedMs = maxRate ? nil : durationMs
     var description = RunDescription(configuration: configuration, elapsedNs: result.elapsedNs, simulatedMs: simulatedMs)
     description.link = link
+    description.connectCodec = connectCodec
     let report = FleetReport.make(
         run: description,
         devices: result.summaries, latencies: result.latencies, collector: after?.subtracting(before))

@@ -1,8 +1,9 @@
 // One simulated device's TCP connection: the protocol client that turns its actions into bytes and the collector's
-// answers into device events. HTTP/1.1 for REST devices (one request in flight, keep-alive); HTTP/2 with our
-// nghttp2 client session for gRPC devices (one call in flight; an Upload stream spans several batches). Over TLS the
-// link is the handler of a `TLSTransport` (ALPN `h2` or `http/1.1`) and sees only plaintext; "connected" then means
-// the handshake completed.
+// answers into device events. HTTP/1.1 for REST, gRPC-Web and Connect devices (one request in flight, keep-alive;
+// WebPush spells the gRPC-Web and Connect requests and reads their answers); HTTP/2 with our nghttp2 client session
+// for gRPC devices (one call in flight; an Upload stream spans several batches). Over TLS the link is the handler of
+// a `TLSTransport` (ALPN `h2` or `http/1.1`) and sees only plaintext; "connected" then means the handshake completed.
+// An HTTP/1.1 answer is judged by the status of its own head, kept until its end (which may come in a later read).
 //
 // Rules: a link reports exactly one outcome per call (`.acked` or `.callFailed`), and `.disconnected` /
 // `.connectFailed` when the connection ends on its own; a link the device closed (`abandon`) reports nothing more.
@@ -38,6 +39,10 @@ final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
     private var isAbandoned = false
     // HTTP/1.1
     private var responseParser = HTTPResponseParser()
+    /// The head of the response being read.
+    private var responseHead: HTTPResponseHead?
+    /// How this device pushes over HTTP/1.1 (grpc-web, grpc-web-text, connect); nil for REST and HTTP/2 devices.
+    private let webPush: WebPush?
     // HTTP/2
     private var session: HTTP2Session?
     private var streamID: Int32?
@@ -57,9 +62,8 @@ final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
         self.deviceID = deviceID
         self.deviceProtocol = deviceProtocol
         self.fleet = fleet
+        webPush = WebPush(deviceProtocol, connectCodec: fleet.connectCodec)
     }
-
-    var isGRPC: Bool { deviceProtocol != .rest }
 
     // MARK: Connection events
 
@@ -71,7 +75,7 @@ final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
                 fleet.recordHandshake(slot: slot, kind)
             }
         }
-        if isGRPC {
+        if deviceProtocol.usesHTTP2 {
             var settings = HTTP2Settings()
             settings.initialWindowSize = 64 << 10
             settings.connectionWindowSize = 65_535
@@ -230,6 +234,16 @@ final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
     }
 
     func push(_ batch: Batch) {
+        if let webPush {
+            guard let connection else { return }
+            let request = webPush.makeRequest(
+                batch, deviceID: deviceID, authorization: fleet.authorization(for: deviceID),
+                authority: fleet.authority, packsDeltas: fleet.packsDeltas)
+            responseParser.expectResponse(to: "POST")
+            startCall(batch.seq...batch.seq)
+            connection.write(request)
+            return
+        }
         guard let session else { return }
         response = TelemetryClientResponse()
         let head = TelemetryRequestHead(method: .push, deviceID: deviceID,
@@ -273,14 +287,8 @@ final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
         callTimer = nil
     }
 
-    /// How a call ended.
-    private enum Outcome {
-        case acked(Ack)
-        case failed(DeviceFailure)
-    }
-
     /// The call's answer: one outcome, then the call is over.
-    private func complete(_ outcome: Outcome) {
+    private func complete(_ outcome: CallOutcome) {
         cancelCallTimer()
         let call = pending
         pending = nil
@@ -310,22 +318,25 @@ final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
 
     private func receiveHTTP1(_ input: UnsafeRawBufferPointer, on connection: any ByteTransport) {
         var offset = 0
-        var status = 0
         while true {
             let step = responseParser.parse(UnsafeRawBufferPointer(rebasing: input[offset...]))
             offset += step.consumed
             switch step.event {
             case .needMoreData: return
             case .interim: continue
-            case .head(let head): status = head.status.code
+            case .head(let head): responseHead = head
             case .body: continue
             case .end(let end):
-                if status == 0 { status = 200 }
-                if status == 200, let ack = try? Ack(json: end.body) {
+                let status = responseHead?.status.code ?? 200
+                if let webPush {
+                    complete(webPush.outcome(status: status, headers: responseHead?.headers ?? HTTPHeaders(),
+                                             body: end.body))
+                } else if status == 200, let ack = try? Ack(json: end.body) {
                     complete(.acked(ack))
                 } else {
                     complete(.failed(status == 200 ? .malformedResponse : .httpStatus(status)))
                 }
+                responseHead = nil
                 if !end.isKeepAlive, let live = self.connection, live === connection { connection.closeLingering() }
                 if offset >= input.count { return }
             case .error, .closed:

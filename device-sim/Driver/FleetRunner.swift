@@ -35,6 +35,8 @@ public struct RunOptions: Sendable {
     public var usesStreamContext = true
     /// gRPC batches carry small mantissa deltas bit-packed (`packed_deltas`; `--packing off`: varints only).
     public var packsDeltas = true
+    /// How connect devices encode their Push requests (`--connect-codec`): protobuf or proto3 JSON.
+    public var connectCodec = ConnectCodec.proto
     /// A TLS handshake not finished within this fails the connect (retried like a refused one).
     public var handshakeTimeoutMs: Int64 = 10_000
 
@@ -127,6 +129,7 @@ public enum FleetRunner {
                     authority: options.target, callTimeoutNs: UInt64(options.callTimeoutMs) * 1_000_000,
                     ackLog: options.ackLog, fleetKey: options.fleetKey, tls: tls,
                     usesStreamContext: options.usesStreamContext, packsDeltas: options.packsDeltas,
+                    connectCodec: options.connectCodec,
                     onFinished: { finished.signal() })
                 fleets.set(index, LoopBound(fleet, on: loop))
                 fleet.start()

@@ -35,11 +35,14 @@ final class LoopFleet {
     let usesStreamContext: Bool
     /// gRPC batches carry their mantissa deltas bit-packed (`packed_deltas`) where that is smaller.
     let packsDeltas: Bool
+    /// How connect devices encode their requests.
+    let connectCodec: ConnectCodec
 
     init(loop: EventLoop, fleet: DeviceFleet, target: SocketAddress, authority: String, callTimeoutNs: UInt64,
          ackLog: AckLog? = nil, fleetKey: FleetKey? = nil, tls: FleetTLS? = nil, usesStreamContext: Bool = true,
-         packsDeltas: Bool = true, onFinished: @escaping () -> Void) {
+         packsDeltas: Bool = true, connectCodec: ConnectCodec = .proto, onFinished: @escaping () -> Void) {
         self.packsDeltas = packsDeltas
+        self.connectCodec = connectCodec
         self.ackLog = ackLog
         self.usesStreamContext = usesStreamContext
         self.tls = tls

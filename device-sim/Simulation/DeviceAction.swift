@@ -8,9 +8,10 @@
 // - At most one call in flight. `.openUploadStream` starts an `Upload` call (metadata `device-id`);
 //   `.sendOnStream` writes a batch on it; `.halfCloseStream` ends its request side. `.openSyncStream` starts a
 //   `Sync` call the same way; each Ack on it comes back as `.streamAcked` (the oldest batches in flight, with each
-//   one's latency since it was sent), and after `.halfCloseSyncStream` an OK end as `.streamEnded`. `.push` is one `Push` call and
-//   `.post` one `POST /v1/devices/{device}/readings` on the HTTP/1.1 connection. The call's outcome comes back as
-//   `.acked` (echoing `requestSeqs` of the action that completed the request, and the latency since it) or
+//   one's latency since it was sent), and after `.halfCloseSyncStream` an OK end as `.streamEnded`. `.push` is one
+//   `Push` call (gRPC over HTTP/2; for grpc-web, grpc-web-text and connect devices the same call over HTTP/1.1)
+//   and `.post` one `POST /v1/devices/{device}/readings` on the HTTP/1.1 connection. The call's outcome comes back
+//   as `.acked` (echoing `requestSeqs` of the action that completed the request, and the latency since it) or
 //   `.callFailed` / `.disconnected`.
 // - `.scheduleWake(atNs:)` asks for one `.tick` at that real monotonic time; it replaces any wake asked for
 //   earlier. Early or extra ticks are harmless.
@@ -34,7 +35,8 @@ public enum DeviceAction: Equatable, Sendable {
     /// End the request side of the `Sync` stream; the Acks still to come cover the batches in flight, then the
     /// stream ends (`.streamEnded`).
     case halfCloseSyncStream
-    /// Make one gRPC `Push` call with this batch.
+    /// Make one `Push` call with this batch: gRPC over HTTP/2, or gRPC-Web / Connect over HTTP/1.1, as the
+    /// device's protocol says.
     case push(Batch)
     /// Make one REST `POST /v1/devices/{device}/readings` with this batch as its JSON body (`jsonBytes()`).
     case post(ReadingBatch)

@@ -1,6 +1,9 @@
 // The report as one self-contained HTML page (`device-sim run --html report.html`): no external resources; the
 // bytes-per-reading chart is server-rendered SVG, the device table sorts with a few lines of inline JavaScript.
 // Colors match the collector's dashboard (color-blind safe: blue, orange, green, sky blue for the four protocols).
+// gRPC-Web, its text form and Connect take the Okabe–Ito colors left over here: vermillion, reddish purple, black
+// (the dashboard gives the first two to h2c and rest-json-h2, which a simulator report never shows; yellow is left
+// out, unreadable on white).
 
 extension FleetReport {
     /// Protocol colors shared with the dashboard.
@@ -10,6 +13,9 @@ extension FleetReport {
         case .grpcUnary: "#E69F00"
         case .rest: "#009E73"
         case .grpcSync: "#56B4E9"
+        case .grpcWeb: "#D55E00"
+        case .grpcWebText: "#CC79A7"
+        case .connect: "#000000"
         }
     }
 
@@ -29,7 +35,7 @@ extension FleetReport {
             </style></head><body>
             <h1>Fleetwire fleet report</h1>
             """
-        html += "<p class=\"meta\">\(escape(run.deviceCount)) devices, \(escape(run.protocolMode.name)), seed "
+        html += "<p class=\"meta\">\(escape(run.deviceCount)) devices, \(escape(run.protocolText)), seed "
             + "\(run.seed); sensors \(run.sensors.map(\.name).joined(separator: ", ")); interval "
             + "\(run.intervalMs) ms, batch \(run.batchMs) ms; \(escape(run.pacingText)); link "
             + "\(escape(run.link.description))</p>"

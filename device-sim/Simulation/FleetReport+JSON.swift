@@ -1,7 +1,8 @@
 // The report as JSON (`--json report.json`), compact, written with Telemetry's `JSONWriter`. Shape:
 //
 //     {
-//       "run": {"devices": 100, "protocol": "mixed", "seed": 42, "sensors": ["temperature", ...],
+//       "run": {"devices": 100, "protocol": "mixed", "connect_codec": null | "proto" | "json" (null unless connect
+//               devices ran), "seed": 42, "sensors": ["temperature", ...],
 //               "interval_ms": 1000, "batch_ms": 10000, "pacing": "speedup", "speedup": 60.0,
 //               "elapsed_ms": 60000.0, "simulated_ms": 3600000,           // speedup null and simulated_ms null at
 //                                                                          // max-rate ("pacing": "max-rate")
@@ -120,6 +121,8 @@ extension FleetReport {
         writer.value(run.deviceCount)
         writer.key("protocol")
         writer.value(run.protocolMode.name)
+        writer.key("connect_codec")
+        if let codec = run.connectCodecUsed { writer.value(codec.name) } else { writer.null() }
         writer.key("seed")
         writer.value(run.seed)
         writer.key("sensors")

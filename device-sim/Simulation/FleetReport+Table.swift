@@ -41,7 +41,7 @@ extension FleetReport {
         var out: [String] = []
         let sensors = run.sensors.map(\.name).joined(separator: ", ")
         out.append(
-            "device-sim: \(NumberText.grouped(run.deviceCount)) devices, \(run.protocolMode.name), "
+            "device-sim: \(NumberText.grouped(run.deviceCount)) devices, \(run.protocolText), "
                 + "seed \(run.seed); sensors \(sensors)")
         var timing =
             "interval \(NumberText.period(run.intervalMs)), batch \(NumberText.period(run.batchMs)), "

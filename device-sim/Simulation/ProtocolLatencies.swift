@@ -3,32 +3,16 @@
 
 /// Acknowledgement latencies by protocol.
 public struct ProtocolLatencies: Equatable, Sendable {
-    private var grpcStream = LatencyHistogram()
-    private var grpcUnary = LatencyHistogram()
-    private var rest = LatencyHistogram()
-    private var grpcSync = LatencyHistogram()
+    /// One histogram per protocol, at the protocol's `rank` (its position in `DeviceProtocol.allCases`).
+    private var histograms = [LatencyHistogram](repeating: LatencyHistogram(), count: DeviceProtocol.allCases.count)
 
     /// Empty histograms.
     public init() {}
 
     /// The histogram of one protocol.
     public subscript(deviceProtocol: DeviceProtocol) -> LatencyHistogram {
-        get {
-            switch deviceProtocol {
-            case .grpcStream: grpcStream
-            case .grpcUnary: grpcUnary
-            case .rest: rest
-            case .grpcSync: grpcSync
-            }
-        }
-        set {
-            switch deviceProtocol {
-            case .grpcStream: grpcStream = newValue
-            case .grpcUnary: grpcUnary = newValue
-            case .rest: rest = newValue
-            case .grpcSync: grpcSync = newValue
-            }
-        }
+        get { histograms[deviceProtocol.rank] }
+        set { histograms[deviceProtocol.rank] = newValue }
     }
 
     /// Records one acknowledgement latency of a device using `deviceProtocol`.

@@ -22,6 +22,8 @@ public struct RunDescription: Equatable, Sendable {
     public var simulatedMs: Int64?
     /// Plaintext or TLS, keep-alive or per-batch, resumption (`--tls`, `--connection`, ...).
     public var link = LinkSettings()
+    /// `--connect-codec`: how connect devices encode their requests.
+    public var connectCodec = ConnectCodec.proto
 
     /// A description from its parts.
     public init(
@@ -48,6 +50,17 @@ public struct RunDescription: Equatable, Sendable {
             batchMs: settings.batchMs, pacing: settings.clock.pacing, elapsedNs: elapsedNs,
             simulatedMs: simulatedMs)
         link.connectionMode = settings.connectionMode
+    }
+
+    /// The codec of the run's connect devices; nil when the mode deals no connect device.
+    public var connectCodecUsed: ConnectCodec? {
+        protocolMode.dealtProtocols.contains(.connect) ? connectCodec : nil
+    }
+
+    /// The protocol mode as the report's header shows it: `--protocol`, and the Connect codec when connect is
+    /// dealt (`grpc-unary,connect (connect json)`).
+    public var protocolText: String {
+        protocolMode.name + (connectCodecUsed.map { " (connect \($0.name))" } ?? "")
     }
 
     /// `speedup 60×` or `max-rate`.

@@ -52,7 +52,7 @@ extension SimulatedDevice {
             case .grpcSync:
                 actions.append(.openSyncStream)
                 call = .streaming(sent: 0)
-            case .grpcUnary:
+            case .grpcUnary, .grpcWeb, .grpcWebText, .connect:
                 actions.append(.push(takeNextBatch().makeBatch(sensors: settings.sensors, intervalMs: interval)))
                 call = .awaitingAnswer
                 return

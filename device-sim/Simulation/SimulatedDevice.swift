@@ -16,7 +16,8 @@
 //   after `streamBatches` batches (or when production is over and nothing waits), then wait for the Ack;
 // - grpc-sync: as grpc-stream, but on a Sync stream whose Acks release the batches they cover as they arrive;
 //   after the half-close the device waits for the remaining Acks and the OK end;
-// - grpc-unary: one Push per batch; rest: one POST per batch; each waits for its answer before the next.
+// - grpc-unary: one Push per batch; grpc-web, grpc-web-text and connect: the same Push over HTTP/1.1 (the driver
+//   picks the form from the protocol); rest: one POST per batch; each waits for its answer before the next.
 // An Ack releases the batches it covers. A retryable failure puts the call's batches back at the front (same seqs,
 // re-sent first) and waits `backoff` before the next attempt (reconnecting first if the connection is gone); a
 // final failure drops the call's batches. The failure streak, and so the backoff, resets on an Ack.
