@@ -3,10 +3,11 @@ device-sim feeds, and the test reads the page's state through the DevTools proto
 
 The page subscribes to `telemetry.v1.Telemetry/Watch` over gRPC-Web (a streamed `fetch`) and publishes what the
 stream did as `window.fwLive` = {mode, messages, readings, devices, lastDevice, lastSeq, attempts, error}. The tests:
-  * live: within a few seconds the mode is "live" and DeviceBatch messages from the simulator's devices arrived;
-    the open device's charts grow from the stream; the bandwidth chart's buckets are the collector's history; the
-    gRPC-Web Pushes the test adds show in their own styles (then a screenshot: docs/dashboard.png when
-    FW_UPDATE_SCREENSHOT=1, else in the test's temporary folder, so a test run leaves the repository as it was);
+  * live: within a few seconds the mode is "live" and DeviceBatch messages from the simulator's devices arrived
+    (from every device, whichever protocol it sends with: two per protocol, gRPC-Web and Connect included); the
+    open device's charts grow from the stream; the bandwidth chart's buckets are the collector's history; every
+    protocol has its row and style (then a screenshot: docs/dashboard.png when FW_UPDATE_SCREENSHOT=1, else in the
+    test's temporary folder, so a test run leaves the repository as it was);
   * with `--auth on`, the page opened as `/?token=<admin token>` streams too (the token goes as a header);
   * when the stream ends (the collector stops) the page polls, and streams again once the collector is back;
   * fallback: where Watch is refused (a Trailers-Only UNIMPLEMENTED, or the request failing outright; made by the
@@ -27,15 +28,13 @@ import os
 import shutil
 import signal
 import subprocess
-import threading
 import time
 from pathlib import Path
 
 import pytest
 import websocket  # PyPI websocket-client (scripts/install-deps.sh test)
 
-from fwtest import (DEVICE_SIM_BIN, REPO_ROOT, AuthFiles, Collector, get_json, grpc_frame, http_request,
-                    make_series)
+from fwtest import DEVICE_SIM_BIN, REPO_ROOT, AuthFiles, Collector, get_json, http_request
 
 CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
 pytestmark = pytest.mark.skipif(
@@ -200,17 +199,22 @@ def browser(tmp_path):
     b.close()
 
 
+FLEET_PROTOCOLS = ["grpc-stream", "grpc-unary", "grpc-sync", "rest", "grpc-web", "grpc-web-text", "connect"]
+
+
 @pytest.fixture
 def fleet(tmp_path):
-    """fleet(collector, *flags) starts `device-sim run` (9 devices, mixed protocols; 30 simulated minutes ending
-    now, at 20x, so every device sends a batch of 5 s of readings every 250 ms); stopped at the end of the test."""
+    """fleet(collector, *flags) starts `device-sim run` (14 devices, two per protocol, the browser-friendly ones
+    included; 30 simulated minutes ending now, at 20x, so every device sends a batch of 5 s of readings every
+    250 ms); stopped at the end of the test."""
     started = []
 
     def start(collector, *flags):
         assert DEVICE_SIM_BIN.exists(), f"{DEVICE_SIM_BIN} is missing: run `swift build` first"
         with open(tmp_path / f"fleet-{len(started)}.out", "wb") as out:
             proc = subprocess.Popen(
-                [str(DEVICE_SIM_BIN), "run", "--target", collector.url, "--devices", "9", "--protocol", "mixed",
+                [str(DEVICE_SIM_BIN), "run", "--target", collector.url, "--devices", str(2 * len(FLEET_PROTOCOLS)),
+                 "--protocol", ",".join(FLEET_PROTOCOLS),
                  "--interval", "1s", "--batch", "5s", "--duration", "30m", "--speedup", "20", "--time-limit", "120s",
                  "--quiet", *flags], stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
         started.append(proc)
@@ -228,59 +232,6 @@ def fleet(tmp_path):
             proc.wait(timeout=5)
 
 
-WEB_DEVICES = {"web-binary": "application/grpc-web+proto", "web-text": "application/grpc-web-text+proto"}
-SENSORS = {"battery": (-3, 3900), "humidity": (-1, 505), "pressure": (-1, 10132), "temperature": (-2, 2150)}
-
-
-def web_batch(pb, seq: int):
-    """A batch shaped like the fleet's (4 sensors, 5 readings each, 1 s apart), so the rows compare."""
-    start = int(time.time() * 1000) // 1000 * 1000 - 5000
-    return pb.Batch(seq=seq, series=[
-        make_series(pb, sensor, exponent, [start + i * 1000 for i in range(5)],
-                    [first + (seq * 5 + i) % 7 for i in range(5)])[0]
-        for sensor, (exponent, first) in SENSORS.items()])
-
-
-@pytest.fixture
-def web_pushers(proto):
-    """web_pushers(collector) starts a thread that Pushes a batch over gRPC-Web (binary, and text) for each of
-    WEB_DEVICES every 250 ms on kept-alive HTTP/1.1 connections, as the fleet's devices send theirs (device-sim has
-    no gRPC-Web yet), so the dashboard shows those protocols too; stopped at the end of the test."""
-    stop = threading.Event()
-    threads = []
-
-    def push_forever(collector):
-        conns = {device: http.client.HTTPConnection("127.0.0.1", collector.port, timeout=10) for device in WEB_DEVICES}
-        try:
-            seq = 0
-            while not stop.wait(0.25):
-                seq += 1
-                for device, content_type in WEB_DEVICES.items():
-                    batch = web_batch(proto.pb, seq)
-                    body = grpc_frame(batch.SerializeToString())
-                    if "text" in content_type:
-                        body = base64.b64encode(body)
-                    conns[device].request("POST", "/telemetry.v1.Telemetry/Push", body=body, headers={
-                        "Content-Type": content_type, "X-Grpc-Web": "1", "device-id": device})
-                    r = conns[device].getresponse()
-                    answer = r.read()
-                    assert r.status == 200 and b"grpc-status" in (answer if "text" not in content_type
-                                                                  else base64.b64decode(answer)), answer
-        finally:
-            for conn in conns.values():
-                conn.close()
-
-    def start(collector):
-        thread = threading.Thread(target=push_forever, args=(collector,), daemon=True)
-        thread.start()
-        threads.append(thread)
-
-    yield start
-    stop.set()
-    for thread in threads:
-        thread.join(timeout=15)
-
-
 def is_live_from(browser: Browser, *names: str):
     """Whether the page is live and has read DeviceBatch messages with readings from devices with each of these
     names or name prefixes (device-sim names its devices dev-00001, …)."""
@@ -294,28 +245,27 @@ def is_live_from(browser: Browser, *names: str):
 
 def check_streamed_from_the_fleet(browser: Browser, status: dict) -> None:
     assert status["error"] is None and status["attempts"] == 1, status
-    assert status["lastDevice"].startswith(("dev-", "web-")), status
+    assert status["lastDevice"].startswith("dev-"), status
     # The DOM mirror says the same (what `chromium --dump-dom` would read).
     mirrored = json.loads(browser.evaluate("document.getElementById('fw-live-status').textContent"))
     assert mirrored["mode"] == "live" and mirrored["messages"] > 0, mirrored
     assert "live" in browser.evaluate("document.getElementById('mode').textContent")
 
 
-def test_the_dashboard_streams_live_readings_over_grpc_web(start_collector, fleet, web_pushers, browser, tmp_path):
+def test_the_dashboard_streams_live_readings_over_grpc_web(start_collector, fleet, browser, tmp_path):
     collector = start_collector()
     fleet(collector)
-    web_pushers(collector)
     browser.open(collector.url + "/")
     status = browser.wait_for(is_live_from(browser, "dev-"), LIVE_TIMEOUT, "live readings over gRPC-Web")
     check_streamed_from_the_fleet(browser, status)
-    browser.wait_for(is_live_from(browser, *WEB_DEVICES), LIVE_TIMEOUT, "the gRPC-Web Pushes' batches on the stream")
-    # More keep coming on the same stream (one attempt), from several devices, and the open device's charts grow.
-    later = browser.wait_for(lambda s: s["messages"] >= status["messages"] + 20 and s["devices"] >= 3, LIVE_TIMEOUT,
-                             "more messages from several devices")
+    # More keep coming on the same stream (one attempt), from every device of the fleet (whatever it sends with),
+    # and the open device's charts grow.
+    devices = 2 * len(FLEET_PROTOCOLS)
+    later = browser.wait_for(lambda s: s["messages"] >= status["messages"] + 20 and s["devices"] == devices,
+                             LIVE_TIMEOUT, f"more messages, from all {devices} devices")
     assert later["attempts"] == 1 and later["mode"] == "live", later
-    # The table's first device opens (at load, or once readings stream when the table was empty then); whichever
-    # sent first, a fleet device or one of the test's gRPC-Web ones, it keeps sending.
-    browser.wait_for(lambda s: (browser.evaluate("state.view && state.view.device") or "").startswith(("dev-", "web-")),
+    # The table's first device opens (at load, or once readings stream when the table was empty then).
+    browser.wait_for(lambda s: (browser.evaluate("state.view && state.view.device") or "").startswith("dev-"),
                      LIVE_TIMEOUT, lambda: "a device open (" + browser.evaluate(
                          "JSON.stringify({ selected: state.selected, rows: state.rows.length, busy, tableBusy, "
                          "hint: document.getElementById('devHint').textContent })") + ")")
@@ -329,12 +279,13 @@ def test_the_dashboard_streams_live_readings_over_grpc_web(start_collector, flee
     # of them).
     browser.pump(60 if os.environ.get("FW_UPDATE_SCREENSHOT") == "1" else 15)
     check_history_matches_the_collector(browser, collector)
-    # The bytes-per-reading panel shows the gRPC-Web rows beside the fleet's, each in its own style: grpc-web solid,
-    # grpc-web-text in the same colour striped (a dashed stroke), each named in text.
+    # The bytes-per-reading panel has a row per protocol of the fleet, each named in text and in its own style:
+    # grpc-web solid black, grpc-web-text black striped (a dashed stroke), connect yellow (Okabe–Ito).
     panel = browser.evaluate("document.getElementById('bprChart').innerHTML")
-    for name in ("grpc-web", "grpc-web-text", "grpc-stream", "rest-json"):
-        assert f">{name}</text>" in panel, (name, panel[:2000])
-    assert 'stroke-dasharray="3 2"' in panel and 'fill="#000000"' in panel, panel[:2000]
+    for name in ("grpc-stream", "grpc-unary", "grpc-sync", "rest-json", "grpc-web", "grpc-web-text", "connect"):
+        assert f">{name}</text>" in panel, (name, panel[:3000])
+    assert 'fill="#000000"' in panel and 'stroke="#000000" stroke-dasharray="3 2"' in panel, panel[:3000]
+    assert 'fill="#F0E442"' in panel, panel[:3000]
     png = browser.screenshot()
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 20_000, len(png)
     target = SCREENSHOT if os.environ.get("FW_UPDATE_SCREENSHOT") == "1" else tmp_path / "dashboard.png"
