@@ -503,6 +503,23 @@ def test_the_pages_decoders_read_what_protobuf_writes(start_collector, browser, 
     assert result["trailers"] == {"grpc-status": "0", "grpc-message": "all%20done"}, result
     assert result["error"] == "grpc-status 12 UNIMPLEMENTED: Watch is off", result
 
+    # Streamed readings join the open device's card: each folded into its bucket's mean (buckets at multiples of the
+    # step since the epoch), those at or before the card's latest reading skipped.
+    folded = browser.evaluate("""(() => {
+        state.selected = "t-dev";
+        state.view = { device: "t-dev", step: 10000, windowMs: 3600e3, readings: 1, batches: 1, lastSeenMs: 0,
+          sensors: [{ sensor: "temp", latest: { ts: 1000, value: 1 }, readings: 1, knownUntil: 1000,
+                      buckets: new Map([[0, { value: 1, count: 1 }]]) }] };
+        const added = appendToDevice("t-dev", "temp", [[500, 9], [1000, 9], [2000, 3], [12000, 5]])
+          + appendToDevice("t-dev", "co2", [[19999, 400]]) + appendToDevice("other", "temp", [[5000, 7]]);
+        const v = state.view, at = (s, t) => v.sensors.find(x => x.sensor === s).buckets.get(t);
+        return { added, readings: v.readings, sensors: v.sensors.map(s => s.sensor), b0: at("temp", 0),
+                 b1: at("temp", 10000), co2: at("co2", 10000), latest: v.sensors[1].latest };
+    })()""")
+    assert folded == {"added": 3, "readings": 4, "sensors": ["co2", "temp"], "b0": {"value": 2, "count": 2},
+                      "b1": {"value": 5, "count": 1}, "co2": {"value": 400, "count": 1},
+                      "latest": {"ts": 12000, "value": 5}}, folded
+
     # What the page refuses, with a message naming the problem.
     def refusal(expression):
         return browser.evaluate(
