@@ -25,15 +25,17 @@
 //
 // Authentication: with auth on, `GET /` needs the admin token, and a browser cannot set a header when it
 // navigates, so the page is opened as `/?token=<admin token>`. The page reads the token from its own address and
-// sends it as `Authorization: Bearer …` on every API request; it never puts it in an API URL. The response carries
+// sends it as `Authorization: Bearer …` on every API request and on the Watch stream (which needs the admin token
+// too); it never puts it in an API URL. The response carries
 // `Referrer-Policy: no-referrer`, so the page's address (with the token) is not sent on as a Referer.
 //
 // What it shows:
 //   * bytes per reading per protocol (GET /v1/bandwidth) as bars, with the ratio to the cheapest protocol and the
 //     share of headers, framing and payload;
 //   * bandwidth over time per protocol (GET /v1/bandwidth/history, 10 s buckets over the last 30 minutes) as
-//     stacked bars, one per bucket with its own value, the bucket still filling drawn paler ("no history yet"
-//     while that answers 404);
+//     stacked bars, one per bucket with its own value, the bucket still filling drawn paler; read whole once, then
+//     only from 20 s before the previous read (so a read every second while live is a few rows); "no history yet"
+//     while that answers 404;
 //   * a sortable device table (GET /v1/bandwidth/devices, using its sort/limit when the server has them, sorting
 //     in the browser either way) with a sparkline per visible row (GET /v1/devices/{d}/series, at most 50 rows);
 //   * a device view (click a row): one small chart per sensor (GET /v1/devices/{d} then .../series per sensor),
