@@ -19,9 +19,11 @@
 // table and health keep a 5 s timer. Where streaming is unavailable (no `ReadableStream`, the request fails, a
 // grpc-status other than OK such as UNIMPLEMENTED or UNAUTHENTICATED, the stream ends) the mode is "polling":
 // everything is re-read every 5 s as before, and the stream is tried again with backoff (1 s doubling to 60 s).
-// `window.fwLive` ({mode, messages, readings, devices, lastDevice, lastSeq, attempts, error}), mirrored as JSON in
-// `<pre id="fw-live-status" hidden>`, says what the stream did: Tests/Python/test_dashboard_browser.py reads it
-// from headless Chromium.
+// A fleet too busy to watch whole (the collector ends a watcher that falls behind with RESOURCE_EXHAUSTED) is
+// followed one device at a time from then on: the open device only, the stream restarted when another is opened.
+// `window.fwLive` ({mode, watching, messages, readings, devices, lastDevice, lastSeq, attempts, error}), mirrored
+// as JSON in `<pre id="fw-live-status" hidden>`, says what the stream did: Tests/Python/test_dashboard_browser.py
+// reads it from headless Chromium.
 //
 // Authentication: with auth on, `GET /` needs the admin token, and a browser cannot set a header when it
 // navigates, so the page is opened as `/?token=<admin token>`. The page reads the token from its own address and

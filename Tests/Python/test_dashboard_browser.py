@@ -13,6 +13,8 @@ stream did as `window.fwLive` = {mode, messages, readings, devices, lastDevice, 
   * fallback: where Watch is refused (a Trailers-Only UNIMPLEMENTED, or the request failing outright; made by the
     DevTools Fetch domain answering the page's Watch request, everything else reaches the collector) the mode is
     "polling", the page says why, keeps trying the stream, and still shows the collector's figures;
+  * a fleet too busy to watch whole (RESOURCE_EXHAUSTED, made by the Fetch domain too): the page follows the open
+    device only, and the device opened next once clicked;
   * the page's own protobuf and gRPC-Web decoders, run in the browser, against messages made by the protobuf
     library from schema/ (packed_deltas bit-packed here, independently, from the .proto's comment) and frames
     split at every byte.
@@ -380,6 +382,46 @@ def refuse_watch(browser: Browser, how: str) -> list:
     browser.call("Fetch.enable",
                  patterns=[{"urlPattern": "*/telemetry.v1.Telemetry/Watch*", "requestStage": "Request"}])
     return refused
+
+
+def test_a_fleet_too_busy_to_watch_whole_is_followed_one_device_at_a_time(start_collector, fleet, browser):
+    """The collector ends a watcher that falls behind with RESOURCE_EXHAUSTED; the page then follows the open
+    device only (the first Watch answered so here, through the DevTools Fetch domain; the next ones reach the
+    collector), and opening another device restarts the stream for it."""
+    collector = start_collector()
+    fleet(collector)
+    answered = []
+
+    def paused(params):
+        answered.append(params["request"].get("postData"))
+        if len(answered) == 1:
+            browser.send("Fetch.fulfillRequest", requestId=params["requestId"], responseCode=200, body="",
+                         responseHeaders=[{"name": "content-type", "value": "application/grpc-web+proto"},
+                                          {"name": "grpc-status", "value": "8"},
+                                          {"name": "grpc-message", "value": "watcher%20fell%20behind"}])
+        else:
+            browser.send("Fetch.continueRequest", requestId=params["requestId"])
+
+    browser.handlers["Fetch.requestPaused"] = paused
+    browser.call("Fetch.enable",
+                 patterns=[{"urlPattern": "*/telemetry.v1.Telemetry/Watch*", "requestStage": "Request"}])
+    browser.open(collector.url + "/")
+
+    def following(device_test):
+        def check(s):
+            return (s.get("mode") == "live" and device_test(s.get("watching") or "") and s.get("messages", 0) > 0
+                    and s.get("lastDevice") == s["watching"])
+        return check
+
+    status = browser.wait_for(following(lambda d: d.startswith("dev-")), 15, "live, following the open device")
+    first = status["watching"]
+    assert browser.evaluate("state.selected") == first, status
+    assert browser.evaluate("[...liveDevices]") == [first], "a message from a device not followed"
+    other = "dev-00002" if first != "dev-00002" else "dev-00003"
+    browser.evaluate(f"document.querySelector('#rows tr[data-device=\"{other}\"]').click()")
+    status = browser.wait_for(following(lambda d: d == other), LIVE_TIMEOUT, f"following {other}")
+    assert sorted(browser.evaluate("[...liveDevices]")) == sorted([first, other]), status
+    assert status["error"] is None and len(answered) >= 3, (status, len(answered))
 
 
 @pytest.mark.parametrize("how", ["unimplemented", "connection-refused"])
