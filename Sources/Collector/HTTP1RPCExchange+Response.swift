@@ -55,21 +55,22 @@ extension HTTP1RPCExchange {
                 return .whole(ConnectUnaryCall.errorResponse(error), bodyFraming: 0)
             }
             return .whole(ConnectUnaryCall.ackResponse(message, codec: codec), bodyFraming: 0)
+        case .connectStream(let codec):
+            let response = ConnectStreamCall.endedResponse(status, codec: codec)
+            return .whole(response, bodyFraming: response.body.count)
         }
     }
 
     // MARK: Streamed answers (Watch)
 
     private func writeStreamed(_ part: GRPCResponsePart) {
-        guard let owner, case .grpcWeb(_, let encoding) = kind else { return }
+        guard let owner else { return }
         switch part {
         case .headers(let metadata):
             guard !isStreaming else { return }
             isStreaming = true
             var headers = HTTPHeaders()
-            for (name, value) in Self.pairs(GRPCWebFraming.responseMetadata(metadata, encoding)) {
-                headers.append(name: name, value: value)
-            }
+            for (name, value) in streamedHeaders(metadata) { headers.append(name: name, value: value) }
             for (name, value) in context.configuration.cors.responseHeaders(origin: requestHead.headers["origin"]) {
                 headers.append(name: name, value: value)
             }
@@ -81,18 +82,47 @@ extension HTTP1RPCExchange {
                 write(.headers(.responseHeaders))
                 return write(part)
             }
-            let framed = GRPCMessageFramer.frame(message)
-            writeChunk(GRPCWebFraming.body(framed, encoding), framing: encoding == .binary ? 5 : 0, on: owner)
+            let (bytes, framing) = streamedMessage(message)
+            writeChunk(bytes, framing: framing, on: owner)
         case .status(let status, let trailers):
             guard isStreaming else {
                 answer(finalAnswer(status, trailers: trailers))
                 return
             }
-            let frame = GRPCWebFraming.body(GRPCWebFraming.trailerFrame(status, trailers: trailers), encoding)
+            let frame = streamedEnd(status, trailers: trailers)
             writeChunk(frame, framing: frame.count, on: owner)
             let end = HTTPResponseSerializer.streamedEnd(version: requestHead.version)
             owner.writeStreamed(end, header: 0, framing: end.count, payload: 0)
             answer(.streamEnded)
+        }
+    }
+
+    /// The streamed answer's headers: the content type of its protocol, then the call's metadata.
+    private func streamedHeaders(_ metadata: GRPCMetadata) -> [(name: String, value: String)] {
+        switch kind {
+        case .grpcWeb(_, let encoding): Self.pairs(GRPCWebFraming.responseMetadata(metadata, encoding))
+        case .connect(let codec), .connectStream(let codec):
+            [("content-type", ConnectProtocol.streamingContentType(codec))]
+        }
+    }
+
+    /// One message of the streamed answer and how many of its bytes are framing.
+    private func streamedMessage(_ message: [UInt8]) -> (bytes: [UInt8], framing: Int) {
+        switch kind {
+        case .grpcWeb(_, let encoding):
+            (GRPCWebFraming.body(GRPCMessageFramer.frame(message), encoding), encoding == .binary ? 5 : 0)
+        case .connect(let codec), .connectStream(let codec):
+            (ConnectStreamCall.envelope(message, codec: codec), ConnectEnvelope.prefixLength)
+        }
+    }
+
+    /// What ends the streamed answer: gRPC-Web's trailer frame, or Connect's end-of-stream envelope.
+    private func streamedEnd(_ status: GRPCStatus, trailers: GRPCMetadata) -> [UInt8] {
+        switch kind {
+        case .grpcWeb(_, let encoding):
+            GRPCWebFraming.body(GRPCWebFraming.trailerFrame(status, trailers: trailers), encoding)
+        case .connect, .connectStream:
+            ConnectEnvelope.endStream(error: status, metadata: trailers)
         }
     }
 

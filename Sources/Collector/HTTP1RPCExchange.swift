@@ -5,9 +5,9 @@
 //
 // Rules:
 // - Which requests: a gRPC-Web content type (`application/grpc-web[+proto]`, `application/grpc-web-text[+proto]`)
-//   on any path, or Connect's unary types (`application/proto`, `application/json`) under
-//   `/telemetry.v1.Telemetry/`. Everything else under that prefix (`application/grpc` over HTTP/1.1, a streaming
-//   Connect type) is refused 415, naming what HTTP/1.1 carries.
+//   on any path, or Connect's unary types (`application/proto`, `application/json`: Push) or streaming types
+//   (`application/connect+json`, `+proto`: Watch) under `/telemetry.v1.Telemetry/`. Everything else under that
+//   prefix (`application/grpc` over HTTP/1.1) is refused 415, naming what HTTP/1.1 carries.
 // - Decided at the head (so the connection's state machine gets its verdict before the body): the route (unknown
 //   method, Upload and Sync, which a browser cannot stream, a bad `device-id`, a malformed timeout) and the
 //   credentials (a device's token for Push, the admin token for Watch). A credentials refusal is answered without
@@ -17,12 +17,14 @@
 // - Push: the whole body is read first (the parser's `--max-body-bytes`), decoded (base64 for text), handed to
 //   the call, and answered once the batch is committed, as one response with a Content-Length.
 // - Watch: the answer streams: the head goes out when the subscription is registered (chunked; HTTP/1.0 until
-//   close), each DeviceBatch is one chunk, the trailer frame and the last chunk end it. While it streams the
+//   close), each DeviceBatch is one chunk (a gRPC-Web frame, or a Connect envelope), the trailer frame (or Connect's
+//   end-of-stream envelope) and the last chunk end it. While it streams the
 //   connection reads nothing more (no pipelining behind a stream), its idle timeout is lifted (a quiet watch is not
 //   idle; the write timeout still closes a client that stops reading) and messages move only while less than the
 //   watch's byte bound waits in the connection's output; the runner is pumped again when the output drains.
 // - Accounting: the call's row is (`grpc-web` / `grpc-web-text` / `connect`, device) for Push and (`watch`, "") for
-//   Watch; gRPC-Web's 5-byte prefixes (binary) and chunk framing are framing bytes, the trailer block header bytes.
+//   Watch; gRPC-Web's 5-byte prefixes (binary), Connect's envelope prefixes, chunk framing and the trailer frame
+//   (or end-of-stream envelope) are framing bytes.
 
 import Accounting
 import CollectorService
@@ -41,27 +43,11 @@ enum HTTP1Answer {
 
 /// The HTTP/1.1 side of one gRPC-Web or Connect call (see the file comment).
 final class HTTP1RPCExchange: GRPCCallTransport, WatchCallTransport {
-    /// The protocol and encodings the request speaks.
-    enum Kind: Equatable {
-        case grpcWeb(request: GRPCWebFraming.Encoding, response: GRPCWebFraming.Encoding)
-        case connect(ConnectProtocol.Codec)
-    }
-
-    /// How the request was routed at its head.
-    private enum Route {
-        case push(any TelemetryServerHandler)
-        case watch(timeoutNanoseconds: UInt64?)
-        /// Refused with this status (gRPC-Web Trailers-Only, Connect error); `isUnread`: before reading the body.
-        case refused(GRPCStatus, isUnread: Bool)
-        /// Refused with an HTTP status (405, 415), as the gRPC spec answers requests that may not be gRPC at all.
-        case refusedHTTP(RESTError)
-    }
-
-    let kind: Kind
+    let kind: BrowserCallKind
     /// The bandwidth row of the call.
     let key: BandwidthKey
     let requestHead: HTTPRequestHead
-    private let route: Route
+    private let route: BrowserCallRoute
     let context: CollectorContext
     private(set) weak var owner: HTTP1ServerConnection?
     private var respond: ((HTTP1Answer) -> Void)?
@@ -85,6 +71,8 @@ final class HTTP1RPCExchange: GRPCCallTransport, WatchCallTransport {
                 request: web, response: GRPCWebFraming.responseEncoding(request: web, accept: requestHead.headers["accept"]))
         } else if isServicePath, let codec = contentType.flatMap(ConnectProtocol.unaryCodec(ofContentType:)) {
             kind = .connect(codec)
+        } else if isServicePath, let codec = contentType.flatMap(ConnectProtocol.streamingCodec(ofContentType:)) {
+            kind = .connectStream(codec)
         } else if isServicePath {
             kind = .grpcWeb(request: .binary, response: .binary)
             self.requestHead = requestHead
@@ -103,12 +91,12 @@ final class HTTP1RPCExchange: GRPCCallTransport, WatchCallTransport {
         self.context = context
         self.owner = owner
         let head = Self.callHead(requestHead, path: path, kind: kind)
-        (route, key) = Self.route(head, path: path, kind: kind, context: context, pskDevice: pskDevice)
+        (route, key) = BrowserCallRoute.route(head, path: path, kind: kind, context: context, pskDevice: pskDevice)
     }
 
     /// The gRPC request head of an HTTP/1.1 request: its headers as metadata, the content type made gRPC's (the
     /// router checks gRPC's rules), Connect's timeout as `grpc-timeout`.
-    private static func callHead(_ requestHead: HTTPRequestHead, path: String, kind: Kind) -> GRPCRequestHead {
+    private static func callHead(_ requestHead: HTTPRequestHead, path: String, kind: BrowserCallKind) -> GRPCRequestHead {
         var metadata = GRPCMetadata()
         for field in requestHead.headers {
             let name = field.name.lowercased()
@@ -118,68 +106,6 @@ final class HTTP1RPCExchange: GRPCCallTransport, WatchCallTransport {
         metadata.append("content-type", "application/grpc")
         return GRPCRequestHead(method: requestHead.method, scheme: "http", path: path,
                                authority: requestHead.headers["host"], metadata: metadata)
-    }
-
-    /// Routes the call and checks its credentials; returns the route and the call's bandwidth row.
-    private static func route(_ head: GRPCRequestHead, path: String, kind: Kind, context: CollectorContext,
-                              pskDevice: String?) -> (Route, BandwidthKey) {
-        let wireProtocol: WireProtocol
-        switch kind {
-        case .grpcWeb(let request, _): wireProtocol = WireProtocol(web: request)
-        case .connect: wireProtocol = .connect
-        }
-        var head = head
-        if case .connect = kind {
-            // Connect's own headers; its timeout becomes the call's `grpc-timeout`.
-            head.metadata.removeAll(named: "grpc-timeout")
-            do throws(GRPCStatus) {
-                if let timeout = try ConnectUnaryCall.checkHeaders(head.metadata) {
-                    head.metadata.append("grpc-timeout", GRPCTimeout.format(nanoseconds: max(timeout, 1)))
-                }
-            } catch {
-                return (.refused(error, isUnread: false), .overhead(wireProtocol))
-            }
-        }
-        if path == WatchServerCall.path {
-            let key = BandwidthKey(WireProtocol.watch, WireProtocol.overheadDevice)
-            if case .connect = kind {
-                return (.refused(GRPCStatus(.unimplemented, "Watch streams from the server: call it with gRPC-Web "
-                                            + "(application/grpc-web+proto) or gRPC"), isUnread: false), key)
-            }
-            do throws(GRPCRequestRejection) {
-                let timeout = try WatchServerCall.router.route(head)
-                if let refusal = context.authenticator.checkAdmin(authorization: head.metadata["authorization"]) {
-                    return (.refused(refusal.grpcStatus, isUnread: true), key)
-                }
-                return (.watch(timeoutNanoseconds: timeout), key)
-            } catch {
-                return (refusal(error), key)
-            }
-        }
-        if let method = TelemetryMethod(rawValue: path), let refusal = TelemetryMethod.webRefusal(method) {
-            return (.refused(refusal, isUnread: false), .overhead(wireProtocol))
-        }
-        do throws(GRPCRequestRejection) {
-            let handler = try context.grpcRouter.route(head)
-            let call = handler.head
-            let key = BandwidthKey(wireProtocol, call.deviceID)
-            if let refusal = context.authenticator.checkDevice(
-                call.deviceID, authorization: call.authorization, connectionDevice: pskDevice)
-            {
-                return (.refused(refusal.grpcStatus, isUnread: true), key)
-            }
-            return (.push(handler), key)
-        } catch {
-            return (refusal(error), .overhead(wireProtocol))
-        }
-    }
-
-    private static func refusal(_ rejection: GRPCRequestRejection) -> Route {
-        switch rejection {
-        case .grpc(let status): .refused(status, isUnread: false)
-        case .http(let status, let message):
-            .refusedHTTP(RESTError(status, status == 405 ? "method_not_allowed" : "unsupported_media_type", message))
-        }
     }
 
     /// The connection state machine's verdict on the head.
@@ -270,6 +196,8 @@ final class HTTP1RPCExchange: GRPCCallTransport, WatchCallTransport {
             }
         case .connect(let codec):
             return ConnectUnaryCall.framedRequest(body, codec: codec, limits: context.configuration.decodeLimits)
+        case .connectStream(let codec):
+            return ConnectStreamCall.framedRequest(body, codec: codec, limits: context.configuration.decodeLimits)
         }
     }
 

@@ -4,7 +4,8 @@
 // (ServerStreamHandler) that owns its lifecycle; DATA, END_STREAM, idleness and close are handed to that object.
 // A `/telemetry.v1.Telemetry/` path or a gRPC content type is a gRPC call, routed by the GRPC module's router
 // (so a wrong method or content type gets the HTTP answer the gRPC spec prescribes: 405, 415); anything else is
-// REST; a gRPC-Web content type makes it a gRPC-Web call, the same call in gRPC-Web's encoding (and a CORS
+// REST; a gRPC-Web content type makes it a gRPC-Web call, Connect's unary types (`application/proto`,
+// `application/json`) under the service's path a Connect call (HTTP2ServerConnection+Connect.swift), the same call in gRPC-Web's encoding (and a CORS
 // preflight is REST's, answered by CORSPolicy). Accepted streams are identified in the connection ledger as (protocol, device); refused ones are
 // connection-level. DATA is credited back to the client as soon as it is handed on, except on a Sync stream
 // whose call has as many batches in the store's queue as it may (GRPCServerStream holds the rest back and credits
@@ -50,7 +51,12 @@ extension HTTP2ServerConnection {
         }
         let isGRPC = path.hasPrefix(TelemetryMethod.servicePathPrefix)
             || (fields["content-type"].map(GRPCRequestHead.isGRPCContentType) ?? false)
-        if isGRPC {
+        if isGRPC, path.hasPrefix(TelemetryMethod.servicePathPrefix),
+            let codec = fields["content-type"].flatMap(ConnectProtocol.unaryCodec(ofContentType:))
+        {
+            openConnectCall(id, head: GRPCRequestHead(http2Fields: fields), codec: codec, endStream: endStream,
+                            isTooLarge: isTooLarge)
+        } else if isGRPC {
             let web = fields["content-type"].flatMap(GRPCWebFraming.encoding(ofContentType:))
             openCall(id, head: GRPCRequestHead(http2Fields: fields), web: web, endStream: endStream,
                      isTooLarge: isTooLarge)

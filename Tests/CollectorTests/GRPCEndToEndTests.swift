@@ -55,10 +55,15 @@ import Telemetry
         let get = try client.open(TelemetryMethod.push.rawValue, deviceID: "g", httpMethod: "GET")
         _ = try client.finish(get)
         #expect(client.httpStatus(get) == 405)
+        let text = try client.open(TelemetryMethod.push.rawValue, deviceID: "g", contentType: "text/plain")
+        _ = try client.finish(text)
+        #expect(client.httpStatus(text) == 415)
+        #expect(String(decoding: client.body(text), as: UTF8.self).contains("application/grpc"))
+        // application/json on a method path is Connect (issue 15): an empty body is its 400, not a 415.
         let json = try client.open(TelemetryMethod.push.rawValue, deviceID: "g", contentType: "application/json")
         _ = try client.finish(json)
-        #expect(client.httpStatus(json) == 415)
-        #expect(String(decoding: client.body(json), as: UTF8.self).contains("application/grpc"))
+        #expect(client.httpStatus(json) == 400)
+        #expect(String(decoding: client.body(json), as: UTF8.self).contains("invalid_argument"))
     }
 
     @Test func messageErrors() throws {

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import time
 
 import pytest
 
@@ -303,3 +304,136 @@ def test_a_body_over_the_limit_is_a_connect_error(proto, collector):
     reply = connect_push(collector, body, device="connect-huge")
     nothing_stored(collector, "connect-huge")
     connect_error(reply, 429, "resource_exhausted")
+
+
+# -- Connect over HTTP/2 ------------------------------------------------------------------------------------------
+
+
+def test_the_same_calls_over_h2c(proto, collector):
+    """Connect over HTTP/2 (as a browser speaks it over TLS) is the same call: the Ack in the request's codec, the
+    readings stored, errors with their HTTP status and JSON body, the ledger row `connect`."""
+    pb = proto.pb
+    batch, rows = batch_of(pb, 1)
+    reply = curl(collector, PUSH, "-H", "Content-Type: application/proto", "-H", "device-id: connect-h2",
+                 data=batch.SerializeToString(), http2=True)
+    assert (reply.status, reply.version) == (200, "2"), (reply.status, reply.version, reply.body)
+    assert reply.headers["content-type"] == "application/proto"
+    ack = pb.Ack()
+    ack.ParseFromString(reply.body)
+    assert (ack.batches, ack.readings, ack.last_seq) == (1, 3, 1)
+    batch2, rows2 = batch_of(pb, 2, start=T0 + 10_000)
+    from google.protobuf import json_format
+    reply = curl(collector, PUSH, "-H", "Content-Type: application/json", "-H", "device-id: connect-h2",
+                 data=json_format.MessageToJson(batch2), http2=True)
+    assert reply.status == 200 and json.loads(reply.body) == {"batches": "1", "readings": "3", "lastSeq": "2"}
+    assert rest_readings(collector, "connect-h2") == rows + rows2
+    reply = curl(collector, PUSH, "-H", "Content-Type: application/json", "-H", "device-id: connect-h2",
+                 data='{"seq":"3","colour":"red"}', http2=True)
+    assert "colour" in connect_error(reply, 400, "invalid_argument")
+    reply = curl(collector, "/telemetry.v1.Telemetry/Sync", "-H", "Content-Type: application/json",
+                 "-H", "device-id: connect-h2", http2=True)
+    assert "Push" in connect_error(reply, 501, "unimplemented")
+    assert rest_readings(collector, "connect-h2") == rows + rows2
+
+    def booked():
+        r = http_request(collector, "GET", "/v1/bandwidth/devices?protocol=connect")
+        row = next((x for x in r.json()["devices"] if x["device"] == "connect-h2"), None)
+        return row if row and row["readings"] == 6 else None
+    row = wait_until(booked, message="the connect row of connect-h2")
+    # The bad JSON body is the device's call; Sync, refused at its headers before any call, is the protocol's.
+    assert (row["calls"], row["errors"]) == (3, 1), row
+
+
+# -- Connect server streaming: Watch --------------------------------------------------------------------------------
+
+
+def _envelope(flags: int, message: bytes) -> bytes:
+    return bytes([flags]) + len(message).to_bytes(4, "big") + message
+
+
+def _envelopes(body: bytes):
+    out, offset = [], 0
+    while offset + 5 <= len(body):
+        length = int.from_bytes(body[offset + 1:offset + 5], "big")
+        out.append((body[offset], body[offset + 5:offset + 5 + length]))
+        offset += 5 + length
+    return out
+
+
+@pytest.mark.parametrize("codec", ["json", "proto"])
+def test_watch_over_connect_streaming_sends_enveloped_device_batches(proto, collector, codec):
+    """Watch with `application/connect+json` (or `+proto`) over HTTP/1.1: one envelope per committed batch of the
+    followed device, in the request's codec, decoded here by protobuf's own JSON parser; the client's close ends it."""
+    import socket
+    import threading
+    from google.protobuf import json_format
+
+    pb = proto.pb
+    request = pb.WatchRequest(devices=["connect-watch"])
+    message = json_format.MessageToJson(request).encode() if codec == "json" else request.SerializeToString()
+    body = _envelope(0, message)
+    sock = socket.create_connection(("127.0.0.1", collector.port), timeout=CALL_TIMEOUT)
+    sock.sendall(f"POST /telemetry.v1.Telemetry/Watch HTTP/1.1\r\nHost: x\r\n"
+                 f"Content-Type: application/connect+{codec}\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+    received = bytearray()
+
+    def read_until(pred):
+        deadline = time.time() + CALL_TIMEOUT
+        while not pred() and time.time() < deadline:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            received.extend(chunk)
+        assert pred(), bytes(received)
+
+    read_until(lambda: b"\r\n\r\n" in received)
+    head, _, _ = bytes(received).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head
+    assert f"content-type: application/connect+{codec}".encode() in head.lower(), head
+    assert b"transfer-encoding: chunked" in head.lower(), head
+
+    def body_so_far():
+        data = bytes(received).partition(b"\r\n\r\n")[2]
+        out = bytearray()
+        while b"\r\n" in data:
+            size_line, _, rest = data.partition(b"\r\n")
+            size = int(size_line, 16)
+            if size == 0 or len(rest) < size + 2:
+                break
+            out += rest[:size]
+            data = rest[size + 2:]
+        return bytes(out)
+
+    pushed = []
+    for seq in (1, 2):
+        batch, _ = batch_of(pb, seq, start=T0 + seq * 10_000)
+        assert connect_push(collector, batch.SerializeToString(), "application/proto", device="connect-watch").status == 200
+        assert connect_push(collector, batch.SerializeToString(), "application/proto", device="other").status == 200
+        pushed.append(batch)
+    read_until(lambda: len(_envelopes(body_so_far())) >= 2)
+    messages = []
+    for flags, payload in _envelopes(body_so_far()):
+        assert flags == 0
+        if codec == "json":
+            messages.append(json_format.Parse(payload, pb.DeviceBatch()))
+        else:
+            message = pb.DeviceBatch()
+            message.ParseFromString(payload)
+            messages.append(message)
+    assert [m.device for m in messages] == ["connect-watch", "connect-watch"]
+    assert [m.batch for m in messages] == pushed
+    sock.close()
+
+
+def test_watch_over_connect_streaming_errors_end_the_stream_in_its_last_envelope(proto, collector):
+    body = _envelope(0, b'{"colour":1}')
+    reply = curl(collector, "/telemetry.v1.Telemetry/Watch", "-H", "Content-Type: application/connect+json",
+                 data=body)
+    assert reply.status == 200 and reply.headers["content-type"] == "application/connect+json"
+    (flags, payload), = _envelopes(reply.body)
+    assert flags == 0x02
+    error = json.loads(payload)["error"]
+    assert error["code"] == "invalid_argument" and "colour: unknown field" in error["message"], error
+    reply = curl(collector, PUSH, "-H", "Content-Type: application/connect+json", "-H", "device-id: d", data=body)
+    (flags, payload), = _envelopes(reply.body)
+    assert json.loads(payload)["error"]["code"] == "unimplemented"

@@ -36,6 +36,12 @@ extension Batch {
     /// `protobufBytes(packingDeltas:)`, so both forms carry the same fields.
     public func protoJSONBytes(packingDeltas: Bool = false) -> [UInt8] {
         var writer = JSONWriter(reservingCapacity: 32 + series.reduce(0) { $0 + 96 + $1.count * 8 })
+        writeProtoJSON(to: &writer, packingDeltas: packingDeltas)
+        return writer.bytes
+    }
+
+    /// Writes the batch as a canonical proto3 JSON object (inside another message, such as a DeviceBatch).
+    func writeProtoJSON(to writer: inout JSONWriter, packingDeltas: Bool) {
         writer.beginObject()
         if seq != 0 {
             writer.key("seq")
@@ -48,7 +54,6 @@ extension Batch {
             writer.endArray()
         }
         writer.endObject()
-        return writer.bytes
     }
 }
 

@@ -1,0 +1,57 @@
+// Opening a Connect unary call on an HTTP/2 stream (a browser over TLS, or a device, speaking Connect): routed at
+// its headers as over HTTP/1.1 (BrowserCallRoute), run by a ConnectServerStream, refused with Connect's error
+// answer (the code's HTTP status and `{"code","message"}`) before any body is read.
+
+import Accounting
+import CollectorService
+import GRPC
+import HTTP2
+
+extension HTTP2ServerConnection {
+    /// Opens stream `id` as a Connect call in `codec`, or refuses it at its headers.
+    func openConnectCall(_ id: Int32, head: GRPCRequestHead, codec: ConnectProtocol.Codec, endStream: Bool,
+                         isTooLarge: Bool) {
+        let cors = context.configuration.cors.responseHeaders(origin: head.metadata["origin"])
+        var (route, key) = BrowserCallRoute.route(
+            GRPCWebFraming.routableHead(head), path: head.path ?? "", kind: .connect(codec), context: context,
+            pskDevice: pskDevice)
+        if isTooLarge {
+            let limit = context.configuration.http2.maxHeaderListSize
+            route = .refused(GRPCStatus(.resourceExhausted, "request headers exceed \(limit) bytes"), isUnread: true)
+        }
+        let handler: any TelemetryServerHandler
+        switch route {
+        case .push(let made): handler = made
+        case .refused(let status, _):
+            return refuseConnectCall(id, ConnectUnaryCall.errorResponse(status), key: key, code: status.code.name,
+                                     cors: cors)
+        case .refusedHTTP(let error):
+            return refuseConnectCall(id, error.response, key: key, code: String(error.status), cors: cors)
+        case .watch:
+            return  // BrowserCallRoute refuses Watch over Connect
+        }
+        ledger.identify(streamID: id, as: key)
+        countConnection(under: key)
+        let stream = ConnectServerStream(id: id, handler: handler, key: key, codec: codec, cors: cors, owner: self)
+        streams[id] = stream
+        if endStream { stream.receiveEnd() } else { watchStreamIdleness() }
+    }
+
+    /// Answers a Connect call refused at its headers: counted as one call and one error under `key`'s protocol.
+    private func refuseConnectCall(_ id: Int32, _ response: RESTResponse, key: BandwidthKey, code: String,
+                                   cors: [(name: String, value: String)]) {
+        ledger.reject(streamID: id, protocolName: key.protocolName)
+        var counters = BandwidthCounters()
+        counters.calls = 1
+        counters.errors = 1
+        context.ledger.add(BandwidthKey(key.protocolName, WireProtocol.overheadDevice), counters)
+        context.operations.error(transport: "http", code: String(response.status))
+        streams[id] = AnsweredServerStream.shared
+        var fields = [HTTP2HeaderField(":status", String(response.status))]
+        fields += (response.headers + cors).map { HTTP2HeaderField($0.name, $0.value) }
+        fields.append(HTTP2HeaderField("content-length", String(response.body.count)))
+        try? session.submitResponse(streamID: id, fields, endStream: false)
+        session.send(streamID: id, response.body)
+        session.finish(streamID: id)
+    }
+}
