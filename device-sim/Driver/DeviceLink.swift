@@ -241,7 +241,7 @@ final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
     }
 
     func push(_ batch: Batch) {
-        if let webPush, session != nil {
+        if let webPush, usesHTTP2 {
             pushOverHTTP2(batch, as: webPush)
             return
         }
