@@ -132,6 +132,14 @@ import Testing
                 == .acked(WebPushTests.ack))
     }
 
+    @Test func anInterimHeaderBlockIsNotTheAnswer() {
+        var response = WebPushHTTP2Response(form: .connect(.proto))
+        response.receiveHeaders(Self.fields((":status", "100")))
+        response.receiveHeaders(Self.fields((":status", "200"), ("content-type", "application/proto")))
+        WebPushTests.ackBytes.withUnsafeBytes { response.receiveData($0) }
+        #expect(response.outcome(errorCode: 0) == .acked(WebPushTests.ack))
+    }
+
     /// A stream that ends without an answer, or is reset, is judged as gRPC judges it, for both forms.
     @Test(arguments: [(UInt32(7), 14), (8, 1), (11, 8), (2, 13), (0, 13)])
     func aStreamWithoutAnAnswer(errorCode: UInt32, code: Int) {

@@ -7,9 +7,9 @@
 //
 // The answer is the response HEADERS and DATA; trailers are not used by either form (gRPC-Web's status is in its
 // trailer frame inside DATA, or in the headers of a Trailers-Only response; Connect's is the HTTP status, its body
-// the Ack or the JSON error), so a later header block is ignored. When the stream closes, the collected status,
-// headers and body are judged by the reader HTTP/1.1 uses (`WebPush.outcome(status:headers:body:)`). A stream reset
-// before any response headers is judged as gRPC judges it (REFUSED_STREAM unavailable, ENHANCE_YOUR_CALM
+// the Ack or the JSON error), so a later header block is ignored, as is an interim (1xx) one. When the stream closes, the collected status,
+// headers and body are judged by the reader HTTP/1.1 uses (`WebPush.outcome(status:headers:body:)`). A stream that
+// ends without response headers, or is reset, is judged as gRPC judges it (REFUSED_STREAM unavailable, ENHANCE_YOUR_CALM
 // resource_exhausted, ...: `TelemetryClientResponse.outcome(errorCode:)`), for both forms. A body past HTTP/1.1's
 // response body limit is refused at the DATA frame that passes it, before it is kept.
 
@@ -50,10 +50,13 @@ struct WebPushHTTP2Response {
         self.form = form
     }
 
-    /// A header block: the first is the response's (`:status` and its fields); later ones (trailers) are ignored.
+    /// A header block: the first final one is the response's (`:status` and its fields); interim (1xx) blocks, as
+    /// HTTP/1.1's reader skips them, and later ones (trailers) are ignored.
     mutating func receiveHeaders(_ fields: [HTTP2HeaderField]) {
         guard status == nil else { return }
-        status = fields[":status"].flatMap { Int($0) } ?? 0
+        let code = fields[":status"].flatMap { Int($0) } ?? 0
+        guard !(100..<200).contains(code) else { return }
+        status = code
         for field in fields where !field.name.hasPrefix(":") { headers.append(name: field.name, value: field.value) }
     }
 
