@@ -33,7 +33,8 @@ let runFlags = FlagParser(
         FlagSpec("devices", value: "N", default: "100", help: "number of devices"),
         FlagSpec("protocol", value: "NAME[,NAME…]", default: "mixed",
                  help: "grpc-stream, grpc-unary, grpc-sync, rest, grpc-web, grpc-web-text or connect (the last three: "
-                     + "one request per batch, over the HTTP of --web-http); mixed (grpc-stream, grpc-unary, rest and grpc-sync, split "
+                     + "one request per batch, over the HTTP of --web-http); mixed (grpc-stream, grpc-unary, rest and "
+                     + "grpc-sync, split "
                      + "evenly and deterministically); or a comma-separated list, e.g. grpc-unary,grpc-web,connect "
                      + "(devices dealt round-robin in the order given)"),
         FlagSpec("connect-codec", value: "proto|json", default: "proto",
@@ -250,7 +251,8 @@ func run(_ arguments: [String]) throws(FlagError) {
     FileHandle.standardError.write(Data("""
         device-sim: \(devices) devices (\(mode.name)\
         \(mode.dealtProtocols.contains(.connect) ? ", connect \(connectCodec.name)" : "")\
-        \(mode.dealtProtocols.contains(where: \.isWebPush) ? ", web over \(webHTTP.description)" : "")) → \(target) (\(link.description)\
+        \(mode.dealtProtocols.contains(where: \.isWebPush) ? ", web over \(webHTTP.description)" : "")) → \
+        \(target) (\(link.description)\
         \(link.caFile.map { ", trusting \($0)" } ?? (link.isTLS && link.tls != .psk ? ", system CA store" : ""))); \
         \(sensors.count) sensors every \
         \(flags.string("interval")!), batches every \(flags.string("batch")!), \(flags.string("duration")!) simulated \

@@ -1,6 +1,7 @@
 // What a fleet's TLS links share: two client contexts (HTTP/2 devices offer ALPN `h2`: gRPC, and gRPC-Web and Connect
-// under `--web-http 2`; HTTP/1.1 devices `http/1.1`: REST, and gRPC-Web and Connect by default; so the collector
-// picks the right protocol inside TLS), the name the certificate must carry, and how devices authenticate. Made once per run; OpenSSL contexts are safe to share across the loops once configured.
+// under `--web-http 2`; HTTP/1.1 devices `http/1.1`: REST, and gRPC-Web and Connect by default; so the collector picks
+// the right protocol inside TLS), the name the certificate must carry, and how devices authenticate. Made once per run;
+// OpenSSL contexts are safe to share across the loops once configured.
 
 import Simulation
 import TLS

@@ -6,12 +6,12 @@
 //     content-type, x-grpc-web: 1 | connect-protocol-version: 1, device-id, authorization (when set)
 //
 // The answer is the response HEADERS and DATA; trailers are not used by either form (gRPC-Web's status is in its
-// trailer frame inside DATA, or in the headers of a Trailers-Only response; Connect's is the HTTP status, its body
-// the Ack or the JSON error), so a later header block is ignored, as is an interim (1xx) one. When the stream closes, the collected status,
-// headers and body are judged by the reader HTTP/1.1 uses (`WebPush.outcome(status:headers:body:)`). A stream that
-// ends without response headers, or is reset, is judged as gRPC judges it (REFUSED_STREAM unavailable, ENHANCE_YOUR_CALM
-// resource_exhausted, ...: `TelemetryClientResponse.outcome(errorCode:)`), for both forms. A body past HTTP/1.1's
-// response body limit is refused at the DATA frame that passes it, before it is kept.
+// trailer frame inside DATA, or in the headers of a Trailers-Only response; Connect's is the HTTP status, its body the
+// Ack or the JSON error), so a later header block is ignored, as is an interim (1xx) one. When the stream closes, the
+// collected status, headers and body are judged by the reader HTTP/1.1 uses (`WebPush.outcome(status:headers:body:)`).
+// A stream that ends without response headers, or is reset, is judged as gRPC judges it (REFUSED_STREAM unavailable,
+// ENHANCE_YOUR_CALM resource_exhausted, ...: `TelemetryClientResponse.outcome(errorCode:)`), for both forms. A body
+// past HTTP/1.1's response body limit is refused at the DATA frame that passes it, before it is kept.
 
 import GRPC
 import HTTP1
