@@ -193,11 +193,12 @@ def test_grpc_paths_answer_405_and_415_over_h2c(collector, path):
     assert (r.status, r.version) == (405, "2")
     assert b"POST" in r.body
     # Refused at the request headers: with an empty POST (END_STREAM on HEADERS) and with a body still coming.
-    r = curl(collector, path, "-X", "POST", *JSON, "-H", "device-id: d1", http2=True)
+    # (application/json on these paths is a Connect call since issue 15: test_connect.py.)
+    r = curl(collector, path, "-X", "POST", "-H", "Content-Type: text/plain", "-H", "device-id: d1", http2=True)
     assert (r.status, r.version) == (415, "2")
     assert b"application/grpc" in r.body
     # A body still coming when the answer goes out: nghttp (curl 7.88 trips over the early reset, see `curl`).
-    status, body = nghttp_request(collector, path, b"{}", ["content-type: application/json", "device-id: d1"])
+    status, body = nghttp_request(collector, path, b"{}", ["content-type: text/plain", "device-id: d1"])
     assert status == 415 and b"application/grpc" in body, (status, body)
     assert db_batches(collector.db, "d1") == []
 

@@ -18,7 +18,8 @@ let runFlags = FlagParser(
     specs: [
         FlagSpec("target", value: "URL", default: "http://127.0.0.1:8080",
                  help: "the collector; https://host:port means TLS, as --tls does"),
-        FlagSpec("tls", help: "connect over TLS (gRPC with ALPN h2; REST, gRPC-Web and Connect with ALPN http/1.1)"),
+        FlagSpec("tls", help: "connect over TLS (gRPC with ALPN h2; REST with ALPN http/1.1; gRPC-Web and Connect with "
+                     + "the ALPN of --web-http)"),
         FlagSpec("ca", value: "FILE",
                  help: "PEM certificates to trust (default: for a local target, the collector's self-signed tls-cert.pem "
                      + "beside --fleet-key-file or in data/ when readable; else the system store)"),
@@ -32,12 +33,18 @@ let runFlags = FlagParser(
         FlagSpec("devices", value: "N", default: "100", help: "number of devices"),
         FlagSpec("protocol", value: "NAME[,NAME…]", default: "mixed",
                  help: "grpc-stream, grpc-unary, grpc-sync, rest, grpc-web, grpc-web-text or connect (the last three: "
-                     + "one HTTP/1.1 request per batch); mixed (grpc-stream, grpc-unary, rest and grpc-sync, split "
+                     + "one request per batch, over the HTTP of --web-http); mixed (grpc-stream, grpc-unary, rest and "
+                     + "grpc-sync, split "
                      + "evenly and deterministically); or a comma-separated list, e.g. grpc-unary,grpc-web,connect "
                      + "(devices dealt round-robin in the order given)"),
         FlagSpec("connect-codec", value: "proto|json", default: "proto",
                  help: "connect devices send the Batch as protobuf (application/proto) or as proto3 JSON "
                      + "(application/json)"),
+        FlagSpec("web-http", value: "1.1|2", default: "1.1",
+                 help: "the HTTP grpc-web, grpc-web-text and connect devices speak: 1.1, one request at a time on a "
+                     + "keep-alive connection (ALPN http/1.1 over TLS); 2, as a browser over TLS does: the HTTP/2 "
+                     + "client of the gRPC devices, one stream per Push (h2c with prior knowledge in plaintext, "
+                     + "ALPN h2 over TLS)"),
         FlagSpec("sensors", value: "LIST", default: "temperature,humidity,pressure,battery",
                  help: "sensors per device: temperature, humidity, pressure, battery, co2, vibration"),
         FlagSpec("interval", value: "DURATION", default: "1s", help: "time between readings of a sensor"),
@@ -116,6 +123,9 @@ func run(_ arguments: [String]) throws(FlagError) {
     }
     guard let connectCodec = ConnectCodec(name: flags.string("connect-codec")!) else {
         throw FlagError("--connect-codec: expected proto or json, got \(flags.string("connect-codec")!)")
+    }
+    guard let webHTTP = WebHTTPVersion(name: flags.string("web-http")!) else {
+        throw FlagError("--web-http: expected 1.1 or 2, got \(flags.string("web-http")!)")
     }
     let sensors: [SensorKind]
     switch SensorKind.list(parsing: flags.string("sensors")!) {
@@ -205,6 +215,7 @@ func run(_ arguments: [String]) throws(FlagError) {
     case let other: throw FlagError("--packing: expected on or off, got \(other)")
     }
     options.connectCodec = connectCodec
+    options.webHTTP = webHTTP
     options.timeLimitMs = try flags.milliseconds("time-limit")
     if let path = flags.string("acked-log") {
         do {
@@ -239,7 +250,9 @@ func run(_ arguments: [String]) throws(FlagError) {
     }
     FileHandle.standardError.write(Data("""
         device-sim: \(devices) devices (\(mode.name)\
-        \(mode.dealtProtocols.contains(.connect) ? ", connect \(connectCodec.name)" : "")) → \(target) (\(link.description)\
+        \(mode.dealtProtocols.contains(.connect) ? ", connect \(connectCodec.name)" : "")\
+        \(mode.dealtProtocols.contains(where: \.isWebPush) ? ", web over \(webHTTP.description)" : "")) → \
+        \(target) (\(link.description)\
         \(link.caFile.map { ", trusting \($0)" } ?? (link.isTLS && link.tls != .psk ? ", system CA store" : ""))); \
         \(sensors.count) sensors every \
         \(flags.string("interval")!), batches every \(flags.string("batch")!), \(flags.string("duration")!) simulated \
@@ -273,6 +286,7 @@ func run(_ arguments: [String]) throws(FlagError) {
     var description = RunDescription(configuration: configuration, elapsedNs: result.elapsedNs, simulatedMs: simulatedMs)
     description.link = link
     description.connectCodec = connectCodec
+    description.webHTTP = webHTTP
     let report = FleetReport.make(
         run: description,
         devices: result.summaries, latencies: result.latencies, collector: after?.subtracting(before))

@@ -1,8 +1,10 @@
 // One simulated device's TCP connection: the protocol client that turns its actions into bytes and the collector's
-// answers into device events. HTTP/1.1 for REST, gRPC-Web and Connect devices (one request in flight, keep-alive;
-// WebPush spells the gRPC-Web and Connect requests and reads their answers); HTTP/2 with our nghttp2 client session
-// for gRPC devices (one call in flight; an Upload stream spans several batches). Over TLS the link is the handler of
-// a `TLSTransport` (ALPN `h2` or `http/1.1`) and sees only plaintext; "connected" then means the handshake completed.
+// answers into device events. HTTP/1.1 for REST devices, and for gRPC-Web and Connect devices by default (one
+// request in flight, keep-alive; WebPush spells the gRPC-Web and Connect requests and reads their answers); HTTP/2
+// with our nghttp2 client session for gRPC devices (one call in flight; an Upload stream spans several batches), and
+// for gRPC-Web and Connect devices under `--web-http 2` (one stream per Push, WebPush+HTTP2.swift). Over TLS the
+// link is the handler of a `TLSTransport` (ALPN `h2` or `http/1.1`) and sees only plaintext; "connected" then means
+// the handshake completed.
 // An HTTP/1.1 answer is judged by the status of its own head, kept until its end (which may come in a later read).
 //
 // Rules: a link reports exactly one outcome per call (`.acked` or `.callFailed`), and `.disconnected` /
@@ -41,12 +43,16 @@ final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
     private var responseParser = HTTPResponseParser()
     /// The head of the response being read.
     private var responseHead: HTTPResponseHead?
-    /// How this device pushes over HTTP/1.1 (grpc-web, grpc-web-text, connect); nil for REST and HTTP/2 devices.
+    /// How this device pushes (grpc-web, grpc-web-text, connect), over HTTP/1.1 or HTTP/2; nil for REST and gRPC.
     private let webPush: WebPush?
     // HTTP/2
+    /// The link speaks HTTP/2: a gRPC device, or a gRPC-Web or Connect device under `--web-http 2`.
+    private let usesHTTP2: Bool
     private var session: HTTP2Session?
     private var streamID: Int32?
     private var response = TelemetryClientResponse()
+    /// The answer of the gRPC-Web or Connect Push in flight over HTTP/2.
+    private var webResponse: WebPushHTTP2Response?
     private var output: [UInt8] = []
     // The call in flight: what its answer covers (nil for a Sync stream, whose Acks were reported as they came)
     // and when the request was completed.
@@ -63,6 +69,7 @@ final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
         self.deviceProtocol = deviceProtocol
         self.fleet = fleet
         webPush = WebPush(deviceProtocol, connectCodec: fleet.connectCodec)
+        usesHTTP2 = deviceProtocol.usesHTTP2(webHTTP: fleet.webHTTP)
     }
 
     // MARK: Connection events
@@ -75,7 +82,7 @@ final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
                 fleet.recordHandshake(slot: slot, kind)
             }
         }
-        if deviceProtocol.usesHTTP2 {
+        if usesHTTP2 {
             var settings = HTTP2Settings()
             settings.initialWindowSize = 64 << 10
             settings.connectionWindowSize = 65_535
@@ -234,6 +241,10 @@ final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
     }
 
     func push(_ batch: Batch) {
+        if let webPush, usesHTTP2 {
+            pushOverHTTP2(batch, as: webPush)
+            return
+        }
         if let webPush {
             guard let connection else { return }
             let request = webPush.makeRequest(
@@ -253,6 +264,21 @@ final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
         else { return }
         streamID = id
         session.send(streamID: id, GRPCMessageFramer.frame(batch.protobufBytes(packingDeltas: fleet.packsDeltas)))
+        startCall(batch.seq...batch.seq)
+        session.finish(streamID: id)
+        flush()
+    }
+
+    /// A gRPC-Web or Connect Push as one HTTP/2 stream: the request HTTP/1.1 would send, as headers and DATA.
+    private func pushOverHTTP2(_ batch: Batch, as form: WebPush) {
+        guard let session else { return }
+        let fields = form.makeHTTP2Fields(
+            deviceID: deviceID, authorization: fleet.authorization(for: deviceID), authority: fleet.authority,
+            isTLS: tls != nil)
+        guard let id = try? session.submitRequest(fields, endStream: false) else { return }
+        streamID = id
+        webResponse = WebPushHTTP2Response(form: form)
+        session.send(streamID: id, form.makeBody(batch, packsDeltas: fleet.packsDeltas))
         startCall(batch.seq...batch.seq)
         session.finish(streamID: id)
         flush()
@@ -363,14 +389,27 @@ final class DeviceLink: ConnectionHandler, HTTP2SessionDelegate {
     func http2Session(_ session: HTTP2Session, didReceive event: HTTP2Event) {
         switch event {
         case .headers(let id, _, let fields, _, _) where id == streamID:
-            response.receiveHeaders(fields)
+            if webResponse != nil {
+                webResponse?.receiveHeaders(fields)
+            } else {
+                response.receiveHeaders(fields)
+            }
         case .data(let id, let bytes):
             if id == streamID {
-                response.receiveData(bytes)
+                if webResponse != nil {
+                    webResponse?.receiveData(bytes)
+                } else {
+                    response.receiveData(bytes)
+                }
                 if deviceProtocol == .grpcSync { deliverArrivedAcks() }
             }
             session.consume(streamID: id, count: bytes.count)
         case .streamClosed(let id, let code) where id == streamID:
+            if let answer = webResponse {
+                webResponse = nil
+                complete(answer.outcome(errorCode: code))
+                return
+            }
             if deviceProtocol == .grpcSync { deliverArrivedAcks() }
             switch response.outcome(errorCode: code) {
             case .success(let ack): complete(.acked(ack))

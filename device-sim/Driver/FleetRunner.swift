@@ -37,6 +37,9 @@ public struct RunOptions: Sendable {
     public var packsDeltas = true
     /// How connect devices encode their Push requests (`--connect-codec`): protobuf or proto3 JSON.
     public var connectCodec = ConnectCodec.proto
+    /// The HTTP of grpc-web, grpc-web-text and connect devices (`--web-http`): HTTP/1.1 keep-alive, or HTTP/2 as
+    /// the gRPC devices speak it.
+    public var webHTTP = WebHTTPVersion.http1
     /// A TLS handshake not finished within this fails the connect (retried like a refused one).
     public var handshakeTimeoutMs: Int64 = 10_000
 
@@ -129,7 +132,7 @@ public enum FleetRunner {
                     authority: options.target, callTimeoutNs: UInt64(options.callTimeoutMs) * 1_000_000,
                     ackLog: options.ackLog, fleetKey: options.fleetKey, tls: tls,
                     usesStreamContext: options.usesStreamContext, packsDeltas: options.packsDeltas,
-                    connectCodec: options.connectCodec,
+                    connectCodec: options.connectCodec, webHTTP: options.webHTTP,
                     onFinished: { finished.signal() })
                 fleets.set(index, LoopBound(fleet, on: loop))
                 fleet.start()

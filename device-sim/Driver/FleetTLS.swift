@@ -1,6 +1,7 @@
-// What a fleet's TLS links share: two client contexts (HTTP/2 gRPC devices offer ALPN `h2`; REST, gRPC-Web and
-// Connect devices `http/1.1`, so the collector picks the right protocol inside TLS), the name the certificate must
-// carry, and how devices authenticate. Made once per run; OpenSSL contexts are safe to share across the loops once configured.
+// What a fleet's TLS links share: two client contexts (HTTP/2 devices offer ALPN `h2`: gRPC, and gRPC-Web and Connect
+// under `--web-http 2`; HTTP/1.1 devices `http/1.1`: REST, and gRPC-Web and Connect by default; so the collector picks
+// the right protocol inside TLS), the name the certificate must carry, and how devices authenticate. Made once per run;
+// OpenSSL contexts are safe to share across the loops once configured.
 
 import Simulation
 import TLS
@@ -8,9 +9,9 @@ import Trust
 
 /// The run-wide TLS setup of the simulator's devices; see above.
 final class FleetTLS: Sendable {
-    /// For HTTP/2 gRPC devices: ALPN `h2`.
+    /// For HTTP/2 devices (gRPC; gRPC-Web and Connect under `--web-http 2`): ALPN `h2`.
     let grpcContext: TLSContext
-    /// For HTTP/1.1 devices (REST, gRPC-Web, Connect): ALPN `http/1.1`.
+    /// For HTTP/1.1 devices (REST; gRPC-Web and Connect by default): ALPN `http/1.1`.
     let restContext: TLSContext
     /// The host the server certificate is verified for (a DNS name or an IP address).
     let serverName: String
@@ -40,8 +41,8 @@ final class FleetTLS: Sendable {
         restContext = try context(["http/1.1"])
     }
 
-    /// The context for a device of `deviceProtocol`.
-    func context(for deviceProtocol: DeviceProtocol) -> TLSContext {
-        deviceProtocol.usesHTTP2 ? grpcContext : restContext
+    /// The context for a device of `deviceProtocol` in a run whose gRPC-Web and Connect devices speak `webHTTP`.
+    func context(for deviceProtocol: DeviceProtocol, webHTTP: WebHTTPVersion) -> TLSContext {
+        deviceProtocol.usesHTTP2(webHTTP: webHTTP) ? grpcContext : restContext
     }
 }

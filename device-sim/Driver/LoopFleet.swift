@@ -37,12 +37,16 @@ final class LoopFleet {
     let packsDeltas: Bool
     /// How connect devices encode their requests.
     let connectCodec: ConnectCodec
+    /// The HTTP of grpc-web, grpc-web-text and connect devices.
+    let webHTTP: WebHTTPVersion
 
     init(loop: EventLoop, fleet: DeviceFleet, target: SocketAddress, authority: String, callTimeoutNs: UInt64,
          ackLog: AckLog? = nil, fleetKey: FleetKey? = nil, tls: FleetTLS? = nil, usesStreamContext: Bool = true,
-         packsDeltas: Bool = true, connectCodec: ConnectCodec = .proto, onFinished: @escaping () -> Void) {
+         packsDeltas: Bool = true, connectCodec: ConnectCodec = .proto, webHTTP: WebHTTPVersion = .http1,
+         onFinished: @escaping () -> Void) {
         self.packsDeltas = packsDeltas
         self.connectCodec = connectCodec
+        self.webHTTP = webHTTP
         self.ackLog = ackLog
         self.usesStreamContext = usesStreamContext
         self.tls = tls
@@ -151,7 +155,7 @@ final class LoopFleet {
                         TLSExternalPSK(identity: device.deviceID, key: $0.tlsPSK(for: device.deviceID).bytes)
                     } : nil
                     let transport = try TLSTransport(
-                        client: connection, context: tls.context(for: device.deviceProtocol),
+                        client: connection, context: tls.context(for: device.deviceProtocol, webHTTP: webHTTP),
                         serverName: tls.serverName, psk: psk, session: tls.resumption ? sessions[slot] : nil)
                     transport.handler = link
                     link.connection = transport

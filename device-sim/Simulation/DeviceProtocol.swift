@@ -58,8 +58,9 @@ public enum DeviceProtocol: CaseIterable, Equatable, Hashable, Sendable, Compara
     /// The name of the protocol's rows in the collector's bandwidth report (`GET /v1/bandwidth`).
     public var collectorName: String { wireProtocol.rawValue }
 
-    /// True for the protocols spoken over HTTP/2 (h2c, or TLS with ALPN `h2`); the others use HTTP/1.1 keep-alive
-    /// (ALPN `http/1.1`).
+    /// True for the protocols always spoken over HTTP/2 (h2c, or TLS with ALPN `h2`); the others use HTTP/1.1
+    /// keep-alive (ALPN `http/1.1`), except that `--web-http 2` moves gRPC-Web and Connect to HTTP/2
+    /// (`usesHTTP2(webHTTP:)`).
     public var usesHTTP2: Bool {
         switch self {
         case .grpcStream, .grpcUnary, .grpcSync: true

@@ -2,6 +2,7 @@
 //
 //     {
 //       "run": {"devices": 100, "protocol": "mixed", "connect_codec": null | "proto" | "json" (null unless connect
+//               devices ran), "web_http": null | "1.1" | "2" (null unless grpc-web, grpc-web-text or connect
 //               devices ran), "seed": 42, "sensors": ["temperature", ...],
 //               "interval_ms": 1000, "batch_ms": 10000, "pacing": "speedup", "speedup": 60.0,
 //               "elapsed_ms": 60000.0, "simulated_ms": 3600000,           // speedup null and simulated_ms null at
@@ -123,6 +124,8 @@ extension FleetReport {
         writer.value(run.protocolMode.name)
         writer.key("connect_codec")
         if let codec = run.connectCodecUsed { writer.value(codec.name) } else { writer.null() }
+        writer.key("web_http")
+        if let webHTTP = run.webHTTPUsed { writer.value(webHTTP.name) } else { writer.null() }
         writer.key("seed")
         writer.value(run.seed)
         writer.key("sensors")

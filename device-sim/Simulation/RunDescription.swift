@@ -24,6 +24,8 @@ public struct RunDescription: Equatable, Sendable {
     public var link = LinkSettings()
     /// `--connect-codec`: how connect devices encode their requests.
     public var connectCodec = ConnectCodec.proto
+    /// `--web-http`: the HTTP of grpc-web, grpc-web-text and connect devices.
+    public var webHTTP = WebHTTPVersion.http1
 
     /// A description from its parts.
     public init(
@@ -57,10 +59,18 @@ public struct RunDescription: Equatable, Sendable {
         protocolMode.dealtProtocols.contains(.connect) ? connectCodec : nil
     }
 
-    /// The protocol mode as the report's header shows it: `--protocol`, and the Connect codec when connect is
-    /// dealt (`grpc-unary,connect (connect json)`).
+    /// The HTTP of the run's gRPC-Web and Connect devices; nil when the mode deals none.
+    public var webHTTPUsed: WebHTTPVersion? {
+        protocolMode.dealtProtocols.contains(where: \.isWebPush) ? webHTTP : nil
+    }
+
+    /// The protocol mode as the report's header shows it: `--protocol`, the Connect codec when connect is dealt, and
+    /// the HTTP of gRPC-Web and Connect when it is HTTP/2 (`grpc-unary,connect (connect json, web over HTTP/2)`).
     public var protocolText: String {
-        protocolMode.name + (connectCodecUsed.map { " (connect \($0.name))" } ?? "")
+        var notes: [String] = []
+        if let codec = connectCodecUsed { notes.append("connect \(codec.name)") }
+        if let webHTTP = webHTTPUsed, webHTTP == .http2 { notes.append("web over \(webHTTP.description)") }
+        return protocolMode.name + (notes.isEmpty ? "" : " (\(notes.joined(separator: ", ")))")
     }
 
     /// `speedup 60×` or `max-rate`.
