@@ -2,7 +2,8 @@
 device-sim feeds, and the test reads the page's state through the DevTools protocol.
 
 The page subscribes to `telemetry.v1.Telemetry/Watch` over gRPC-Web (a streamed `fetch`) and publishes what the
-stream did as `window.fwLive` = {mode, messages, readings, devices, lastDevice, lastSeq, attempts, error}. The tests:
+stream did as `window.fwLive` = {mode, watching, messages, readings, devices, lastDevice, lastSeq, attempts,
+error}. The tests:
   * live: within a few seconds the mode is "live" and DeviceBatch messages from the simulator's devices arrived
     (from every device, whichever protocol it sends with: two per protocol, gRPC-Web and Connect included); the
     open device's charts grow from the stream; the bandwidth chart's buckets are the collector's history; every
@@ -276,7 +277,7 @@ def test_the_dashboard_streams_live_readings_over_grpc_web(start_collector, flee
                      "the open device's readings growing from the stream")
     # The collector booked the page's stream as a watch row (the ledger sees the browser like any client).
     protocols = {row["protocol"] for row in get_json(collector, "/v1/bandwidth")["protocols"]}
-    assert "watch" in protocols or any(p.startswith("grpc-web") for p in protocols), protocols
+    assert "watch" in protocols, protocols
     # Let the history gain a few 10 s buckets and the panels settle, then take the screenshot (for docs/, a minute
     # of them).
     browser.pump(60 if os.environ.get("FW_UPDATE_SCREENSHOT") == "1" else 15)
