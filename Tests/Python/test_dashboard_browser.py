@@ -13,7 +13,8 @@ error}. The tests:
   * when the stream ends (the collector stops) the page polls, and streams again once the collector is back;
   * fallback: where Watch is refused (a Trailers-Only UNIMPLEMENTED, or the request failing outright; made by the
     DevTools Fetch domain answering the page's Watch request, everything else reaches the collector) the mode is
-    "polling", the page says why, keeps trying the stream, and still shows the collector's figures;
+    "polling", the page says why, keeps trying the stream, and still shows the collector's figures; a browser
+    without ReadableStream polls from the start;
   * a fleet too busy to watch whole (RESOURCE_EXHAUSTED, made by the Fetch domain too): the page follows the open
     device only, and the device opened next once clicked;
   * the page's own protobuf and gRPC-Web decoders, run in the browser, against messages made by the protobuf
@@ -383,6 +384,22 @@ def refuse_watch(browser: Browser, how: str) -> list:
     browser.call("Fetch.enable",
                  patterns=[{"urlPattern": "*/telemetry.v1.Telemetry/Watch*", "requestStage": "Request"}])
     return refused
+
+
+def test_a_browser_without_readable_streams_polls(start_collector, fleet, browser):
+    """Without ReadableStream (removed before the page's script runs) the page does not try the stream at all."""
+    collector = start_collector()
+    fleet(collector)
+    browser.call("Page.enable")
+    browser.call("Page.addScriptToEvaluateOnNewDocument", source="delete window.ReadableStream;")
+    browser.open(collector.url + "/")
+    status = browser.wait_for(lambda s: s.get("mode") == "polling", LIVE_TIMEOUT, "polling")
+    assert status["error"] == "this browser cannot read a streamed response" and status["attempts"] == 0, status
+    browser.wait_for(lambda s: browser.evaluate(
+        "document.querySelectorAll('#rows tr').length > 0 "
+        "&& /every 5 s/.test(document.getElementById('updated').textContent)"), LIVE_TIMEOUT,
+        "the device table filled by polling")
+    assert json.loads(browser.evaluate("document.getElementById('fw-live-status').textContent"))["mode"] == "polling"
 
 
 def test_a_fleet_too_busy_to_watch_whole_is_followed_one_device_at_a_time(start_collector, fleet, browser):
