@@ -51,7 +51,7 @@ done
 [ -n "$address" ] || { echo "screenshot: the collector did not start" >&2; cat "$work/collector.log" >&2; exit 1; }
 echo "screenshot: collector on $address; running $devices devices for $duration simulated at ${speedup}x"
 
-"$bin/device-sim" run --target "http://$address" --devices "$devices" --protocol mixed --duration "$duration" \
+"$bin/device-sim" run --target "http://$address" --devices "$devices" --protocol grpc-stream,grpc-unary,rest,grpc-sync,grpc-web,grpc-web-text,connect --duration "$duration" \
   --speedup "$speedup" --seed 7 --quiet --fleet-key-file "$work/fleet.key" --admin-token-file "$work/admin.token"
 
 mkdir -p "$(dirname "$out")"
