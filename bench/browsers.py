@@ -12,7 +12,6 @@
 
 Standalone: python3 bench/browsers.py [--bin .build/release] [--quick]
 """
-import argparse
 import os
 import statistics
 import sys
@@ -118,16 +117,9 @@ def markdown(res):
 
 def main():
     global bench
-    here = os.path.dirname(os.path.abspath(__file__))
-    sys.path.insert(0, here)
-    import run as bench_module
-    bench = bench_module
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--bin", default=os.path.join(bench.ROOT, ".build", "release"))
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--out", default=os.path.join(bench.ROOT, "bench", "results"))
-    args = bench.with_run_settings(parser.parse_args())
-    return bench.standalone_row(11, "browsers", run, markdown, args)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import run as bench
+    return bench.standalone_row(11, "browsers", run, markdown, bench.row_arguments())
 
 
 if __name__ == "__main__":

@@ -723,6 +723,17 @@ def with_run_settings(args):
     return args
 
 
+def row_arguments(add_arguments=None):
+    """The command line of a row run on its own: --bin, --quick, --out (and the row's own), with the run settings."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin", default=os.path.join(ROOT, ".build", "release"))
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--out", default=os.path.join(ROOT, "bench", "results"))
+    if add_arguments:
+        add_arguments(parser)
+    return with_run_settings(parser.parse_args())
+
+
 def standalone_row(row, key, run, markdown, args, suffix=""):
     """Runs one row on its own (`python3 bench/<row>.py`): `run(args)` under `key`, then writes
     bench/results/<date>-<host>-row-<row><suffix>[-quick].json and .md and prints the markdown."""

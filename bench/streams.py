@@ -14,7 +14,6 @@
 
 Standalone: python3 bench/streams.py [--bin .build/release] [--quick]
 """
-import argparse
 import os
 import statistics
 import subprocess
@@ -286,16 +285,9 @@ def markdown(res):
 
 def main():
     global bench
-    here = os.path.dirname(os.path.abspath(__file__))
-    sys.path.insert(0, here)
-    import run as bench_module
-    bench = bench_module
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--bin", default=os.path.join(bench.ROOT, ".build", "release"))
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--only", choices=["watch"], help="only 10d (Watch)")
-    parser.add_argument("--out", default=os.path.join(bench.ROOT, "bench", "results"))
-    args = bench.with_run_settings(parser.parse_args())
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import run as bench
+    args = bench.row_arguments(lambda p: p.add_argument("--only", choices=["watch"], help="only 10d (Watch)"))
     return bench.standalone_row(10, "streams", lambda a: run(a, a.only), markdown, args,
                                 suffix=f"-{args.only}" if args.only else "")
 

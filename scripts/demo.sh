@@ -47,8 +47,9 @@ fi
 echo "collector listening on $address (TLS with data/tls-cert.pem, and plaintext; authentication on: device tokens"
 echo "from $fleet_key, reads need $admin_token)"
 
-say "2. Running $devices devices over TLS (gRPC client streams, gRPC unary, REST JSON), $simulated simulated at ${speedup}x"
-"$bin/device-sim" run --target "https://$address" --ca data/tls-cert.pem --devices "$devices" --protocol mixed \
+say "2. Running $devices devices over TLS (gRPC client streams, unary and bidirectional, gRPC-Web, Connect, REST JSON), $simulated simulated at ${speedup}x"
+"$bin/device-sim" run --target "https://$address" --ca data/tls-cert.pem --devices "$devices" \
+  --protocol grpc-stream,grpc-unary,grpc-sync,grpc-web,connect,rest --web-http 2 \
   --sensors temperature,humidity,pressure,battery --interval 1s --batch 10s --duration "$simulated" \
   --speedup "$speedup" --seed 42 --json data/demo-report.json --csv data/demo-devices.csv \
   --fleet-key-file "$fleet_key" --admin-token-file "$admin_token"

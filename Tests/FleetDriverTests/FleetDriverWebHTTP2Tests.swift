@@ -83,11 +83,13 @@ import Testing
         )
     }
 
+    /// Over TLS, with either HTTP for the browser forms (ALPN h2 or http/1.1) and tokens or PSKs: every reading
+    /// stored once, the ledger agrees to the byte, TLS bytes included.
     @Test(arguments: [
         LinkSettings(tls: .token, connectionMode: .perBatch, resumption: true),
         LinkSettings(tls: .psk, connectionMode: .keep),
-    ])
-    func overTLSWithALPNh2TheyAgreeToTheByte(link: LinkSettings) throws {
+    ], [WebHTTPVersion.http1, .http2])
+    func overTLSTheyAgreeToTheByte(link: LinkSettings, webHTTP: WebHTTPVersion) throws {
         let collector = try FleetDriverTLSTests.TLSCollector(authenticated: true)
         let admin = "Bearer " + collector.adminToken
         let before = try CollectorClient.figures(collector.target, authorization: admin)
@@ -96,7 +98,7 @@ import Testing
         let configuration = FleetDriverTests.configuration(
             devices: 8, mode: .list([.rest, .grpcWeb, .grpcWebText, .connect]), simulated: 40_000, speedup: nil)
         var options = FleetDriverTLSTests.options(collector, link)
-        options.webHTTP = .http2
+        options.webHTTP = webHTTP
         let result = try FleetRunner.run(configuration, options: options)
         #expect(result.firstHandshakeFailure == nil)
         for summary in result.summaries {
@@ -118,6 +120,7 @@ import Testing
         #expect(check.protocols.allSatisfy { $0.collector?.tls != nil && $0.collector?.tls == $0.simulator.tls })
         // A per-batch reconnect starts a fresh HPACK table every batch: its heads are literals, but still HTTP/2.
         let booked = Self.requestBytes(collector.server)
+        guard webHTTP == .http2 else { return }
         Self.expectHTTP2(booked, ["grpc-web", "grpc-web-text", "connect"], keptAlive: link.connectionMode == .keep)
         // REST stays on HTTP/1.1 (ALPN http/1.1): text heads, no frames.
         let rest = try #require(booked["rest-json"])

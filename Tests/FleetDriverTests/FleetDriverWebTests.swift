@@ -52,31 +52,5 @@ import Testing
         }
     }
 
-    @Test(arguments: [
-        LinkSettings(tls: .token, connectionMode: .perBatch, resumption: true),
-        LinkSettings(tls: .psk, connectionMode: .keep),
-    ])
-    func overTLSWithTokensOrPSKsTheyAgreeToTheByte(link: LinkSettings) throws {
-        let collector = try FleetDriverTLSTests.TLSCollector(authenticated: true)
-        let admin = "Bearer " + collector.adminToken
-        let before = try CollectorClient.figures(collector.target, authorization: admin)
-        var link = link
-        if link.tls == .token { link.caFile = collector.certificateFile }
-        let configuration = FleetDriverTests.configuration(
-            devices: 6, mode: .list([.grpcWeb, .grpcWebText, .connect]), simulated: 40_000, speedup: nil)
-        let result = try FleetRunner.run(configuration, options: FleetDriverTLSTests.options(collector, link))
-        #expect(result.firstHandshakeFailure == nil)
-        for summary in result.summaries {
-            let statistics = summary.statistics
-            #expect(summary.stoppedBy == nil, "\(summary.deviceID) was refused")
-            #expect(statistics.readingsAcked == statistics.readingsGenerated && statistics.readingsAcked > 0)
-            #expect(statistics.errors.total == 0)
-            #expect(statistics.tls.handshakeSent > 0)
-        }
-        let report = FleetDriverTLSTests.report(
-            configuration, result, link, try collector.settledFigures(authorization: admin).subtracting(before))
-        let check = try #require(report.crossCheck)
-        #expect(check.isConsistent, "\(report.renderTable())")
-        #expect(check.protocols.allSatisfy { $0.collector?.tls != nil && $0.collector?.tls == $0.simulator.tls })
-    }
+    // Over TLS (either HTTP): FleetDriverWebHTTP2Tests.overTLSTheyAgreeToTheByte.
 }

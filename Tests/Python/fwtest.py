@@ -171,6 +171,21 @@ def reading_value(mantissa: int, exponent: int) -> float:
     return float(f"{mantissa}e{exponent}")
 
 
+def device_batch_rows(message) -> list[tuple]:
+    """The readings of one decoded DeviceBatch (a Watch message): [(device, sensor, ts, value, seq)], times and
+    values rebuilt by the .proto's rules (an independent reading of them)."""
+    rows = []
+    for series in message.batch.series:
+        ts, mantissa = series.start_ms, 0
+        for i, delta in enumerate(series.mantissa_deltas):
+            if i > 0:
+                ts += series.interval_ms if series.interval_ms else series.time_deltas_ms[i - 1]
+            mantissa += delta
+            rows.append((message.device, series.sensor, ts, reading_value(mantissa, series.exponent),
+                         message.batch.seq))
+    return rows
+
+
 def make_series(pb, sensor: str, exponent: int, timestamps, mantissas, regular: bool | None = None):
     """A delta-encoded Series for the given readings and the rows it must produce: [(sensor, ts, value)].
 

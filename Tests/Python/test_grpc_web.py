@@ -31,7 +31,7 @@ import urllib.parse
 import pytest
 
 from fwtest import (CALL_TIMEOUT, AuthFiles, db_batches, db_readings, get_json, http_request, make_series,
-                    reading_value, wait_until)
+                    device_batch_rows, wait_until)
 
 T0 = 1_732_190_000_000
 SERVICE = "/telemetry.v1.Telemetry/"
@@ -588,16 +588,7 @@ def expand(pb, payload: bytes) -> list[tuple]:
     """The readings of one DeviceBatch message: [(device, sensor, ts, value, seq)]."""
     message = pb.DeviceBatch()
     message.ParseFromString(payload)
-    rows = []
-    for series in message.batch.series:
-        ts, mantissa = series.start_ms, 0
-        for i, delta in enumerate(series.mantissa_deltas):
-            if i > 0:
-                ts += series.interval_ms if series.interval_ms else series.time_deltas_ms[i - 1]
-            mantissa += delta
-            rows.append((message.device, series.sensor, ts, reading_value(mantissa, series.exponent),
-                         message.batch.seq))
-    return rows
+    return device_batch_rows(message)
 
 
 class _Watch:

@@ -27,24 +27,14 @@ import grpc
 import pytest
 
 from fwtest import (CALL_TIMEOUT, CHANNEL_OPTIONS, DEVICE_SIM_BIN, AuthFiles, db_query, get_json, grpc_frame,
-                    http_request, make_series, reading_value, wait_until)
+                    http_request, make_series, device_batch_rows, wait_until)
 
 T0 = 1_732_190_000_000
 
 
 def expand(message) -> list[tuple]:
     """The readings of one DeviceBatch: [(device, sensor, ts, value, seq)]."""
-    rows = []
-    for series in message.batch.series:
-        ts = series.start_ms
-        mantissa = 0
-        for i, delta in enumerate(series.mantissa_deltas):
-            if i > 0:
-                ts += series.interval_ms if series.interval_ms else series.time_deltas_ms[i - 1]
-            mantissa += delta
-            rows.append((message.device, series.sensor, ts, reading_value(mantissa, series.exponent),
-                         message.batch.seq))
-    return rows
+    return device_batch_rows(message)
 
 
 class Watcher:
