@@ -394,8 +394,10 @@ def test_dashboard_takes_the_token_in_its_address_and_sends_it_as_a_header(secur
     assert r.status == 200 and r.headers["content-type"].startswith("text/html")
     assert r.headers["referrer-policy"] == "no-referrer"
     html = r.body.decode()
-    assert html.count("fetch(") == 1
+    # Two requests carry it, both as a header: the read API's `api()` and the Watch stream over gRPC-Web.
+    assert html.count("fetch(") == 2
     assert 'headers["Authorization"] = "Bearer " + TOKEN' in html
+    assert 'headers["authorization"] = "Bearer " + TOKEN' in html
     assert "token" not in re.search(r'<script id="fw-api" type="application/json">(.*?)</script>', html, re.S)[1]
     assert http_request(secured, "GET", "/?token=wrong-admin-token").status == 401
     assert http_request(secured, "GET", "/?token=").status == 401
