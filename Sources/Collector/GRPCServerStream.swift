@@ -37,8 +37,8 @@ final class GRPCServerStream: ServerStreamHandler, GRPCCallTransport {
     /// When the stream started holding DATA back.
     private var heldBackSince = ContinuousClock.now
 
-    /// gRPC-Web's text mode: the request body is base64.
-    private var textDecoder: GRPCWebText?
+    /// The request body's bytes as frames (grpc-web-text's decoded from base64).
+    private var requestBody: GRPCWebRequestDecoder
 
     /// Opens the stream for `handler`'s call, counted under `key`; `web` and `responseEncoding` are a gRPC-Web
     /// call's request and response encodings (nil for gRPC), `cors` its CORS response headers.
@@ -47,7 +47,7 @@ final class GRPCServerStream: ServerStreamHandler, GRPCCallTransport {
          owner: HTTP2ServerConnection) {
         self.id = id
         self.owner = owner
-        if web == .text { textDecoder = GRPCWebText() }
+        requestBody = GRPCWebRequestDecoder(web)
         response = HTTP2GRPCResponseWriter(streamID: id, web: responseEncoding, cors: cors)
         runner = TelemetryCallRunner(
             handler: handler, key: key, context: owner.context, loop: owner.connection?.loop, transport: self,
@@ -86,11 +86,9 @@ final class GRPCServerStream: ServerStreamHandler, GRPCCallTransport {
             isEndHeldBack = true
             return
         }
-        if let textDecoder {
-            do throws(GRPCWebText.DecodeError) { try textDecoder.finish() } catch {
-                runner.end(with: GRPCStatus(.invalidArgument, error.description))
-                return
-            }
+        if let failure = requestBody.finish() {
+            runner.end(with: failure)
+            return
         }
         runner.receiveEnd()
         holdBufferedBytes()
@@ -98,16 +96,9 @@ final class GRPCServerStream: ServerStreamHandler, GRPCCallTransport {
 
     private func deliver(_ bytes: UnsafeRawBufferPointer) {
         guard let owner else { return }
-        if textDecoder != nil {
-            do throws(GRPCWebText.DecodeError) {
-                let decoded = try textDecoder!.decode(bytes)
-                decoded.withUnsafeBytes { runner.receive($0) }
-            } catch {
-                runner.end(with: GRPCStatus(.invalidArgument, error.description))
-                return
-            }
-        } else {
-            runner.receive(bytes)
+        if let failure = requestBody.decode(bytes, into: runner.receive) {
+            runner.end(with: failure)
+            return
         }
         let seen = runner.handler.messageCount
         owner.ledger.messages(streamID: id, count: seen - messagesCounted, inbound: true)

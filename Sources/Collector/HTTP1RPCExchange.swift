@@ -65,38 +65,38 @@ final class HTTP1RPCExchange: GRPCCallTransport, WatchCallTransport {
     init?(requestHead: HTTPRequestHead, context: CollectorContext, owner: HTTP1ServerConnection, pskDevice: String?) {
         let path = String(requestHead.target.prefix { $0 != "?" })
         let contentType = requestHead.headers["content-type"]
-        let isServicePath = path.hasPrefix(TelemetryMethod.servicePathPrefix)
-        if let web = contentType.flatMap(GRPCWebFraming.encoding(ofContentType:)) {
-            kind = .grpcWeb(
-                request: web, response: GRPCWebFraming.responseEncoding(request: web, accept: requestHead.headers["accept"]))
-        } else if isServicePath, let codec = contentType.flatMap(ConnectProtocol.unaryCodec(ofContentType:)) {
-            kind = .connect(codec)
-        } else if isServicePath, let codec = contentType.flatMap(ConnectProtocol.streamingCodec(ofContentType:)) {
-            kind = .connectStream(codec)
-        } else if isServicePath {
-            kind = .grpcWeb(request: .binary, response: .binary)
-            self.requestHead = requestHead
-            self.context = context
-            self.owner = owner
+        let recognised = Self.kind(contentType: contentType, accept: requestHead.headers["accept"], path: path)
+        guard recognised != nil || path.hasPrefix(TelemetryMethod.servicePathPrefix) else { return nil }
+        kind = recognised ?? .grpcWeb(request: .binary, response: .binary)
+        self.requestHead = requestHead
+        self.context = context
+        self.owner = owner
+        guard recognised != nil else {
             key = .overhead(.grpcWeb)
             route = .refusedHTTP(RESTError(
                 415, "unsupported_media_type",
                 "over HTTP/1.1 \(path) takes application/grpc-web, application/grpc-web-text, application/proto or "
                     + "application/json (gRPC needs HTTP/2); got \(contentType ?? "no content type")"))
             return
-        } else {
-            return nil
         }
-        self.requestHead = requestHead
-        self.context = context
-        self.owner = owner
-        let head = Self.callHead(requestHead, path: path, kind: kind)
+        let head = Self.callHead(requestHead, path: path)
         (route, key) = BrowserCallRoute.route(head, path: path, kind: kind, context: context, pskDevice: pskDevice)
     }
 
+    /// What a request's content type makes it: gRPC-Web on any path, Connect (unary or streaming) on the service's.
+    private static func kind(contentType: String?, accept: String?, path: String) -> BrowserCallKind? {
+        guard let contentType else { return nil }
+        if let web = GRPCWebFraming.encoding(ofContentType: contentType) {
+            return .grpcWeb(request: web, response: GRPCWebFraming.responseEncoding(request: web, accept: accept))
+        }
+        guard path.hasPrefix(TelemetryMethod.servicePathPrefix) else { return nil }
+        if let codec = ConnectProtocol.unaryCodec(ofContentType: contentType) { return .connect(codec) }
+        return ConnectProtocol.streamingCodec(ofContentType: contentType).map { .connectStream($0) }
+    }
+
     /// The gRPC request head of an HTTP/1.1 request: its headers as metadata, the content type made gRPC's (the
-    /// router checks gRPC's rules), Connect's timeout as `grpc-timeout`.
-    private static func callHead(_ requestHead: HTTPRequestHead, path: String, kind: BrowserCallKind) -> GRPCRequestHead {
+    /// router checks gRPC's rules).
+    private static func callHead(_ requestHead: HTTPRequestHead, path: String) -> GRPCRequestHead {
         var metadata = GRPCMetadata()
         for field in requestHead.headers {
             let name = field.name.lowercased()
@@ -186,14 +186,10 @@ final class HTTP1RPCExchange: GRPCCallTransport, WatchCallTransport {
         case .grpcWeb(.binary, _):
             return .success(body)
         case .grpcWeb(.text, _):
-            var decoder = GRPCWebText()
-            do throws(GRPCWebText.DecodeError) {
-                let decoded = try decoder.decode(body)
-                try decoder.finish()
-                return .success(decoded)
-            } catch {
-                return .failure(GRPCStatus(.invalidArgument, error.description))
-            }
+            var decoder = GRPCWebRequestDecoder(.text)
+            var frames: [UInt8] = []
+            let failure = body.withUnsafeBytes { decoder.decode($0) { frames += $0 } } ?? decoder.finish()
+            return failure.map { .failure($0) } ?? .success(frames)
         case .connect(let codec):
             return ConnectUnaryCall.framedRequest(body, codec: codec, limits: context.configuration.decodeLimits)
         case .connectStream(let codec):

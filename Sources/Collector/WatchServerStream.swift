@@ -16,8 +16,8 @@ final class WatchServerStream: ServerStreamHandler, WatchCallTransport {
     private weak var owner: HTTP2ServerConnection?
     private var runner: WatchCallRunner!
     private var response: HTTP2GRPCResponseWriter
-    /// gRPC-Web's text mode: the request body is base64.
-    private var textDecoder: GRPCWebText?
+    /// The request body's bytes as frames (grpc-web-text's decoded from base64).
+    private var requestBody: GRPCWebRequestDecoder
     private var messagesCounted = 0
     private var lastReceived = ContinuousClock.now
 
@@ -30,7 +30,7 @@ final class WatchServerStream: ServerStreamHandler, WatchCallTransport {
         self.id = id
         self.owner = owner
         self.response = HTTP2GRPCResponseWriter(streamID: id, web: responseEncoding, cors: cors)
-        if web == .text { textDecoder = GRPCWebText() }
+        requestBody = GRPCWebRequestDecoder(web)
         runner = WatchCallRunner(key: key, timeoutNanoseconds: timeoutNanoseconds, context: owner.context,
                                  loop: loop, transport: self)
     }
@@ -42,16 +42,9 @@ final class WatchServerStream: ServerStreamHandler, WatchCallTransport {
     func receiveData(_ bytes: UnsafeRawBufferPointer) -> Bool {
         defer { lastReceived = .now }
         guard !runner.isFinished, let owner else { return true }
-        if textDecoder != nil {
-            do throws(GRPCWebText.DecodeError) {
-                let decoded = try textDecoder!.decode(bytes)
-                decoded.withUnsafeBytes { runner.receive($0) }
-            } catch {
-                runner.finish(GRPCStatus(.invalidArgument, error.description))
-                return true
-            }
-        } else {
-            runner.receive(bytes)
+        if let failure = requestBody.decode(bytes, into: runner.receive) {
+            runner.finish(failure)
+            return true
         }
         owner.ledger.messages(streamID: id, count: runner.call.messageCount - messagesCounted, inbound: true)
         messagesCounted = runner.call.messageCount
@@ -64,11 +57,9 @@ final class WatchServerStream: ServerStreamHandler, WatchCallTransport {
     func receiveEnd() {
         guard let owner else { return }
         owner.held.release(id, budget: owner.context.requestBuffers)
-        if let textDecoder, !runner.isFinished {
-            do throws(GRPCWebText.DecodeError) { try textDecoder.finish() } catch {
-                runner.finish(GRPCStatus(.invalidArgument, error.description))
-                return
-            }
+        if !runner.isFinished, let failure = requestBody.finish() {
+            runner.finish(failure)
+            return
         }
         runner.receiveEnd()
     }

@@ -125,3 +125,37 @@ struct GRPCWebResponseShapeTests {
         #expect(GRPCWebFraming.body([0, 0, 0, 0, 1, 7], .text) == Array("AAAAAAEH".utf8))
     }
 }
+
+/// Request bodies on their way to the deframer: gRPC's and binary gRPC-Web's untouched, text decoded in pieces, bad
+/// text refused by status.
+struct GRPCWebRequestDecoderTests {
+    private func run(_ encoding: GRPCWebFraming.Encoding?, _ pieces: [String]) -> (bytes: [UInt8], failure: GRPCStatus?) {
+        var decoder = GRPCWebRequestDecoder(encoding)
+        var bytes: [UInt8] = []
+        for piece in pieces {
+            if let failure = Array(piece.utf8).withUnsafeBytes({ decoder.decode($0) { bytes += $0 } }) {
+                return (bytes, failure)
+            }
+        }
+        return (bytes, decoder.finish())
+    }
+
+    @Test func binaryAndGRPCBodiesPassThrough() {
+        #expect(run(nil, ["AB", "C"]).bytes == Array("ABC".utf8))
+        #expect(run(.binary, ["AB", "C"]).bytes == Array("ABC".utf8))
+        #expect(run(.binary, ["AB"]).failure == nil)
+    }
+
+    @Test func textIsDecodedAcrossPieces() {
+        let result = run(.text, ["AAAAA", "AEH"])  // "AAAAAAEH" split inside a group
+        #expect(result.bytes == [0, 0, 0, 0, 1, 7] && result.failure == nil)
+    }
+
+    @Test func badOrUnfinishedTextIsInvalidArgumentNamingWhere() {
+        let bad = run(.text, ["AAAA", "*AAA"])
+        #expect(bad.failure?.code == .invalidArgument && bad.failure?.message.contains("at byte 4") == true)
+        let unfinished = run(.text, ["AAAAAA"])
+        #expect(unfinished.failure?.code == .invalidArgument)
+        #expect(unfinished.failure?.message.contains("inside a 4-character group") == true)
+    }
+}
