@@ -14,7 +14,7 @@ public enum GRPCDeframeError: Error, Equatable, Sendable {
         switch self {
         case .compressedMessage:
             GRPCStatus(.unimplemented, "compressed message but no supported grpc-encoding (only identity)")
-        case .invalidFlag(GRPCWebFraming.trailerFlag):
+        case .invalidFlag(0x80):  // gRPC-Web's trailer flag (GRPCWebFraming.trailerFlag)
             GRPCStatus(.invalidArgument, "a trailer frame (flag 0x80) came from the client; only the server sends one")
         case .invalidFlag(let flag): GRPCStatus(.internal, "invalid message flag \(flag)")
         case .messageTooLarge(let length, let limit):
