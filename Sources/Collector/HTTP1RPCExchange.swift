@@ -94,6 +94,22 @@ final class HTTP1RPCExchange: GRPCCallTransport, WatchCallTransport {
         return ConnectProtocol.streamingCodec(ofContentType: contentType).map { .connectStream($0) }
     }
 
+    /// The answer in the request's own protocol to a gRPC-Web or Connect request whose declared body is over the
+    /// HTTP/1.1 body limit (the parser refuses it at the head): RESOURCE_EXHAUSTED naming the sizes, as Trailers-Only,
+    /// Connect's 429, or Connect's end-of-stream envelope. Nil for any other request (REST's 413 then).
+    static func tooLargeAnswer(to requestHead: HTTPRequestHead, _ message: String) -> RESTResponse? {
+        let path = String(requestHead.target.prefix { $0 != "?" })
+        let status = GRPCStatus(.resourceExhausted, message)
+        switch kind(contentType: requestHead.headers["content-type"], accept: requestHead.headers["accept"], path: path) {
+        case .grpcWeb(_, let encoding)?:
+            let headers = GRPCWebFraming.responseMetadata(status.trailersOnlyMetadata, encoding)
+            return RESTResponse(status: 200, headers: pairs(headers))
+        case .connect?: return ConnectUnaryCall.errorResponse(status)
+        case .connectStream(let codec)?: return ConnectStreamCall.endedResponse(status, codec: codec)
+        case nil: return nil
+        }
+    }
+
     /// The gRPC request head of an HTTP/1.1 request: its headers as metadata, the content type made gRPC's (the
     /// router checks gRPC's rules).
     private static func callHead(_ requestHead: HTTPRequestHead, path: String) -> GRPCRequestHead {

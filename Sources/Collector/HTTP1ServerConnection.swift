@@ -237,6 +237,11 @@ final class HTTP1ServerConnection: ConnectionHandler, GracefulShutdown {
     private func refuse(_ refusal: HTTP1Refusal, version: HTTPVersion, on connection: any ByteTransport) {
         switch refusal {
         case .malformed(let error):
+            if let head = error.requestHead, var answer = HTTP1RPCExchange.tooLargeAnswer(to: head, error.message) {
+                context.configuration.cors.addResponseHeaders(to: &answer, origin: head.headers["origin"])
+                refuse(status: HTTPStatus(code: answer.status), response: answer, version: version, on: connection)
+                return
+            }
             refuse(status: error.status, RESTError(error.status.code, Self.code(for: error.status.code), error.message),
                    version: version, on: connection)
         case .headerTimeout:

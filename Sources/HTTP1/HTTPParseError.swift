@@ -8,11 +8,19 @@ public struct HTTPParseError: Error, Sendable, Equatable, CustomStringConvertibl
     public var status: HTTPStatus
     /// A short, stable message naming the problem, e.g. "Content-Length and Transfer-Encoding together".
     public var message: String
+    /// The request's head, when the error was found once the head was read (a declared body over the limit): the
+    /// server may answer in the request's own protocol (a gRPC-Web or Connect error rather than a REST one).
+    public var requestHead: HTTPRequestHead?
 
     /// An error with the status to send and the message to show.
     public init(_ status: HTTPStatus, _ message: String) {
         self.status = status
         self.message = message
+    }
+
+    /// Errors are equal by status and message (the head is context, not the error).
+    public static func == (lhs: HTTPParseError, rhs: HTTPParseError) -> Bool {
+        lhs.status == rhs.status && lhs.message == rhs.message
     }
 
     /// `400 Bad Request: bare LF`, for example.

@@ -59,27 +59,15 @@ extension HTTPRequestParser {
         } else if let length = framingFields.contentLength {
             guard length <= limits.maxBodyBytes else {
                 let message = "Content-Length \(length) larger than the \(limits.maxBodyBytes)-byte body limit"
-                return fail(HTTPParseError(.contentTooLarge, message), consumed: consumed)
+                var error = HTTPParseError(.contentTooLarge, message)
+                error.requestHead = makeHead(line, framing: .contentLength(length))  // the server may answer in kind
+                return fail(error, consumed: consumed)
             }
             framing = .contentLength(length)
         } else {
             framing = .noBody
         }
-        // A chunked HTTP/1.0 request has faulty framing for 1.0 peers: handle it, then close (RFC 9112 §6.1).
-        isKeepAlive =
-            framingFields.isPersistent(version: line.version)
-            && !(framing == .chunked && !line.version.isAtLeastHTTP1_1)
-        let hasBody = framing == .chunked || (framingFields.contentLength ?? 0) > 0
-        let storage = headReader.storage
-        let head = HTTPRequestHead(
-            method: String(decoding: storage[line.method], as: UTF8.self),
-            target: String(decoding: storage[line.target], as: UTF8.self),
-            version: line.version,
-            headers: headReader.takeHeaders(),
-            framing: framing,
-            isKeepAlive: isKeepAlive,
-            expectsContinue: requestFields.hasExpectContinue && hasBody,
-            byteCount: messageBytes.head)
+        let head = makeHead(line, framing: framing)
         requestLine = nil
         framingFields = FramingFields()
         requestFields = RequestFields()
@@ -89,6 +77,25 @@ extension HTTPRequestParser {
         }
         phase = .body
         return Step(.head(head), consumed: consumed)
+    }
+
+    /// The head of the request whose head was just read, with `framing` (takes its fields from the head reader).
+    private mutating func makeHead(_ line: RequestLine, framing: HTTPBodyFraming) -> HTTPRequestHead {
+        // A chunked HTTP/1.0 request has faulty framing for 1.0 peers: handle it, then close (RFC 9112 §6.1).
+        isKeepAlive =
+            framingFields.isPersistent(version: line.version)
+            && !(framing == .chunked && !line.version.isAtLeastHTTP1_1)
+        let hasBody = framing == .chunked || (framingFields.contentLength ?? 0) > 0
+        let storage = headReader.storage
+        return HTTPRequestHead(
+            method: String(decoding: storage[line.method], as: UTF8.self),
+            target: String(decoding: storage[line.target], as: UTF8.self),
+            version: line.version,
+            headers: headReader.takeHeaders(),
+            framing: framing,
+            isKeepAlive: isKeepAlive,
+            expectsContinue: requestFields.hasExpectContinue && hasBody,
+            byteCount: messageBytes.head)
     }
 
     /// Parses `method SP request-target SP HTTP-version` (RFC 9112 §3), single spaces only.

@@ -156,3 +156,27 @@ import Telemetry
         #expect(row?.bytesOut.total == Int64(watcher.bytesReceived))
     }
 }
+
+/// A declared body over the HTTP/1.1 limit is refused at its head in the request's own protocol.
+@Suite(.serialized) struct GRPCWebBodyLimitTests {
+    @Test func aGRPCWebBodyOverTheLimitIsTrailersOnlyResourceExhausted() throws {
+        let collector = try TestCollector { $0.maxBodyBytes = 2048 }
+        let client = try RawClient(port: collector.port)
+        try client.send(Array("""
+            POST /telemetry.v1.Telemetry/Push HTTP/1.1\r
+            Host: x\r
+            content-type: application/grpc-web-text\r
+            device-id: big\r
+            content-length: 100000\r
+            \r
+
+            """.utf8))
+        let response = try client.readResponse()
+        #expect(response.status == 200 && response.body.isEmpty)
+        #expect(response.headers["content-type"] == "application/grpc-web-text+proto")
+        #expect(response.headers["grpc-status"] == String(GRPCStatus.Code.resourceExhausted.rawValue))
+        #expect(GRPCMessageText.decode(response.headers["grpc-message"] ?? "")
+                == "Content-Length 100000 larger than the 2048-byte body limit")
+        #expect(client.waitForClose())
+    }
+}
