@@ -37,6 +37,40 @@ extension HTTP2ServerConnection {
         if endStream { stream.receiveEnd() } else { watchStreamIdleness() }
     }
 
+    /// Opens stream `id` as a Watch over Connect's server streaming in `codec`, or refuses it at its headers (HTTP
+    /// 200 and the end-of-stream envelope alone).
+    func openConnectWatch(_ id: Int32, head: GRPCRequestHead, codec: ConnectProtocol.Codec, endStream: Bool,
+                          isTooLarge: Bool) {
+        let cors = context.configuration.cors.responseHeaders(origin: head.metadata["origin"])
+        var (route, key) = BrowserCallRoute.route(
+            GRPCWebFraming.routableHead(head), path: head.path ?? "", kind: .connectStream(codec), context: context,
+            pskDevice: pskDevice)
+        if isTooLarge {
+            let limit = context.configuration.http2.maxHeaderListSize
+            route = .refused(GRPCStatus(.resourceExhausted, "request headers exceed \(limit) bytes"), isUnread: true)
+        }
+        let timeout: UInt64?
+        switch route {
+        case .watch(let timeoutNanoseconds): timeout = timeoutNanoseconds
+        case .refused(let status, _):
+            return refuseConnectCall(id, ConnectStreamCall.endedResponse(status, codec: codec), key: key,
+                                     code: status.code.name, cors: cors)
+        case .refusedHTTP(let error):
+            return refuseConnectCall(id, error.response, key: key, code: String(error.status), cors: cors)
+        case .push:
+            return  // BrowserCallRoute gives Push only to the unary types
+        }
+        guard let loop = connection?.loop else { return }
+        ledger.identify(streamID: id, as: key)
+        countConnection(under: key)
+        var corsMetadata = GRPCMetadata()
+        for (name, value) in cors { corsMetadata.append(name, value) }
+        let stream = WatchServerStream(id: id, key: key, timeoutNanoseconds: timeout, web: nil, responseEncoding: nil,
+                                       connect: codec, cors: corsMetadata, owner: self, loop: loop)
+        streams[id] = stream
+        if endStream { stream.receiveEnd() } else { watchStreamIdleness() }
+    }
+
     /// Answers a Connect call refused at its headers: counted as one call and one error under `key`'s protocol.
     private func refuseConnectCall(_ id: Int32, _ response: RESTResponse, key: BandwidthKey, code: String,
                                    cors: [(name: String, value: String)]) {

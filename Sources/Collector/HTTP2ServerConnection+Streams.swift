@@ -56,6 +56,11 @@ extension HTTP2ServerConnection {
         {
             openConnectCall(id, head: GRPCRequestHead(http2Fields: fields), codec: codec, endStream: endStream,
                             isTooLarge: isTooLarge)
+        } else if isGRPC, path.hasPrefix(TelemetryMethod.servicePathPrefix),
+            let codec = fields["content-type"].flatMap(ConnectProtocol.streamingCodec(ofContentType:))
+        {
+            openConnectWatch(id, head: GRPCRequestHead(http2Fields: fields), codec: codec, endStream: endStream,
+                             isTooLarge: isTooLarge)
         } else if isGRPC {
             let web = fields["content-type"].flatMap(GRPCWebFraming.encoding(ofContentType:))
             openCall(id, head: GRPCRequestHead(http2Fields: fields), web: web, endStream: endStream,

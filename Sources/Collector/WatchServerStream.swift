@@ -1,7 +1,8 @@
-// A Watch call on one HTTP/2 stream (gRPC, or gRPC-Web over h2): the HTTP/2 transport of a WatchCallRunner, whose
+// A Watch call on one HTTP/2 stream (gRPC, gRPC-Web, or Connect's server streaming): the HTTP/2 transport of a WatchCallRunner, whose
 // file states the call's bounds, replay and liveness rules. This stream carries the request's DATA to the call,
 // holds its bytes against the connection's request budget, writes the call's parts through
-// HTTP2GRPCResponseWriter, measures what waits unsent in the session (the bound on moving batches) and keeps a
+// HTTP2GRPCResponseWriter (a Connect request's envelope is held whole and handed over as a gRPC frame at its end),
+// measures what waits unsent in the session (the bound on moving batches) and keeps a
 // quiet watch alive with HTTP/2 PINGs.
 
 import Accounting
@@ -18,6 +19,9 @@ final class WatchServerStream: ServerStreamHandler, WatchCallTransport {
     private var response: HTTP2GRPCResponseWriter
     /// The request body's bytes as frames (grpc-web-text's decoded from base64).
     private var requestBody: GRPCWebRequestDecoder
+    /// A Connect request's codec; its body (one envelope) is held here until its end.
+    private let connect: ConnectProtocol.Codec?
+    private var connectBody: [UInt8] = []
     private var messagesCounted = 0
     private var lastReceived = ContinuousClock.now
 
@@ -25,11 +29,12 @@ final class WatchServerStream: ServerStreamHandler, WatchCallTransport {
     /// and `responseEncoding` are a gRPC-Web call's request and response encodings (nil for gRPC), `cors` its CORS
     /// response headers.
     init(id: Int32, key: BandwidthKey, timeoutNanoseconds: UInt64?, web: GRPCWebFraming.Encoding?,
-         responseEncoding: GRPCWebFraming.Encoding?, cors: GRPCMetadata, owner: HTTP2ServerConnection,
-         loop: EventLoop) {
+         responseEncoding: GRPCWebFraming.Encoding?, connect: ConnectProtocol.Codec? = nil, cors: GRPCMetadata,
+         owner: HTTP2ServerConnection, loop: EventLoop) {
         self.id = id
         self.owner = owner
-        self.response = HTTP2GRPCResponseWriter(streamID: id, web: responseEncoding, cors: cors)
+        self.response = HTTP2GRPCResponseWriter(streamID: id, web: responseEncoding, connect: connect, cors: cors)
+        self.connect = connect
         requestBody = GRPCWebRequestDecoder(web)
         runner = WatchCallRunner(key: key, timeoutNanoseconds: timeoutNanoseconds, context: owner.context,
                                  loop: loop, transport: self)
@@ -42,6 +47,13 @@ final class WatchServerStream: ServerStreamHandler, WatchCallTransport {
     func receiveData(_ bytes: UnsafeRawBufferPointer) -> Bool {
         defer { lastReceived = .now }
         guard !runner.isFinished, let owner else { return true }
+        if connect != nil {
+            connectBody.append(contentsOf: bytes)
+            if let shortage = owner.hold(connectBody.count, on: id) {
+                runner.finish(GRPCStatus(.resourceExhausted, "\(shortage)"))
+            }
+            return true
+        }
         if let failure = requestBody.decode(bytes, into: runner.receive) {
             runner.finish(failure)
             return true
@@ -60,6 +72,16 @@ final class WatchServerStream: ServerStreamHandler, WatchCallTransport {
         if !runner.isFinished, let failure = requestBody.finish() {
             runner.finish(failure)
             return
+        }
+        if let connect, !runner.isFinished {
+            let limits = owner.context.configuration.decodeLimits
+            switch ConnectStreamCall.framedRequest(connectBody, codec: connect, limits: limits) {
+            case .success(let frames): frames.withUnsafeBytes { runner.receive($0) }
+            case .failure(let status):
+                runner.finish(status)
+                return
+            }
+            connectBody = []
         }
         runner.receiveEnd()
     }

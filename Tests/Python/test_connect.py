@@ -436,3 +436,46 @@ def test_watch_over_connect_streaming_errors_end_the_stream_in_its_last_envelope
     reply = curl(collector, PUSH, "-H", "Content-Type: application/connect+json", "-H", "device-id: d", data=body)
     (flags, payload), = _envelopes(reply.body)
     assert json.loads(payload)["error"]["code"] == "unimplemented"
+
+
+def test_watch_over_connect_streaming_on_h2c(proto, collector):
+    """The same Watch over HTTP/2 (curl, h2c prior knowledge): envelopes of the followed device's batches, and an
+    early failure as HTTP 200 with the end-of-stream envelope alone."""
+    import subprocess
+    import tempfile
+    from google.protobuf import json_format
+
+    pb = proto.pb
+    body = _envelope(0, json_format.MessageToJson(pb.WatchRequest(devices=["connect-watch-h2"])).encode())
+    with tempfile.TemporaryDirectory() as tmp:
+        request, output = f"{tmp}/request", f"{tmp}/output"
+        with open(request, "wb") as f:
+            f.write(body)
+        watcher = subprocess.Popen(
+            ["curl", "-sS", "--noproxy", "*", "--http2-prior-knowledge", "-N", "--max-time", "4",
+             "-H", "Content-Type: application/connect+json", "--data-binary", f"@{request}", "-o", output,
+             collector.url + "/telemetry.v1.Telemetry/Watch"])
+        try:
+            time.sleep(1.0)  # the watch is registered before the pushes commit
+            batch, _ = batch_of(pb, 1)
+            assert connect_push(collector, batch.SerializeToString(), "application/proto",
+                                device="connect-watch-h2").status == 200
+            deadline = time.time() + CALL_TIMEOUT
+            while time.time() < deadline:
+                with open(output, "rb") as f:
+                    if _envelopes(f.read()):
+                        break
+                time.sleep(0.1)
+        finally:
+            watcher.wait(timeout=CALL_TIMEOUT)
+        with open(output, "rb") as f:
+            (flags, payload), = _envelopes(f.read())
+    assert flags == 0
+    message = json_format.Parse(payload, pb.DeviceBatch())
+    assert message.device == "connect-watch-h2" and message.batch == batch
+
+    reply = curl(collector, "/telemetry.v1.Telemetry/Watch", "-H", "Content-Type: application/connect+json",
+                 data=_envelope(0, b'{"sinceMs":[]}'), http2=True)
+    assert (reply.status, reply.version) == (200, "2")
+    (flags, payload), = _envelopes(reply.body)
+    assert flags == 0x02 and json.loads(payload)["error"]["code"] == "invalid_argument", payload
