@@ -33,7 +33,8 @@ public final class PostgresConnection {
     /// `application_name` defaults to `fleetwire`.
     /// - Throws: `PostgresError` (call `PQconnectdbParams`) with libpq's reason and the redacted target.
     public init(
-        connectingTo connectionText: String, connectTimeoutSeconds: Int = PostgresConnection.defaultConnectTimeoutSeconds
+        connectingTo connectionText: String,
+        connectTimeoutSeconds: Int = PostgresConnection.defaultConnectTimeoutSeconds
     ) throws(PostgresError) {
         target = PostgresURL.redact(connectionText)
         // Array order decides precedence (libpq: "later entries override earlier ones", and an expanded dbname's

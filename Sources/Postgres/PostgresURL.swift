@@ -190,7 +190,8 @@ extension PostgresURL {
                     let value = percentDecoded(pair[min(equals + 1, pair.endIndex)...])
                 else { throw PostgresError(call: "PostgresURL", message: "bad percent escape in \(redacted)") }
                 guard equals < pair.endIndex else {
-                    throw PostgresError(call: "PostgresURL", message: "query parameter \"\(key)\" has no '=' in \(redacted)")
+                    throw PostgresError(
+                        call: "PostgresURL", message: "query parameter \"\(key)\" has no '=' in \(redacted)")
                 }
                 switch key {
                 case "password": hasPassword = true
@@ -243,7 +244,8 @@ extension PostgresURL {
         while index < bytes.endIndex {
             let byte = bytes[index]
             if byte == UInt8(ascii: "%") {
-                guard index + 2 < bytes.endIndex, let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2])
+                guard index + 2 < bytes.endIndex, let high = hexValue(bytes[index + 1]),
+                    let low = hexValue(bytes[index + 2])
                 else { return nil }
                 output.append(high << 4 | low)
                 index += 3

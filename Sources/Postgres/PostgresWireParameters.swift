@@ -48,11 +48,13 @@ struct PostgresWireParameters {
             guard let bytes else { return nil }
             let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: max(bytes.count, 1))
             bytes.withUnsafeBufferPointer { source in
-                if let base = source.baseAddress { UnsafeMutableRawPointer(buffer).copyMemory(from: base, byteCount: source.count) }
+                if let base = source.baseAddress {
+                    UnsafeMutableRawPointer(buffer).copyMemory(from: base, byteCount: source.count)
+                }
             }
             return buffer
         }
-        defer { buffers.forEach { $0?.deallocate() } }
+        defer { for buffer in buffers { buffer?.deallocate() } }
         return body(Int32(contents.count), types, buffers.map { $0.map { UnsafePointer($0) } }, lengths, formats)
     }
 }
@@ -76,8 +78,7 @@ func withCStringArrays<Result>(
     let firstPointers = duplicate(first)
     let secondPointers = duplicate(second)
     defer {
-        firstPointers.forEach { $0?.deallocate() }
-        secondPointers.forEach { $0?.deallocate() }
+        for pointer in firstPointers + secondPointers { pointer?.deallocate() }
     }
     return body(firstPointers.map { $0.map { UnsafePointer($0) } }, secondPointers.map { $0.map { UnsafePointer($0) } })
 }

@@ -46,3 +46,21 @@ extension PostgresServerTests {
         #expect(try connection.executePipeline([]).isEmpty)
     }
 }
+
+extension PostgresServerTests {
+    @Test func aConnectionLostMidPipelineThrowsAndReconnectsOutOfPipelineMode() throws {
+        let connection = try connect()
+        let lost = #expect(throws: PostgresError.self) {
+            try connection.executePipeline([
+                PostgresStatement("SELECT 1"),
+                PostgresStatement("SELECT pg_terminate_backend(pg_backend_pid())"),
+                PostgresStatement("SELECT 3"),
+            ])
+        }
+        #expect(lost?.isConnectionBad == true)
+        try connection.reconnect()
+        #expect(try connection.execute("SELECT 4").rows[0].int(at: 0) == 4)
+        let outcomes = try connection.executePipeline([PostgresStatement("SELECT 5")])
+        #expect(try outcomes.map { try $0.get().rows[0].int(at: 0) } == [5])
+    }
+}

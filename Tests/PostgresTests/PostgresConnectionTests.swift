@@ -52,7 +52,8 @@ struct PostgresServerTests {
         #expect(retry.affectedRows == 0)
         #expect(retry.commandTag == "INSERT 0 0")
         // First write wins: the stored body is the first one.
-        let stored = try connection.execute("SELECT body FROM batches WHERE device_id = $1", parameters: [.text("dev-1")])
+        let stored = try connection.execute(
+            "SELECT body FROM batches WHERE device_id = $1", parameters: [.text("dev-1")])
         #expect(try stored.rows.map { try $0.bytes(at: 0) } == [[1, 2, 3]])
     }
 

@@ -40,7 +40,8 @@ import Testing
     }
 
     @Test func aURLIsReadIntoItsParts() throws {
-        let url = try PostgresURL(parsing: "postgresql://fleet%20user:secret@db.example:5433/tele%2Fmetry?sslmode=require&x=y")
+        let url = try PostgresURL(
+            parsing: "postgresql://fleet%20user:secret@db.example:5433/tele%2Fmetry?sslmode=require&x=y")
         #expect(url.form == .url)
         #expect(url.user == "fleet user")
         #expect(url.hasPassword)
@@ -50,14 +51,15 @@ import Testing
         #expect(url.parameters == ["sslmode": "require", "x": "y"])
     }
 
-    @Test(arguments: [
-        // text, host, port, database
-        ("postgresql://u@[::1]:5433/db", "::1", "5433", "db"),
-        ("postgresql://h1:5432,h2:5433/db", "h1,h2", "5432,5433", "db"),
-        ("postgresql://%2Ftmp%2Fpg/db", "/tmp/pg", nil, "db"),
-        ("postgresql:///db?host=/run/postgresql&port=5434", "/run/postgresql", "5434", "db"),
-        ("postgres://host", "host", nil, nil),
-    ] as [(String, String?, String?, String?)])
+    @Test(
+        arguments: [
+            // text, host, port, database
+            ("postgresql://u@[::1]:5433/db", "::1", "5433", "db"),
+            ("postgresql://h1:5432,h2:5433/db", "h1,h2", "5432,5433", "db"),
+            ("postgresql://%2Ftmp%2Fpg/db", "/tmp/pg", nil, "db"),
+            ("postgresql:///db?host=/run/postgresql&port=5434", "/run/postgresql", "5434", "db"),
+            ("postgres://host", "host", nil, nil),
+        ] as [(String, String?, String?, String?)])
     func hostsPortsAndDatabases(text: String, host: String?, port: String?, database: String?) throws {
         let url = try PostgresURL(parsing: text)
         #expect(url.host == host)
@@ -76,7 +78,9 @@ import Testing
         #expect(url.database == "fleet db")
         #expect(url.hasPassword)
         #expect(url.parameters == ["sslmode": "disable", "connect_timeout": "3"])
-        #expect(url.redacted == "host=/tmp port = 5432 user=fw dbname='fleet db' password=*** sslmode=disable connect_timeout=3")
+        #expect(
+            url.redacted
+                == "host=/tmp port = 5432 user=fw dbname='fleet db' password=*** sslmode=disable connect_timeout=3")
     }
 
     @Test func aBareNameIsADatabase() throws {

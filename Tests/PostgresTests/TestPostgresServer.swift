@@ -55,7 +55,8 @@ final class TestPostgresServer: Sendable {
         return getpwnam("postgres") != nil && FileManager.default.isExecutableFile(atPath: runuserPath)
     }
 
-    static let runuserPath = FileManager.default.isExecutableFile(atPath: "/usr/sbin/runuser")
+    static let runuserPath =
+        FileManager.default.isExecutableFile(atPath: "/usr/sbin/runuser")
         ? "/usr/sbin/runuser" : "/sbin/runuser"
 
     /// Creates and starts a server; throws with the server's log when it does not start.
@@ -145,7 +146,7 @@ final class TestPostgresServer: Sendable {
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        defer { for argument in argv { free(argument) } }
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, path, &actions, nil, argv, environ)
         guard spawned == 0 else { throw ServerFailure(message: "posix_spawn \(path) failed: errno \(spawned)") }
