@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
-// Fleetwire: an IoT telemetry collector. No package dependencies: only the toolchain, libnghttp2, libsqlite3 and
-// OpenSSL 3.
+// Fleetwire: an IoT telemetry collector. No package dependencies: only the toolchain, libnghttp2, libsqlite3,
+// OpenSSL 3 and libpq.
 import PackageDescription
 
 let package = Package(
@@ -19,6 +19,9 @@ let package = Package(
         .systemLibrary(
             name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]),
+        // libpq, PostgreSQL's client library (Debian puts libpq-fe.h in /usr/include/postgresql: pkg-config's cflags).
+        .systemLibrary(
+            name: "CPostgres", path: "Sources/CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // OpenSSL 3: libcrypto is used only by Trust (digests, MACs), libssl only by TLS.
         .systemLibrary(
             name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
@@ -41,6 +44,9 @@ let package = Package(
         .target(name: "Storage", dependencies: ["Telemetry"]),
         // The SQLite backend and the only SQLite user: schema, group-commit writer, read threads, queries.
         .target(name: "Store", dependencies: ["Storage", "Telemetry", "Clocks", "CSQLite"]),
+        // A thin, blocking, one-connection PostgreSQL client on libpq (its only user): connect, parameterized
+        // statements, pipelines; imports nothing of ours. The foundation of the PostgreSQL backend (issue 16).
+        .target(name: "Postgres", dependencies: ["CPostgres"]),
         // SplitMix64, the seedable generator of the simulator, the tests and the benchmarks: imports nothing.
         .target(name: "SplitMix"),
         // SHA-256, HMAC and constant-time comparison on libcrypto (its only user), device tokens and TLS-PSKs, key
@@ -125,6 +131,8 @@ let package = Package(
         .testTarget(name: "EventIOTests", dependencies: ["EventIO", "Clocks", "SplitMix"]),
         .testTarget(name: "TrustTests", dependencies: ["SplitMix", "Trust"]),
         .testTarget(name: "TLSTests", dependencies: ["TLS", "EventIO"]),
+        // Pure tests of PostgresURL, and a throwaway PostgreSQL 15 server (initdb + pg_ctl) for the connection's.
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -5,13 +5,16 @@
 set -euo pipefail
 what="${1:-test}"
 
-apt_pkgs=(libnghttp2-dev libsqlite3-dev libssl-dev pkg-config)
+apt_pkgs=(libnghttp2-dev libsqlite3-dev libssl-dev libpq-dev pkg-config)
 case "$what" in
   test|bench) apt_pkgs+=(protobuf-compiler sqlite3 curl nghttp2-client tcpdump) ;;
   demo)       apt_pkgs+=(curl python3) ;;
 esac
 # The dashboard's real-browser test (Tests/Python/test_dashboard_browser.py) drives headless Chromium.
 if [ "$what" = test ]; then apt_pkgs+=(chromium); fi
+# PostgresTests start a throwaway PostgreSQL server (initdb + pg_ctl from /usr/lib/postgresql/15/bin); Debian's
+# package also creates the postgres user they run it as when the tests run as root.
+if [ "$what" = test ]; then apt_pkgs+=(postgresql-15); fi
 
 missing=()
 for p in "${apt_pkgs[@]}"; do
