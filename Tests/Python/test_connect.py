@@ -448,28 +448,32 @@ def test_watch_over_connect_streaming_on_h2c(proto, collector):
     pb = proto.pb
     body = _envelope(0, json_format.MessageToJson(pb.WatchRequest(devices=["connect-watch-h2"])).encode())
     with tempfile.TemporaryDirectory() as tmp:
-        request, output = f"{tmp}/request", f"{tmp}/output"
+        request, head, output = f"{tmp}/request", f"{tmp}/head", f"{tmp}/output"
         with open(request, "wb") as f:
             f.write(body)
+
+        def read(path):  # curl creates its files when it first writes them
+            try:
+                with open(path, "rb") as f:
+                    return f.read()
+            except FileNotFoundError:
+                return b""
+
         watcher = subprocess.Popen(
-            ["curl", "-sS", "--noproxy", "*", "--http2-prior-knowledge", "-N", "--max-time", "4",
-             "-H", "Content-Type: application/connect+json", "--data-binary", f"@{request}", "-o", output,
-             collector.url + "/telemetry.v1.Telemetry/Watch"])
+            ["curl", "-sS", "--noproxy", "*", "--http2-prior-knowledge", "-N", "--max-time", "6",
+             "-H", "Content-Type: application/connect+json", "--data-binary", f"@{request}", "-D", head,
+             "-o", output, collector.url + "/telemetry.v1.Telemetry/Watch"])
         try:
-            time.sleep(1.0)  # the watch is registered before the pushes commit
+            # The response head goes out once the watch is registered: push only then.
+            wait_until(lambda: b"HTTP/2 200" in read(head), message="the watch's response head")
             batch, _ = batch_of(pb, 1)
             assert connect_push(collector, batch.SerializeToString(), "application/proto",
                                 device="connect-watch-h2").status == 200
-            deadline = time.time() + CALL_TIMEOUT
-            while time.time() < deadline:
-                with open(output, "rb") as f:
-                    if _envelopes(f.read()):
-                        break
-                time.sleep(0.1)
+            wait_until(lambda: _envelopes(read(output)), message="the watched batch")
         finally:
+            watcher.terminate()  # the watcher leaving is how a watch ends
             watcher.wait(timeout=CALL_TIMEOUT)
-        with open(output, "rb") as f:
-            (flags, payload), = _envelopes(f.read())
+        (flags, payload), = _envelopes(read(output))
     assert flags == 0
     message = json_format.Parse(payload, pb.DeviceBatch())
     assert message.device == "connect-watch-h2" and message.batch == batch
