@@ -12,13 +12,7 @@ extension HTTP2ServerConnection {
     func openConnectCall(_ id: Int32, head: GRPCRequestHead, codec: ConnectProtocol.Codec, endStream: Bool,
                          isTooLarge: Bool) {
         let cors = context.configuration.cors.responseHeaders(origin: head.metadata["origin"])
-        var (route, key) = BrowserCallRoute.route(
-            GRPCWebFraming.routableHead(head), path: head.path ?? "", kind: .connect(codec), context: context,
-            pskDevice: pskDevice)
-        if isTooLarge {
-            let limit = context.configuration.http2.maxHeaderListSize
-            route = .refused(GRPCStatus(.resourceExhausted, "request headers exceed \(limit) bytes"), isUnread: true)
-        }
+        let (route, key) = routeConnect(head, kind: .connect(codec), isTooLarge: isTooLarge)
         let handler: any TelemetryServerHandler
         switch route {
         case .push(let made): handler = made
@@ -42,13 +36,7 @@ extension HTTP2ServerConnection {
     func openConnectWatch(_ id: Int32, head: GRPCRequestHead, codec: ConnectProtocol.Codec, endStream: Bool,
                           isTooLarge: Bool) {
         let cors = context.configuration.cors.responseHeaders(origin: head.metadata["origin"])
-        var (route, key) = BrowserCallRoute.route(
-            GRPCWebFraming.routableHead(head), path: head.path ?? "", kind: .connectStream(codec), context: context,
-            pskDevice: pskDevice)
-        if isTooLarge {
-            let limit = context.configuration.http2.maxHeaderListSize
-            route = .refused(GRPCStatus(.resourceExhausted, "request headers exceed \(limit) bytes"), isUnread: true)
-        }
+        let (route, key) = routeConnect(head, kind: .connectStream(codec), isTooLarge: isTooLarge)
         let timeout: UInt64?
         switch route {
         case .watch(let timeoutNanoseconds): timeout = timeoutNanoseconds
@@ -69,6 +57,20 @@ extension HTTP2ServerConnection {
                                        connect: codec, cors: corsMetadata, owner: self, loop: loop)
         streams[id] = stream
         if endStream { stream.receiveEnd() } else { watchStreamIdleness() }
+    }
+
+    /// Routes a Connect request at its headers (BrowserCallRoute), refusing headers over the size limit.
+    private func routeConnect(_ head: GRPCRequestHead, kind: BrowserCallKind, isTooLarge: Bool)
+        -> (BrowserCallRoute, BandwidthKey)
+    {
+        var (route, key) = BrowserCallRoute.route(
+            GRPCWebFraming.routableHead(head), path: head.path ?? "", kind: kind, context: context,
+            pskDevice: pskDevice)
+        if isTooLarge {
+            let limit = context.configuration.http2.maxHeaderListSize
+            route = .refused(GRPCStatus(.resourceExhausted, "request headers exceed \(limit) bytes"), isUnread: true)
+        }
+        return (route, key)
     }
 
     /// Answers a Connect call refused at its headers: counted as one call and one error under `key`'s protocol.
