@@ -42,8 +42,11 @@ let package = Package(
         // What the collector needs from a telemetry database: the TelemetryStorage protocol and its value types.
         // No SQLite: a second backend implements the same protocol.
         .target(name: "Storage", dependencies: ["Telemetry"]),
+        // The chunked layout both backends store, without a database: the chunk codec, chunk aggregates, the merge
+        // of late readings, series buckets and readings pages over chunks.
+        .target(name: "Chunks", dependencies: ["Storage", "Telemetry"]),
         // The SQLite backend and the only SQLite user: schema, group-commit writer, read threads, queries.
-        .target(name: "Store", dependencies: ["Storage", "Telemetry", "Clocks", "CSQLite"]),
+        .target(name: "Store", dependencies: ["Chunks", "Storage", "Telemetry", "Clocks", "CSQLite"]),
         // A thin, blocking, one-connection PostgreSQL client on libpq (its only user): connect, parameterized
         // statements, pipelines; imports nothing of ours. The foundation of the PostgreSQL backend (issue 16).
         .target(name: "Postgres", dependencies: ["CPostgres"]),
@@ -101,7 +104,7 @@ let package = Package(
             path: "device-sim/CLI"),
         // `make bench` row 1: the store's writer alone on pre-built batches, no network.
         .executableTarget(
-            name: "store-bench", dependencies: ["SplitMix", "Storage", "Store", "Telemetry"], path: "bench/store-bench"),
+            name: "store-bench", dependencies: ["Chunks", "SplitMix", "Storage", "Store", "Telemetry"], path: "bench/store-bench"),
 
         .testTarget(name: "AccountingTests", dependencies: ["Accounting"]),
         .testTarget(name: "TelemetryTests", dependencies: ["SplitMix", "Telemetry"], exclude: ["Fixtures"]),
@@ -126,7 +129,7 @@ let package = Package(
             name: "CollectorServiceTests",
             dependencies: ["CollectorService", "Accounting", "Storage", "Store", "Telemetry", "Trust"]),
         .testTarget(
-            name: "StoreTests", dependencies: ["SplitMix", "Storage", "Store", "Clocks", "Telemetry"],
+            name: "StoreTests", dependencies: ["Chunks", "SplitMix", "Storage", "Store", "Clocks", "Telemetry"],
             exclude: ["Fixtures"]),
         .testTarget(name: "EventIOTests", dependencies: ["EventIO", "Clocks", "SplitMix"]),
         .testTarget(name: "TrustTests", dependencies: ["SplitMix", "Trust"]),

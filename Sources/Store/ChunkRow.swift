@@ -1,3 +1,4 @@
+import Chunks
 import Storage
 import Telemetry
 
@@ -33,35 +34,6 @@ enum ChunkRow {
         statement.bind(summary.first, at: 8)
         statement.bind(summary.last, at: 9)
         try statement.bind(blob: chunk.blob, at: 10)
-    }
-}
-
-/// A chunk encoded and summarized, ready to be written.
-///
-/// `prepare` runs on the thread that submits a batch: every series of the batch whose readings are in strictly
-/// increasing ts order (the common case) is encoded there, so that the store's single writer thread, the limit of
-/// ingest, only writes rows. The writer uses it when the chunk lands after the series' last one (the fast path);
-/// otherwise it merges the readings themselves and the prepared chunk is dropped.
-struct PreparedChunk: Sendable {
-    let summary: ChunkSummary
-    let blob: [UInt8]
-
-    /// Encodes readings (sorted, distinct, not empty).
-    init(_ times: ArraySlice<Int64>, _ values: ArraySlice<Double>) {
-        summary = ChunkSummary(timestamps: times, values: values)
-        blob = ChunkCodec.encode(timestamps: Array(times), values: Array(values))
-    }
-
-    /// One entry per series of `batch`: its chunk when its readings are in order, hold no NaN and fit one chunk.
-    static func prepare(_ batch: ReadingBatch) -> [PreparedChunk?] {
-        batch.sensors.map { entry in
-            let count = min(entry.timestamps.count, entry.values.count)
-            guard count > 0, count <= GroupCommitWriter.maxChunkReadings,
-                GroupCommitWriter.isStrictlyIncreasing(entry.timestamps.prefix(count)),
-                !entry.values.prefix(count).contains(where: \.isNaN)
-            else { return nil }
-            return PreparedChunk(entry.timestamps.prefix(count), entry.values.prefix(count))
-        }
     }
 }
 

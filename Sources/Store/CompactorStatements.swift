@@ -1,3 +1,4 @@
+import Chunks
 import Storage
 
 /// The time range and count of a chunk, without its blob.

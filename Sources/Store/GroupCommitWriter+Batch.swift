@@ -1,4 +1,5 @@
 // Writing one batch inside the writer's transaction (see GroupCommitWriter.swift for the rules).
+import Chunks
 import Storage
 import Telemetry
 

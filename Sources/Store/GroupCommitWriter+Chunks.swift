@@ -12,12 +12,13 @@
 // lie wholly inside that gap. So chunks never overlap, and exactly the readings that were not stored before are
 // counted as stored.
 
+import Chunks
 import Clocks
 import Storage
 
 extension GroupCommitWriter {
     /// Most readings a chunk gets when written by a batch; larger runs are cut into several chunks.
-    static let maxChunkReadings = 3_600
+    static let maxChunkReadings = ChunkRuns.maxBatchChunkReadings
 
     /// Stores the readings of one series; returns how many were newly stored, and advances `series.lastEndTs`.
     /// `prepared`: the readings already encoded as one chunk by the submitting thread, used on the fast path.
@@ -37,13 +38,13 @@ extension GroupCommitWriter {
         if let index = values.prefix(count).firstIndex(where: \.isNaN) {
             throw .invalidArgument("sensor \(sensor): the value at ts \(timestamps[index]) is NaN, which cannot be stored")
         }
-        if Self.isStrictlyIncreasing(timestamps.prefix(count)), series.lastEndTs.map({ timestamps[0] > $0 }) ?? true {
+        if ChunkRuns.isStrictlyIncreasing(timestamps.prefix(count)), series.lastEndTs.map({ timestamps[0] > $0 }) ?? true {
             try append(seriesID: series.id, PendingChunks.Piece(times: timestamps[0..<count], values: values[0..<count]))
             series.lastEndTs = timestamps[count - 1]
             captureStored(sensor: sensor, exponent: series.exponent, timestamps[0..<count], values[0..<count])
             return Int64(count)
         }
-        let (sortedTimes, sortedValues) = Self.sortedKeepingFirst(timestamps.prefix(count), values.prefix(count))
+        let (sortedTimes, sortedValues) = ChunkRuns.sortedKeepingFirst(timestamps.prefix(count), values.prefix(count))
         let low = sortedTimes[0]
         let high = sortedTimes[sortedTimes.count - 1]
         defer { series.lastEndTs = max(series.lastEndTs ?? high, high) }
@@ -104,74 +105,33 @@ extension GroupCommitWriter {
         try insertChunk(seriesID: seriesID, times[...], values[...], isInPast: false)
     }
 
-    /// Merges sorted, distinct readings into the chunks overlapping `[low, high]` and the gaps between them.
-    /// `added`, when not nil, collects the readings newly stored, in ts order (for the commit feed).
+    /// Merges sorted, distinct readings into the chunks overlapping `[low, high]` and the gaps between them
+    /// (ChunkMerge.swift). `added`, when not nil, collects the readings newly stored, in ts order (for the feed).
     private func merge(
         seriesID: Int64, _ times: [Int64], _ values: [Double], low: Int64, high: Int64, added: inout StoredRun?
     ) throws(StoreError) -> Int64 {
         let chunks = try overlappingChunks(seriesID: seriesID, low: low, high: high)
         var stored: Int64 = 0
-        var index = 0
-        var chunkIndex = 0
-        while index < times.count {
-            // Skip chunks that end before this reading.
-            while chunkIndex < chunks.count && chunks[chunkIndex].endTs < times[index] { chunkIndex += 1 }
-            if chunkIndex < chunks.count && chunks[chunkIndex].startTs <= times[index] {
-                // Readings inside this chunk.
-                let chunk = chunks[chunkIndex]
-                var end = index
-                while end < times.count && times[end] <= chunk.endTs { end += 1 }
-                stored += try mergeIntoChunk(
-                    seriesID: seriesID, chunk, times[index..<end], values[index..<end], added: &added)
-                index = end
-                chunkIndex += 1
-            } else {
-                // Readings in the gap before the next chunk (or after the last one).
-                let gapEnd = chunkIndex < chunks.count ? chunks[chunkIndex].startTs : Int64.max
-                var end = index
-                while end < times.count && times[end] < gapEnd { end += 1 }
-                try insertChunks(seriesID: seriesID, times[index..<end], values[index..<end], isInPast: true)
-                added?.times += times[index..<end]
-                added?.values += values[index..<end]
-                stored += Int64(end - index)
-                index = end
+        for piece in ChunkMerge.pieces(of: times, over: chunks) {
+            switch piece {
+            case .intoChunk(let index, let range):
+                let chunk = chunks[index]
+                let decoded = try ChunkCodec.decode(
+                    chunk.data, seriesID: seriesID, startTs: chunk.startTs, operation: "merge into chunk")
+                let merged = ChunkMerge.merge(stored: decoded, times[range], values[range])
+                guard !merged.added.times.isEmpty else { continue }
+                try replaceChunk(seriesID: seriesID, oldStartTs: chunk.startTs, merged.times[...], merged.values[...])
+                added?.times += merged.added.times
+                added?.values += merged.added.values
+                stored += Int64(merged.added.times.count)
+            case .gap(let range):
+                try insertChunks(seriesID: seriesID, times[range], values[range], isInPast: true)
+                added?.times += times[range]
+                added?.values += values[range]
+                stored += Int64(range.count)
             }
         }
         return stored
-    }
-
-    /// Adds the readings whose ts the chunk does not hold yet; returns how many.
-    private func mergeIntoChunk(
-        seriesID: Int64, _ chunk: StoredChunk, _ times: ArraySlice<Int64>, _ values: ArraySlice<Double>,
-        added newlyStored: inout StoredRun?
-    ) throws(StoreError) -> Int64 {
-        let decoded = try ChunkCodec.decode(
-            chunk.data, seriesID: seriesID, startTs: chunk.startTs, operation: "merge into chunk")
-        var mergedTimes: [Int64] = []
-        var mergedValues: [Double] = []
-        mergedTimes.reserveCapacity(decoded.timestamps.count + times.count)
-        mergedValues.reserveCapacity(decoded.timestamps.count + times.count)
-        var old = 0
-        var new = times.startIndex
-        var added: Int64 = 0
-        while old < decoded.timestamps.count || new < times.endIndex {
-            if new == times.endIndex || (old < decoded.timestamps.count && decoded.timestamps[old] <= times[new]) {
-                if new < times.endIndex && decoded.timestamps[old] == times[new] { new += 1 }  // stored wins
-                mergedTimes.append(decoded.timestamps[old])
-                mergedValues.append(decoded.values[old])
-                old += 1
-            } else {
-                mergedTimes.append(times[new])
-                mergedValues.append(values[new])
-                newlyStored?.times.append(times[new])
-                newlyStored?.values.append(values[new])
-                new += 1
-                added += 1
-            }
-        }
-        guard added > 0 else { return 0 }
-        try replaceChunk(seriesID: seriesID, oldStartTs: chunk.startTs, mergedTimes[...], mergedValues[...])
-        return added
     }
 
     /// Writes readings (sorted, distinct, in a range no stored chunk overlaps) as new chunks of at most
@@ -246,36 +206,4 @@ extension GroupCommitWriter {
         }
         return chunks
     }
-
-    static func isStrictlyIncreasing(_ timestamps: ArraySlice<Int64>) -> Bool {
-        var previous = Int64.min
-        for (offset, ts) in timestamps.enumerated() {
-            if offset > 0 && ts <= previous { return false }
-            previous = ts
-        }
-        return true
-    }
-
-    /// The readings sorted by ts, keeping the first (in arrival order) of each ts.
-    static func sortedKeepingFirst(
-        _ timestamps: ArraySlice<Int64>, _ values: ArraySlice<Double>
-    ) -> ([Int64], [Double]) {
-        let order = timestamps.indices.sorted { (timestamps[$0], $0) < (timestamps[$1], $1) }
-        var times: [Int64] = []
-        var kept: [Double] = []
-        times.reserveCapacity(order.count)
-        kept.reserveCapacity(order.count)
-        for index in order where times.last != timestamps[index] {
-            times.append(timestamps[index])
-            kept.append(values[index])
-        }
-        return (times, kept)
-    }
-}
-
-/// A stored chunk as the merge reads it.
-struct StoredChunk {
-    var startTs: Int64
-    var endTs: Int64
-    var data: [UInt8]
 }

@@ -8,6 +8,7 @@
 // savepoint; if SQLite abandons the transaction, every batch of it fails, as always. Any other batch takes the
 // general path (`writeBatch` inside a savepoint).
 
+import Chunks
 import Storage
 import Telemetry
 

@@ -1,3 +1,5 @@
+import Chunks
+
 // The writer's chunks of the open transaction that are not written yet.
 //
 // Coalescing rule. Within one group-commit transaction, the in-order readings a series receives from several

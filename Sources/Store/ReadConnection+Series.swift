@@ -1,3 +1,4 @@
+import Chunks
 import Storage
 
 // Time-bucketed aggregates of one sensor, from its chunks' stored aggregates and, where retention has deleted
@@ -95,79 +96,6 @@ extension ReadConnection {
                     max: row.double(at: 3), sum: row.isNull(at: 4) ? .nan : row.double(at: 4), first: row.double(at: 6),
                     last: row.double(at: 6)),
                 bucketOf: row.int64(at: 0))
-        }
-    }
-}
-
-/// Per-bucket count, min, max, compensated sum and latest reading, filled from chunks, readings and rollups.
-struct BucketAccumulator {
-    /// One bucket's running aggregates.
-    struct Bucket {
-        var count: Int64 = 0
-        var min = Double.infinity
-        var max = -Double.infinity
-        var sum = CompensatedSum()
-        var lastTs = Int64.min
-        var last = 0.0
-    }
-
-    let stepMs: Int64
-    var buckets: [Int64: Bucket] = [:]
-
-    init(stepMs: Int64) {
-        self.stepMs = stepMs
-    }
-
-    /// The start of the bucket holding `ts` (floored toward −∞).
-    func bucket(of ts: Int64) -> Int64 {
-        let remainder = ts % stepMs
-        return remainder >= 0 ? ts - remainder : ts - remainder - stepMs
-    }
-
-    /// Adds one reading.
-    mutating func add(ts: Int64, value: Double) {
-        let key = bucket(of: ts)
-        var bucket = buckets[key] ?? Bucket()
-        bucket.count += 1
-        if value < bucket.min { bucket.min = value }
-        if value > bucket.max { bucket.max = value }
-        bucket.sum.add(value)
-        if ts > bucket.lastTs {
-            bucket.lastTs = ts
-            bucket.last = value
-        }
-        buckets[key] = bucket
-    }
-
-    /// Adds a summary lying wholly inside one bucket (the one holding its start, or `bucketOf`).
-    mutating func add(_ summary: ChunkSummary, bucketOf ts: Int64? = nil) {
-        let key = bucket(of: ts ?? summary.startTs)
-        var bucket = buckets[key] ?? Bucket()
-        bucket.count += summary.count
-        if summary.min < bucket.min { bucket.min = summary.min }
-        if summary.max > bucket.max { bucket.max = summary.max }
-        bucket.sum.add(summary.sum)
-        if summary.endTs > bucket.lastTs {
-            bucket.lastTs = summary.endTs
-            bucket.last = summary.last
-        }
-        buckets[key] = bucket
-    }
-
-    /// The non-empty buckets in time order, each reduced to `aggregate`.
-    func result(_ aggregate: SeriesAggregate) -> [SeriesBucket] {
-        buckets.keys.sorted().map { start in
-            let bucket = buckets[start]!
-            let value: Double =
-                switch aggregate {
-                case .avg: bucket.sum.value / Double(bucket.count)
-                case .min: bucket.min
-                case .max: bucket.max
-                case .sum: bucket.sum.value
-                case .count: Double(bucket.count)
-                case .last: bucket.last
-                }
-            return SeriesBucket(startMs: start, value: value, count: Int(bucket.count))
         }
     }
 }

@@ -1,3 +1,5 @@
+import Chunks
+
 // The cursor of the `readings` virtual table: walks the selected series in (device, sensor) order and, for each, the
 // chunks that overlap the ts range, decoding only those. Invariant it relies on: chunks of one series never overlap,
 // so the only chunk starting before the range's low bound that can hold readings in it is the last one starting at

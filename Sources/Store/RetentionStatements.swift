@@ -1,3 +1,4 @@
+import Chunks
 import Storage
 
 /// The statements retention runs on the writer's connection (see RetentionSweeper.swift).

@@ -1,3 +1,4 @@
+import Chunks
 import Storage
 
 // Retention: deleting whole chunks past the horizon, and keeping their per-step aggregates as rollups.

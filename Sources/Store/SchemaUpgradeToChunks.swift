@@ -1,3 +1,4 @@
+import Chunks
 import Storage
 
 // Version 3 → 4: the row-per-reading `readings` table becomes `chunks`. Runs inside the migration's transaction

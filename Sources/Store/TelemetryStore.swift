@@ -1,3 +1,4 @@
+import Chunks
 import Clocks
 import Dispatch
 import Foundation

@@ -4,6 +4,7 @@
 // the queue. Batches are refused (`.overloaded`) when the queue holds `maxBatches` batches or adding the batch
 // would pass `maxReadings` readings (an empty queue takes any batch). Counter flushes skip the bounds. Everything
 // is refused after `close()`, and the writer keeps taking what was queued before until the queue is empty.
+import Chunks
 import Storage
 import Dispatch
 import Synchronization

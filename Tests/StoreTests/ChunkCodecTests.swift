@@ -2,6 +2,7 @@ import Foundation
 import SplitMix
 import Testing
 
+@testable import Chunks
 @testable import Store
 
 /// The chunk blob codec (issue 13): lossless round trips, the sizes that make chunks worth it, and damaged blobs

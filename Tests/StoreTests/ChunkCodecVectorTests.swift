@@ -10,6 +10,7 @@
 import Foundation
 import Testing
 
+@testable import Chunks
 @testable import Store
 
 @Suite struct ChunkCodecVectorTests {

@@ -2,6 +2,7 @@ import Foundation
 import Storage
 import Testing
 
+@testable import Chunks
 @testable import Store
 
 /// The `readings` virtual table over the chunks (`collector sql`): every pushed-down constraint returns exactly the

@@ -1,4 +1,5 @@
 // `store-bench --codec N`: encode and decode rates and size of the chunk codec on one sensor's readings.
+import Chunks
 import Foundation
 import SplitMix
 import Store

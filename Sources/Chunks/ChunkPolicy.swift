@@ -6,23 +6,29 @@
 // cut greedily from its start, so every chunk but the last of a run is full by one of the two bounds.
 
 /// The size bounds of chunks the store cuts itself.
-struct ChunkPolicy: Equatable, Sendable {
+package struct ChunkPolicy: Equatable, Sendable {
     /// Most readings in one chunk.
-    var maxReadings: Int
+    package var maxReadings: Int
     /// Most time between a chunk's first and last reading, ms.
-    var maxSpanMs: Int64
+    package var maxSpanMs: Int64
+
+    /// A policy with the given bounds.
+    package init(maxReadings: Int, maxSpanMs: Int64) {
+        self.maxReadings = maxReadings
+        self.maxSpanMs = maxSpanMs
+    }
 
     /// An hour or 3,600 readings, whichever comes first: 1 Hz data fills chunks of 3,600 readings (about 1 B each
     /// on the reference workload), and a query at a 1-hour or coarser step reads most chunks by their aggregates.
-    static let standard = ChunkPolicy(maxReadings: 3_600, maxSpanMs: 3_600_000)
+    package static let standard = ChunkPolicy(maxReadings: 3_600, maxSpanMs: 3_600_000)
 
     /// True when a chunk of `count` readings spanning `spanMs` cannot take another reading.
-    func isFull(count: Int64, spanMs: Int64) -> Bool {
+    package func isFull(count: Int64, spanMs: Int64) -> Bool {
         count >= Int64(maxReadings) || spanMs >= maxSpanMs
     }
 
     /// The index ranges of `timestamps` (sorted) that make the chunks.
-    func cut(_ timestamps: ArraySlice<Int64>) -> [Range<Int>] {
+    package func cut(_ timestamps: ArraySlice<Int64>) -> [Range<Int>] {
         var ranges: [Range<Int>] = []
         var start = timestamps.startIndex
         while start < timestamps.endIndex {

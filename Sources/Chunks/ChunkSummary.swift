@@ -6,22 +6,22 @@
 // meets an infinite value, is the plain sum.
 
 /// Count, time range and value aggregates of a run of one series' readings.
-struct ChunkSummary: Equatable {
+package struct ChunkSummary: Equatable, Sendable {
     /// Readings summarized (> 0).
-    var count: Int64
+    package var count: Int64
     /// Time of the first and the last reading (Unix ms).
-    var startTs: Int64
-    var endTs: Int64
-    var min: Double
-    var max: Double
+    package var startTs: Int64
+    package var endTs: Int64
+    package var min: Double
+    package var max: Double
     /// The compensated sum, as a running sum plus its correction (see the file header).
-    var sum: CompensatedSum
+    package var sum: CompensatedSum
     /// Value of the first and of the last reading.
-    var first: Double
-    var last: Double
+    package var first: Double
+    package var last: Double
 
     /// The summary of readings at `timestamps` (strictly increasing, not empty) with `values` (parallel).
-    init(timestamps: ArraySlice<Int64>, values: ArraySlice<Double>) {
+    package init(timestamps: ArraySlice<Int64>, values: ArraySlice<Double>) {
         precondition(!timestamps.isEmpty && timestamps.count == values.count, "a summary needs parallel readings")
         count = Int64(timestamps.count)
         startTs = timestamps.first!
@@ -42,7 +42,7 @@ struct ChunkSummary: Equatable {
     }
 
     /// A summary read back from a chunk row.
-    init(count: Int64, startTs: Int64, endTs: Int64, min: Double, max: Double, sum: Double, first: Double, last: Double) {
+    package init(count: Int64, startTs: Int64, endTs: Int64, min: Double, max: Double, sum: Double, first: Double, last: Double) {
         self.count = count
         self.startTs = startTs
         self.endTs = endTs
@@ -54,7 +54,7 @@ struct ChunkSummary: Equatable {
     }
 
     /// Adds `other`, which lies wholly after this one in time.
-    mutating func append(_ other: ChunkSummary) {
+    package mutating func append(_ other: ChunkSummary) {
         count += other.count
         endTs = other.endTs
         if other.min < min { min = other.min }
@@ -65,25 +65,25 @@ struct ChunkSummary: Equatable {
 }
 
 /// Neumaier's compensated sum: a running sum and the rounding error it has lost so far.
-struct CompensatedSum: Equatable {
+package struct CompensatedSum: Equatable, Sendable {
     private var total = 0.0
     private var correction = 0.0
 
     /// Zero.
-    init() {}
+    package init() {}
 
     /// A sum known only by its value (a stored aggregate).
-    init(_ value: Double) {
+    package init(_ value: Double) {
         total = value
     }
 
     /// The sum, its correction applied; the plain sum once infinities are involved.
-    var value: Double {
+    package var value: Double {
         total.isFinite ? total + correction : total
     }
 
     /// Adds one value.
-    mutating func add(_ value: Double) {
+    package mutating func add(_ value: Double) {
         let next = total + value
         if total.magnitude >= value.magnitude {
             correction += (total - next) + value
@@ -94,7 +94,7 @@ struct CompensatedSum: Equatable {
     }
 
     /// Adds another compensated sum (both parts, so nothing the other kept is lost).
-    mutating func add(_ other: CompensatedSum) {
+    package mutating func add(_ other: CompensatedSum) {
         add(other.total)
         add(other.correction)
     }
