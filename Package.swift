@@ -50,6 +50,9 @@ let package = Package(
         // A thin, blocking, one-connection PostgreSQL client on libpq (its only user): connect, parameterized
         // statements, pipelines; imports nothing of ours. The foundation of the PostgreSQL backend (issue 16).
         .target(name: "Postgres", dependencies: ["CPostgres"]),
+        // The PostgreSQL backend (issue 16): the chunked layout in PostgreSQL tables, a group-commit writer on
+        // libpq pipelines, read threads, per-collector counters. Many collectors may share one database.
+        .target(name: "PostgresStore", dependencies: ["Postgres", "Chunks", "Storage", "Telemetry", "Clocks"]),
         // SplitMix64, the seedable generator of the simulator, the tests and the benchmarks: imports nothing.
         .target(name: "SplitMix"),
         // SHA-256, HMAC and constant-time comparison on libcrypto (its only user), device tokens and TLS-PSKs, key
@@ -135,7 +138,12 @@ let package = Package(
         .testTarget(name: "TrustTests", dependencies: ["SplitMix", "Trust"]),
         .testTarget(name: "TLSTests", dependencies: ["TLS", "EventIO"]),
         // Pure tests of PostgresURL, and a throwaway PostgreSQL 15 server (initdb + pg_ctl) for the connection's.
-        .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
+        // A throwaway PostgreSQL server for the suites that need one (initdb + pg_ctl in a temporary directory).
+        .target(name: "PostgresTestSupport", path: "Tests/PostgresTestSupport"),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "PostgresTestSupport"]),
+        .testTarget(
+            name: "PostgresStoreTests",
+            dependencies: ["PostgresStore", "Postgres", "PostgresTestSupport", "Chunks", "Storage", "Telemetry", "SplitMix"]),
     ],
     swiftLanguageModes: [.v6]
 )

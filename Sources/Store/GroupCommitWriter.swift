@@ -179,7 +179,7 @@ final class GroupCommitWriter {
             isCollectingForFeed = feed.isActive
             var readingsTaken = 0
             while let request = current {
-                readingsTaken += request.readingCount
+                readingsTaken += request.batchReadingCount ?? 0
                 try perform(request, nowMs: nowMs)
                 current = nil
                 let elapsedNs = MonotonicClock.nowNs() &- startNs

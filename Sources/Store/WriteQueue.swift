@@ -1,9 +1,4 @@
-// The one hand-off between the threads that submit writes and the writer thread.
-//
-// Rule: a request is in exactly one place, the queue or the writer, and the queue's bounds count only what waits in
-// the queue. Batches are refused (`.overloaded`) when the queue holds `maxBatches` batches or adding the batch
-// would pass `maxReadings` readings (an empty queue takes any batch). Counter flushes skip the bounds. Everything
-// is refused after `close()`, and the writer keeps taking what was queued before until the queue is empty.
+// The SQLite writer's requests, queued in a `BoundedWriteQueue` (Storage).
 import Chunks
 import Storage
 import Dispatch
@@ -11,7 +6,7 @@ import Synchronization
 import Telemetry
 
 /// A write waiting for the writer thread.
-enum WriteRequest: Sendable {
+enum WriteRequest: QueuedWrite {
     /// Store a batch, then report its outcome.
     case batch(
         deviceID: String, batch: ReadingBatch, readingCount: Int, queuedNs: UInt64,
@@ -23,149 +18,12 @@ enum WriteRequest: Sendable {
     /// Register a commit-feed subscription between two transactions (GroupCommitWriter+Feed.swift).
     case subscribe(CommitSubscription)
 
-    /// Readings the request carries (0 for counters).
-    var readingCount: Int {
+    /// The readings of a batch; nil for every other request (they skip the queue's bounds).
+    var batchReadingCount: Int? {
         if case .batch(_, _, let count, _, _, _) = self { return count }
-        return 0
+        return nil
     }
 }
 
-/// The bounded FIFO of write requests, locked, with a semaphore that wakes the writer when work arrives.
-final class WriteQueue: Sendable {
-    private struct State {
-        var items: [WriteRequest?] = []
-        var head = 0
-        var queuedBatches = 0
-        var queuedReadings = 0
-        var isClosed = false
-        var isWriterWaiting = false
-
-        /// Removes and returns the oldest request, keeping the counts and compacting the array now and then.
-        mutating func popFirst() -> WriteRequest? {
-            guard head < items.count, let item = items[head] else { return nil }
-            items[head] = nil
-            head += 1
-            if head == items.count {
-                items.removeAll(keepingCapacity: true)
-                head = 0
-            } else if head >= 1024 && head * 2 >= items.count {
-                items.removeFirst(head)
-                head = 0
-            }
-            if case .batch = item {
-                queuedBatches -= 1
-                queuedReadings -= item.readingCount
-            }
-            return item
-        }
-
-        /// True (and clears the flag) when the writer is asleep and must be woken: one signal per sleep.
-        mutating func takeWaitingWriter() -> Bool {
-            guard isWriterWaiting else { return false }
-            isWriterWaiting = false
-            return true
-        }
-    }
-
-    private let state = Mutex(State())
-    private let wakeUp = DispatchSemaphore(value: 0)
-    private let maxBatches: Int
-    private let maxReadings: Int
-
-    /// A queue refusing batches beyond `maxBatches` batches or `maxReadings` readings.
-    init(maxBatches: Int, maxReadings: Int) {
-        self.maxBatches = maxBatches
-        self.maxReadings = maxReadings
-    }
-
-    /// Appends a request without blocking; throws `.closed` after `close()`, `.overloaded` when a batch does not fit.
-    func enqueue(_ request: WriteRequest) throws(StoreError) {
-        let shouldWake = try state.withLock { (state) throws(StoreError) -> Bool in
-            guard !state.isClosed else { throw .closed }
-            if case .batch = request {
-                let readings = request.readingCount
-                let isFull =
-                    state.queuedBatches >= maxBatches
-                    || (state.queuedBatches > 0 && state.queuedReadings + readings > maxReadings)
-                if isFull { throw .overloaded(queuedBatches: state.queuedBatches) }
-                state.queuedBatches += 1
-                state.queuedReadings += readings
-            }
-            state.items.append(request)
-            return state.takeWaitingWriter()
-        }
-        if shouldWake { wakeUp.signal() }
-    }
-
-    /// The next request, waiting while the queue is empty; nil once the queue is closed and empty.
-    /// Only the writer thread calls this.
-    func waitForNext() -> WriteRequest? {
-        while true {
-            /// The writer's next move, decided under the lock so that it waits for work outside it.
-            enum Step {
-                case take(WriteRequest)
-                case finish, sleep
-            }
-            let step = state.withLock { state -> Step in
-                if let item = state.popFirst() { return .take(item) }
-                if state.isClosed { return .finish }
-                state.isWriterWaiting = true
-                return .sleep
-            }
-            switch step {
-            case .take(let item): return item
-            case .finish: return nil
-            case .sleep: wakeUp.wait()
-            }
-        }
-    }
-
-    /// What `waitForNext(timeoutNs:)` found.
-    enum Wait {
-        case request(WriteRequest)
-        case timedOut
-        case closed
-    }
-
-    /// The next request, waiting at most `timeoutNs` while the queue is empty. Only the writer thread calls this.
-    func waitForNext(timeoutNs: UInt64) -> Wait {
-        let deadline = DispatchTime.now().uptimeNanoseconds &+ timeoutNs
-        while true {
-            let found = state.withLock { state -> Wait? in
-                if let item = state.popFirst() { return .request(item) }
-                if state.isClosed { return .closed }
-                state.isWriterWaiting = true
-                return nil
-            }
-            if let found { return found }
-            if wakeUp.wait(timeout: DispatchTime(uptimeNanoseconds: deadline)) == .timedOut {
-                // A signal racing with the timeout leaves the semaphore at 1: the next wait returns at once and
-                // finds the queue as it is, which is harmless.
-                state.withLock { $0.isWriterWaiting = false }
-                return .timedOut
-            }
-        }
-    }
-
-    /// The next request if one is queued, without waiting. Only the writer thread calls this.
-    func takeIfAvailable() -> WriteRequest? {
-        state.withLock { $0.popFirst() }
-    }
-
-    /// Refuses everything from now on; the writer still drains what is queued, then `waitForNext` returns nil.
-    func close() {
-        let shouldWake = state.withLock { state -> Bool in
-            state.isClosed = true
-            return state.takeWaitingWriter()
-        }
-        if shouldWake { wakeUp.signal() }
-    }
-
-    /// True once `close()` was called.
-    var isClosed: Bool { state.withLock { $0.isClosed } }
-
-    /// Batches and readings waiting.
-    var depth: (batches: Int, readings: Int) {
-        state.withLock { ($0.queuedBatches, $0.queuedReadings) }
-    }
-}
+/// The queue of the SQLite writer.
+typealias WriteQueue = BoundedWriteQueue<WriteRequest>

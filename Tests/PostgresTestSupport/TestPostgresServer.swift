@@ -8,6 +8,7 @@
 // off and initdb skips its syncs, so the whole start takes about a second.
 
 import Foundation
+import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -15,21 +16,21 @@ import Testing
 #endif
 
 /// A PostgreSQL server started for the tests and removed after them.
-final class TestPostgresServer: Sendable {
+public final class TestPostgresServer: Sendable {
     /// The directory holding `data/` (the cluster), the socket and the logs.
-    let directory: String
+    public let directory: String
     /// The TCP port on 127.0.0.1 (also the socket's number).
-    let port: Int
+    public let port: Int
     let binDirectory: String
     let runAsUser: String?
 
     /// The superuser initdb creates; `trust` lets it in with any password.
-    static let user = "fleetwire"
+    public static let user = "fleetwire"
 
     /// A URL for the `postgres` database over TCP.
-    var url: String { "postgresql://\(Self.user)@127.0.0.1:\(port)/postgres" }
+    public var url: String { "postgresql://\(Self.user)@127.0.0.1:\(port)/postgres" }
     /// A keyword/value string for the same database over the Unix socket in `directory`.
-    var keywordValue: String { "host=\(directory) port=\(port) user=\(Self.user) dbname=postgres" }
+    public var keywordValue: String { "host=\(directory) port=\(port) user=\(Self.user) dbname=postgres" }
 
     /// The server's binaries (initdb, pg_ctl), from `pg_config --bindir` or the newest /usr/lib/postgresql/*/bin;
     /// nil when the server is not installed (then the suite is skipped).
@@ -49,7 +50,7 @@ final class TestPostgresServer: Sendable {
     }()
 
     /// Whether the suite can run: the binaries exist, and as root, the `postgres` user and runuser exist too.
-    static var isAvailable: Bool {
+    public static var isAvailable: Bool {
         guard binDirectory != nil else { return false }
         if geteuid() != 0 { return true }
         return getpwnam("postgres") != nil && FileManager.default.isExecutableFile(atPath: runuserPath)
@@ -60,7 +61,7 @@ final class TestPostgresServer: Sendable {
         ? "/usr/sbin/runuser" : "/sbin/runuser"
 
     /// Creates and starts a server; throws with the server's log when it does not start.
-    static func start() throws -> TestPostgresServer {
+    public static func start() throws -> TestPostgresServer {
         guard let binDirectory else { throw ServerFailure(message: "no PostgreSQL server binaries found") }
         var template = Array("/tmp/fleetwire-pg-XXXXXX".utf8CString)
         guard let created = mkdtemp(&template) else { throw ServerFailure(message: "mkdtemp failed: errno \(errno)") }
@@ -119,8 +120,32 @@ final class TestPostgresServer: Sendable {
         }
     }
 
+    /// Stops the server without removing anything (a fast shutdown: sessions are ended, the data stays), so a test
+    /// can take the database away from a running collector and bring it back with `restart()`.
+    public func pause() throws {
+        let result = try runAsServerUser("pg_ctl", ["-D", dataDirectory, "-m", "fast", "-w", "stop"])
+        guard result.status == 0 else { throw ServerFailure(message: "pg_ctl stop failed:\n\(result.output)") }
+    }
+
+    /// Creates an empty database (`createdb`) and returns its URL over TCP: a test's own database on the suite's
+    /// server. Names are unique per server: a counter plus the process id.
+    public func makeDatabase() throws -> String {
+        let name = "fw_\(getpid())_\(Self.databaseCounter.add(1, ordering: .relaxed).newValue)"
+        let result = try runAsServerUser(
+            "createdb", ["-h", directory, "-p", String(port), "-U", Self.user, name])
+        guard result.status == 0 else { throw ServerFailure(message: "createdb failed:\n\(result.output)") }
+        return "postgresql://\(Self.user)@127.0.0.1:\(port)/\(name)"
+    }
+
+    private static let databaseCounter = Atomic<Int>(0)
+
+    /// Starts the server again on the same directory and port after `pause()`.
+    public func restart() throws {
+        try startServer()
+    }
+
     /// Stops the server (immediately: nothing here needs a clean shutdown) and removes its directory.
-    func stop() {
+    public func stop() {
         _ = try? runAsServerUser("pg_ctl", ["-D", dataDirectory, "-m", "immediate", "-w", "stop"])
         try? FileManager.default.removeItem(atPath: directory)
     }
@@ -136,7 +161,7 @@ final class TestPostgresServer: Sendable {
     /// Runs a program to its end with stdout and stderr in one file, through posix_spawn and waitpid. Not
     /// Foundation's Process: on Linux it learns of the child's exit from a socket the child inherits, and the server
     /// pg_ctl starts inherits it too and keeps it open, so waitUntilExit would wait for the server to stop.
-    static func run(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    public static func run(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
         let outputPath = NSTemporaryDirectory() + "fleetwire-pg-\(UUID().uuidString).out"
         defer { unlink(outputPath) }
         var actions = posix_spawn_file_actions_t()
@@ -161,7 +186,7 @@ final class TestPostgresServer: Sendable {
     }
 
     /// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, read back, closed).
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socketFD >= 0 else { throw ServerFailure(message: "socket failed: errno \(errno)") }
         defer { close(socketFD) }
@@ -188,10 +213,10 @@ final class TestPostgresServer: Sendable {
 
 /// Starts one `TestPostgresServer` around a suite and stops it afterwards, also when a test fails; the tests reach
 /// it through `TestPostgresServer.current`.
-struct PostgresServerTrait: SuiteTrait, TestScoping {
-    var isRecursive: Bool { false }
+public struct PostgresServerTrait: SuiteTrait, TestScoping {
+    public var isRecursive: Bool { false }
 
-    func provideScope(
+    public func provideScope(
         for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
     ) async throws {
         guard TestPostgresServer.isAvailable else {
@@ -206,15 +231,15 @@ struct PostgresServerTrait: SuiteTrait, TestScoping {
 
 extension TestPostgresServer {
     /// The server of the running suite.
-    @TaskLocal static var current: TestPostgresServer?
+    @TaskLocal public static var current: TestPostgresServer?
 
     /// The server of the running suite, or a test failure saying there is none.
-    static func required() throws -> TestPostgresServer {
+    public static func required() throws -> TestPostgresServer {
         try #require(current, "no PostgreSQL server: run the test inside a suite with the .postgresServer trait")
     }
 }
 
 extension Trait where Self == PostgresServerTrait {
     /// A throwaway PostgreSQL server for the suite (see `TestPostgresServer`).
-    static var postgresServer: PostgresServerTrait { PostgresServerTrait() }
+    public static var postgresServer: PostgresServerTrait { PostgresServerTrait() }
 }

@@ -12,11 +12,10 @@
 
 import Dispatch
 import Foundation
-import Storage
 import Synchronization
 
-/// A small fixed pool of low-priority threads running read work in arrival order.
-final class ReadThreads: Sendable {
+/// A small fixed pool of low-priority threads running read work in arrival order: every backend's `performRead`.
+package final class ReadThreads: Sendable {
     private struct State {
         var queue: [@Sendable () -> Void] = []
         var head = 0
@@ -27,7 +26,7 @@ final class ReadThreads: Sendable {
     }
 
     /// The nice value of the read threads: below the loops (0), above the checkpointer (10).
-    static let niceness: Int32 = 5
+    package static let niceness: Int32 = 5
 
     private let state = Mutex(State())
     private let available = DispatchSemaphore(value: 0)
@@ -36,7 +35,7 @@ final class ReadThreads: Sendable {
     private let maxQueued: Int
 
     /// Starts `count` threads (at least 1); at most `maxQueued` pieces of work may wait.
-    init(count: Int, maxQueued: Int) {
+    package init(count: Int, maxQueued: Int, name: String = "fleetwire-store-read") {
         self.count = max(1, count)
         self.maxQueued = max(1, maxQueued)
         for index in 0..<self.count {
@@ -48,13 +47,13 @@ final class ReadThreads: Sendable {
                 run()
                 finished.leave()
             }
-            thread.name = "fleetwire-store-read-\(index)"
+            thread.name = "\(name)-\(index)"
             thread.start()
         }
     }
 
     /// Queues `work`; throws `.overloaded` when `maxQueued` are already waiting and `.closed` after `close()`.
-    func execute(_ work: @escaping @Sendable () -> Void) throws(StoreError) {
+    package func execute(_ work: @escaping @Sendable () -> Void) throws(StoreError) {
         try state.withLock { (state) throws(StoreError) in
             guard !state.isClosed else { throw .closed }
             guard state.waiting < maxQueued else { throw .readsOverloaded(queued: state.waiting) }
@@ -65,7 +64,7 @@ final class ReadThreads: Sendable {
 
     /// Refuses new work, lets the queued work run, and returns once the threads have finished (at once when called
     /// from a read thread, which finishes right after its current work).
-    func close() {
+    package func close() {
         let isReadThread = state.withLock { state -> Bool in
             state.isClosed = true
             return state.threadIDs.contains(pthread_self())
