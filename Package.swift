@@ -89,7 +89,8 @@ let package = Package(
         .executableTarget(
             name: "CollectorCommand",
             dependencies: [
-                "Collector", "CollectorService", "Clocks", "Flags", "Trust", "Storage", "Store", "Telemetry", "TLS",
+                "Collector", "CollectorService", "Clocks", "Flags", "Trust", "Storage", "Store", "Postgres",
+                "PostgresStore", "Telemetry", "TLS",
             ],
             path: "Sources/CollectorCommand"),
         // The simulator's core: sensor models, simulated devices, the report; pure, so it is tested without sockets.

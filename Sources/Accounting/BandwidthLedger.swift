@@ -10,13 +10,21 @@ public final class BandwidthLedger: Sendable {
     private struct State {
         var totals: [BandwidthKey: BandwidthCounters] = [:]
         var unpersisted: [BandwidthKey: BandwidthCounters] = [:]
+        /// The other collectors' persisted totals, by collector, when several share the database.
+        var others: [String: [BandwidthKey: BandwidthCounters]] = [:]
     }
 
     private let state = Mutex(State())
 
-    /// Totals start from the rows already persisted (read back at startup); nothing is unpersisted yet.
-    public init(persisted: [BandwidthKey: BandwidthCounters] = [:]) {
-        state.withLock { $0.totals = persisted }
+    /// Totals start from the rows already persisted (read back at startup); nothing is unpersisted yet. `others`:
+    /// the other collectors' persisted totals when several share the database (see `setOthers`).
+    public init(
+        persisted: [BandwidthKey: BandwidthCounters] = [:], others: [String: [BandwidthKey: BandwidthCounters]] = [:]
+    ) {
+        state.withLock {
+            $0.totals = persisted
+            $0.others = others
+        }
     }
 
     /// Adds counters to a row.
@@ -28,8 +36,29 @@ public final class BandwidthLedger: Sendable {
         }
     }
 
-    /// Every row's totals.
-    public func snapshot() -> [BandwidthKey: BandwidthCounters] { state.withLock { $0.totals } }
+    /// Every row's totals: this collector's, plus the other collectors' last read back (`setOthers`) when several
+    /// share the database, so every replica reports the fleet.
+    public func snapshot() -> [BandwidthKey: BandwidthCounters] {
+        state.withLock { state in
+            guard !state.others.isEmpty else { return state.totals }
+            var merged = state.totals
+            for rows in state.others.values {
+                for (key, counters) in rows { merged[key, default: BandwidthCounters()] += counters }
+            }
+            return merged
+        }
+    }
+
+    /// This collector's own totals (what it counted, plus what it persisted before it started).
+    public func ownSnapshot() -> [BandwidthKey: BandwidthCounters] { state.withLock { $0.totals } }
+
+    /// Replaces the other collectors' totals (read back from a shared database after each flush).
+    public func setOthers(_ others: [String: [BandwidthKey: BandwidthCounters]]) {
+        state.withLock { $0.others = others }
+    }
+
+    /// The other collectors' totals as last set, by collector.
+    public func othersSnapshot() -> [String: [BandwidthKey: BandwidthCounters]] { state.withLock { $0.others } }
 
     /// Takes the deltas not yet persisted (the caller persists them, or gives them back with `restore`).
     public func takeUnpersisted() -> [BandwidthKey: BandwidthCounters] {
@@ -46,10 +75,15 @@ public final class BandwidthLedger: Sendable {
         }
     }
 
-    /// Sums rows per protocol.
-    public func perProtocol() -> [String: BandwidthCounters] {
+    /// Sums rows per protocol: the fleet's (`snapshot`), or with `ownOnly` this collector's alone.
+    public func perProtocol(ownOnly: Bool = false) -> [String: BandwidthCounters] {
+        Self.perProtocol(ownOnly ? ownSnapshot() : snapshot())
+    }
+
+    /// Sums `rows` per protocol.
+    public static func perProtocol(_ rows: [BandwidthKey: BandwidthCounters]) -> [String: BandwidthCounters] {
         var result: [String: BandwidthCounters] = [:]
-        for (key, counters) in snapshot() { result[key.protocolName, default: BandwidthCounters()] += counters }
+        for (key, counters) in rows { result[key.protocolName, default: BandwidthCounters()] += counters }
         return result
     }
 }

@@ -42,10 +42,15 @@ public final class CollectorServer: Sendable {
     {
         self.configuration = configuration
         var persisted: [BandwidthKey: BandwidthCounters] = [:]
+        var others: [String: [BandwidthKey: BandwidthCounters]] = [:]
         do {
-            for row in try store.counters() {
+            // On a shared database the ledger starts from this collector's own rows (it adds only to those); the
+            // other collectors' rows are read beside them and refreshed after every flush.
+            let own = try store.sharedCollectorName.map { name throws(StoreError) in try store.counters(collector: name) }
+            for row in try own ?? store.counters() {
                 persisted[BandwidthKey(row.totals.protocolName, row.totals.device)] = BandwidthCounters(row.totals)
             }
+            others = try Self.otherCollectorsCounters(store)
         } catch {
             store.close()
             throw CollectorError(description: "cannot read the bandwidth counters: \(error)")
@@ -68,7 +73,7 @@ public final class CollectorServer: Sendable {
         }
         let limiter = ConnectionLimiter(limits: Self.connectionLimits(configuration, log: log))
         context = CollectorContext(
-            configuration: configuration, store: store, ledger: BandwidthLedger(persisted: persisted),
+            configuration: configuration, store: store, ledger: BandwidthLedger(persisted: persisted, others: others),
             authenticator: authenticator, log: log, limiter: limiter, tls: tls)
         let directory = RegistryDirectory()
         self.directory = directory
@@ -125,6 +130,7 @@ public final class CollectorServer: Sendable {
                 guard !isStopped.withLock({ $0 }) else { return }
                 logStorageHealth()
                 flushCounters()
+                refreshOtherCollectors()
                 refusalLog.report(context)
                 loop.schedule(after: interval) { tick() }
             }

@@ -5,6 +5,7 @@ import CollectorService
 import Dispatch
 import Flags
 import Storage
+import PostgresStore
 import Store
 import Foundation
 
@@ -12,11 +13,13 @@ let serveFlags = FlagParser(
     command: "collector serve",
     summary: """
         Serves telemetry ingest (gRPC over HTTP/2 and REST JSON over HTTP/1.1, with TLS or in plaintext, all on one \
-        port), stores every reading in SQLite, and reports bandwidth per protocol and per device. Stops cleanly on SIGINT or SIGTERM.
+        port), stores every reading in SQLite or PostgreSQL, and reports bandwidth per protocol and per device. Stops cleanly on SIGINT or SIGTERM.
         """,
     specs: [
         FlagSpec("listen", value: "HOST:PORT", default: "127.0.0.1:8080", help: "address to listen on (port 0: any free port)"),
-        FlagSpec("db", value: "PATH", default: "data/telemetry.db", help: "SQLite database file (created if missing)"),
+        FlagSpec("db", value: "PATH|URL", default: "data/telemetry.db",
+                 help: "SQLite database file (created if missing), or a PostgreSQL URL or connection string "
+                     + "(postgresql://user@host:5432/dbname) that several collectors may share"),
         FlagSpec("loops", value: "N", default: String(System.coreCount), help: "event loop threads"),
         FlagSpec("max-message-bytes", value: "N", default: String(4 << 20), help: "largest gRPC message accepted"),
         FlagSpec("max-body-bytes", value: "N", default: String(1 << 20), help: "largest REST request body accepted"),
@@ -48,7 +51,7 @@ let serveFlags = FlagParser(
                  help: "pages from these origins (comma-separated scheme://host[:port], or *) may call the "
                      + "collector from a browser (gRPC-Web, Connect, the read API); default: same origin only"),
         FlagSpec("quiet", help: "log warnings and errors only"),
-    ] + storageFlagSpecs + authenticationFlagSpecs + tlsFlagSpecs)
+    ] + storageFlagSpecs + databaseFlagSpecs + authenticationFlagSpecs + tlsFlagSpecs)
 
 func usage() -> String {
     """
@@ -116,7 +119,13 @@ func serve(_ arguments: [String]) throws(FlagError) {
     let log = Log(isVerbose: !flags.bool("quiet"))
     configuration.authentication = try authenticationSettings(flags, log: log)
     (configuration.tls, configuration.plaintext) = try tlsSettings(flags, log: log)
-    try applyStorageFlags(flags, to: &storeConfiguration, log: log)
+    let database = DatabaseChoice(configuration.databasePath)
+    var postgres: PostgresStoreConfiguration?
+    if case .postgres = database {
+        postgres = try postgresConfiguration(flags, listen: configuration.listen, store: storeConfiguration)
+    } else {
+        try applyStorageFlags(flags, to: &storeConfiguration, log: log)
+    }
 
     signal(SIGPIPE, SIG_IGN)
     // A write past RLIMIT_FSIZE (`ulimit -f`, prlimit) then fails with EFBIG, which SQLite reports as an I/O error
@@ -131,15 +140,18 @@ func serve(_ arguments: [String]) throws(FlagError) {
     pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
     let server: CollectorServer
     do {
-        let store = try TelemetryStore(path: configuration.databasePath, configuration: storeConfiguration)
+        let store = try openDatabase(database, sqlite: storeConfiguration, postgres: postgres)
         server = try CollectorServer(configuration: configuration, store: store, log: log)
     } catch let error as StoreError {
+        // A database that cannot be reached is a failure to start (1), not a bad command line (2).
+        if case .postgres = database { fail("cannot open the database \(database.displayName): \(error)", code: 1) }
         fail("cannot open the database \(configuration.databasePath): \(error)")
     } catch {
         fail("\(error)")
     }
+    let backend = postgres.map { "PostgreSQL \(database.displayName), collector \($0.collectorName)" }
     log.notice("""
-        collector listening on \(server.localAddress) (database \(configuration.databasePath), \
+        collector listening on \(server.localAddress) (database \(backend ?? configuration.databasePath), \
         \(configuration.loops) loops)
         """)
     var received: Int32 = 0

@@ -36,9 +36,12 @@ enum BandwidthReport {
     }
 
     /// Per protocol, overhead rows included: their sum is every byte on every socket.
-static func perProtocol(_ ledger: BandwidthLedger, socket: ServerFigures.SocketTotals, format: ResponseFormat = .json)
-        -> RESTResponse
-    {
+/// `collector`: this collector's name on a database several share (then `collectors` lists each one's share,
+    /// this one's live, the others' as of their last flush); nil alone.
+    static func perProtocol(
+        _ ledger: BandwidthLedger, socket: ServerFigures.SocketTotals, format: ResponseFormat = .json,
+        collector: String? = nil
+    ) -> RESTResponse {
         var table = ResponseTable(columns: ["protocol"] + counterColumns)
         for (name, counters) in ledger.perProtocol().sorted(by: { $0.key < $1.key }) {
             table.append([.string(name)] + cells(counters))
@@ -52,6 +55,27 @@ static func perProtocol(_ ledger: BandwidthLedger, socket: ServerFigures.SocketT
         writer.value(socket.bytesRead)
         writer.key("socket_bytes_out")
         writer.value(socket.bytesWritten)
+        writer.key("collector")
+        if let collector { writer.value(collector) } else { writer.null() }
+        writer.key("collectors")
+        writer.beginArray()
+        if let collector {
+            var shares = ledger.othersSnapshot()
+            shares[collector] = ledger.ownSnapshot()
+            for (name, rows) in shares.sorted(by: { $0.key < $1.key }) {
+                var share = ResponseTable(columns: ["protocol"] + counterColumns)
+                for (protocolName, counters) in BandwidthLedger.perProtocol(rows).sorted(by: { $0.key < $1.key }) {
+                    share.append([.string(protocolName)] + cells(counters))
+                }
+                writer.beginObject()
+                writer.key("collector")
+                writer.value(name)
+                writer.key("protocols")
+                share.writeJSON(into: &writer)
+                writer.endObject()
+            }
+        }
+        writer.endArray()
         writer.endObject()
         return .json(200, writer.bytes)
     }

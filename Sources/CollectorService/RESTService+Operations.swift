@@ -24,11 +24,15 @@ extension RESTService {
 
     func metrics() -> RESTResponse {
         var text = PrometheusText()
-        let perProtocol = ledger.perProtocol().sorted { $0.key < $1.key }
+        // On a database several collectors share, each reports its own share under a `collector` label (Prometheus
+        // sums the replicas); alone, the figures are the whole fleet's, unlabelled as before.
+        let collector = store.sharedCollectorName
+        let collectorLabel = collector.map { [("collector", $0)] } ?? []
+        let perProtocol = ledger.perProtocol(ownOnly: collector != nil).sorted { $0.key < $1.key }
         text.family("fleetwire_bytes_total", "counter", "Bytes on the wire by protocol and direction.")
         for (name, counters) in perProtocol {
-            text.sample("fleetwire_bytes_total", [("protocol", name), ("direction", "in")], counters.bytesIn.total)
-            text.sample("fleetwire_bytes_total", [("protocol", name), ("direction", "out")], counters.bytesOut.total)
+            text.sample("fleetwire_bytes_total", collectorLabel + [("protocol", name), ("direction", "in")], counters.bytesIn.total)
+            text.sample("fleetwire_bytes_total", collectorLabel + [("protocol", name), ("direction", "out")], counters.bytesOut.total)
         }
         let directional: [(String, String, (BandwidthCounters) -> (in: Int64, out: Int64))] = [
             ("fleetwire_tls_handshake_bytes_total", "TLS handshake bytes by protocol and direction (part of "
@@ -42,8 +46,8 @@ extension RESTService {
             text.family(name, "counter", help)
             for (protocolName, counters) in perProtocol {
                 let both = value(counters)
-                text.sample(name, [("protocol", protocolName), ("direction", "in")], both.in)
-                text.sample(name, [("protocol", protocolName), ("direction", "out")], both.out)
+                text.sample(name, collectorLabel + [("protocol", protocolName), ("direction", "in")], both.in)
+                text.sample(name, collectorLabel + [("protocol", protocolName), ("direction", "out")], both.out)
             }
         }
         let counts: [(String, String, (BandwidthCounters) -> Int64)] = [
@@ -58,7 +62,7 @@ extension RESTService {
         ]
         for (name, help, value) in counts {
             text.family(name, "counter", help)
-            for (protocolName, counters) in perProtocol { text.sample(name, [("protocol", protocolName)], value(counters)) }
+            for (protocolName, counters) in perProtocol { text.sample(name, collectorLabel + [("protocol", protocolName)], value(counters)) }
         }
         let figures = server.serverFigures()
         let socket = figures.socket

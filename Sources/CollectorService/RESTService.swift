@@ -106,7 +106,8 @@ package struct RESTService: Sendable {
         case .series(let id): try series(request, deviceID: id)
         case .bandwidth:
             BandwidthReport.perProtocol(
-                ledger, socket: server.serverFigures().socket, format: try ResponseFormat(request))
+                ledger, socket: server.serverFigures().socket, format: try ResponseFormat(request),
+                collector: store.sharedCollectorName)
         case .bandwidthDevices: try BandwidthReport.perDevice(ledger, request)
         case .bandwidthDevice(let id): try BandwidthReport.device(ledger, id)
         case .bandwidthHistory: try BandwidthReport.history(store, request, baseBucketMs: store.historyBucketMs)

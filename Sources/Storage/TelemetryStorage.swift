@@ -77,6 +77,18 @@ public protocol TelemetryStorage: AnyObject, Sendable {
     /// The deny list as committed now.
     func revokedDevices() throws(StoreError) -> [RevokedDevice]
 
+    // MARK: Several collectors on one database
+
+    /// The name this collector's counter rows carry when several collectors share the database (the PostgreSQL
+    /// backend); nil for a backend one collector owns (SQLite), whose `counters()` are all its own.
+    var sharedCollectorName: String? { get }
+
+    /// The persisted counters of one collector of a shared database, by protocol then device.
+    func counters(collector: String) throws(StoreError) -> [CounterRow]
+
+    /// The collectors that have persisted counters in a shared database, sorted.
+    func counterCollectors() throws(StoreError) -> [String]
+
     // MARK: Health
 
     /// The size of the persisted bandwidth-history buckets, in milliseconds.
@@ -97,4 +109,15 @@ public protocol TelemetryStorage: AnyObject, Sendable {
 
     /// Stops accepting work, commits everything queued (running its completions) and releases the backend.
     func close()
+}
+
+extension TelemetryStorage {
+    /// A backend one collector owns: no shared name.
+    public var sharedCollectorName: String? { nil }
+
+    /// A backend one collector owns keeps no per-collector rows: its counters are `counters()`.
+    public func counters(collector: String) throws(StoreError) -> [CounterRow] { try counters() }
+
+    /// A backend one collector owns names no collectors.
+    public func counterCollectors() throws(StoreError) -> [String] { [] }
 }
