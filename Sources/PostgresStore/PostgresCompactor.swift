@@ -67,7 +67,8 @@ struct PostgresCompactor {
 
     /// Records a chunk the writer stored (after its transaction committed); `isInPast` when it was merged into or
     /// between older chunks.
-    mutating func noteWrite(seriesID: Int64, startTs: Int64, endTs: Int64, count: Int64, isInPast: Bool, nowNs: UInt64) {
+    mutating func noteWrite(seriesID: Int64, startTs: Int64, endTs: Int64, count: Int64, isInPast: Bool, nowNs: UInt64)
+    {
         guard !policy.isFull(count: count, spanMs: endTs &- startTs) || isInPast else { return }
         let known = series[seriesID]
         // In the past of what is known to be small: among compacted chunks (or anywhere, when nothing is known).
@@ -78,7 +79,9 @@ struct PostgresCompactor {
         state.lastTs = max(state.lastTs, endTs)
         state.readings += count
         state.lastWriteNs = nowNs
-        if !state.isReady && (isBeforeRun || policy.isFull(count: state.readings, spanMs: state.lastTs &- state.firstTs)) {
+        if !state.isReady
+            && (isBeforeRun || policy.isFull(count: state.readings, spanMs: state.lastTs &- state.firstTs))
+        {
             state.isReady = true
             ready.append(seriesID)
         }
@@ -310,7 +313,8 @@ extension PostgresCompactor {
             guard rows.count == run.count else {
                 throw .postgres(
                     sqlState: "XX001", operation: operation,
-                    message: "series \(seriesID): \(run.count) chunks from \(first.startTs) expected, \(rows.count) found")
+                    message:
+                        "series \(seriesID): \(run.count) chunks from \(first.startTs) expected, \(rows.count) found")
             }
             var times: [Int64] = []
             var values: [Double] = []
@@ -333,7 +337,9 @@ extension PostgresCompactor {
                     "DELETE FROM chunks WHERE series_id = $1 AND start_ts BETWEEN $2 AND $3",
                     parameters: [.int(seriesID), .int(first.startTs), .int(last.startTs)])
             ]
-            for range in cut { statements.append(Self.insert(PreparedChunk(times[range], values[range]), seriesID: seriesID)) }
+            for range in cut {
+                statements.append(Self.insert(PreparedChunk(times[range], values[range]), seriesID: seriesID))
+            }
             let results = try PostgresReader.Transaction.run(statements, on: connection, operation: operation)
             guard results[0].affectedRows == run.count else {
                 throw .postgres(

@@ -91,7 +91,8 @@ final class PostgresReadPool: Sendable {
         let operation = "open read connection"
         let connection: PostgresConnection
         do {
-            connection = try PostgresConnection(connectingTo: connectionText, connectTimeoutSeconds: connectTimeoutSeconds)
+            connection = try PostgresConnection(
+                connectingTo: connectionText, connectTimeoutSeconds: connectTimeoutSeconds)
             // One round trip: the statement timeout (when there is one) and read-only sessions.
             try connection.execute(
                 "SELECT set_config('statement_timeout', $1, false), "
@@ -107,11 +108,13 @@ final class PostgresReadPool: Sendable {
     private func checkIn(_ lease: Lease) {
         let connection = lease.connection
         let isHealthy = !connection.isConnectionBad && connection.transactionStatus == .idle
-        let isKept = isHealthy && state.withLock { state in
-            guard !state.isClosed && state.idle.count < maxIdle else { return false }
-            state.idle.append(lease)
-            return true
-        }
+        let isKept =
+            isHealthy
+            && state.withLock { state in
+                guard !state.isClosed && state.idle.count < maxIdle else { return false }
+                state.idle.append(lease)
+                return true
+            }
         if !isKept { connection.close() }
     }
 }

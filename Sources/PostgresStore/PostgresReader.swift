@@ -35,14 +35,21 @@ struct PostgresReader {
     }
 
     /// Runs one statement in a read-only transaction of its own: BEGIN, the statement and COMMIT in one round trip.
+    /// When the statement fails the server skips the COMMIT, so the failed transaction is rolled back here.
     func readAlone(
         _ sql: String, _ parameters: [PostgresValue?] = [], operation: String
     ) throws(StoreError) -> [Row] {
-        let results = try Transaction.run(
-            [PostgresStatement(Self.beginSQL), PostgresStatement(sql, parameters: parameters),
-             PostgresStatement("COMMIT")],
-            on: connection, operation: operation)
-        return results[1].rows.map { Row(row: $0, operation: operation) }
+        let statements = [
+            PostgresStatement(Self.beginSQL), PostgresStatement(sql, parameters: parameters),
+            PostgresStatement("COMMIT"),
+        ]
+        do {
+            let results = try Transaction.run(statements, on: connection, operation: operation)
+            return results[1].rows.map { Row(row: $0, operation: operation) }
+        } catch {
+            Transaction(connection: connection).rollBack()
+            throw error
+        }
     }
 
     /// The readings of a stored chunk, or a `.postgres` error (SQLSTATE XX001, data corrupted) naming the series
@@ -182,11 +189,13 @@ extension PostgresReader {
             }
         }
 
-        /// A whole number too large for Int64 (a `sum` is `numeric`), clamped to UInt64's range as counters are.
+        /// Column `index` as a counter amount: a whole number (a `sum` of bigints is `numeric`, so it may exceed
+        /// Int64), clamped to UInt64's range.
         func clampedAmount(_ index: Int) throws(StoreError) -> UInt64 {
             let text = try text(index)
             if let value = UInt64(text) { return value }
-            guard Int64(text) != nil || text.allSatisfy({ $0.isNumber || $0 == "-" }) else {
+            let digits = text.hasPrefix("-") ? text.dropFirst() : Substring(text)
+            guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
                 throw .postgres(
                     sqlState: "XX000", operation: operation, message: "column \(index) is \"\(text)\", not an amount")
             }

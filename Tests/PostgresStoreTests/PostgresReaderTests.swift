@@ -94,7 +94,8 @@ struct PostgresReaderTests {
                         let all = model.allReadings(device: device, sensor: sensor, order: order).filter {
                             $0.ts >= low && $0.ts <= high
                         }
-                        #expect(collected == all, "\(device) \(sensor ?? "*") [\(low), \(high)] \(order) limit \(limit)")
+                        #expect(
+                            collected == all, "\(device) \(sensor ?? "*") [\(low), \(high)] \(order) limit \(limit)")
                     }
                 }
             }
@@ -130,7 +131,9 @@ struct PostgresReaderTests {
         let (url, model) = try Self.makeFleet()
         let pool = Self.makePool(url)
         defer { pool.close() }
-        for (device, sensor) in [("dev-a", "temp"), ("dev-a", "hum"), ("dev-a", "inf"), ("dev.c", "x"), ("dev-b", "temp")] {
+        for (device, sensor) in [
+            ("dev-a", "temp"), ("dev-a", "hum"), ("dev-a", "inf"), ("dev.c", "x"), ("dev-b", "temp"),
+        ] {
             for step: Int64 in [1, 10, 70, 1_000, 60_000, 3_600_000, .max] {
                 for (low, high) in Self.ranges {
                     let buckets = try pool.withReader { (reader) throws(StoreError) in
@@ -147,7 +150,8 @@ struct PostgresReaderTests {
             }
         }
         let none = try pool.withReader { (reader) throws(StoreError) in
-            try reader.series(deviceID: "dev-a", sensor: "nosuch", lowMs: .min, highMs: .max, stepMs: 10, aggregate: aggregate)
+            try reader.series(
+                deviceID: "dev-a", sensor: "nosuch", lowMs: .min, highMs: .max, stepMs: 10, aggregate: aggregate)
         }
         #expect(none.isEmpty)
     }
@@ -189,14 +193,14 @@ struct PostgresReaderTests {
                     }
                     let expected = Array(
                         all.filter {
-                            $0.name.hasPrefix(prefix) && Array($0.name.utf8).lexicographicallyPrecedes(Array(after.utf8)) == false
-                                && $0.name != after
+                            $0.name.hasPrefix(prefix)
+                                && Array(after.utf8).lexicographicallyPrecedes(Array($0.name.utf8))
                         }.prefix(limit))
                     #expect(listed == expected, "prefix \(prefix) after \(after) limit \(limit)")
                 }
             }
         }
-        // "devZ" sorts before "dev-a" in byte order? No: 'Z' (0x5A) > '-' (0x2D) and '.' (0x2E): after them.
+        // Byte order: '-' (0x2D) < '.' (0x2E) < 'Z' (0x5A) < 'o'.
         #expect(all.map(\.name) == ["dev-a", "dev-b", "dev.c", "devZ", "other:1"])
         let one = try pool.withReader { (reader) throws(StoreError) in try reader.device(named: "dev-a") }
         #expect(one == all[0])
@@ -212,7 +216,8 @@ struct PostgresReaderTests {
         #expect(try PostgresReader.textArray("{}", operation: "t") == [])
         #expect(try PostgresReader.textArray("{a}", operation: "t") == ["a"])
         #expect(try PostgresReader.textArray("{a.b,c-d,e_f}", operation: "t") == ["a.b", "c-d", "e_f"])
-        #expect(try PostgresReader.textArray(#"{"null","a,b","c\"d",""}"#, operation: "t") == ["null", "a,b", "c\"d", ""])
+        #expect(
+            try PostgresReader.textArray(#"{"null","a,b","c\"d",""}"#, operation: "t") == ["null", "a,b", "c\"d", ""])
         #expect(throws: StoreError.self) { try PostgresReader.textArray("a,b", operation: "t") }
     }
 
@@ -297,7 +302,9 @@ struct PostgresReaderTests {
                     let remainder = row.bucket % step
                     let start = remainder >= 0 ? row.bucket - remainder : row.bucket - remainder - step
                     let key = "\(start + 1_000_000_000_000) \(row.proto)"
-                    var bucket = sums[key] ?? HistoryBucket(startMs: start, protocolName: row.proto, bytesIn: 0, bytesOut: 0, readings: 0)
+                    var bucket =
+                        sums[key]
+                        ?? HistoryBucket(startMs: start, protocolName: row.proto, bytesIn: 0, bytesOut: 0, readings: 0)
                     bucket.bytesIn += row.bytesIn
                     bucket.bytesOut += row.bytesOut
                     bucket.readings += row.readings
@@ -356,7 +363,8 @@ struct PostgresReaderTests {
         #expect(latest.count == 1)
         #expect(throws: StoreError.self) {
             try pool.withReader { (reader) throws(StoreError) in
-                try reader.series(deviceID: "dev-b", sensor: "temp", lowMs: .min, highMs: .max, stepMs: 1, aggregate: .sum)
+                try reader.series(
+                    deviceID: "dev-b", sensor: "temp", lowMs: .min, highMs: .max, stepMs: 1, aggregate: .sum)
             }
         }
     }
@@ -381,6 +389,32 @@ struct PostgresReaderTests {
         #expect(devices.count == 5)
     }
 
+    @Test func aStatementPastTheTimeoutIsAStorageFailureAndTheConnectionIsKept() throws {
+        let (url, _) = try Self.makeFleet()
+        let pool = PostgresReadPool(connection: url, maxIdle: 1, statementTimeoutMs: 50, connectTimeoutSeconds: 5)
+        defer { pool.close() }
+        func backendPID() throws(StoreError) -> Int64 {
+            try pool.withReader { (reader) throws(StoreError) in
+                try reader.readAlone("SELECT pg_backend_pid()", operation: "pid")[0].int(0)
+            }
+        }
+        let first = try backendPID()
+        do {
+            _ = try pool.withReader { (reader) throws(StoreError) in
+                try reader.readAlone("SELECT pg_sleep(2)", operation: "sleep")
+            }
+            Issue.record("the statement timeout did not end the statement")
+        } catch {
+            guard case .storageFailure(_, let operation, let message) = error else {
+                Issue.record("unexpected \(error)")
+                return
+            }
+            #expect(operation == "sleep")
+            #expect(message.contains("57014"))
+        }
+        #expect(try backendPID() == first, "the failed transaction was rolled back and the connection kept")
+    }
+
     @Test func aConnectionEndedByTheServerIsReplaced() throws {
         let (url, _) = try Self.makeFleet()
         let pool = Self.makePool(url, maxIdle: 1)
@@ -396,7 +430,8 @@ struct PostgresReaderTests {
         try admin.execute("SELECT pg_terminate_backend($1::int)", parameters: [.int(first)])
         // Wait until the server has ended it.
         for _ in 0..<100 {
-            let alive = try admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = $1::int", parameters: [.int(first)])
+            let alive = try admin.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE pid = $1::int", parameters: [.int(first)])
             if alive.rows.isEmpty { break }
             usleep(20_000)
         }
