@@ -38,6 +38,10 @@ struct PostgresCompactorTests {
             ModelSeries(
                 id: 3, device: "dev-b", sensor: "temp", exponent: nil,
                 chunks: makeChunks(&random, startTs: 10_000, count: 120, maxGapMs: 2_000, maxChunk: 3)),
+            // Infinities in separate small chunks: merged, their chunk's sum is NULL.
+            ModelSeries(
+                id: 4, device: "dev-b", sensor: "inf", exponent: nil,
+                chunks: [([0, 1], [1, .infinity]), ([2], [-.infinity]), ([3, 4], [5, 6]), ([5], [7])]),
         ]
         let url = try makeSchemaDatabase()
         try model.store(on: PostgresConnection(connectingTo: url))
@@ -69,7 +73,7 @@ struct PostgresCompactorTests {
                     text += "\(page)\n"
                 }
                 text += "\(try reader.latest(deviceID: device))\n"
-                for sensor in ["temp", "hum"] {
+                for sensor in ["temp", "hum", "inf"] {
                     for step: Int64 in [1_000, 7_000, 60_000] {
                         for aggregate in [SeriesAggregate.count, .min, .max, .last] {
                             text +=
@@ -77,8 +81,8 @@ struct PostgresCompactorTests {
                         }
                         let sums = try reader.series(
                             deviceID: device, sensor: sensor, lowMs: .min, highMs: .max, stepMs: step, aggregate: .sum)
-                        // Sums may differ in their last bits by the cut into chunks: rounded.
-                        text += "\(sums.map { ($0.startMs, ($0.value * 1e6).rounded()) })\n"
+                        // Sums may differ in their last bits by the cut into chunks (rounded), and a NaN in its sign.
+                        text += "\(sums.map { ($0.startMs, $0.value.isNaN ? .nan : ($0.value * 1e6).rounded()) })\n"
                     }
                 }
             }
@@ -109,7 +113,11 @@ struct PostgresCompactorTests {
             let summary = ChunkSummary(timestamps: chunk.times[...], values: chunk.values[...])
             #expect(try row.double(at: 0) == summary.min, sourceLocation: sourceLocation)
             #expect(try row.double(at: 1) == summary.max, sourceLocation: sourceLocation)
-            #expect(isClose(try row.double(at: 2)!, summary.sum.value), sourceLocation: sourceLocation)
+            // +inf plus -inf has no sum: stored as NULL.
+            let storedSum = try row.double(at: 2)
+            #expect(
+                summary.sum.value.isNaN ? storedSum == nil : isClose(storedSum ?? .nan, summary.sum.value),
+                sourceLocation: sourceLocation)
             #expect(try row.double(at: 3) == summary.first, sourceLocation: sourceLocation)
             #expect(try row.double(at: 4) == summary.last, sourceLocation: sourceLocation)
         }
@@ -255,6 +263,35 @@ struct PostgresCompactorTests {
         for series in model.series {
             #expect(try Self.expectChunks(of: series, on: connection) < series.chunks.count)
         }
+    }
+
+    @Test func aChunkLandingBetweenCompactedChunksIsMergedWithItsNeighbours() throws {
+        var (url, model) = try Self.makeSmallChunks()
+        let connection = try PostgresConnection(connectingTo: url)
+        var compactor = PostgresCompactor(policy: Self.policy, idleMs: 60_000)
+        Self.noteAll(model, in: &compactor)
+        _ = try compactor.step(on: connection, nowNs: 1, compactAll: true)
+        // Two late readings in a gap of series 1, each stored as a chunk of its own between compacted chunks: noted
+        // as in the past, they make the series ready again, and the two small chunks become one.
+        var readings = model.series[0].readings
+        let gap = readings.indices.dropFirst(100).first { readings[$0].ts - readings[$0 - 1].ts >= 3 }!
+        let late = [(ts: readings[gap - 1].ts + 1, value: 12.5), (ts: readings[gap - 1].ts + 2, value: -0.5)]
+        for reading in late {
+            try insertChunk(PreparedChunk([reading.ts], [reading.value]), seriesID: 1, on: connection)
+            compactor.noteWrite(
+                seriesID: 1, startTs: reading.ts, endTs: reading.ts, count: 1, isInPast: true, nowNs: 2)
+        }
+        readings.insert(contentsOf: late, at: gap)
+        model.series[0].chunks = [(readings.map(\.ts), readings.map(\.value))]
+        let chunksBefore = try storedChunks(seriesID: 1, on: connection).count
+        let isReady = compactor.hasReadyWork(nowNs: 3)
+        #expect(isReady)
+        let outcome = try compactor.step(on: connection, nowNs: 3, compactAll: false)
+        #expect(outcome == (2, 1))
+        _ = try Self.expectChunks(of: model.series[0], on: connection)
+        let chunks = try storedChunks(seriesID: 1, on: connection)
+        #expect(chunks.count == chunksBefore - 1)
+        #expect(chunks.contains { $0.times == late.map(\.ts) }, "the late readings share one chunk")
     }
 
     @Test func readingsInThePastMakeASeriesReady() {

@@ -4,6 +4,7 @@ import Postgres
 import PostgresTestSupport
 import SplitMix
 import Storage
+import Synchronization
 import Telemetry
 import Testing
 
@@ -448,6 +449,27 @@ struct PostgresReaderTests {
             try reader.devices(namePrefix: "", limit: 100, after: "")
         }
         #expect(devices.count == 5)
+    }
+
+    @Test func threadsQueryingAtOnceEachGetAConnectionOfTheirOwn() throws {
+        let (url, model) = try Self.makeFleet()
+        let pool = Self.makePool(url, maxIdle: 2)
+        defer { pool.close() }
+        let expected = model.latest(device: "dev-a")
+        let failures = Mutex(0)
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            for _ in 0..<20 {
+                let latest = try? pool.withReader { (reader) throws(StoreError) in try reader.latest(deviceID: "dev-a")
+                }
+                if latest != expected { failures.withLock { $0 += 1 } }
+            }
+        }
+        #expect(failures.withLock { $0 } == 0)
+        // At most maxIdle connections stay open afterwards.
+        let admin = try PostgresConnection(connectingTo: url)
+        let open = try admin.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        #expect(try open.rows[0].int(at: 0)! <= 2)
     }
 
     @Test func aClosedPoolRefusesAndAnUnreachableServerIsAStorageFailure() throws {
