@@ -182,7 +182,7 @@ struct PostgresCompactor {
         var readingsRewritten = 0
         /// Where the small chunks left for later begin (nil: none left).
         var tailFromTs: Int64?
-        /// Where the work stopped because the transaction had done enough (nil: all done).
+        /// Where the work stopped after one pass (nil: all done): the first chunk of the run not read yet.
         var remainingFromTs: Int64?
         var tailReadings: Int64 = 0
     }
@@ -220,8 +220,8 @@ struct PostgresCompactor {
                 guard let newChunks = try session.rewrite(seriesID: seriesID, part, policy: policy) else {
                     // Already cut as the policy cuts it (chunks ended by the span bound count as small): nothing
                     // written, and nothing to wait for in this run.
-                    if prefixEnd < run.endIndex, let last = part.last {
-                        outcome.remainingFromTs = last.startTs
+                    if prefixEnd < run.endIndex {
+                        outcome.remainingFromTs = run[prefixEnd].startTs
                         return outcome
                     }
                     index += 1
@@ -231,8 +231,10 @@ struct PostgresCompactor {
                 outcome.chunksRemoved += part.count
                 outcome.chunksWritten += newChunks.count
                 outcome.readingsRewritten += Int(prefixReadings)
-                if prefixEnd < run.endIndex, let last = newChunks.last {
-                    outcome.remainingFromTs = last.startTs
+                if prefixEnd < run.endIndex {
+                    // The next pass starts at the first chunk not read; the headers it reads begin one chunk
+                    // earlier (the last one written here), so a small one is merged on. Each pass moves forward.
+                    outcome.remainingFromTs = run[prefixEnd].startTs
                     return outcome
                 }
                 if isTail, let last = newChunks.last, !policy.isFull(count: last.count, spanMs: last.spanMs) {

@@ -294,6 +294,43 @@ struct PostgresCompactorTests {
         #expect(chunks.contains { $0.times == late.map(\.ts) }, "the late readings share one chunk")
     }
 
+    @Test func chunksCutByTheSpanBoundAreMergedOnceAndTheStepEnds() throws {
+        // Dense readings (15…30 ms apart) under a 1 s span bound: most chunks the policy cuts are ended by the span
+        // with fewer than maxReadings readings, so they still count as small. Compaction must still end, rewrite
+        // each reading about once, and leave the policy's own cut alone afterwards.
+        let policy = ChunkPolicy(maxReadings: 50, maxSpanMs: 1_000)
+        var random = SplitMix64(seed: 3)
+        var times: [Int64] = []
+        var ts: Int64 = -5_000
+        for _ in 0..<2_000 {
+            times.append(ts)
+            ts += 15 + Int64(random.next() % 16)
+        }
+        var chunks: [(times: [Int64], values: [Double])] = []
+        var start = 0
+        while start < times.count {
+            let end = min(times.count, start + 1 + Int(random.next() % 5))
+            chunks.append((Array(times[start..<end]), times[start..<end].map { Double($0) / 10 }))
+            start = end
+        }
+        var model = ReaderModel()
+        model.addDevice("dev-a", firstSeenMs: 1, lastSeenMs: 2, batches: 1, lastSeq: 1)
+        model.series = [ModelSeries(id: 1, device: "dev-a", sensor: "temp", exponent: nil, chunks: chunks)]
+        let url = try makeSchemaDatabase()
+        let connection = try PostgresConnection(connectingTo: url)
+        try model.store(on: connection)
+        let before = try Self.answers(url)
+        var compactor = PostgresCompactor(policy: policy, idleMs: 60_000)
+        Self.noteAll(model, in: &compactor)
+        let outcome = try compactor.step(on: connection, nowNs: 1, compactAll: true)
+        let stored = try storedChunks(seriesID: 1, on: connection)
+        #expect(stored.map(\.times) == policy.cut(times[...]).map { Array(times[$0]) }, "the policy's own cut")
+        #expect(outcome.chunksMerged < UInt64(chunks.count) * 2, "\(outcome) for \(chunks.count) chunks")
+        #expect(try Self.answers(url) == before)
+        let again = try compactor.step(on: connection, nowNs: 2, compactAll: true)
+        #expect(again == (0, 0))
+    }
+
     @Test func readingsInThePastMakeASeriesReady() {
         var compactor = PostgresCompactor(policy: Self.policy, idleMs: 60_000)
         compactor.noteWrite(seriesID: 9, startTs: 1_000, endTs: 1_010, count: 2, isInPast: false, nowNs: 0)
