@@ -428,23 +428,12 @@ struct PostgresReaderTests {
         let first = try backendPID()
         #expect(try backendPID() == first, "an idle connection is reused")
         let admin = try PostgresConnection(connectingTo: url)
-        try admin.execute("SELECT pg_terminate_backend($1::int)", parameters: [.int(first)])
-        // Wait until the server has ended it.
-        for _ in 0..<100 {
-            let alive = try admin.execute(
-                "SELECT 1 FROM pg_stat_activity WHERE pid = $1::int", parameters: [.int(first)])
-            if alive.rows.isEmpty { break }
-            usleep(20_000)
-        }
-        var second: Int64?
-        do {
-            second = try backendPID()
-        } catch {
-            #expect(error.isUnavailable, "\(error)")
-        }
-        let third = try backendPID()
-        #expect(third != first)
-        if let second { #expect(second == third) }
+        // Ends the session and waits (up to 5 s) until it is gone.
+        try admin.execute("SELECT pg_terminate_backend($1::int, 5000)", parameters: [.int(first)])
+        // The idle connection was lost: the query runs again on a new connection, so the caller sees no error.
+        let second = try backendPID()
+        #expect(second != first)
+        #expect(try backendPID() == second, "the new connection is kept")
         let devices = try pool.withReader { (reader) throws(StoreError) in
             try reader.devices(namePrefix: "", limit: 100, after: "")
         }
@@ -470,6 +459,28 @@ struct PostgresReaderTests {
         let open = try admin.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
         #expect(try open.rows[0].int(at: 0)! <= 2)
+    }
+
+    @Test func aConnectionLostDuringAQueryFailsItAsUnavailableAndIsDropped() throws {
+        let (url, _) = try Self.makeFleet()
+        let pool = Self.makePool(url, maxIdle: 1)
+        defer { pool.close() }
+        let admin = try PostgresConnection(connectingTo: url)
+        var lostPID: Int64 = 0
+        do {
+            _ = try pool.withReader { (reader) throws(StoreError) in
+                lostPID = try reader.readAlone("SELECT pg_backend_pid()", operation: "pid")[0].int(0)
+                _ = try? admin.execute("SELECT pg_terminate_backend($1::int, 5000)", parameters: [.int(lostPID)])
+                return try reader.latest(deviceID: "dev-a")
+            }
+            Issue.record("a query on an ended connection succeeded")
+        } catch {
+            #expect(error.isUnavailable, "\(error)")
+        }
+        let pid = try pool.withReader { (reader) throws(StoreError) in
+            try reader.readAlone("SELECT pg_backend_pid()", operation: "pid")[0].int(0)
+        }
+        #expect(pid != lostPID)
     }
 
     @Test func aClosedPoolRefusesAndAnUnreachableServerIsAStorageFailure() throws {
