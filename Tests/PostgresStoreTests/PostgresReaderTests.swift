@@ -171,6 +171,26 @@ struct PostgresReaderTests {
         #expect(sent.count <= 2, "\(sent.count) of \(rows.count) blobs sent")
     }
 
+    @Test func chunkLookupsWalkThePrimaryKey() throws {
+        // With sequential scans priced out, a statement that can use (series_id, start_ts) shows no Seq Scan on
+        // chunks: the chunk holding or after low is found by index probes, however many chunks a series has.
+        let (url, _) = try Self.makeFleet()
+        let connection = try PostgresConnection(connectingTo: url)
+        try connection.execute("SET enable_seqscan = off")
+        let statements: [(String, [PostgresValue?])] = [
+            (PostgresReader.nextChunkSQL, [.int(101), .int(-5_000), .int(5_000)]),
+            (PostgresReader.previousChunkSQL, [.int(101), .int(5_000)]),
+            (
+                PostgresReader.chunksInRangeSQL,
+                [.text("dev-a"), .text("temp"), .int(-5_000), .int(5_000), .int(1_000)]
+            ),
+        ]
+        for (sql, parameters) in statements {
+            let plan = try connection.execute("EXPLAIN " + sql, parameters: parameters).rows.compactMap { $0[0] }
+            #expect(!plan.contains { $0.contains("Seq Scan on chunks") }, "\(plan.joined(separator: "\n"))")
+        }
+    }
+
     @Test func latestIsTheEndOfEachSeriesLastChunk() throws {
         let (url, model) = try Self.makeFleet()
         let pool = Self.makePool(url)
