@@ -4,7 +4,9 @@
 // Fast-path rule. `last_ts` (read under the series' lock) is the end of the series' last chunk: chunks never
 // overlap, so it is the latest stored ts. Readings that arrive in ts order after it become one new chunk (the one
 // the submitting thread encoded, PreparedChunk; several past ChunkRuns.maxBatchChunkReadings) without reading
-// anything stored. Such rows wait in memory (`ChunkWriter`) and are inserted by one statement just before COMMIT.
+// anything stored. Such readings wait in memory (`ChunkWriter`): the runs of one series from several batches of the
+// transaction join into one chunk (up to ChunkRuns.maxBatchChunkReadings; a lone run keeps its prepared chunk), as
+// the SQLite writer's PendingChunks do, and every waiting row is inserted by one statement just before COMMIT.
 //
 // Merge rule (late, out-of-order, repeated or overlapping readings), as the SQLite writer's: the readings are
 // sorted keeping the first of each ts (first write wins inside the batch too). When some lie at or before
@@ -30,8 +32,21 @@ struct SeriesState {
     var added: Int64 = 0
 }
 
-/// Chunk rows waiting to be inserted by one statement, and what was written, for the compactor.
+/// Chunk rows waiting to be inserted by one statement, the in-order runs waiting to become rows, and what was
+/// written, for the compactor.
 struct ChunkWriter {
+    /// Readings of one series appended after everything stored, waiting to become one chunk.
+    private struct Run {
+        var times: [Int64] = []
+        var values: [Double] = []
+        /// The chunk the submitting thread encoded, while the run is that one piece alone.
+        var prepared: PreparedChunk?
+        var pieces = 0
+    }
+
+    private var runs: [Int64: Run] = [:]
+    /// Series with a waiting run, in the order their runs started (an entry whose run was flushed is skipped).
+    private var runOrder: [Int64] = []
     private var seriesIDs: [Int64] = []
     private var starts: [Int64] = []
     private var ends: [Int64] = []
@@ -42,10 +57,39 @@ struct ChunkWriter {
     private var firsts: [Double] = []
     private var lasts: [Double] = []
     private var blobs: [[UInt8]] = []
-    /// Every chunk added, in order.
+    /// Every chunk row made, in order.
     private(set) var notes: [ChunkNote] = []
-    /// Chunk rows added.
+    /// Chunk rows made.
     var rowsWritten: UInt64 { UInt64(notes.count) }
+
+    /// Appends in-order readings after everything stored or waiting for series `seriesID` to its waiting run
+    /// (`prepared`: the same readings encoded, used when the run stays this one piece).
+    mutating func append(
+        seriesID: Int64, _ times: ArraySlice<Int64>, _ values: ArraySlice<Double>, prepared: PreparedChunk? = nil
+    ) {
+        let limit = ChunkRuns.maxBatchChunkReadings
+        if let run = runs[seriesID], run.times.count + times.count > limit {
+            flushRun(seriesID)
+        }
+        guard times.count <= limit else {
+            add(seriesID: seriesID, times, values, isInPast: false)
+            return
+        }
+        var run = runs[seriesID] ?? Run()
+        if run.pieces == 0 { runOrder.append(seriesID) }
+        run.prepared = run.pieces == 0 ? prepared : nil
+        run.times += times
+        run.values += values
+        run.pieces += 1
+        runs[seriesID] = run
+    }
+
+    /// Makes the waiting run of `seriesID` one chunk row.
+    private mutating func flushRun(_ seriesID: Int64) {
+        guard let run = runs.removeValue(forKey: seriesID), !run.times.isEmpty else { return }
+        add(
+            seriesID: seriesID, run.prepared ?? PreparedChunk(run.times[...], run.values[...]), isInPast: false)
+    }
 
     /// Adds one chunk row of series `seriesID`.
     mutating func add(seriesID: Int64, _ chunk: PreparedChunk, isInPast: Bool) {
@@ -66,7 +110,7 @@ struct ChunkWriter {
                 isInPast: isInPast))
     }
 
-    /// Adds readings (sorted, distinct) as chunks of at most `maxBatchChunkReadings`.
+    /// Adds readings (sorted, distinct) as chunk rows of at most `maxBatchChunkReadings`.
     mutating func add(
         seriesID: Int64, _ times: ArraySlice<Int64>, _ values: ArraySlice<Double>, isInPast: Bool
     ) {
@@ -81,8 +125,11 @@ struct ChunkWriter {
         }
     }
 
-    /// The INSERT of every waiting row (nil when none waits); the rows no longer wait.
+    /// The INSERT of every waiting row and run (nil when nothing waits); nothing waits afterwards.
     mutating func takeInsert() -> PostgresStatement? {
+        let order = runOrder
+        runOrder.removeAll()
+        for seriesID in order { flushRun(seriesID) }
         guard !seriesIDs.isEmpty else { return nil }
         let statement = PostgresStatement(
             """
@@ -132,14 +179,14 @@ extension PostgresWriter {
         }
         if let prepared, state.lastTs.map({ prepared.summary.startTs > $0 }) ?? true {
             written.fastPathSeries += 1
-            chunks.add(seriesID: state.id, prepared, isInPast: false)
+            chunks.append(seriesID: state.id, times, values, prepared: prepared)
             state.lastTs = prepared.summary.endTs
             record(prepared.summary.count, times, values)
             return prepared.summary.count
         }
         if ChunkRuns.isStrictlyIncreasing(times), state.lastTs.map({ times[0] > $0 }) ?? true {
             written.fastPathSeries += 1
-            chunks.add(seriesID: state.id, times, values, isInPast: false)
+            chunks.append(seriesID: state.id, times, values)
             state.lastTs = times[count - 1]
             record(Int64(count), times, values)
             return Int64(count)
@@ -150,7 +197,7 @@ extension PostgresWriter {
         defer { state.lastTs = max(state.lastTs ?? high, high) }
         guard let lastTs = state.lastTs, low <= lastTs else {
             written.fastPathSeries += 1
-            chunks.add(seriesID: state.id, sortedTimes[...], sortedValues[...], isInPast: false)
+            chunks.append(seriesID: state.id, sortedTimes[...], sortedValues[...])
             record(Int64(sortedTimes.count), sortedTimes[...], sortedValues[...])
             return Int64(sortedTimes.count)
         }
