@@ -26,11 +26,11 @@ enum WriteFailure: Error {
     case postgres(PostgresError, operation: String)
     case store(StoreError)
 
-    /// A deadlock, a serialization failure or a unique violation from a race: worth running the whole
-    /// transaction again.
+    /// A deadlock, a serialization failure, a unique violation from a race or a lock timeout: worth running the
+    /// whole transaction again.
     var isRetryable: Bool {
         guard case .postgres(let error, _) = self, !error.isConnectionBad else { return false }
-        return error.isTransactionRollback || error.isUniqueViolation
+        return error.isTransactionRollback || error.isUniqueViolation || error.sqlState == "55P03"
     }
 
     /// The connection is gone: the writer must reconnect.

@@ -11,8 +11,8 @@
 // Durability rule. Completions run only after COMMIT returned, with synchronous_commit on. A batch that cannot be
 // stored on its own (a NaN value) is refused before anything is written and fails alone; any failure of the
 // transaction fails all its requests with the mapped StoreError, and nothing of them is stored. A deadlock, a
-// serialization failure or a unique violation from a race with another collector rolls back and retries the
-// whole transaction (`maxAttempts`) before failing it.
+// serialization failure, a unique violation from a race with another collector or a lock timeout rolls back and
+// retries the whole transaction (`maxAttempts`) before failing it.
 //
 // Connection rule. A lost connection fails the transaction's requests with `.storageFailure` (clients get
 // UNAVAILABLE / 503 and resend; dedup by seq makes that safe), records the failure in the storage health, and

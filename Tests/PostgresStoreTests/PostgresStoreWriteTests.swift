@@ -172,3 +172,21 @@ extension PostgresStoreTests {
         #expect(store.metrics().committedReadings == 4_000)
     }
 }
+
+/// A lock another session holds past lock_timeout: the writer retries the whole transaction.
+extension PostgresStoreTests {
+    @Test func aTransactionStuckBehindAnotherSessionsLockIsRetried() async throws {
+        let (store, url) = try makeStore { $0.statementTimeoutMs = 600 }  // lock_timeout 540 ms
+        defer { store.close() }
+        _ = try await store.store(deviceID: "d", batch: Self.batch(1, [(10, 1)]))
+        let other = try PostgresConnection(connectingTo: url)
+        try other.execute("BEGIN")
+        try other.execute("SELECT id FROM series WHERE device = 'd' FOR UPDATE")
+        async let outcome = store.store(deviceID: "d", batch: Self.batch(2, [(20, 2)]))
+        try await Task.sleep(for: .milliseconds(800))  // past one lock_timeout, within the four attempts
+        try other.execute("COMMIT")
+        #expect(try await outcome == BatchOutcome(readingsStored: 1, isDuplicate: false, lastSeq: 2))
+        #expect(try Self.storedReadings(url, device: "d").map(\.0) == [10, 20])
+        #expect(store.metrics().failedCommits == 0)
+    }
+}
