@@ -1,6 +1,8 @@
+import Dispatch
 import Postgres
 import PostgresTestSupport
 import Storage
+import Synchronization
 import Telemetry
 import Testing
 
@@ -188,5 +190,39 @@ extension PostgresStoreTests {
         #expect(try await outcome == BatchOutcome(readingsStored: 1, isDuplicate: false, lastSeq: 2))
         #expect(try Self.storedReadings(url, device: "d").map(\.0) == [10, 20])
         #expect(store.metrics().failedCommits == 0)
+    }
+}
+
+/// Runs of one series from several batches of one transaction become one chunk (PendingChunks' rule).
+extension PostgresStoreTests {
+    @Test func inOrderRunsOfOneTransactionJoinIntoOneChunkUpTo3600() async throws {
+        let (store, url) = try makeStore()
+        defer { store.close() }
+        // Hold the writer in a completion so that the batches below queue up and share the next transaction.
+        let gate = DispatchSemaphore(value: 0)
+        try store.addCounters([], atMs: 0) { _ in gate.wait() }
+        let group = DispatchGroup()
+        let outcomes = Mutex<[UInt64: BatchOutcome]>([:])
+        let batches = [
+            Self.batch(1, [(10, 1), (20, 2)]), Self.batch(2, [(30, 3)]), Self.batch(3, [(40, 4), (50, 5)]),
+            Self.batch(4, sensor: "big", (0..<2_000).map { (Int64($0), 1) }),
+            Self.batch(5, sensor: "big", (2_000..<4_000).map { (Int64($0), 1) }),
+        ]
+        for batch in batches {
+            group.enter()
+            try store.submit(deviceID: "d", batch: batch) { result in
+                if case .success(let outcome) = result { outcomes.withLock { $0[batch.seq] = outcome } }
+                group.leave()
+            }
+        }
+        gate.signal()
+        group.wait()
+        #expect(outcomes.withLock { $0.values.map(\.readingsStored).reduce(0, +) } == 4_005)
+        #expect(store.metrics().commits == 2)
+        let counts = try Self.column(
+            url, "SELECT s.sensor || ':' || c.count FROM chunks c JOIN series s ON s.id = c.series_id "
+                + "ORDER BY s.sensor, c.start_ts")
+        #expect(counts == ["big:2000", "big:2000", "t:5"])
+        #expect(try Self.storedReadings(url, device: "d").map(\.1) == [1, 2, 3, 4, 5])
     }
 }
