@@ -23,7 +23,9 @@ import Telemetry
 
 /// Why an attempt failed: a server or connection error (with what was being done), or a store error of ours.
 enum WriteFailure: Error {
+    /// The server or libpq failed while the writer did `operation`.
     case postgres(PostgresError, operation: String)
+    /// Something of ours failed (a damaged chunk).
     case store(StoreError)
 
     /// A deadlock, a serialization failure, a unique violation from a race or a lock timeout: worth running the
@@ -51,13 +53,21 @@ enum WriteFailure: Error {
 /// What a committed attempt did: one result per batch, in order, and what the metrics, the compactor and the feed
 /// learn after COMMIT.
 struct WrittenTransaction {
+    /// Each batch's outcome (or its own failure), in the order taken.
     var results: [Result<BatchOutcome, StoreError>]
+    /// Batches stored (duplicates excluded).
     var storedBatches: UInt64 = 0
+    /// Batches found stored already.
     var duplicateBatches: UInt64 = 0
+    /// Readings newly stored.
     var storedReadings: UInt64 = 0
+    /// Entries whose exponent differed from the series' kept one.
     var exponentConflicts: UInt64 = 0
+    /// Chunk rows written.
     var chunksWritten: UInt64 = 0
+    /// Series entries merged into or between stored chunks.
     var mergedSeries: UInt64 = 0
+    /// Series entries appended after their series' last chunk.
     var fastPathSeries: UInt64 = 0
     /// Every chunk row written, for the compactor.
     var chunkNotes: [ChunkNote] = []
@@ -67,22 +77,31 @@ struct WrittenTransaction {
 
 /// A chunk written, as the compactor is told of it.
 struct ChunkNote {
+    /// `series.id`.
     var seriesID: Int64
+    /// The chunk's first ts.
     var startTs: Int64
+    /// The chunk's last ts.
     var endTs: Int64
+    /// Its readings.
     var count: Int64
+    /// True when it landed before the series' last chunk (a merge or a gap).
     var isInPast: Bool
 }
 
 /// A `(device, seq)` key of `batches`.
 struct BatchKey: Hashable {
+    /// The device's name.
     var device: String
+    /// The seq's bit pattern, as stored.
     var seq: Int64
 }
 
 /// A `(device, sensor)` key of `series`.
 struct SeriesKey: Hashable {
+    /// The device's name.
     var device: String
+    /// The sensor's name.
     var sensor: String
 
     /// The order locks are taken in: by bytes, as every collector sorts them.

@@ -111,7 +111,9 @@ extension PostgresWriter {
 
 /// A `bandwidth` row of this collector.
 struct BandwidthKey: Hashable {
+    /// The protocol's name.
     var protocolName: String
+    /// The device's name ("" for traffic of no device).
     var device: String
 
     /// Key order: by bytes.
@@ -125,7 +127,9 @@ struct BandwidthKey: Hashable {
 
 /// A `bandwidth_history` row of this collector.
 struct HistoryKey: Hashable {
+    /// The bucket's start, Unix ms.
     var bucketMs: Int64
+    /// The protocol's name.
     var protocolName: String
 
     /// Key order: by bucket, then protocol bytes.

@@ -36,6 +36,7 @@ import Telemetry
 final class PostgresWriter {
     /// The writer's connection, used by this thread only.
     let connection: PostgresConnection
+    /// The queue, settings, metrics, feed and status the writer shares with the store.
     let context: PostgresWriterContext
     /// Merges small chunks between transactions (helper B's PostgresCompactor).
     var compactor: PostgresCompactor
@@ -49,8 +50,11 @@ final class PostgresWriter {
     /// How long an idle writer waits between two compaction steps.
     static let idleStepNs: UInt64 = 1_000_000_000
 
+    /// The requests the writer drains.
     var queue: PostgresWriteQueue { context.queue }
+    /// Where transactions and the health are recorded.
     var metrics: MetricsRecorder { context.metrics }
+    /// The store's settings.
     var configuration: PostgresStoreConfiguration { context.configuration }
 
     /// A writer on `connection`, whose session is set up and whose schema is current.
@@ -280,7 +284,10 @@ final class PostgresWriter {
 
 /// A counter flush taken into a transaction.
 struct CounterFlush {
+    /// The deltas to add.
     var deltas: [CounterDelta]
+    /// When they were counted (picks the history bucket), Unix ms.
     var atMs: Int64
+    /// Runs after the commit, when someone listens.
     var completion: (@Sendable (Result<Void, StoreError>) -> Void)?
 }

@@ -18,11 +18,17 @@ import Synchronization
 /// What the writer thread needs, handed to it at start (the connection text holds the password: it is given to
 /// libpq and never logged).
 struct PostgresWriterContext: Sendable {
+    /// What libpq connects to (a URL or keyword/value string; holds the password).
     let connectionText: String
+    /// The store's settings, normalized.
     let configuration: PostgresStoreConfiguration
+    /// The requests the writer drains.
     let queue: PostgresWriteQueue
+    /// Where the writer reports its transactions and the storage health.
     let metrics: MetricsRecorder
+    /// Where committed batches are published.
     let feed: CommitFeed
+    /// Whether the writer is connected, read by `readinessProblems()`.
     let status: PostgresWriterStatus
 }
 
