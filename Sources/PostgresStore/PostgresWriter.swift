@@ -17,9 +17,9 @@
 // Connection rule. A lost connection fails the transaction's requests with `.storageFailure` (clients get
 // UNAVAILABLE / 503 and resend; dedup by seq makes that safe), records the failure in the storage health, and
 // marks the writer disconnected: it then reconnects with exponential backoff (reconnectInitialMs doubling to
-// reconnectMaxMs), and every request taken from the queue meanwhile fails at once with `.storageFailure` naming
-// the reason, without waiting for the backoff. A successful reconnect ends the disconnection; the next commit
-// ends the failing spell.
+// reconnectMaxMs), and every write taken from the queue meanwhile fails at once with `.storageFailure` naming
+// the reason, without waiting for the backoff (a Watch subscription is still registered: the feed needs no
+// connection). A successful reconnect ends the disconnection; the next commit ends the failing spell.
 //
 // Maintenance. When the queue is empty between transactions the writer gives the compactor (PostgresCompactor)
 // a step; `compactAndSweep` runs it over everything.
@@ -68,14 +68,17 @@ final class PostgresWriter {
     /// Writes until the queue is closed and drained.
     func run() {
         while let request = nextRequest() {
+            if case .subscribe(let subscription) = request {
+                subscribe(subscription)  // the feed needs no connection: a watcher waits out an outage
+                continue
+            }
             guard isConnected else {
                 refuse(request)
                 continue
             }
             switch request {
             case .maintain(let completion): completion(runMaintenance(compactAll: true))
-            case .subscribe(let subscription): subscribe(subscription)
-            case .batch, .counters: runTransaction(startingWith: request)
+            case .batch, .counters, .subscribe: runTransaction(startingWith: request)
             }
         }
     }
