@@ -22,7 +22,7 @@
 // connection). A successful reconnect ends the disconnection; the next commit ends the failing spell.
 //
 // Maintenance. When the queue is empty between transactions the writer gives the compactor (PostgresCompactor)
-// a step; `compactAndSweep` runs it over everything.
+// a step, and under sustained load one a second between transactions; `compactAndSweep` runs it over everything.
 
 import Chunks
 import Clocks
@@ -44,10 +44,12 @@ final class PostgresWriter {
     private(set) var isConnected = true
     private var reconnectDelayMs: Int
     private var nextReconnectNs: UInt64 = 0
+    /// When the compactor last had a step.
+    private var lastStepNs: UInt64 = 0
 
     /// How many times a transaction is tried when it fails with a retryable error.
     static let maxAttempts = 4
-    /// How long an idle writer waits between two compaction steps.
+    /// How long an idle writer waits between two compaction steps, and the longest a busy one goes without one.
     static let idleStepNs: UInt64 = 1_000_000_000
 
     /// The requests the writer drains.
@@ -100,8 +102,14 @@ final class PostgresWriter {
                 case .timedOut: continue
                 }
             }
+            // Under sustained load the queue is never empty: compaction still gets a step now and then.
+            if MonotonicClock.nowNs() &- lastStepNs >= Self.idleStepNs, !queue.isClosed {
+                lastStepNs = MonotonicClock.nowNs()
+                _ = try? runMaintenanceStep()
+            }
             if let request = queue.takeIfAvailable() { return request }
             if queue.isClosed { return queue.waitForNext() }
+            lastStepNs = MonotonicClock.nowNs()
             let didWork = (try? runMaintenanceStep()) ?? false
             switch queue.waitForNext(timeoutNs: didWork ? 0 : Self.idleStepNs) {
             case .request(let request): return request
