@@ -66,6 +66,10 @@ extension PostgresTelemetryStore {
         try readPool.withReader { (reader) throws(StoreError) in try reader.counters(collector: nil) }
     }
 
+    /// This collector's name in the shared database: the collector server keeps its own counters apart and reads
+    /// the others' back (TelemetryStorage).
+    public var sharedCollectorName: String? { collectorName }
+
     /// The persisted bandwidth counters of one collector, by protocol then device.
     public func counters(collector: String) throws(StoreError) -> [CounterRow] {
         try readPool.withReader { (reader) throws(StoreError) in try reader.counters(collector: collector) }
