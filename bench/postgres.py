@@ -4,8 +4,8 @@
 with the collectors and the simulators.
 
 12a. Ingest at --max-rate, grpc-stream (full batches, as rows 1-2), in alternating rounds on a fresh database each:
-     one collector with one simulator of 200 devices, and two collectors on one database with a simulator of 100
-     devices each (the same 200 devices in all). Medians of readings/s; CPU seconds of the collectors, the
+     one collector (two event loops) with one simulator of 200 devices, and two collectors (one loop each) on one
+     database with a simulator of 100 devices each (the same 200 devices in all). Medians of readings/s; CPU seconds of the collectors, the
      simulators and the PostgreSQL server processes over each run say which is the limit.
 12b. Ack latency at 50 % of the one-collector median, grpc-stream, 100 devices paced: the simulator's p99 against
      the commit window (20 ms) + 10 ms.
@@ -64,8 +64,10 @@ def ingest_round(args, pg, collectors, devices_each):
     run at once; returns readings/s summed and CPU seconds per party."""
     import subprocess
     db = pg.create_database()
-    started = [bench.Collector(args.collector, db=pg.url(db),
-                               extra_args=["--collector-name", f"c{i}", "--loops", "1"]) for i in range(collectors)]
+    # Two collectors get one event loop each, so both configurations run two loop threads on the two cores.
+    loops = ["--loops", "1"] if collectors > 1 else []
+    started = [bench.Collector(args.collector, db=pg.url(db), extra_args=["--collector-name", f"c{i}", *loops])
+               for i in range(collectors)]
     try:
         cpu0 = [c.cpu() for c in started]
         pg0 = postgres_cpu_s()
