@@ -39,11 +39,13 @@ package struct BucketAccumulator {
     package mutating func add(ts: Int64, value: Double) {
         let key = bucket(of: ts)
         var bucket = buckets[key] ?? Bucket()
+        // The first reading of a bucket is its latest so far, even at ts Int64.min (where `lastTs` starts).
+        let isLatest = bucket.count == 0 || ts > bucket.lastTs
         bucket.count += 1
         if value < bucket.min { bucket.min = value }
         if value > bucket.max { bucket.max = value }
         bucket.sum.add(value)
-        if ts > bucket.lastTs {
+        if isLatest {
             bucket.lastTs = ts
             bucket.last = value
         }
@@ -54,11 +56,12 @@ package struct BucketAccumulator {
     package mutating func add(_ summary: ChunkSummary, bucketOf ts: Int64? = nil) {
         let key = bucket(of: ts ?? summary.startTs)
         var bucket = buckets[key] ?? Bucket()
+        let isLatest = bucket.count == 0 || summary.endTs > bucket.lastTs
         bucket.count += summary.count
         if summary.min < bucket.min { bucket.min = summary.min }
         if summary.max > bucket.max { bucket.max = summary.max }
         bucket.sum.add(summary.sum)
-        if summary.endTs > bucket.lastTs {
+        if isLatest {
             bucket.lastTs = summary.endTs
             bucket.last = summary.last
         }
