@@ -1,0 +1,173 @@
+// Two collectors sharing one database (StorageBackend.sharingADatabase: PostgreSQL): the same rules as one,
+// whichever collector a batch reaches. Exactly once per (device, seq) across both, first committed write wins per
+// (device, sensor, ts), counters of both summed.
+
+import SplitMix
+import Storage
+import Telemetry
+import Testing
+
+extension StorageConformanceTests {
+    /// One after another, so the model knows which write came first.
+    @Test(arguments: StorageBackend.sharingADatabase)
+    func twoCollectorsInTurnKeepEveryRule(_ backend: StorageBackend) async throws {
+        let first = try open(backend, collectorName: "c1")
+        defer { first.remove() }
+        let second = try open(backend, sameDatabaseAs: first, collectorName: "c2")
+        defer { second.remove() }
+        var model = StorageModel()
+        let steps: [(OpenedStorage, String, ReadingBatch)] = [
+            (first, "d", makeBatch(seq: 1, exponent: -1, [("x", [(10, 1), (20, 1), (30, 1)])])),
+            (second, "d", makeBatch(seq: 2, exponent: -2, [("x", [(20, 2), (25, 2), (40, 2)])])),
+            (first, "d", makeBatch(seq: 2, [("x", [(50, 3)])])),  // stored through the other collector
+            (second, "d", makeBatch(seq: 1, [("x", [(60, 4)])])),
+            (second, "d", makeBatch(seq: 3, [("x", [(5, 5), (15, 5), (30, 5), (45, 5)]), ("y", [(1, 5)])])),
+            (first, "d", makeBatch(seq: 4, [("y", [(1, 6), (2, 6)]), ("x", [(5, 6), (6, 6)])])),
+            (first, "e", makeBatch(seq: 2, [("x", [(20, 7)])])),
+        ]
+        for (index, (opened, device, batch)) in steps.enumerated() {
+            let expected = model.apply(deviceID: device, batch: batch).outcome
+            #expect(try await opened.store(deviceID: device, batch: batch) == expected, "step \(index)")
+        }
+        try expectStorage(first.storage, equals: model, "read by c1:")
+        try expectStorage(second.storage, equals: model, "read by c2:")
+        try await first.settle()
+        try await second.settle()
+        let late = makeBatch(seq: 9, [("x", [(0, 9), (10, 9), (35, 9)])])
+        let expected = model.apply(deviceID: "d", batch: late).outcome
+        #expect(try await second.store(deviceID: "d", batch: late) == expected)
+        try expectStorage(first.storage, equals: model, "settled, read by c1:")
+        try expectStorage(second.storage, equals: model, "settled, read by c2:")
+    }
+
+    /// Both at once: batches of the same devices split between the two, a third of them sent to both, readings
+    /// overlapping across batches. Which write commits first is up to the race, so the check is what any order
+    /// must give: each (device, seq) stored by exactly one collector, each (device, sensor, ts) stored once with the
+    /// value of a batch that holds it, and each batch's `readingsStored` equal to the readings that carry its values.
+    @Test(arguments: StorageBackend.sharingADatabase)
+    func twoCollectorsAtOnceStoreEachBatchAndReadingOnce(_ backend: StorageBackend) async throws {
+        let first = try open(backend, collectorName: "c1")
+        defer { first.remove() }
+        let second = try open(backend, sameDatabaseAs: first, collectorName: "c2")
+        defer { second.remove() }
+        var random = SplitMix64(seed: 0x2C011)
+        let devices = ["m", "n"]
+        let seqCount: UInt64 = 90
+        // Value = seq × 1000 + the reading's index in its batch: a stored value names the batch that stored it.
+        var batches: [String: [UInt64: ReadingBatch]] = [:]
+        for device in devices {
+            for seq in 1...seqCount {
+                var entries: [(String, [(Int64, Double)])] = []
+                var index = 0
+                for sensor in ["s", "t"] where sensor == "s" || Bool.random(using: &random) {
+                    let base = Int64.random(in: 0...2_000, using: &random)
+                    let readings = (0..<Int.random(in: 1...25, using: &random)).map { _ -> (Int64, Double) in
+                        defer { index += 1 }
+                        return (base + Int64.random(in: 0...60, using: &random), Double(seq * 1_000) + Double(index))
+                    }
+                    entries.append((sensor, readings))
+                }
+                batches[device, default: [:]][seq] = makeBatch(seq: seq, entries)
+            }
+        }
+        let results = Collected<(collector: String, device: String, seq: UInt64, Result<BatchOutcome, StoreError>)>()
+        var submitted = 0
+        for seq in 1...seqCount {
+            for device in devices {
+                let batch = batches[device]![seq]!
+                let targets: [OpenedStorage] =
+                    switch seq % 3 {
+                    case 0: seq % 2 == 0 ? [first, second] : [second, first]
+                    case 1: [first]
+                    default: [second]
+                    }
+                for target in targets {
+                    let name = target === first ? "c1" : "c2"
+                    try target.storage.submit(deviceID: device, batch: batch) {
+                        results.append((name, device, seq, $0))
+                    }
+                    submitted += 1
+                }
+            }
+        }
+        try await waitUntil(timeoutMs: 60_000, "every completion ran") { results.all.count == submitted }
+
+        var storedBy: [String: [UInt64: BatchOutcome]] = [:]
+        for (collector, device, seq, result) in results.all {
+            guard case .success(let outcome) = result else {
+                Issue.record("\(collector) \(device)#\(seq): \(result)")
+                continue
+            }
+            #expect(outcome.lastSeq >= seq, "\(collector) \(device)#\(seq): lastSeq \(outcome.lastSeq)")
+            guard !outcome.isDuplicate else { continue }
+            #expect(storedBy[device]?[seq] == nil, "\(device)#\(seq) stored by both collectors")
+            storedBy[device, default: [:]][seq] = outcome
+        }
+        for device in devices {
+            #expect(storedBy[device]?.count == Int(seqCount), "\(device): every seq stored exactly once")
+            // Which (sensor, ts) exist: the union of every batch; the values depend on the commit order.
+            var keys: [String: Set<Int64>] = [:]
+            for batch in batches[device]!.values {
+                for entry in batch.sensors { keys[entry.sensor, default: []].formUnion(entry.timestamps) }
+            }
+            let distinct = keys.values.reduce(0) { $0 + $1.count }
+            let counted = storedBy[device]?.values.reduce(0) { $0 + $1.readingsStored } ?? 0
+            #expect(counted == distinct, "\(device): readingsStored summed over the batches")
+            for opened in [first, second] {
+                let read = try allPages(opened.storage, deviceID: device)
+                #expect(read.count == distinct, "\(device): readings stored")
+                #expect(Dictionary(grouping: read, by: \.sensor).mapValues { Set($0.map(\.ts)) } == keys)
+                var perBatch: [UInt64: Int] = [:]
+                for reading in read {
+                    let seq = UInt64(reading.value / 1_000)
+                    let index = Int(reading.value) % 1_000
+                    let batchReadings = batches[device]![seq]?.readings ?? []
+                    let origin = index < batchReadings.count ? batchReadings[index] : nil
+                    let isFirstInBatch = batchReadings.firstIndex {
+                        $0.sensor == reading.sensor && $0.ts == reading.ts
+                    } == index
+                    #expect(
+                        origin == reading && isFirstInBatch,
+                        "\(device) \(reading.sensor)@\(reading.ts) = \(reading.value) is no batch's first write")
+                    perBatch[seq, default: 0] += 1
+                }
+                for (seq, outcome) in storedBy[device] ?? [:] {
+                    #expect(perBatch[seq, default: 0] == outcome.readingsStored, "\(device)#\(seq): readingsStored")
+                }
+                let summary = try opened.storage.device(device)
+                #expect(summary?.readings == Int64(distinct) && summary?.batches == Int64(seqCount))
+                #expect(summary?.lastSeq == seqCount && summary?.sensors == keys.keys.sorted())
+            }
+        }
+    }
+
+    @Test(arguments: StorageBackend.sharingADatabase)
+    func countersOfTwoCollectorsAreSummed(_ backend: StorageBackend) async throws {
+        let first = try open(backend, collectorName: "c1")
+        defer { first.remove() }
+        let second = try open(backend, sameDatabaseAs: first, collectorName: "c2")
+        defer { second.remove() }
+        let base = first.storage.historyBucketMs
+        #expect(second.storage.historyBucketMs == base)
+        let additions: [(opened: OpenedStorage, atMs: Int64, delta: CounterDelta)] = [
+            (first, 1_000, Self.countingDelta("grpc", "d1", scale: 1)),
+            (second, 2_000, Self.countingDelta("grpc", "d1", scale: 10)),
+            (second, 3_000, Self.countingDelta("grpc", "", scale: 2)),
+            (first, base + 4_000, Self.countingDelta("http1", "d2", scale: 3)),
+            (second, base + 5_000, Self.countingDelta("http1", "d2", scale: 5)),
+            (first, 2 * base + 6_000, Self.countingDelta("grpc", "d1", scale: 100)),
+        ]
+        for addition in additions {
+            try await addition.opened.addCounters([addition.delta], atMs: addition.atMs)
+        }
+        let plain = additions.map { (atMs: $0.atMs, delta: $0.delta) }
+        for opened in [first, second] {
+            #expect(try opened.storage.counters() == Self.expectedTotals(plain))
+            for stepMs in [base, 2 * base] {
+                #expect(
+                    try opened.storage.counterHistory(stepMs: stepMs, fromMs: nil, toMs: nil)
+                        == Self.expectedHistory(plain, baseMs: base, stepMs: stepMs, fromMs: nil, toMs: nil))
+            }
+        }
+    }
+}
