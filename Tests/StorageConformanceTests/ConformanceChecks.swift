@@ -37,12 +37,7 @@ func expectStorage(
 ) throws {
     for device in devices ?? model.deviceNames + ["never-seen"] {
         let read = try allPages(storage, deviceID: device, sourceLocation: sourceLocation)
-        let expected = model.sortedReadings(deviceID: device)
-        #expect(read == expected, "\(context) readings of \(device)", sourceLocation: sourceLocation)
-        // Bit for bit: a stored value is the value first written (-0.0 and 0.0 compare equal).
-        #expect(
-            read.map(\.value.bitPattern) == expected.map(\.value.bitPattern), "\(context) values of \(device)",
-            sourceLocation: sourceLocation)
+        expectReadings(read, model.sortedReadings(deviceID: device), "\(context) \(device)", sourceLocation: sourceLocation)
         let summary = try storage.device(device)
         if let known = model.summary(device) {
             #expect(summary?.name == device, "\(context) summary of \(device)", sourceLocation: sourceLocation)
@@ -59,6 +54,26 @@ func expectStorage(
         #expect(try storage.latest(deviceID: device) == model.latest(device), "\(context) latest of \(device)",
             sourceLocation: sourceLocation)
     }
+}
+
+/// Expects `read` to be `expected` bit for bit (a stored value is the value first written; -0.0 is not 0.0), and
+/// says where they first differ rather than printing both lists.
+func expectReadings(
+    _ read: [Reading], _ expected: [Reading], _ context: String, sourceLocation: SourceLocation = #_sourceLocation
+) {
+    let isSame = read.count == expected.count
+        && zip(read, expected).allSatisfy { $0 == $1 && $0.value.bitPattern == $1.value.bitPattern }
+    guard !isSame else { return }
+    let index =
+        zip(read, expected).enumerated().first { $1.0 != $1.1 || $1.0.value.bitPattern != $1.1.value.bitPattern }?
+        .offset ?? min(read.count, expected.count)
+    func row(_ rows: [Reading]) -> String {
+        index < rows.count ? "\(rows[index].sensor)@\(rows[index].ts)=\(rows[index].value)" : "nothing"
+    }
+    let message =
+        "\(context): \(read.count) readings, expected \(expected.count); first difference at row \(index): got "
+        + "\(row(read)), expected \(row(expected))"
+    Issue.record(Comment(rawValue: message), sourceLocation: sourceLocation)
 }
 
 /// Expects `body` to throw `.invalidArgument` (any message: the text is each backend's own).

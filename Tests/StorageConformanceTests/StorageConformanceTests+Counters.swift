@@ -142,9 +142,10 @@ extension StorageConformanceTests {
         ]
         var expected: [String] = []
         for (device, batch) in batches {
-            let (outcome, stored) = model.apply(deviceID: device, batch: batch)
+            let (expectedOutcome, stored) = model.apply(deviceID: device, batch: batch)
             if !stored.isEmpty { expected.append(Self.describe(device, batch.seq, stored)) }
-            #expect(try await opened.store(deviceID: device, batch: batch) == outcome)
+            let outcome = try await opened.store(deviceID: device, batch: batch)
+            #expect(outcome == expectedOutcome, "\(device)#\(batch.seq)")
         }
         let committed = { () -> [CommittedBatch] in
             events.all.flatMap { event -> [CommittedBatch] in

@@ -52,7 +52,8 @@ extension StorageConformanceTests {
         ]
         for batch in batches {
             let expected = model.apply(deviceID: "d", batch: batch).outcome
-            #expect(try await opened.store(deviceID: "d", batch: batch) == expected, "seq \(batch.seq)")
+            let outcome = try await opened.store(deviceID: "d", batch: batch)
+            #expect(outcome == expected, "seq \(batch.seq)")
         }
         try expectStorage(opened.storage, equals: model)
         try await opened.settle()
@@ -71,7 +72,8 @@ extension StorageConformanceTests {
             seq += 1
             let batch = makeBatch(seq: seq, [("x", readings)])
             let expected = model.apply(deviceID: "d", batch: batch).outcome
-            #expect(try await opened.store(deviceID: "d", batch: batch) == expected, "seq \(seq)")
+            let outcome = try await opened.store(deviceID: "d", batch: batch)
+            #expect(outcome == expected, "seq \(seq)")
         }
         try await put([(100, 1), (110, 1), (120, 1)])
         try await put([(200, 2), (210, 2)])
@@ -120,7 +122,8 @@ extension StorageConformanceTests {
             let device = seq % 3 == 0 ? "q" : "r"
             let batch = makeBatch(seq: UInt64(seq), entries)
             let expected = model.apply(deviceID: device, batch: batch).outcome
-            #expect(try await opened.store(deviceID: device, batch: batch) == expected, "batch \(seq)")
+            let outcome = try await opened.store(deviceID: device, batch: batch)
+            #expect(outcome == expected, "batch \(seq)")
             if seq == 100 { try await opened.settle() }
         }
         try expectStorage(opened.storage, equals: model)
@@ -144,7 +147,8 @@ extension StorageConformanceTests {
         ]
         for batch in batches {
             let expected = model.apply(deviceID: "d", batch: batch).outcome
-            #expect(try await opened.store(deviceID: "d", batch: batch) == expected, "seq \(batch.seq)")
+            let outcome = try await opened.store(deviceID: "d", batch: batch)
+            #expect(outcome == expected, "seq \(batch.seq)")
         }
         #expect(model.lastSeq("d") == 6)
         try expectStorage(opened.storage, equals: model)
@@ -205,7 +209,8 @@ extension StorageConformanceTests {
         // The refused seqs were not stored: their retries without NaN are stored, not duplicates.
         for batch in [makeBatch(seq: 5, [("temp", [(12, 12)])]), makeBatch(seq: 7, [("temp", [(50, 5)])])] {
             let expected = model.apply(deviceID: "d", batch: batch).outcome
-            #expect(try await opened.store(deviceID: "d", batch: batch) == expected, "retry of seq \(batch.seq)")
+            let outcome = try await opened.store(deviceID: "d", batch: batch)
+            #expect(outcome == expected, "retry of seq \(batch.seq)")
         }
         try expectStorage(opened.storage, equals: model, "after the retries:")
     }
