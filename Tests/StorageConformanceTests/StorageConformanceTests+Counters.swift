@@ -111,7 +111,7 @@ extension StorageConformanceTests {
     }
 
     /// A live watcher (no sinceMs) gets `subscribed`, then each committed batch's newly stored readings: none of a
-    /// duplicate, none already stored (first write wins), each entry in ts order.
+    /// duplicate or a refused batch, none already stored (first write wins), each entry in ts order.
     @Test(arguments: StorageBackend.available)
     func theCommitFeedCarriesExactlyTheNewlyStoredReadings(_ backend: StorageBackend) async throws {
         let opened = try open(backend)
@@ -147,6 +147,14 @@ extension StorageConformanceTests {
             let outcome = try await opened.store(deviceID: device, batch: batch)
             #expect(outcome == expectedOutcome, "\(device)#\(batch.seq)")
         }
+        // A refused batch publishes nothing; the batch after it does.
+        await #expect(throws: StoreError.self) {
+            _ = try await opened.store(deviceID: "d", batch: makeBatch(seq: 5, [("temp", [(6_000, 1), (7_000, .nan)])]))
+        }
+        let after = makeBatch(seq: 6, [("temp", [(6_000, 2)])])
+        let (afterOutcome, afterStored) = model.apply(deviceID: "d", batch: after)
+        expected.append(Self.describe("d", after.seq, afterStored))
+        #expect(try await opened.store(deviceID: "d", batch: after) == afterOutcome)
         let committed = { () -> [CommittedBatch] in
             events.all.flatMap { event -> [CommittedBatch] in
                 if case .committed(let batches) = event { return batches }

@@ -1,0 +1,135 @@
+// Edges every backend must get right too: names with the characters a pattern language would read (a prefix is a
+// prefix, not a pattern), infinities, one large batch, and paging while readings arrive.
+
+import Storage
+import Telemetry
+import Testing
+
+extension StorageConformanceTests {
+    @Test(arguments: StorageBackend.available)
+    func namesAreTakenLiterally(_ backend: StorageBackend) async throws {
+        let opened = try open(backend)
+        defer { opened.remove() }
+        var model = StorageModel()
+        let devices = ["a_b", "a%c", "axb", "a.b", "a\\d", "A-b", "a'b", "ab"]
+        let sensors = ["it's", "x y", "b.c", "%", "_", "t\\n"]
+        for (index, device) in devices.enumerated() {
+            let batch = makeBatch(
+                seq: 1, sensors.enumerated().map { offset, sensor in (sensor, [(Int64(index), Double(offset))]) })
+            let expected = model.apply(deviceID: device, batch: batch).outcome
+            let outcome = try await opened.store(deviceID: device, batch: batch)
+            #expect(outcome == expected, "\(device)")
+        }
+        try expectStorage(opened.storage, equals: model)
+        for prefix in ["a_", "a%", "a.", "a\\", "a'", "a", "A", "ab", "a_b", "_", "%", ""] {
+            let expected = model.deviceNames.filter { $0.hasPrefix(prefix) }
+            let listed = try opened.storage.devices(namePrefix: prefix, limit: 100, after: nil).map(\.name)
+            #expect(listed == expected, "prefix \(prefix)")
+        }
+        for sensor in sensors {
+            let read = try allPages(opened.storage, deviceID: "a_b", sensor: sensor)
+            expectReadings(read, model.sortedReadings(deviceID: "a_b", sensor: sensor), "sensor \(sensor)")
+        }
+        #expect(try opened.storage.device("a_") == nil)
+        #expect(try allPages(opened.storage, deviceID: "a%").isEmpty)
+    }
+
+    @Test(arguments: StorageBackend.available)
+    func infinitiesOfBothSignsAreStoredAndSumToNaN(_ backend: StorageBackend) async throws {
+        let opened = try open(backend)
+        defer { opened.remove() }
+        let readings: [(Int64, Double)] = [(1, .infinity), (2, 5), (3, -.infinity), (4, .greatestFiniteMagnitude)]
+        let outcome = try await opened.store(deviceID: "d", batch: makeBatch(seq: 1, [("x", readings)]))
+        #expect(outcome == BatchOutcome(readingsStored: 4, isDuplicate: false, lastSeq: 1))
+        for isSettled in [false, true] {
+            if isSettled { try await opened.settle() }
+            let read = try allPages(opened.storage, deviceID: "d")
+            #expect(read.map(\.value) == readings.map(\.1), "settled: \(isSettled)")
+            let series = { (aggregate: SeriesAggregate) throws -> [SeriesBucket] in
+                try opened.storage.series(
+                    deviceID: "d", sensor: "x", fromMs: nil, toMs: nil, stepMs: 1_000, aggregate: aggregate)
+            }
+            let sum = try series(.sum)
+            #expect(sum.count == 1 && sum.first?.value.isNaN == true && sum.first?.count == 4, "\(sum)")
+            #expect(try series(.max).map(\.value) == [.infinity])
+            #expect(try series(.min).map(\.value) == [-.infinity])
+            #expect(try series(.last).map(\.value) == [.greatestFiniteMagnitude])
+            #expect(try series(.count).map(\.value) == [4])
+            #expect(try opened.storage.latest(deviceID: "d").map(\.value) == [.greatestFiniteMagnitude])
+        }
+    }
+
+    /// One batch far larger than a page: stored whole, paged in both orders, settled, bucketed.
+    @Test(arguments: StorageBackend.available)
+    func aLargeBatchIsStoredWholeAndPaged(_ backend: StorageBackend) async throws {
+        let opened = try open(backend)
+        defer { opened.remove() }
+        var model = StorageModel()
+        let start: Int64 = 1_700_000_000_000
+        // 30,000 readings a second apart, every 7th one repeated at the next ms (not a repeat: a new ts).
+        let readings = (0..<30_000).flatMap { index -> [(Int64, Double)] in
+            let ts = start + Int64(index) * 1_000
+            let value = Double(index % 997) / 8
+            return index % 7 == 0 ? [(ts, value), (ts + 1, -value)] : [(ts, value)]
+        }
+        let batch = makeBatch(seq: 1, [("t", readings), ("u", Array(readings.prefix(100)))])
+        let expected = model.apply(deviceID: "d", batch: batch).outcome
+        let outcome = try await opened.store(deviceID: "d", batch: batch)
+        #expect(outcome == expected)
+        for isSettled in [false, true] {
+            if isSettled { try await opened.settle() }
+            let all = model.sortedReadings(deviceID: "d", sensor: "t")
+            expectReadings(
+                try allPages(opened.storage, deviceID: "d", sensor: "t", limit: 4_999), all, "settled: \(isSettled)")
+            expectReadings(
+                try allPages(opened.storage, deviceID: "d", sensor: "t", limit: 100_000, order: .descending),
+                all.reversed(), "descending, settled: \(isSettled)")
+            for stepMs: Int64 in [1_000, 3_600_000] {
+                for aggregate in SeriesAggregate.allCases {
+                    let actual = try opened.storage.series(
+                        deviceID: "d", sensor: "t", fromMs: start + 1, toMs: nil, stepMs: stepMs, aggregate: aggregate)
+                    let expected = model.buckets(
+                        deviceID: "d", sensor: "t", fromMs: start + 1, toMs: nil, stepMs: stepMs, aggregate: aggregate)
+                    #expect(actual == expected, "step \(stepMs) \(aggregate), settled: \(isSettled)")
+                }
+            }
+            try expectStorage(opened.storage, equals: model, "settled: \(isSettled)")
+        }
+    }
+
+    /// Keyset pagination: readings arriving behind and ahead of the cursor while a client pages never make a page
+    /// skip or repeat a row that existed when paging started.
+    @Test(arguments: StorageBackend.available)
+    func pagingWhileReadingsArriveNeitherSkipsNorRepeats(_ backend: StorageBackend) async throws {
+        let opened = try open(backend)
+        defer { opened.remove() }
+        let model = try await Self.fillWithFixture(opened, settled: false)
+        for order in [ReadingOrder.ascending, .descending] {
+            let device = "alpha-1"
+            let existing = model.sortedReadings(deviceID: device)
+            var collected: [Reading] = []
+            var cursor: ReadingCursor?
+            var seq: UInt64 = order == .ascending ? 10_000 : 20_000
+            repeat {
+                let page = try opened.storage.readings(
+                    deviceID: device, sensor: nil, fromMs: nil, toMs: nil, limit: 7, order: order, after: cursor)
+                collected += page.readings
+                cursor = page.nextCursor
+                seq += 1
+                let fresh = makeBatch(
+                    seq: seq, [("a", [(Int64(seq % 9_000) - 4_500, 0.5)]), ("new", [(0, 1), (5_000 + Int64(seq), 1)])])
+                _ = try await opened.store(deviceID: device, batch: fresh)
+            } while cursor != nil
+            let keys = collected.map { "\($0.ts)/\($0.sensor)" }
+            #expect(Set(keys).count == keys.count, "\(order): a row was repeated")
+            let collectedKeys = Set(keys)
+            #expect(
+                existing.allSatisfy { collectedKeys.contains("\($0.ts)/\($0.sensor)") }, "\(order): a row was skipped")
+            let isSorted = zip(collected, collected.dropFirst()).allSatisfy { lhs, rhs in
+                order == .ascending
+                    ? (lhs.ts, lhs.sensor) < (rhs.ts, rhs.sensor) : (lhs.ts, lhs.sensor) > (rhs.ts, rhs.sensor)
+            }
+            #expect(isSorted, "\(order)")
+        }
+    }
+}
