@@ -23,7 +23,7 @@ enum StorageBackend: String, CaseIterable, CustomTestStringConvertible, Sendable
     /// device's last seq and each series' last chunk end in memory (GroupCommitWriter's caches), so a second
     /// writer on the same file would make it skip the duplicate check's misses and append overlapping chunks. One
     /// collector owns a SQLite file; sharing a database is what the PostgreSQL backend is for.
-    static let sharingADatabase: [StorageBackend] = available.filter { $0 == .postgres }
+    static let sharingADatabase: [StorageBackend] = available.filter(\.isShared)
 
     /// Why the backend cannot run here, nil when it can.
     var unavailableReason: String? {
@@ -32,7 +32,7 @@ enum StorageBackend: String, CaseIterable, CustomTestStringConvertible, Sendable
             return nil
         case .postgres:
             guard PostgresBackend.isCompiled else {
-                return "PostgresTelemetryStore is not on this branch yet (PostgresBackend.swift is compiled out)"
+                return "the PostgreSQL backend has not landed on this branch yet (PostgresBackend.swift is compiled out)"
             }
             guard TestPostgresServer.isAvailable else {
                 return "no PostgreSQL server binaries (initdb, pg_ctl; as root also runuser and a postgres user): "
@@ -41,6 +41,10 @@ enum StorageBackend: String, CaseIterable, CustomTestStringConvertible, Sendable
             return nil
         }
     }
+
+    /// Whether several collectors may share the backend's database: then each store names its own counter rows
+    /// (`sharedCollectorName`, `counters(collector:)`, `counterCollectors()`), and `counters()` sums them all.
+    var isShared: Bool { self == .postgres }
 
     var testDescription: String { rawValue }
 }

@@ -87,6 +87,30 @@ extension StorageConformanceTests {
         }
     }
 
+    /// One collector's own rows: all of them. A shared backend names its collector and lists it once it has
+    /// counters; a backend one collector owns names none, and its own rows are `counters()`.
+    @Test(arguments: StorageBackend.available)
+    func aCollectorsOwnCountersAreAllOfThemWhenItIsAlone(_ backend: StorageBackend) async throws {
+        let opened = try open(backend, collectorName: "c1")
+        defer { opened.remove() }
+        let storage = opened.storage
+        #expect(storage.sharedCollectorName == (backend.isShared ? "c1" : nil))
+        #expect(try storage.counterCollectors() == [])
+        #expect(try storage.counters(collector: "c1") == [])
+        let additions: [(atMs: Int64, delta: CounterDelta)] = [
+            (1_000, Self.countingDelta("grpc", "d1", scale: 2)), (2_000, Self.countingDelta("http1", "", scale: 3)),
+            (3_000, Self.countingDelta("grpc", "d1", scale: 5)),
+        ]
+        for addition in additions { try await opened.addCounters([addition.delta], atMs: addition.atMs) }
+        let totals = Self.expectedTotals(additions)
+        #expect(try storage.counters() == totals)
+        #expect(try storage.counters(collector: "c1") == totals)
+        #expect(try storage.counterCollectors() == (backend.isShared ? ["c1"] : []))
+        if backend.isShared {
+            #expect(try storage.counters(collector: "c2") == [], "a collector that never added has no rows")
+        }
+    }
+
     @Test(arguments: StorageBackend.available)
     func twoDeltasInOneCallAreBothAdded(_ backend: StorageBackend) async throws {
         let opened = try open(backend)

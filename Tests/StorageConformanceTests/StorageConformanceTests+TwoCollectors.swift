@@ -168,8 +168,15 @@ extension StorageConformanceTests {
             try await addition.opened.addCounters([addition.delta], atMs: addition.atMs)
         }
         let plain = additions.map { (atMs: $0.atMs, delta: $0.delta) }
+        let firstOnly = additions.filter { $0.opened === first }.map { (atMs: $0.atMs, delta: $0.delta) }
+        let secondOnly = additions.filter { $0.opened === second }.map { (atMs: $0.atMs, delta: $0.delta) }
+        #expect(first.storage.sharedCollectorName == "c1" && second.storage.sharedCollectorName == "c2")
         for opened in [first, second] {
             #expect(try opened.storage.counters() == Self.expectedTotals(plain))
+            #expect(try opened.storage.counters(collector: "c1") == Self.expectedTotals(firstOnly))
+            #expect(try opened.storage.counters(collector: "c2") == Self.expectedTotals(secondOnly))
+            #expect(try opened.storage.counters(collector: "c3") == [])
+            #expect(try opened.storage.counterCollectors() == ["c1", "c2"])
             for stepMs in [base, 2 * base] {
                 #expect(
                     try opened.storage.counterHistory(stepMs: stepMs, fromMs: nil, toMs: nil)
