@@ -37,21 +37,27 @@ func expectStorage(
 ) throws {
     for device in devices ?? model.deviceNames + ["never-seen"] {
         let read = try allPages(storage, deviceID: device, sourceLocation: sourceLocation)
-        expectReadings(read, model.sortedReadings(deviceID: device), "\(context) \(device)", sourceLocation: sourceLocation)
+        expectReadings(
+            read, model.sortedReadings(deviceID: device), "\(context) \(device)", sourceLocation: sourceLocation)
         let summary = try storage.device(device)
         if let known = model.summary(device) {
             #expect(summary?.name == device, "\(context) summary of \(device)", sourceLocation: sourceLocation)
-            #expect(summary?.readings == known.readings, "\(context) readings of \(device)", sourceLocation: sourceLocation)
-            #expect(summary?.batches == known.batches, "\(context) batches of \(device)", sourceLocation: sourceLocation)
-            #expect(summary?.lastSeq == known.lastSeq, "\(context) lastSeq of \(device)", sourceLocation: sourceLocation)
-            #expect(summary?.sensors == known.sensors, "\(context) sensors of \(device)", sourceLocation: sourceLocation)
+            #expect(
+                summary?.readings == known.readings, "\(context) readings of \(device)", sourceLocation: sourceLocation)
+            #expect(
+                summary?.batches == known.batches, "\(context) batches of \(device)", sourceLocation: sourceLocation)
+            #expect(
+                summary?.lastSeq == known.lastSeq, "\(context) lastSeq of \(device)", sourceLocation: sourceLocation)
+            #expect(
+                summary?.sensors == known.sensors, "\(context) sensors of \(device)", sourceLocation: sourceLocation)
             if let summary {
                 #expect(summary.firstSeenMs <= summary.lastSeenMs, sourceLocation: sourceLocation)
             }
         } else {
             #expect(summary == nil, "\(context) \(device) was never stored", sourceLocation: sourceLocation)
         }
-        #expect(try storage.latest(deviceID: device) == model.latest(device), "\(context) latest of \(device)",
+        #expect(
+            try storage.latest(deviceID: device) == model.latest(device), "\(context) latest of \(device)",
             sourceLocation: sourceLocation)
     }
 }
@@ -61,7 +67,8 @@ func expectStorage(
 func expectReadings(
     _ read: [Reading], _ expected: [Reading], _ context: String, sourceLocation: SourceLocation = #_sourceLocation
 ) {
-    let isSame = read.count == expected.count
+    let isSame =
+        read.count == expected.count
         && zip(read, expected).allSatisfy { $0 == $1 && $0.value.bitPattern == $1.value.bitPattern }
     guard !isSame else { return }
     let index =

@@ -32,7 +32,8 @@ enum StorageBackend: String, CaseIterable, CustomTestStringConvertible, Sendable
             return nil
         case .postgres:
             guard PostgresBackend.isCompiled else {
-                return "the PostgreSQL backend has not landed on this branch yet (PostgresBackend.swift is compiled out)"
+                return
+                    "the PostgreSQL backend has not landed on this branch yet (PostgresBackend.swift is compiled out)"
             }
             guard TestPostgresServer.isAvailable else {
                 return "no PostgreSQL server binaries (initdb, pg_ctl; as root also runuser and a postgres user): "

@@ -17,8 +17,10 @@ extension StorageConformanceTests {
             guard bucket >= (fromMs ?? .min), toMs.map({ bucket < $0 }) ?? true else { continue }
             let start = floorToMultiple(bucket, stepMs)
             let key = "\(start) \(delta.protocolName)"
-            var sum = sums[key] ?? HistoryBucket(
-                startMs: start, protocolName: delta.protocolName, bytesIn: 0, bytesOut: 0, readings: 0)
+            var sum =
+                sums[key]
+                ?? HistoryBucket(
+                    startMs: start, protocolName: delta.protocolName, bytesIn: 0, bytesOut: 0, readings: 0)
             sum.bytesIn += delta.bytesIn
             sum.bytesOut += delta.bytesOut
             sum.readings += delta.readings
@@ -173,7 +175,8 @@ extension StorageConformanceTests {
         }
         // A refused batch publishes nothing; the batch after it does.
         await #expect(throws: StoreError.self) {
-            _ = try await opened.store(deviceID: "d", batch: makeBatch(seq: 5, [("temp", [(6_000, 1), (7_000, .nan)])]))
+            _ = try await opened.store(
+                deviceID: "d", batch: makeBatch(seq: 5, [("temp", [(6_000, 1), (7_000, .nan)])]))
         }
         let after = makeBatch(seq: 6, [("temp", [(6_000, 2)])])
         let (afterOutcome, afterStored) = model.apply(deviceID: "d", batch: after)

@@ -14,7 +14,9 @@ let sharingSkipReason = Comment(
 
 extension StorageConformanceTests {
     /// One after another, so the model knows which write came first.
-    @Test(.enabled(if: !StorageBackend.sharingADatabase.isEmpty, sharingSkipReason), arguments: StorageBackend.sharingADatabase)
+    @Test(
+        .enabled(if: !StorageBackend.sharingADatabase.isEmpty, sharingSkipReason),
+        arguments: StorageBackend.sharingADatabase)
     func twoCollectorsInTurnKeepEveryRule(_ backend: StorageBackend) async throws {
         let first = try open(backend, collectorName: "c1")
         defer { first.remove() }
@@ -51,7 +53,9 @@ extension StorageConformanceTests {
     /// overlapping across batches. Which write commits first is up to the race, so the check is what any order
     /// must give: each (device, seq) stored by exactly one collector, each (device, sensor, ts) stored once with the
     /// value of a batch that holds it, and each batch's `readingsStored` equal to the readings that carry its values.
-    @Test(.enabled(if: !StorageBackend.sharingADatabase.isEmpty, sharingSkipReason), arguments: StorageBackend.sharingADatabase)
+    @Test(
+        .enabled(if: !StorageBackend.sharingADatabase.isEmpty, sharingSkipReason),
+        arguments: StorageBackend.sharingADatabase)
     func twoCollectorsAtOnceStoreEachBatchAndReadingOnce(_ backend: StorageBackend) async throws {
         let first = try open(backend, collectorName: "c1")
         defer { first.remove() }
@@ -130,9 +134,10 @@ extension StorageConformanceTests {
                     let index = Int(reading.value) % 1_000
                     let batchReadings = batches[device]![seq]?.readings ?? []
                     let origin = index < batchReadings.count ? batchReadings[index] : nil
-                    let isFirstInBatch = batchReadings.firstIndex {
-                        $0.sensor == reading.sensor && $0.ts == reading.ts
-                    } == index
+                    let isFirstInBatch =
+                        batchReadings.firstIndex {
+                            $0.sensor == reading.sensor && $0.ts == reading.ts
+                        } == index
                     #expect(
                         origin == reading && isFirstInBatch,
                         "\(device) \(reading.sensor)@\(reading.ts) = \(reading.value) is no batch's first write")
@@ -148,7 +153,9 @@ extension StorageConformanceTests {
         }
     }
 
-    @Test(.enabled(if: !StorageBackend.sharingADatabase.isEmpty, sharingSkipReason), arguments: StorageBackend.sharingADatabase)
+    @Test(
+        .enabled(if: !StorageBackend.sharingADatabase.isEmpty, sharingSkipReason),
+        arguments: StorageBackend.sharingADatabase)
     func countersOfTwoCollectorsAreSummed(_ backend: StorageBackend) async throws {
         let first = try open(backend, collectorName: "c1")
         defer { first.remove() }

@@ -225,7 +225,8 @@ extension StorageConformanceTests {
             let batch = makeBatch(seq: UInt64(index + 1), exponent: declared, [("temp", [(Int64(index), 1)])])
             model.apply(deviceID: "d", batch: batch)
             _ = try await opened.store(deviceID: "d", batch: batch)
-            #expect(try opened.storage.latest(deviceID: "d").first?.exponent == kept, "after declaring \(declared as Any)")
+            #expect(
+                try opened.storage.latest(deviceID: "d").first?.exponent == kept, "after declaring \(declared as Any)")
         }
         // Within one batch too: the first entry's exponent is the series'.
         let batch = ReadingBatch(
