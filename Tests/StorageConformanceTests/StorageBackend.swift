@@ -16,7 +16,7 @@ enum StorageBackend: String, CaseIterable, CustomTestStringConvertible, Sendable
     /// `PostgresTelemetryStore` (module `PostgresStore`) on a fresh database of the suite's throwaway server.
     case postgres
 
-    /// The backends that can run here: `.postgres` needs the backend compiled in and a PostgreSQL server to start.
+    /// The backends that can run here: `.postgres` needs a PostgreSQL server to start.
     static let available: [StorageBackend] = allCases.filter { $0.unavailableReason == nil }
 
     /// The backends on which two collectors may share one database. Not SQLite: its single writer keeps each
@@ -31,10 +31,6 @@ enum StorageBackend: String, CaseIterable, CustomTestStringConvertible, Sendable
         case .sqlite:
             return nil
         case .postgres:
-            guard PostgresBackend.isCompiled else {
-                return
-                    "the PostgreSQL backend has not landed on this branch yet (PostgresBackend.swift is compiled out)"
-            }
             guard TestPostgresServer.isAvailable else {
                 return "no PostgreSQL server binaries (initdb, pg_ctl; as root also runuser and a postgres user): "
                     + "install postgresql"
