@@ -116,40 +116,131 @@ extension StorageConformanceTests {
         }
         for device in devices {
             #expect(storedBy[device]?.count == Int(seqCount), "\(device): every seq stored exactly once")
-            // Which (sensor, ts) exist: the union of every batch; the values depend on the commit order.
-            var keys: [String: Set<Int64>] = [:]
-            for batch in batches[device]!.values {
-                for entry in batch.sensors { keys[entry.sensor, default: []].formUnion(entry.timestamps) }
+            try Self.expectFirstWrites(
+                of: batches[device]!, storedBy: storedBy[device] ?? [:], device: device, readBy: [first, second])
+        }
+    }
+
+    /// Compaction by one collector while the other merges late readings into the same series and the first keeps
+    /// appending: no write of either may be lost or changed by the other's rewrite of a chunk.
+    @Test(
+        .enabled(if: !StorageBackend.sharingADatabase.isEmpty, sharingSkipReason),
+        arguments: StorageBackend.sharingADatabase)
+    func compactionByOneCollectorLosesNoneOfTheOthersWrites(_ backend: StorageBackend) async throws {
+        let first = try open(backend, collectorName: "c1")
+        defer { first.remove() }
+        let second = try open(backend, sameDatabaseAs: first, collectorName: "c2")
+        defer { second.remove() }
+        var random = SplitMix64(seed: 0xC0A7)
+        let start: Int64 = 1_700_000_000_000
+        // Value = seq × 1000 + index, as above. Seqs 1...200: in order, a reading a second (many small chunks);
+        // 1001...1200: late, half a second off (new) or on a whole second (stored already); 2001...2100: in order
+        // after the end.
+        var batches: [UInt64: ReadingBatch] = [:]
+        for seq: UInt64 in 1...200 {
+            let base = start + Int64(seq - 1) * 10_000
+            batches[seq] = makeBatch(
+                seq: seq, [("s", (0..<10).map { (base + Int64($0) * 1_000, Double(seq * 1_000) + Double($0)) })])
+        }
+        for seq: UInt64 in 1_001...1_200 {
+            let readings = (0..<12).map { index -> (Int64, Double) in
+                let second = Int64.random(in: 0..<2_000, using: &random)
+                let offset: Int64 = Bool.random(using: &random) ? 500 : 0
+                return (start + second * 1_000 + offset, Double(seq * 1_000) + Double(index))
             }
-            let distinct = keys.values.reduce(0) { $0 + $1.count }
-            let counted = storedBy[device]?.values.reduce(0) { $0 + $1.readingsStored } ?? 0
-            #expect(counted == distinct, "\(device): readingsStored summed over the batches")
-            for opened in [first, second] {
-                let read = try allPages(opened.storage, deviceID: device)
-                #expect(read.count == distinct, "\(device): readings stored")
-                #expect(Dictionary(grouping: read, by: \.sensor).mapValues { Set($0.map(\.ts)) } == keys)
-                var perBatch: [UInt64: Int] = [:]
-                for reading in read {
-                    let seq = UInt64(reading.value / 1_000)
-                    let index = Int(reading.value) % 1_000
-                    let batchReadings = batches[device]![seq]?.readings ?? []
-                    let origin = index < batchReadings.count ? batchReadings[index] : nil
-                    let isFirstInBatch =
-                        batchReadings.firstIndex {
-                            $0.sensor == reading.sensor && $0.ts == reading.ts
-                        } == index
-                    #expect(
-                        origin == reading && isFirstInBatch,
-                        "\(device) \(reading.sensor)@\(reading.ts) = \(reading.value) is no batch's first write")
-                    perBatch[seq, default: 0] += 1
-                }
-                for (seq, outcome) in storedBy[device] ?? [:] {
-                    #expect(perBatch[seq, default: 0] == outcome.readingsStored, "\(device)#\(seq): readingsStored")
-                }
-                let summary = try opened.storage.device(device)
-                #expect(summary?.readings == Int64(distinct) && summary?.batches == Int64(seqCount))
-                #expect(summary?.lastSeq == seqCount && summary?.sensors == keys.keys.sorted())
+            batches[seq] = makeBatch(seq: seq, [("s", readings)])
+        }
+        for seq: UInt64 in 2_001...2_100 {
+            let base = start + 2_000_000 + Int64(seq - 2_001) * 10_000
+            batches[seq] = makeBatch(
+                seq: seq, [("s", (0..<10).map { (base + Int64($0) * 1_000, Double(seq * 1_000) + Double($0)) })])
+        }
+        var storedBy: [UInt64: BatchOutcome] = [:]
+        for seq: UInt64 in 1...200 {
+            storedBy[seq] = try await first.store(deviceID: "d", batch: batches[seq]!)
+        }
+        let frozen = batches
+        async let compactions: Void = {
+            for _ in 0..<6 { try await first.settle() }
+        }()
+        async let late = { () async throws -> [(UInt64, BatchOutcome)] in
+            var outcomes: [(UInt64, BatchOutcome)] = []
+            for seq: UInt64 in 1_001...1_200 {
+                outcomes.append((seq, try await second.store(deviceID: "d", batch: frozen[seq]!)))
             }
+            return outcomes
+        }()
+        async let appended = { () async throws -> [(UInt64, BatchOutcome)] in
+            var outcomes: [(UInt64, BatchOutcome)] = []
+            for seq: UInt64 in 2_001...2_100 {
+                outcomes.append((seq, try await first.store(deviceID: "d", batch: frozen[seq]!)))
+            }
+            return outcomes
+        }()
+        try await compactions
+        for (seq, outcome) in try await late + appended { storedBy[seq] = outcome }
+        #expect(storedBy.values.allSatisfy { !$0.isDuplicate })
+        try Self.expectFirstWrites(of: batches, storedBy: storedBy, device: "d", readBy: [first, second])
+        try await second.settle()
+        try Self.expectFirstWrites(of: batches, storedBy: storedBy, device: "d", readBy: [first, second])
+    }
+
+    /// Expects `device` to hold each (sensor, ts) of `batches` exactly once, with the value a batch wrote first
+    /// for it (value = seq × 1000 + index names the batch and the reading), each stored batch's `readingsStored`
+    /// equal to the readings carrying its values, and the device's summary to match: read through every store.
+    static func expectFirstWrites(
+        of batches: [UInt64: ReadingBatch], storedBy: [UInt64: BatchOutcome], device: String,
+        readBy stores: [OpenedStorage], sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        // Which (sensor, ts) exist: the union of every stored batch; the values depend on the commit order.
+        var keys: [String: Set<Int64>] = [:]
+        for (seq, batch) in batches where storedBy[seq] != nil {
+            for entry in batch.sensors { keys[entry.sensor, default: []].formUnion(entry.timestamps) }
+        }
+        let distinct = keys.values.reduce(0) { $0 + $1.count }
+        let counted = storedBy.values.reduce(0) { $0 + $1.readingsStored }
+        #expect(
+            counted == distinct, "\(device): readingsStored summed over the batches", sourceLocation: sourceLocation)
+        for opened in stores {
+            let read = try allPages(opened.storage, deviceID: device)
+            #expect(read.count == distinct, "\(device): readings stored", sourceLocation: sourceLocation)
+            #expect(
+                Dictionary(grouping: read, by: \.sensor).mapValues { Set($0.map(\.ts)) } == keys,
+                "\(device): the stored (sensor, ts)s", sourceLocation: sourceLocation)
+            var perBatch: [UInt64: Int] = [:]
+            var strays = 0
+            for reading in read {
+                let seq = UInt64(reading.value / 1_000)
+                let index = Int(reading.value) % 1_000
+                let batchReadings = batches[seq]?.readings ?? []
+                let origin = index < batchReadings.count ? batchReadings[index] : nil
+                let isFirstInBatch =
+                    batchReadings.firstIndex { $0.sensor == reading.sensor && $0.ts == reading.ts } == index
+                if origin != reading || !isFirstInBatch {
+                    strays += 1
+                    if strays <= 5 {
+                        Issue.record(
+                            "\(device) \(reading.sensor)@\(reading.ts) = \(reading.value) is no batch's first write",
+                            sourceLocation: sourceLocation)
+                    }
+                }
+                perBatch[seq, default: 0] += 1
+            }
+            #expect(strays == 0, "\(device): readings no batch wrote first", sourceLocation: sourceLocation)
+            let miscounted = storedBy.keys.sorted().filter { perBatch[$0, default: 0] != storedBy[$0]!.readingsStored }
+            let described = miscounted.prefix(10).map {
+                "#\($0): readingsStored \(storedBy[$0]!.readingsStored), stored \(perBatch[$0, default: 0])"
+            }
+            #expect(
+                miscounted.isEmpty, "\(device): batches whose readingsStored differs: \(described)",
+                sourceLocation: sourceLocation)
+            let summary = try opened.storage.device(device)
+            #expect(summary?.readings == Int64(distinct), "\(device): summary readings", sourceLocation: sourceLocation)
+            #expect(
+                summary?.batches == Int64(storedBy.count), "\(device): summary batches", sourceLocation: sourceLocation)
+            #expect(
+                summary?.lastSeq == storedBy.keys.max() && summary?.sensors == keys.keys.sorted(),
+                sourceLocation: sourceLocation)
         }
     }
 
