@@ -33,6 +33,42 @@ extension StorageConformanceTests {
         #expect(try opened.storage.devices(namePrefix: nil, limit: 10, after: nil).map(\.name) == ["d", "e"])
     }
 
+    /// Batches queued behind a large one share a transaction (group commit): a seq twice in it, the same
+    /// (sensor, ts) in several of its batches, a series created and extended in it. The rules are the same as one
+    /// batch at a time, in submission order (one store's write queue is first in, first out).
+    @Test(arguments: StorageBackend.available)
+    func batchesSharingATransactionKeepTheRules(_ backend: StorageBackend) async throws {
+        let opened = try open(backend)
+        defer { opened.remove() }
+        var model = StorageModel()
+        var random = SplitMix64(seed: 0x6C0)
+        var submitted: [(String, ReadingBatch)] = [
+            ("busy", makeBatch(seq: 1, [("x", (0..<50_000).map { (Int64($0), Double($0 % 1_000)) })]))
+        ]
+        for index in 0..<120 {
+            let device = ["d", "e"][index % 2]
+            let seq = UInt64.random(in: 1...40, using: &random)  // many seqs repeat
+            let sensor = ["a", "b", "c"][Int.random(in: 0..<3, using: &random)]
+            let base = Int64.random(in: -50...50, using: &random)
+            let readings = (0..<Int.random(in: 1...8, using: &random)).map { offset in
+                (base + Int64(offset) * Int64.random(in: 1...3, using: &random), Double(index * 10 + offset))
+            }
+            submitted.append((device, makeBatch(seq: seq, [(sensor, readings)])))
+        }
+        let results = Collected<(Int, Result<BatchOutcome, StoreError>)>()
+        var expected: [BatchOutcome] = []
+        for (index, (device, batch)) in submitted.enumerated() {
+            expected.append(model.apply(deviceID: device, batch: batch).outcome)
+            try opened.storage.submit(deviceID: device, batch: batch) { results.append((index, $0)) }
+        }
+        try await waitUntil(timeoutMs: 60_000, "every completion ran") { results.all.count == submitted.count }
+        for (index, result) in results.all {
+            let (device, batch) = submitted[index]
+            #expect(try result.get() == expected[index], "#\(index): \(device) seq \(batch.seq)")
+        }
+        try expectStorage(opened.storage, equals: model)
+    }
+
     @Test(arguments: StorageBackend.available)
     func firstWriteWinsWithinAndAcrossBatches(_ backend: StorageBackend) async throws {
         let opened = try open(backend)
