@@ -156,3 +156,17 @@ func open(
         return OpenedStorage(backend: .postgres, storage: storage, location: first.location, directory: nil)
     }
 }
+
+/// Opens the data of `closed` again, after `closed.storage.close()`: a collector's restart. The first store still
+/// owns the data (its `remove()` deletes it); the reopened one's `remove()` only closes it.
+func reopen(_ closed: OpenedStorage, collectorName: String = "c1") throws -> OpenedStorage {
+    precondition(closed.storage.isClosed, "close the store before opening its data again")
+    switch closed.backend {
+    case .sqlite:
+        let store = try TelemetryStore(path: closed.location)
+        return OpenedStorage(backend: .sqlite, storage: store, location: closed.location, directory: nil)
+    case .postgres:
+        let storage = try PostgresBackend.open(url: closed.location, collectorName: collectorName)
+        return OpenedStorage(backend: .postgres, storage: storage, location: closed.location, directory: nil)
+    }
+}
