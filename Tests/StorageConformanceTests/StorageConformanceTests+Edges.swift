@@ -132,4 +132,93 @@ extension StorageConformanceTests {
             #expect(isSorted, "\(order)")
         }
     }
+
+    /// A thousand devices' first batches in one transaction, and one batch of 500 sensors with long names.
+    @Test(arguments: StorageBackend.available)
+    func manyDevicesAndSensorsAtOnce(_ backend: StorageBackend) async throws {
+        let opened = try open(backend)
+        defer { opened.remove() }
+        var model = StorageModel()
+        let results = Collected<(Int, Result<BatchOutcome, StoreError>)>()
+        var submitted: [(String, ReadingBatch)] = []
+        for index in 0..<1_000 {
+            submitted.append(("dev-\(index)", makeBatch(seq: 1, [("t", [(Int64(index), Double(index))])])))
+        }
+        let longName = String(repeating: "s", count: 200)
+        let wide = makeBatch(
+            seq: 2, (0..<500).map { ("\(longName)-\($0)", [(Int64($0), Double($0)), (Int64($0) + 1, 1)]) })
+        submitted.append(("dev-0", wide))
+        submitted.append((String(repeating: "d", count: 200), wide))
+        var expected: [BatchOutcome] = []
+        for (index, (device, batch)) in submitted.enumerated() {
+            expected.append(model.apply(deviceID: device, batch: batch).outcome)
+            try opened.storage.submit(deviceID: device, batch: batch) { results.append((index, $0)) }
+        }
+        try await waitUntil(timeoutMs: 60_000, "every completion ran") { results.all.count == submitted.count }
+        for (index, result) in results.all { #expect(try result.get() == expected[index], "#\(index)") }
+        try expectStorage(
+            opened.storage, equals: model, devices: ["dev-0", "dev-999", String(repeating: "d", count: 200)])
+        var names: [String] = []
+        var after: String?
+        repeat {
+            let page = try opened.storage.devices(namePrefix: nil, limit: 333, after: after)
+            names += page.map(\.name)
+            after = page.count == 333 ? page.last?.name : nil
+        } while after != nil
+        #expect(names == model.deviceNames)
+        #expect(try opened.storage.devices(namePrefix: "dev-99", limit: 100, after: nil).count == 11)
+    }
+
+    /// The ends of time: readings at Int64.min and Int64.max (in separate series, so that no chunk spans them)
+    /// are stored, paged through with cursors, and bucketed; an unbounded range holds both.
+    @Test(arguments: StorageBackend.available)
+    func theEndsOfTimeAreStoredAndQueried(_ backend: StorageBackend) async throws {
+        let opened = try open(backend)
+        defer { opened.remove() }
+        var model = StorageModel()
+        let batches = [
+            makeBatch(seq: 1, [("hi", [(.max, 1), (.max - 1, 2), (.max - 1_000, 3)])]),
+            makeBatch(seq: 2, [("lo", [(.min, 4), (.min + 1, 5), (.min + 1_000, 6)])]),
+            makeBatch(seq: 3, [("hi", [(.max, 9), (.max - 2, 7)]), ("lo", [(.min, 9), (.min + 2, 8)])]),
+        ]
+        for batch in batches {
+            let expected = model.apply(deviceID: "d", batch: batch).outcome
+            let outcome = try await opened.store(deviceID: "d", batch: batch)
+            #expect(outcome == expected, "seq \(batch.seq)")
+        }
+        for isSettled in [false, true] {
+            if isSettled { try await opened.settle() }
+            try expectStorage(opened.storage, equals: model, "settled: \(isSettled)")
+            for limit in [1, 2] {
+                for order in [ReadingOrder.ascending, .descending] {
+                    let expected = model.sortedReadings(deviceID: "d")
+                    expectReadings(
+                        try allPages(opened.storage, deviceID: "d", limit: limit, order: order),
+                        order == .ascending ? expected : expected.reversed(), "\(order) limit \(limit)")
+                }
+            }
+            let ranges: [(Int64?, Int64?)] = [(.min, .max), (.max - 1, nil), (nil, .min + 2), (.max, .max)]
+            for (fromMs, toMs) in ranges {
+                let expected = model.sortedReadings(deviceID: "d", fromMs: fromMs, toMs: toMs)
+                expectReadings(
+                    try allPages(opened.storage, deviceID: "d", fromMs: fromMs, toMs: toMs), expected,
+                    "[\(fromMs as Any), \(toMs as Any))")
+            }
+            // A step's start is a multiple of the step: below Int64.min + 808 the 1-second step's start is not an
+            // Int64, so the lowest series is bucketed by the ms only.
+            for (sensor, steps) in [("hi", [1, 1_000, 86_400_000]), ("lo", [1])] as [(String, [Int64])] {
+                for stepMs in steps {
+                    for aggregate in SeriesAggregate.allCases {
+                        let actual = try opened.storage.series(
+                            deviceID: "d", sensor: sensor, fromMs: nil, toMs: nil, stepMs: stepMs,
+                            aggregate: aggregate)
+                        let expected = model.buckets(
+                            deviceID: "d", sensor: sensor, fromMs: nil, toMs: nil, stepMs: stepMs,
+                            aggregate: aggregate)
+                        #expect(actual == expected, "\(sensor) step \(stepMs) \(aggregate)")
+                    }
+                }
+            }
+        }
+    }
 }

@@ -112,9 +112,10 @@ struct StorageModel {
     }
 }
 
-/// The largest multiple of `step` not above `value` (a true floor, also below zero).
+/// The largest multiple of `step` not above `value` (a true floor, also below zero; it must be an Int64).
 func floorToMultiple(_ value: Int64, _ step: Int64) -> Int64 {
-    value >= 0 ? value / step * step : -((-value + step - 1) / step) * step
+    let remainder = value % step
+    return remainder < 0 ? value - remainder - step : value - remainder
 }
 
 /// A batch from `(sensor, [(ts, value)])` pairs, every entry declaring `exponent`.
