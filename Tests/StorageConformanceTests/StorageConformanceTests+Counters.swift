@@ -156,6 +156,16 @@ extension StorageConformanceTests {
         try await waitUntil("subscribed") {
             if case .subscribed = events.all.first { true } else { false }
         }
+        // A second watcher following one device's one sensor.
+        let filtered = Collected<CommitEvent>()
+        let filter = CommitFilter(devices: ["e"], sensors: ["hum"])
+        let narrow = CommitSubscription(filter: filter, sinceMs: nil, maxQueuedBatches: 10_000) { filtered.append($0) }
+        defer { narrow.cancel() }
+        try opened.storage.watchCommits(narrow)
+        try await waitUntil("the filtered watcher subscribed") {
+            if case .subscribed = filtered.all.first { true } else { false }
+        }
+        var expectedFiltered: [String] = []
         let batches: [(String, ReadingBatch)] = [
             // Late readings among stored ones (2000 stored already), and one after them.
             ("d", makeBatch(seq: 2, [("temp", [(2_000, 9), (2_500, 4), (4_000, 5)])])),
@@ -170,6 +180,8 @@ extension StorageConformanceTests {
         for (device, batch) in batches {
             let (expectedOutcome, stored) = model.apply(deviceID: device, batch: batch)
             if !stored.isEmpty { expected.append(Self.describe(device, batch.seq, stored)) }
+            let followed = stored.filter { filter.follows(device: device) && filter.follows(sensor: $0.sensor) }
+            if !followed.isEmpty { expectedFiltered.append(Self.describe(device, batch.seq, followed)) }
             let outcome = try await opened.store(deviceID: device, batch: batch)
             #expect(outcome == expectedOutcome, "\(device)#\(batch.seq)")
         }
@@ -182,22 +194,26 @@ extension StorageConformanceTests {
         let (afterOutcome, afterStored) = model.apply(deviceID: "d", batch: after)
         expected.append(Self.describe("d", after.seq, afterStored))
         #expect(try await opened.store(deviceID: "d", batch: after) == afterOutcome)
-        let committed = { () -> [CommittedBatch] in
+        let committed = { (events: Collected<CommitEvent>) -> [CommittedBatch] in
             events.all.flatMap { event -> [CommittedBatch] in
                 if case .committed(let batches) = event { return batches }
                 return []
             }
         }
-        try await waitUntil("every batch arrived") { committed().count >= expected.count }
+        try await waitUntil("every batch arrived") { committed(events).count >= expected.count }
+        try await waitUntil("every followed batch arrived") { committed(filtered).count >= expectedFiltered.count }
         try await Task.sleep(for: .milliseconds(100))  // nothing more may come
-        let got = committed()
+        let got = committed(events)
         #expect(got.map { Self.describe($0.deviceID, $0.batch.seq, $0.batch.readings) } == expected)
+        #expect(
+            committed(filtered).map { Self.describe($0.deviceID, $0.batch.seq, $0.batch.readings) }
+                == expectedFiltered)
         for batch in got {
             for entry in batch.batch.sensors {
                 #expect(zip(entry.timestamps, entry.timestamps.dropFirst()).allSatisfy { $0 < $1 }, "ts order")
             }
         }
-        #expect(!events.all.contains { if case .ended = $0 { true } else { false } })
+        #expect(!(events.all + filtered.all).contains { if case .ended = $0 { true } else { false } })
     }
 
     /// A batch's readings as one comparable line: device, seq, and its (sensor, ts, value)s sorted.

@@ -1,6 +1,7 @@
 // A store's life: close commits everything queued and refuses more; everything survives a restart (readings,
 // exactly-once, exponents, counters); reads on the read threads; the health and metrics of a healthy store.
 
+import Foundation
 import Storage
 import Telemetry
 import Testing
@@ -122,5 +123,25 @@ extension StorageConformanceTests {
         #expect(metrics.commits >= 1 && metrics.failedCommits == 0)
         #expect(storage.readinessProblems() == [])
         #expect(!storage.storageHealth().isFailing, "a refused batch says nothing about the storage")
+    }
+
+    /// A device's first and last seen times are the wall clock of its first and latest stored batches.
+    @Test(arguments: StorageBackend.available)
+    func aDevicesSeenTimesAreItsBatchesWallClock(_ backend: StorageBackend) async throws {
+        let opened = try open(backend)
+        defer { opened.remove() }
+        func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1_000) }
+        let slackMs: Int64 = 1_000  // the server's clock and rounding
+        let before = nowMs()
+        _ = try await opened.store(deviceID: "d", batch: makeBatch(seq: 1, [("t", [(1, 1)])]))
+        let between = nowMs()
+        try await Task.sleep(for: .milliseconds(1_100))
+        let beforeSecond = nowMs()
+        _ = try await opened.store(deviceID: "d", batch: makeBatch(seq: 2, [("t", [(2, 2)])]))
+        let after = nowMs()
+        let summary = try #require(try opened.storage.device("d"))
+        #expect(summary.firstSeenMs >= before - slackMs && summary.firstSeenMs <= between + slackMs, "\(summary)")
+        #expect(summary.lastSeenMs >= beforeSecond - slackMs && summary.lastSeenMs <= after + slackMs, "\(summary)")
+        #expect(summary.lastSeenMs > summary.firstSeenMs)
     }
 }
