@@ -121,6 +121,66 @@ extension StorageConformanceTests {
         }
     }
 
+    /// Both collectors create the same devices and series at once: for each device, batch A (seq 1, exponent -1,
+    /// ts 0...9) through one and batch B (seq 2, exponent -2, ts 5...14) through the other, A also through both for
+    /// every fourth device. Whichever batch commits first stores all five shared readings and declares the series'
+    /// exponent; the other stores its five others.
+    @Test(
+        .enabled(if: !StorageBackend.sharingADatabase.isEmpty, sharingSkipReason),
+        arguments: StorageBackend.sharingADatabase)
+    func twoCollectorsCreatingTheSameSeriesAtOnce(_ backend: StorageBackend) async throws {
+        let first = try open(backend, collectorName: "c1")
+        defer { first.remove() }
+        let second = try open(backend, sameDatabaseAs: first, collectorName: "c2")
+        defer { second.remove() }
+        let deviceCount = 100
+        let batchA = makeBatch(seq: 1, exponent: -1, [("a", (0..<10).map { (Int64($0), 1_000 + Double($0)) })])
+        let batchB = makeBatch(seq: 2, exponent: -2, [("a", (5..<15).map { (Int64($0), 2_000 + Double($0)) })])
+        let results = Collected<(device: String, seq: UInt64, Result<BatchOutcome, StoreError>)>()
+        var submitted = 0
+        for index in 0..<deviceCount {
+            let device = "new-\(index)"
+            var sends: [(OpenedStorage, ReadingBatch)] =
+                index % 2 == 0 ? [(first, batchA), (second, batchB)] : [(second, batchB), (first, batchA)]
+            if index % 4 == 0 { sends.append((second, batchA)) }
+            for (target, batch) in sends {
+                try target.storage.submit(deviceID: device, batch: batch) { results.append((device, batch.seq, $0)) }
+                submitted += 1
+            }
+        }
+        try await waitUntil(timeoutMs: 60_000, "every completion ran") { results.all.count == submitted }
+        var stored: [String: [UInt64: Int]] = [:]
+        for (device, seq, result) in results.all {
+            guard case .success(let outcome) = result else {
+                Issue.record("\(device)#\(seq): \(result)")
+                continue
+            }
+            if !outcome.isDuplicate {
+                #expect(stored[device]?[seq] == nil, "\(device)#\(seq) stored twice")
+                stored[device, default: [:]][seq] = outcome.readingsStored
+            }
+        }
+        for index in 0..<deviceCount {
+            let device = "new-\(index)"
+            let read = try allPages(first.storage, deviceID: device)
+            #expect(read.map(\.ts) == Array(0..<15), "\(device): the union of both batches")
+            let shared = read.filter { (5..<10).contains($0.ts) }
+            let winner: UInt64? =
+                shared.allSatisfy { $0.value >= 2_000 } ? 2 : shared.allSatisfy { $0.value < 2_000 } ? 1 : nil
+            guard let winner else {
+                Issue.record("\(device): the shared readings come from both batches: \(shared.map(\.value))")
+                continue
+            }
+            #expect(stored[device] == [winner: 10, 3 - winner: 5], "\(device): readingsStored, batch \(winner) first")
+            let latest = try first.storage.latest(deviceID: device)
+            #expect(
+                latest.map(\.exponent) == [winner == 1 ? -1 : -2],
+                "\(device): the exponent of the batch that created the series (\(winner))")
+            let summary = try second.storage.device(device)
+            #expect(summary?.batches == 2 && summary?.readings == 15 && summary?.lastSeq == 2, "\(device)")
+        }
+    }
+
     /// Compaction by one collector while the other merges late readings into the same series and the first keeps
     /// appending: no write of either may be lost or changed by the other's rewrite of a chunk.
     @Test(
