@@ -149,7 +149,9 @@ let package = Package(
         // store, through TelemetryStorage only, each answer checked against a brute-force model.
         .testTarget(
             name: "StorageConformanceTests",
-            dependencies: ["Store", "PostgresStore", "PostgresTestSupport", "Storage", "Telemetry", "SplitMix"]),
+            dependencies: [
+                "Store", "PostgresStore", "Postgres", "PostgresTestSupport", "Storage", "Telemetry", "SplitMix",
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

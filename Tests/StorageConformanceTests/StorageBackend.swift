@@ -143,6 +143,15 @@ func open(_ backend: StorageBackend, collectorName: String = "c1") throws -> Ope
     }
 }
 
+/// Opens `backend` on fresh data whose database sorts text by a language's rules where it can (PostgreSQL: an ICU
+/// collation as the database default); SQLite has no database collation and opens as usual.
+func open(_ backend: StorageBackend, languageCollation icuLocale: String) throws -> OpenedStorage {
+    guard backend == .postgres else { return try open(backend) }
+    let url = try PostgresBackend.makeDatabase(icuLocale: icuLocale)
+    let storage = try PostgresBackend.open(url: url, collectorName: "c1")
+    return OpenedStorage(backend: .postgres, storage: storage, location: url, directory: nil)
+}
+
 /// Opens a second store on the data of `first` as another collector (two collectors sharing one database).
 func open(
     _ backend: StorageBackend, sameDatabaseAs first: OpenedStorage, collectorName: String

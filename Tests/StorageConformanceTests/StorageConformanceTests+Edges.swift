@@ -6,13 +6,15 @@ import Telemetry
 import Testing
 
 extension StorageConformanceTests {
-    @Test(arguments: StorageBackend.available)
-    func namesAreTakenLiterally(_ backend: StorageBackend) async throws {
-        let opened = try open(backend)
+    /// Names with the characters of LIKE patterns, quotes and both cases: taken literally and sorted byte-wise,
+    /// also on a PostgreSQL database whose collation is a language's (`languageCollated`).
+    @Test(arguments: StorageBackend.available, [false, true])
+    func namesAreTakenLiterally(_ backend: StorageBackend, languageCollated: Bool) async throws {
+        let opened = try languageCollated ? open(backend, languageCollation: "en-US") : open(backend)
         defer { opened.remove() }
         var model = StorageModel()
-        let devices = ["a_b", "a%c", "axb", "a.b", "a\\d", "A-b", "a'b", "ab"]
-        let sensors = ["it's", "x y", "b.c", "%", "_", "t\\n"]
+        let devices = ["a_b", "a%c", "axb", "a.b", "a\\d", "A-b", "a'b", "ab", "B", "b", "_z", "Zz"]
+        let sensors = ["it's", "x y", "b.c", "%", "_", "t\\n", "B", "a", "Ab"]
         for (index, device) in devices.enumerated() {
             let batch = makeBatch(
                 seq: 1, sensors.enumerated().map { offset, sensor in (sensor, [(Int64(index), Double(offset))]) })
@@ -21,10 +23,23 @@ extension StorageConformanceTests {
             #expect(outcome == expected, "\(device)")
         }
         try expectStorage(opened.storage, equals: model)
-        for prefix in ["a_", "a%", "a.", "a\\", "a'", "a", "A", "ab", "a_b", "_", "%", ""] {
+        for prefix in ["a_", "a%", "a.", "a\\", "a'", "a", "A", "ab", "a_b", "_", "%", "", "b", "Z"] {
             let expected = model.deviceNames.filter { $0.hasPrefix(prefix) }
             let listed = try opened.storage.devices(namePrefix: prefix, limit: 100, after: nil).map(\.name)
             #expect(listed == expected, "prefix \(prefix)")
+        }
+        // Byte-wise ("A-b" < "B" < "Zz" < "_z" < "a%c"), page by page after the last name.
+        #expect(model.deviceNames == model.deviceNames.sorted { Array($0.utf8).lexicographicallyPrecedes($1.utf8) })
+        var names: [String] = []
+        var after: String?
+        repeat {
+            let page = try opened.storage.devices(namePrefix: nil, limit: 2, after: after)
+            names += page.map(\.name)
+            after = page.count == 2 ? page.last?.name : nil
+        } while after != nil
+        #expect(names == model.deviceNames)
+        for (after, expected) in [("B", ["Zz", "_z"]), ("_", ["_z", "a%c"]), ("a", ["a%c", "a'b"])] {
+            #expect(try opened.storage.devices(namePrefix: nil, limit: 2, after: after).map(\.name) == expected)
         }
         for sensor in sensors {
             let read = try allPages(opened.storage, deviceID: "a_b", sensor: sensor)
