@@ -219,9 +219,10 @@ extension StorageConformanceTests {
                     try allPages(opened.storage, deviceID: "d", fromMs: fromMs, toMs: toMs), expected,
                     "[\(fromMs as Any), \(toMs as Any))")
             }
-            // A step's start is a multiple of the step: below Int64.min + 808 the 1-second step's start is not an
-            // Int64, so the lowest series is bucketed by the ms only.
-            for (sensor, steps) in [("hi", [1, 1_000, 86_400_000]), ("lo", [1])] as [(String, [Int64])] {
+            // Below Int64.min + 808 the 1-second step's start is not an Int64: that bucket starts at Int64.min.
+            for (sensor, steps) in [("hi", [1, 1_000, 86_400_000]), ("lo", [1, 1_000, 86_400_000])]
+                as [(String, [Int64])]
+            {
                 for stepMs in steps {
                     for aggregate in SeriesAggregate.allCases {
                         let actual = try opened.storage.series(

@@ -112,10 +112,13 @@ struct StorageModel {
     }
 }
 
-/// The largest multiple of `step` not above `value` (a true floor, also below zero; it must be an Int64).
+/// The largest multiple of `step` not above `value` (a true floor, also below zero); Int64.min when that multiple
+/// is below Int64.min (a reading within one step of the first millisecond of time: its bucket is a little short).
 func floorToMultiple(_ value: Int64, _ step: Int64) -> Int64 {
     let remainder = value % step
-    return remainder < 0 ? value - remainder - step : value - remainder
+    guard remainder < 0 else { return value - remainder }
+    let (start, overflow) = (value - remainder).subtractingReportingOverflow(step)
+    return overflow ? .min : start
 }
 
 /// A batch from `(sensor, [(ts, value)])` pairs, every entry declaring `exponent`.
