@@ -34,4 +34,12 @@ enum PostgresBackend {
                 + "ICU_LOCALE '\(icuLocale)'")
         return server.url.replacingOccurrences(of: "/postgres", with: "/\(name)")
     }
+
+    /// Revokes, then restores, devices through `PostgresRevocations` on the database at `url`.
+    static func changeDenyList(
+        url: String, revoke: [String], restore: [String], atMs: Int64
+    ) throws -> (revoked: [String], restored: [String]) {
+        let revocations = try PostgresRevocations(connection: url)
+        return (try revocations.revoke(revoke, atMs: atMs), try revocations.restore(restore))
+    }
 }

@@ -109,6 +109,20 @@ final class OpenedStorage: Sendable {
         }
     }
 
+    /// Revokes and restores devices as `collector devices` does, in another connection beside the running store
+    /// (each backend's deny-list tool: `DeviceRevocations`, `PostgresRevocations`); returns what each changed.
+    func changeDenyList(revoke: [String], restore: [String], atMs: Int64) throws -> (
+        revoked: [String], restored: [String]
+    ) {
+        switch backend {
+        case .sqlite:
+            let revocations = try DeviceRevocations(path: location)
+            return (try revocations.revoke(revoke, atMs: atMs), try revocations.restore(restore))
+        case .postgres:
+            return try PostgresBackend.changeDenyList(url: location, revoke: revoke, restore: restore, atMs: atMs)
+        }
+    }
+
     /// Closes the storage and deletes the SQLite directory.
     func remove() {
         storage.close()

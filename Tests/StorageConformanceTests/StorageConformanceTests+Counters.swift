@@ -1,5 +1,5 @@
 // The bandwidth counters (totals per protocol and device, history in base buckets summed into steps), the deny
-// list of a fresh store, and the commit feed.
+// list as committed beside the store, and the commit feed.
 
 import Storage
 import Telemetry
@@ -127,13 +127,27 @@ extension StorageConformanceTests {
         #expect(try opened.storage.counters() == Self.expectedTotals(all))
     }
 
+    /// A fresh store revokes no device; the deny list changed beside the running store (`collector devices`) is
+    /// what `revokedDevices()` reads, sorted by device, and revoked devices' batches are still the collector's
+    /// business, not the store's.
     @Test(arguments: StorageBackend.available)
-    func aFreshStoreRevokesNoDevice(_ backend: StorageBackend) async throws {
+    func theDenyListIsWhatWasCommittedBesideTheStore(_ backend: StorageBackend) async throws {
         let opened = try open(backend)
         defer { opened.remove() }
         #expect(try opened.storage.revokedDevices() == [])
         _ = try await opened.store(deviceID: "d", batch: makeBatch(seq: 1, [("x", [(1, 1)])]))
         #expect(try opened.storage.revokedDevices() == [])
+        let first = try opened.changeDenyList(revoke: ["dev-b", "dev-a", "B"], restore: [], atMs: 1_000)
+        #expect(Set(first.revoked) == ["dev-b", "dev-a", "B"])
+        let second = try opened.changeDenyList(revoke: ["dev-a", "dev-c"], restore: ["dev-b", "dev-x"], atMs: 2_000)
+        #expect(second.revoked == ["dev-c"] && second.restored == ["dev-b"])
+        #expect(
+            try opened.storage.revokedDevices() == [
+                RevokedDevice(device: "B", revokedAtMs: 1_000), RevokedDevice(device: "dev-a", revokedAtMs: 1_000),
+                RevokedDevice(device: "dev-c", revokedAtMs: 2_000),
+            ])
+        let outcome = try await opened.store(deviceID: "dev-a", batch: makeBatch(seq: 1, [("x", [(1, 1)])]))
+        #expect(outcome.readingsStored == 1)
     }
 
     /// A live watcher (no sinceMs) gets `subscribed`, then each committed batch's newly stored readings: none of a
