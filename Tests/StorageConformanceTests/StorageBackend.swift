@@ -21,8 +21,8 @@ enum StorageBackend: String, CaseIterable, CustomTestStringConvertible, Sendable
 
     /// The backends on which two collectors may share one database. Not SQLite: its single writer keeps each
     /// device's last seq and each series' last chunk end in memory (GroupCommitWriter's caches), so a second
-    /// writer on the same file would make it skip the duplicate check's misses and append overlapping chunks. One
-    /// collector owns a SQLite file; sharing a database is what the PostgreSQL backend is for.
+    /// writer on the same file would not see the other's seqs and chunks and would append chunks overlapping them.
+    /// One collector owns a SQLite file; sharing a database is what the PostgreSQL backend is for.
     static let sharingADatabase: [StorageBackend] = available.filter(\.isShared)
 
     /// Why the backend cannot run here, nil when it can.
