@@ -145,6 +145,13 @@ let package = Package(
         .testTarget(
             name: "PostgresStoreTests",
             dependencies: ["PostgresStore", "Postgres", "PostgresTestSupport", "Chunks", "Storage", "Telemetry", "SplitMix"]),
+        // One storage conformance suite run against both backends (issue 16): the SQLite store and the PostgreSQL
+        // store, through TelemetryStorage only, each answer checked against a brute-force model.
+        .testTarget(
+            name: "StorageConformanceTests",
+            dependencies: [
+                "Store", "PostgresStore", "Postgres", "PostgresTestSupport", "Storage", "Telemetry", "SplitMix",
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )
