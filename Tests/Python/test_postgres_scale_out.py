@@ -61,6 +61,26 @@ def _registry() -> list:
     return getattr(conftest, "_all_collectors", None) if conftest is not None else None
 
 
+def _server(fsync: bool):
+    with PostgresServer(fsync=fsync) as server:
+        yield server
+        # Shown with a failing test's captured output.
+        print(f"\n-- PostgreSQL server log (last lines) --\n{_server_log_tail(server)}")
+
+
+@pytest.fixture
+def pg():
+    """A PostgreSQL server with fsync on (acknowledged commits survive a crash). Request it before `replicas`:
+    fixtures are torn down in reverse order, so the collectors stop while their database is still there."""
+    yield from _server(fsync=True)
+
+
+@pytest.fixture
+def pg_fast():
+    """A PostgreSQL server with fsync off, for tests that never crash anything."""
+    yield from _server(fsync=False)
+
+
 @pytest.fixture
 def replicas(tmp_path):
     """replicas(url, name, port=0) starts a collector on the PostgreSQL database `url` named `name`; at the end
@@ -207,112 +227,116 @@ def test_unreachable_database_at_start_exits_1_naming_the_target_without_the_pas
 # -- replicas agree -------------------------------------------------------------------------------------------------
 
 
-def test_three_replicas_on_one_database_agree_on_devices_readings_and_bandwidth(tmp_path, replicas):
+def test_three_replicas_on_one_database_agree_on_devices_readings_and_bandwidth(tmp_path, pg_fast, replicas):
     names = ["replica-a", "replica-b", "replica-c"]
-    with PostgresServer(fsync=False) as pg:
-        db = pg.create_database()
-        url = pg.url(db)
-        collectors = [replicas(url, name) for name in names]
-        with RoundRobinProxy([("127.0.0.1", c.port) for c in collectors]) as proxy:
-            # 60 devices through the balancer, a new connection (so the next replica) for every batch; 20 of them
-            # also send other sensors over keep-alive connections straight to replica b, with seqs of their own.
-            # 5 simulated minutes at 30x: 30 batches of 10 s per device and fleet, about 10 s of real time.
-            spread = direct = None
-            try:
-                spread = _fleet(tmp_path, "spread", proxy.url, "--devices", "60", "--protocol", "mixed",
-                                "--connection", "per-batch", "--duration", "5m", "--speedup", "30",
-                                "--seq-base", "0")
-                direct = _fleet(tmp_path, "direct", collectors[1].url, "--devices", "20", "--protocol", "mixed",
-                                "--sensors", "co2,vibration", "--duration", "5m", "--speedup", "30",
-                                "--seq-base", "1000000")
-                reports = [_finish(spread, tmp_path, "spread"), _finish(direct, tmp_path, "direct")]
-            finally:
-                _kill_all(spread, direct)
-            per_backend = list(proxy.per_backend)
-        assert all(n > 0 for n in per_backend), f"the balancer's connections per replica: {per_backend}"
+    pg = pg_fast
+    db = pg.create_database()
+    url = pg.url(db)
+    collectors = [replicas(url, name) for name in names]
+    with RoundRobinProxy([("127.0.0.1", c.port) for c in collectors]) as proxy:
+        # 60 devices through the balancer, a new connection (so the next replica) for every batch; 20 of them
+        # also send other sensors over keep-alive connections straight to replica b, with seqs of their own.
+        # 5 simulated minutes at 30x: 30 batches of 10 s per device and fleet, about 10 s of real time.
+        spread = direct = None
+        try:
+            spread = _fleet(tmp_path, "spread", proxy.url, "--devices", "60", "--protocol", "mixed",
+                            "--connection", "per-batch", "--duration", "5m", "--speedup", "30",
+                            "--seq-base", "0")
+            direct = _fleet(tmp_path, "direct", collectors[1].url, "--devices", "20", "--protocol", "mixed",
+                            "--sensors", "co2,vibration", "--duration", "5m", "--speedup", "30",
+                            "--seq-base", "1000000")
+            reports = [_finish(spread, tmp_path, "spread"), _finish(direct, tmp_path, "direct")]
+        finally:
+            _kill_all(spread, direct)
+        per_backend = list(proxy.per_backend)
+    assert all(n > 0 for n in per_backend), f"the balancer's connections per replica: {per_backend}"
 
-        for report in reports:
-            total = report["total"]
-            assert total["duplicate_batches"] == 0 and total["batches_dropped_full"] == 0, total
-            assert total["readings_stored"] == total["readings_acked"] == total["readings_generated"], total
-        expected_readings = sum(r["total"]["readings_acked"] for r in reports)
-        expected_batches = sum(r["total"]["batches_acked"] for r in reports)
+    # Every generated reading was acknowledged once. (A batch whose Ack was late is resent and answered as a
+    # duplicate, storing nothing again: the readings stored are the readings acknowledged, not the Acks' sum of
+    # newly stored readings, which leaves out the first, unanswered, attempt.)
+    for report in reports:
+        total = report["total"]
+        assert total["batches_dropped_full"] == 0 and total["batches_dropped_rejected"] == 0, total
+        assert total["readings_acked"] == total["readings_generated"], total
+    expected_readings = sum(r["total"]["readings_acked"] for r in reports)
+    expected_batches = sum(r["total"]["batches_acked"] for r in reports)
 
-        # psql, the independent reader.
-        assert _ints(pg.psql(db, "SELECT count(*), sum(readings), sum(batches) FROM devices")) == \
-            [(60, expected_readings, expected_batches)]
-        assert _ints(pg.psql(db, "SELECT sum(count) FROM chunks")) == [(expected_readings,)]
-        assert _ints(pg.psql(db, "SELECT sum(readings) FROM series")) == [(expected_readings,)]
-        by_collector = {row[0]: (row[1], row[2]) for row in _ints(
-            pg.psql(db, "SELECT collector, count(*), sum(readings) FROM batches GROUP BY collector"))}
-        assert set(by_collector) == set(names), f"batches rows per collector: {by_collector}"
-        assert sum(n for n, _ in by_collector.values()) == expected_batches
-        assert sum(r for _, r in by_collector.values()) == expected_readings
-        db_devices = {row[0]: row[1:] for row in _ints(pg.psql(
-            db, "SELECT name, first_seen_ms, last_seen_ms, readings, batches, last_seq FROM devices"))}
+    # psql, the independent reader.
+    assert _ints(pg.psql(db, "SELECT count(*), sum(readings), sum(batches) FROM devices")) == \
+        [(60, expected_readings, expected_batches)]
+    assert _ints(pg.psql(db, "SELECT sum(count) FROM chunks")) == [(expected_readings,)]
+    assert _ints(pg.psql(db, "SELECT sum(readings) FROM series")) == [(expected_readings,)]
+    by_collector = {row[0]: (row[1], row[2]) for row in _ints(
+        pg.psql(db, "SELECT collector, count(*), sum(readings) FROM batches GROUP BY collector"))}
+    assert set(by_collector) == set(names), f"batches rows per collector: {by_collector}"
+    assert sum(n for n, _ in by_collector.values()) == expected_batches
+    assert sum(r for _, r in by_collector.values()) == expected_readings
+    db_devices = {row[0]: row[1:] for row in _ints(pg.psql(
+        db, "SELECT name, first_seen_ms, last_seen_ms, readings, batches, last_seq FROM devices"))}
 
-        # Every replica lists the same devices with the same summaries, and they are the database's.
-        listed = [_all_devices(c) for c in collectors]
-        for name, devices in zip(names, listed):
-            store_view = {d["device"]: (d["first_seen_ms"], d["last_seen_ms"], d["readings"], d["batches"],
-                                        d["last_seq"]) for d in devices}
-            assert store_view == db_devices, f"{name}'s /v1/devices differs from the devices table"
-        for device in sorted(db_devices):
-            answers = [get_json(c, f"/v1/devices/{device}") for c in collectors]
-            store_fields = [{k: v for k, v in a.items() if k not in ("protocols", "bytes_in", "bytes_out")}
-                            for a in answers]
-            assert all(f == store_fields[0] for f in store_fields), (device, store_fields)
-        # Readings: every replica returns the same readings of a device, as many as it stored.
-        for device in sorted(db_devices)[::6]:
-            pages = [_all_readings(c, device) for c in collectors]
-            assert len(pages[0]) == db_devices[device][2], (device, len(pages[0]), db_devices[device])
-            assert all(p == pages[0] for p in pages), f"{device}: the replicas return different readings"
+    # Every replica lists the same devices with the same summaries, and they are the database's.
+    listed = [_all_devices(c) for c in collectors]
+    for name, devices in zip(names, listed):
+        store_view = {d["device"]: (d["first_seen_ms"], d["last_seen_ms"], d["readings"], d["batches"],
+                                    d["last_seq"]) for d in devices}
+        assert store_view == db_devices, f"{name}'s /v1/devices differs from the devices table"
+    for device in sorted(db_devices):
+        answers = [get_json(c, f"/v1/devices/{device}") for c in collectors]
+        store_fields = [{k: v for k, v in a.items() if k not in ("protocols", "bytes_in", "bytes_out")}
+                        for a in answers]
+        assert all(f == store_fields[0] for f in store_fields), (device, store_fields)
+    # Readings: every replica returns the same readings of a device, as many as it stored.
+    for device in sorted(db_devices)[::6]:
+        pages = [_all_readings(c, device) for c in collectors]
+        assert len(pages[0]) == db_devices[device][2], (device, len(pages[0]), db_devices[device])
+        assert all(p == pages[0] for p in pages), f"{device}: the replicas return different readings"
 
-        # Bandwidth: once every collector has flushed (every 2 s) and reread the others' rows, each reports the same
-        # fleet totals, counting every acknowledged reading once, with each collector's share adding up to them.
-        def settled():
-            views = [_bandwidth(c) for c in collectors]
-            fleets = [_fleet_rows(v) for v in views]
-            return views if all(f == fleets[0] for f in fleets) and _readings(fleets[0]) == expected_readings \
-                else None
+    # Bandwidth: once every collector has flushed (every 2 s) and reread the others' rows, each reports the same
+    # fleet totals, counting every acknowledged reading once, with each collector's share adding up to them.
+    def settled():
+        views = [_bandwidth(c) for c in collectors]
+        fleets = [_fleet_rows(v) for v in views]
+        return views if all(f == fleets[0] for f in fleets) and _readings(fleets[0]) == expected_readings \
+            else None
 
-        views = None
-        deadline = time.monotonic() + FLUSH_WAIT
-        while views is None and time.monotonic() < deadline:
-            time.sleep(0.5)
-            views = settled()
-        if views is None:
-            views = [_bandwidth(c) for c in collectors]
-            summary = {name: {p: r["readings"] for p, r in _fleet_rows(v).items()} for name, v in zip(names, views)}
-            raise AssertionError(f"the replicas' fleet bandwidth did not settle on {expected_readings} readings "
-                                 f"within {FLUSH_WAIT} s; readings per protocol: {summary}; full rows: "
-                                 f"{[_fleet_rows(v) for v in views]}")
-        for name, view in zip(names, views):
-            assert view["collector"] == name, (name, view["collector"])
-            shares = {s["collector"]: _share_rows(s) for s in view["collectors"]}
-            assert set(shares) == set(names), f"{name} lists the collectors {sorted(shares)}"
-            fleet = _fleet_rows(view)
-            for protocol, row in fleet.items():
-                for counter in COMPARED_COUNTERS:
-                    total = sum(s.get(protocol, {}).get(counter, 0) for s in shares.values())
-                    assert total == row[counter], (
-                        f"{name}: {protocol} {counter}: the fleet row says {row[counter]}, the collectors' shares "
-                        f"add up to {total}: {[(n, s.get(protocol, {}).get(counter)) for n, s in shares.items()]}")
-            for collector_name, share in shares.items():
-                stored = by_collector[collector_name]
-                assert (sum(r["batches"] for r in share.values()), _readings(share)) == stored, (
-                    f"{name} says {collector_name} stored {sum(r['batches'] for r in share.values())} batches, "
-                    f"{_readings(share)} readings; its batches rows say {stored}")
-        # With the counters settled, the traffic fields of the device summaries agree too.
-        for device in sorted(db_devices):
-            answers = [get_json(c, f"/v1/devices/{device}") for c in collectors]
-            assert all(a == answers[0] for a in answers), (device, answers)
+    views = None
+    deadline = time.monotonic() + FLUSH_WAIT
+    while views is None and time.monotonic() < deadline:
+        time.sleep(0.5)
+        views = settled()
+    if views is None:
+        views = [_bandwidth(c) for c in collectors]
+        summary = {name: {p: r["readings"] for p, r in _fleet_rows(v).items()} for name, v in zip(names, views)}
+        raise AssertionError(f"the replicas' fleet bandwidth did not settle on {expected_readings} readings "
+                             f"within {FLUSH_WAIT} s; readings per protocol: {summary}; full rows: "
+                             f"{[_fleet_rows(v) for v in views]}")
+    for name, view in zip(names, views):
+        assert view["collector"] == name, (name, view["collector"])
+        shares = {s["collector"]: _share_rows(s) for s in view["collectors"]}
+        assert set(shares) == set(names), f"{name} lists the collectors {sorted(shares)}"
+        fleet = _fleet_rows(view)
+        for protocol, row in fleet.items():
+            for counter in COMPARED_COUNTERS:
+                total = sum(s.get(protocol, {}).get(counter, 0) for s in shares.values())
+                assert total == row[counter], (
+                    f"{name}: {protocol} {counter}: the fleet row says {row[counter]}, the collectors' shares "
+                    f"add up to {total}: {[(n, s.get(protocol, {}).get(counter)) for n, s in shares.items()]}")
+        for collector_name, share in shares.items():
+            stored = by_collector[collector_name]
+            assert (sum(r["batches"] for r in share.values()), _readings(share)) == stored, (
+                f"{name} says {collector_name} stored {sum(r['batches'] for r in share.values())} batches, "
+                f"{_readings(share)} readings; its batches rows say {stored}")
+    # With the counters settled, the traffic fields of the device summaries agree too.
+    for device in sorted(db_devices):
+        answers = [get_json(c, f"/v1/devices/{device}") for c in collectors]
+        assert all(a == answers[0] for a in answers), (device, answers)
 
-        for c in collectors:
-            c.stop()
-        _check_database(pg, db, tmp_path)
-        print(f"\nbalancer connections per replica {per_backend}; batches rows per collector {by_collector}; "
-              f"{expected_batches} batches, {expected_readings} readings")
+    for c in collectors:
+        c.stop()
+    _check_database(pg, db, tmp_path)
+    print(f"\nbalancer connections per replica {per_backend}; batches rows per collector {by_collector}; "
+          f"{expected_batches} batches, {expected_readings} readings; duplicates answered "
+          f"{[r['total']['duplicate_batches'] for r in reports]}")
 
 
 # -- the kill storm -------------------------------------------------------------------------------------------------
@@ -322,69 +346,68 @@ KILLS = 4
 STORM_SECONDS = 16  # the fleet streams this long (kills within its first ~13 s), then drains
 
 
-def test_sigkill_storm_on_one_replica_loses_no_acknowledged_batch_and_stores_none_twice(tmp_path, replicas):
+def test_sigkill_storm_on_one_replica_loses_no_acknowledged_batch_and_stores_none_twice(tmp_path, pg, replicas):
     rng = random.Random(SEED)
-    with PostgresServer(fsync=True) as pg:
-        db = pg.create_database()
-        url = pg.url(db)
-        a = replicas(url, "replica-a", free_port())
-        b = replicas(url, "replica-b")
-        fleet = None
-        with RoundRobinProxy([("127.0.0.1", a.port), ("127.0.0.1", b.port)]) as proxy:
-            try:
-                fleet = _fleet(tmp_path, "storm", proxy.url, "--devices", "24", "--protocol", "mixed",
-                               "--max-rate", "--connection", "per-batch", "--duration", "30d",
-                               "--time-limit", f"{STORM_SECONDS}s")
-                acked_log = tmp_path / "storm.acked"
-                acked_at_kill = []
-                for kill in range(KILLS):
-                    time.sleep(rng.uniform(2.0, 3.0))
-                    assert fleet.poll() is None, f"the fleet finished before kill {kill + 1}"
-                    acked_at_kill.append(acked_log.read_bytes().count(b"\n") if acked_log.exists() else 0)
-                    a.kill()
-                    assert a.proc.returncode == -9, f"kill {kill + 1}: exit status {a.proc.returncode}"
-                    time.sleep(rng.uniform(0.0, 0.5))
-                    a.start()  # the same port: the balancer keeps its list
-                    assert b.running, f"replica b died during kill {kill + 1}:\n{b.log()[-3000:]}"
-                report = _finish(fleet, tmp_path, "storm")
-                fleet = None
-            finally:
-                _kill_all(fleet)
-            per_backend = list(proxy.per_backend)
-        acked = _read_acked_log(acked_log)
-        assert len(acked) > acked_at_kill[-1], "nothing was acknowledged after the last restart"
-        assert all(y > x for x, y in zip(acked_at_kill, acked_at_kill[1:])), \
-            f"no progress between two kills: acknowledged lines at each kill {acked_at_kill}"
-        assert report["total"]["batches_acked"] == len(acked)
-        a.stop()
-        b.stop()
-
-        mirror = _check_database(pg, db, tmp_path, acked)
-        import sqlite3
-        conn = sqlite3.connect(f"file:{mirror}?mode=ro", uri=True)
+    db = pg.create_database()
+    url = pg.url(db)
+    a = replicas(url, "replica-a", free_port())
+    b = replicas(url, "replica-b")
+    fleet = None
+    with RoundRobinProxy([("127.0.0.1", a.port), ("127.0.0.1", b.port)]) as proxy:
         try:
-            stored = {(d, s): r for d, s, r in conn.execute(
-                "SELECT d.name, b.seq, b.readings FROM batches b JOIN devices d ON d.id = b.device_id")}
-            per_collector = dict(conn.execute("SELECT collector, count(*) FROM batches GROUP BY collector"))
-            counted = conn.execute("SELECT total(readings) FROM bandwidth").fetchone()[0]
+            fleet = _fleet(tmp_path, "storm", proxy.url, "--devices", "24", "--protocol", "mixed",
+                           "--max-rate", "--connection", "per-batch", "--duration", "30d",
+                           "--time-limit", f"{STORM_SECONDS}s")
+            acked_log = tmp_path / "storm.acked"
+            acked_at_kill = []
+            for kill in range(KILLS):
+                time.sleep(rng.uniform(2.0, 3.0))
+                assert fleet.poll() is None, f"the fleet finished before kill {kill + 1}"
+                acked_at_kill.append(acked_log.read_bytes().count(b"\n") if acked_log.exists() else 0)
+                a.kill()
+                assert a.proc.returncode == -9, f"kill {kill + 1}: exit status {a.proc.returncode}"
+                time.sleep(rng.uniform(0.0, 0.5))
+                a.start()  # the same port: the balancer keeps its list
+                assert b.running, f"replica b died during kill {kill + 1}:\n{b.log()[-3000:]}"
+            report = _finish(fleet, tmp_path, "storm")
+            fleet = None
         finally:
-            conn.close()
-        assert set(per_collector) == {"replica-a", "replica-b"}, f"batches rows per collector: {per_collector}"
-        stored_not_acked = set(stored) - set(acked)
-        left = report["total"]["buffered_batches"] + report["total"]["batches_dropped_full"] + \
-            report["total"]["batches_dropped_rejected"]
-        assert len(stored_not_acked) <= left, (
-            f"{len(stored_not_acked)} stored batches were never acknowledged, but the fleet ended holding or having "
-            f"dropped only {left}: {sorted(stored_not_acked)[:10]}")
-        stored_readings = sum(stored.values())
-        # A kill loses at most the killed collector's unflushed counters, never stored readings: the counters
-        # never count more readings than are stored.
-        assert counted <= stored_readings, (counted, stored_readings)
-        print(f"\n{KILLS} kills of replica-a (seed {SEED}); balancer connections per replica {per_backend}, refused "
-              f"{proxy.refused}; acknowledged {len(acked)} batches ({report['total']['readings_acked']} readings); "
-              f"stored {len(stored)} batches ({per_collector}), {stored_readings} readings; "
-              f"{len(stored_not_acked)} stored but never acknowledged; duplicates acknowledged "
-              f"{report['total']['duplicate_batches']}; counters {counted:.0f} readings")
+            _kill_all(fleet)
+        per_backend = list(proxy.per_backend)
+    acked = _read_acked_log(acked_log)
+    assert len(acked) > acked_at_kill[-1], "nothing was acknowledged after the last restart"
+    assert all(y > x for x, y in zip(acked_at_kill, acked_at_kill[1:])), \
+        f"no progress between two kills: acknowledged lines at each kill {acked_at_kill}"
+    assert report["total"]["batches_acked"] == len(acked)
+    a.stop()
+    b.stop()
+
+    mirror = _check_database(pg, db, tmp_path, acked)
+    import sqlite3
+    conn = sqlite3.connect(f"file:{mirror}?mode=ro", uri=True)
+    try:
+        stored = {(d, s): r for d, s, r in conn.execute(
+            "SELECT d.name, b.seq, b.readings FROM batches b JOIN devices d ON d.id = b.device_id")}
+        per_collector = dict(conn.execute("SELECT collector, count(*) FROM batches GROUP BY collector"))
+        counted = conn.execute("SELECT total(readings) FROM bandwidth").fetchone()[0]
+    finally:
+        conn.close()
+    assert set(per_collector) == {"replica-a", "replica-b"}, f"batches rows per collector: {per_collector}"
+    stored_not_acked = set(stored) - set(acked)
+    left = report["total"]["buffered_batches"] + report["total"]["batches_dropped_full"] + \
+        report["total"]["batches_dropped_rejected"]
+    assert len(stored_not_acked) <= left, (
+        f"{len(stored_not_acked)} stored batches were never acknowledged, but the fleet ended holding or having "
+        f"dropped only {left}: {sorted(stored_not_acked)[:10]}")
+    stored_readings = sum(stored.values())
+    # A kill loses at most the killed collector's unflushed counters, never stored readings: the counters
+    # never count more readings than are stored.
+    assert counted <= stored_readings, (counted, stored_readings)
+    print(f"\n{KILLS} kills of replica-a (seed {SEED}); balancer connections per replica {per_backend}, refused "
+          f"{proxy.refused}; acknowledged {len(acked)} batches ({report['total']['readings_acked']} readings); "
+          f"stored {len(stored)} batches ({per_collector}), {stored_readings} readings; "
+          f"{len(stored_not_acked)} stored but never acknowledged; duplicates acknowledged "
+          f"{report['total']['duplicate_batches']}; counters {counted:.0f} readings")
 
 
 # -- PostgreSQL stopped and started again ---------------------------------------------------------------------------
@@ -409,82 +432,81 @@ def _push(proto, channel, device: str, seq: int):
 
 
 def test_postgres_stopped_mid_run_refuses_writes_then_recovers_without_restarting_collectors(
-        tmp_path, replicas, proto):
-    with PostgresServer(fsync=True) as pg:
-        db = pg.create_database()
-        url = pg.url(db)
-        a = replicas(url, "replica-a")
-        b = replicas(url, "replica-b")
-        pids = (a.proc.pid, b.proc.pid)
-        fleet = None
-        with RoundRobinProxy([("127.0.0.1", a.port), ("127.0.0.1", b.port)]) as proxy, \
-                grpc.insecure_channel(b.address, options=CHANNEL_OPTIONS) as channel:
-            try:
-                # 10 simulated minutes at 30x: 20 s of real time, a batch per device every 1/3 s; a device buffers
-                # up to 64 batches, more than the outage (about 8 s) holds.
-                fleet = _fleet(tmp_path, "outage", proxy.url, "--devices", "16", "--protocol", "mixed",
-                               "--connection", "per-batch", "--duration", "10m", "--speedup", "30")
-                acked_log = tmp_path / "outage.acked"
-                time.sleep(4)
-                acked_before = acked_log.read_bytes().count(b"\n")
-                assert acked_before > 0, "nothing was acknowledged before the outage"
-                pg.pause()
-                paused_at = time.monotonic()
+        tmp_path, pg, replicas, proto):
+    db = pg.create_database()
+    url = pg.url(db)
+    a = replicas(url, "replica-a")
+    b = replicas(url, "replica-b")
+    pids = (a.proc.pid, b.proc.pid)
+    fleet = None
+    with RoundRobinProxy([("127.0.0.1", a.port), ("127.0.0.1", b.port)]) as proxy, \
+            grpc.insecure_channel(b.address, options=CHANNEL_OPTIONS) as channel:
+        try:
+            # 10 simulated minutes at 30x: 20 s of real time, a batch per device every 1/3 s; a device buffers
+            # up to 64 batches, more than the outage (about 8 s) holds.
+            fleet = _fleet(tmp_path, "outage", proxy.url, "--devices", "16", "--protocol", "mixed",
+                           "--connection", "per-batch", "--duration", "10m", "--speedup", "30")
+            acked_log = tmp_path / "outage.acked"
+            time.sleep(4)
+            acked_before = acked_log.read_bytes().count(b"\n")
+            assert acked_before > 0, "nothing was acknowledged before the outage"
+            pg.pause()
+            paused_at = time.monotonic()
 
-                # While it is down: not ready, and writes refused as unavailable with a Retry-After.
-                for c in (a, b):
-                    wait_for(lambda: http_request(c, "GET", "/readyz").status == 503, NOT_READY_WAIT,
-                             message=f"{c.args[c.args.index('--collector-name') + 1]} /readyz 503")
-                    ready = http_request(c, "GET", "/readyz")
-                    assert ready.status == 503 and ready.body, (ready.status, ready.body)
+            # While it is down: not ready, and writes refused as unavailable with a Retry-After.
+            for c in (a, b):
+                wait_for(lambda: http_request(c, "GET", "/readyz").status == 503, NOT_READY_WAIT,
+                         message=f"{c.args[c.args.index('--collector-name') + 1]} /readyz 503")
+                ready = http_request(c, "GET", "/readyz")
+                assert ready.status == 503 and ready.body, (ready.status, ready.body)
+            r = _post(a, "probe-rest", 1)
+            assert r.status == 503, (r.status, r.body)
+            assert r.headers.get("retry-after", "").isdigit(), r.headers
+            assert r.json()["error"] == "unavailable", r.body
+            answer = _push(proto, channel, "probe-grpc", 1)
+            assert isinstance(answer, grpc.RpcError), f"a Push was acknowledged while PostgreSQL was down: {answer}"
+            assert answer.code() == grpc.StatusCode.UNAVAILABLE, (answer.code(), answer.details())
+            refused_details = (r.json()["message"], answer.details(), ready.json())
+            # Reads of what the collector holds in memory keep working (no assertion on store reads: a read of
+            # the database may fail while it is down).
+            assert http_request(a, "GET", "/healthz").status == 200
+            time.sleep(max(0.0, 6 - (time.monotonic() - paused_at)))
+            acked_during = acked_log.read_bytes().count(b"\n")
+            pg.resume()
+            resumed_at = time.monotonic()
+
+            # Back: both collectors write again by themselves.
+            def rest_accepted():
                 r = _post(a, "probe-rest", 1)
-                assert r.status == 503, (r.status, r.body)
-                assert r.headers.get("retry-after", "").isdigit(), r.headers
-                assert r.json()["error"] == "unavailable", r.body
-                answer = _push(proto, channel, "probe-grpc", 1)
-                assert isinstance(answer, grpc.RpcError), f"a Push was acknowledged while PostgreSQL was down: {answer}"
-                assert answer.code() == grpc.StatusCode.UNAVAILABLE, (answer.code(), answer.details())
-                refused_details = (r.json()["message"], answer.details(), ready.json())
-                # Reads of what the collector holds in memory keep working (no assertion on store reads: a read of
-                # the database may fail while it is down).
-                assert http_request(a, "GET", "/healthz").status == 200
-                time.sleep(max(0.0, 6 - (time.monotonic() - paused_at)))
-                acked_during = acked_log.read_bytes().count(b"\n")
-                pg.resume()
-                resumed_at = time.monotonic()
+                assert r.status in (200, 503), (r.status, r.body)
+                return r if r.status == 200 else None
 
-                # Back: both collectors write again by themselves.
-                def rest_accepted():
-                    r = _post(a, "probe-rest", 1)
-                    assert r.status in (200, 503), (r.status, r.body)
-                    return r if r.status == 200 else None
+            ack = wait_for(rest_accepted, RECOVERY_WAIT, interval=0.2, message="replica-a accepting a REST post")
+            assert ack.json()["batches"] == 1, ack.body
+            grpc_ack = wait_for(lambda: None if isinstance(x := _push(proto, channel, "probe-grpc", 1),
+                                                           grpc.RpcError) else x,
+                                RECOVERY_WAIT, interval=0.2, message="replica-b acknowledging a Push")
+            assert grpc_ack.batches == 1
+            recovered_after = time.monotonic() - resumed_at
+            for c in (a, b):
+                wait_for(lambda: http_request(c, "GET", "/readyz").status == 200, RECOVERY_WAIT,
+                         message="/readyz 200 after PostgreSQL came back")
+            report = _finish(fleet, tmp_path, "outage")
+            fleet = None
+        finally:
+            _kill_all(fleet)
+    assert (a.proc.pid, b.proc.pid) == pids and a.running and b.running, "a collector was restarted or died"
+    acked = _read_acked_log(acked_log)
+    assert len(acked) > acked_during, "nothing was acknowledged after PostgreSQL came back"
+    assert report["total"]["batches_acked"] == len(acked)
+    a.stop()
+    b.stop()
 
-                ack = wait_for(rest_accepted, RECOVERY_WAIT, interval=0.2, message="replica-a accepting a REST post")
-                assert ack.json()["batches"] == 1, ack.body
-                grpc_ack = wait_for(lambda: None if isinstance(x := _push(proto, channel, "probe-grpc", 1),
-                                                               grpc.RpcError) else x,
-                                    RECOVERY_WAIT, interval=0.2, message="replica-b acknowledging a Push")
-                assert grpc_ack.batches == 1
-                recovered_after = time.monotonic() - resumed_at
-                for c in (a, b):
-                    wait_for(lambda: http_request(c, "GET", "/readyz").status == 200, RECOVERY_WAIT,
-                             message="/readyz 200 after PostgreSQL came back")
-                report = _finish(fleet, tmp_path, "outage")
-                fleet = None
-            finally:
-                _kill_all(fleet)
-        assert (a.proc.pid, b.proc.pid) == pids and a.running and b.running, "a collector was restarted or died"
-        acked = _read_acked_log(acked_log)
-        assert len(acked) > acked_during, "nothing was acknowledged after PostgreSQL came back"
-        assert report["total"]["batches_acked"] == len(acked)
-        a.stop()
-        b.stop()
-
-        _check_database(pg, db, tmp_path, acked)
-        assert _ints(pg.psql(db, "SELECT device, seq, readings FROM batches WHERE device LIKE 'probe-%' "
-                                 "ORDER BY device")) == [("probe-grpc", 1, 3), ("probe-rest", 1, 3)]
-        total = report["total"]
-        print(f"\noutage: {acked_before} batches acknowledged before, {acked_during - acked_before} while down, "
-              f"{len(acked)} in all; writes recovered {recovered_after:.1f} s after PostgreSQL restarted; fleet "
-              f"retried {total['batches_retried']} batches, errors {total['errors_by_kind']}, dropped "
-              f"{total['batches_dropped_full']}; refusals said {refused_details}")
+    _check_database(pg, db, tmp_path, acked)
+    assert _ints(pg.psql(db, "SELECT device, seq, readings FROM batches WHERE device LIKE 'probe-%' "
+                             "ORDER BY device")) == [("probe-grpc", 1, 3), ("probe-rest", 1, 3)]
+    total = report["total"]
+    print(f"\noutage: {acked_before} batches acknowledged before, {acked_during - acked_before} while down, "
+          f"{len(acked)} in all; writes recovered {recovered_after:.1f} s after PostgreSQL restarted; fleet "
+          f"retried {total['batches_retried']} batches, errors {total['errors_by_kind']}, dropped "
+          f"{total['batches_dropped_full']}; refusals said {refused_details}")
