@@ -25,3 +25,28 @@ HEAD
   echo '        """'
   echo '}'
 } > Sources/Store/SchemaSQL.swift
+
+# The PostgreSQL schema: Sources/PostgresStore/PostgresSchemaSQL.swift from schema/postgresql.sql (its version is the
+# value of the INSERT INTO fleetwire_schema at its end; PostgresSchemaSQLTests fails while the two differ).
+pg_version=$(sed -n 's/^INSERT INTO fleetwire_schema (version) VALUES (\([0-9]*\));$/\1/p' schema/postgresql.sql)
+[ -n "$pg_version" ] || { echo "embed-schema: schema/postgresql.sql inserts no fleetwire_schema version" >&2; exit 1; }
+{
+  cat <<HEAD
+// The PostgreSQL schema, embedded so the backend needs no resource files at run time.
+// Generated from schema/postgresql.sql by scripts/embed-schema.sh (make schema): edit that file, not this one.
+
+/// The text of \`schema/postgresql.sql\`, which the PostgreSQL backend applies to a database without it.
+///
+/// \`PostgresSchemaSQLTests\` fails while the two differ, so the contract file and the code cannot drift.
+enum PostgresSchemaSQL {
+    /// The \`fleetwire_schema.version\` the text leaves behind: the newest schema this code knows.
+    static let version: Int32 = $pg_version
+
+    /// The schema, byte for byte as in \`schema/postgresql.sql\`.
+    static let text = """
+HEAD
+  sed -e 's/\\/\\\\/g' -e 's/^\(.\)/        \1/' schema/postgresql.sql
+  echo ''
+  echo '        """'
+  echo '}'
+} > Sources/PostgresStore/PostgresSchemaSQL.swift

@@ -93,3 +93,13 @@ extension GroupCommitWriter {
         }
     }
 }
+
+extension MetricsRecorder {
+    /// Adds what a maintenance step of the SQLite store did (or that it failed).
+    func recordMaintenance(compaction: CompactionReport, retention: RetentionReport, failed: Bool) {
+        recordMaintenance(
+            chunksCompacted: UInt64(compaction.chunksRemoved), chunksFromCompaction: UInt64(compaction.chunksWritten),
+            readingsExpired: UInt64(retention.readingsDeleted), chunksExpired: UInt64(retention.chunksDeleted),
+            failed: failed)
+    }
+}

@@ -214,7 +214,7 @@ final class GroupCommitWriter {
         for case .batch(_, _, let queuedNs) in finished {
             report.batchLatency.record(Double(endNs &- queuedNs) / 1_000_000)
         }
-        metrics.record(report)
+        metrics.record(report, atMs: WallClock.nowMs())
         let toDeliver = finished
         finished.removeAll(keepingCapacity: true)
         deviceTotals.removeAll(keepingCapacity: true)

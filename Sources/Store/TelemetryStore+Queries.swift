@@ -3,11 +3,11 @@ import Storage
 // The store's read API. Every query runs on a pooled read-only connection, in one read transaction, beside the
 // writer; it sees what has been committed. Ranges are [fromMs, toMs): from inclusive, to exclusive, nil meaning
 // unbounded. An unknown device or sensor gives empty results (or nil), not an error; a bad argument throws
-// `.invalidArgument`.
+// `.invalidArgument`, by the rules every backend shares (QueryArguments.swift in Storage).
 
 extension TelemetryStore {
     /// Largest `limit` a readings page accepts.
-    public static let maxPageLimit = 100_000
+    public static let maxPageLimit = QueryArguments.maxPageLimit
 
     /// A page of a device's readings, ordered by (ts, sensor) — or the reverse — optionally for one sensor, with
     /// the cursor of the next page when more rows exist.
@@ -20,13 +20,9 @@ extension TelemetryStore {
         deviceID: String, sensor: String? = nil, fromMs: Int64? = nil, toMs: Int64? = nil, limit: Int,
         order: ReadingOrder = .ascending, after cursor: ReadingCursor? = nil
     ) throws(StoreError) -> ReadingPage {
-        guard limit > 0, limit <= Self.maxPageLimit else {
-            throw .invalidArgument("limit must be within 1...\(Self.maxPageLimit), got \(limit)")
-        }
-        if let cursor, cursor.order != order {
-            throw .invalidArgument("the cursor continues a page in the other order")
-        }
-        let (low, high) = Self.inclusiveRange(fromMs, toMs)
+        try QueryArguments.checkLimit(limit)
+        try QueryArguments.checkCursor(cursor, order: order)
+        let (low, high) = QueryArguments.inclusiveRange(fromMs, toMs)
         return try readPool.withConnection { (connection) throws(StoreError) in
             try connection.readings(
                 deviceID: deviceID, sensor: sensor, lowMs: low, highMs: high, limit: limit, order: order,
@@ -43,8 +39,8 @@ extension TelemetryStore {
         deviceID: String, sensor: String, fromMs: Int64? = nil, toMs: Int64? = nil, stepMs: Int64,
         aggregate: SeriesAggregate
     ) throws(StoreError) -> [SeriesBucket] {
-        guard stepMs > 0 else { throw .invalidArgument("stepMs must be positive, got \(stepMs)") }
-        let (low, high) = Self.inclusiveRange(fromMs, toMs)
+        try QueryArguments.checkSeriesStep(stepMs)
+        let (low, high) = QueryArguments.inclusiveRange(fromMs, toMs)
         return try readPool.withConnection { (connection) throws(StoreError) in
             try connection.series(
                 deviceID: deviceID, sensor: sensor, lowMs: low, highMs: high, stepMs: stepMs, aggregate: aggregate)
@@ -62,9 +58,7 @@ extension TelemetryStore {
     public func devices(namePrefix: String? = nil, limit: Int, after: String? = nil) throws(StoreError)
         -> [DeviceSummary]
     {
-        guard limit > 0, limit <= Self.maxPageLimit else {
-            throw .invalidArgument("limit must be within 1...\(Self.maxPageLimit), got \(limit)")
-        }
+        try QueryArguments.checkLimit(limit)
         return try readPool.withConnection { (connection) throws(StoreError) in
             try connection.devices(namePrefix: namePrefix ?? "", limit: limit, after: after ?? "")
         }
@@ -87,22 +81,11 @@ extension TelemetryStore {
     public func counterHistory(stepMs: Int64, fromMs: Int64? = nil, toMs: Int64? = nil) throws(StoreError)
         -> [HistoryBucket]
     {
-        let base = configuration.historyBucketMs
-        guard stepMs > 0, stepMs % base == 0 else {
-            throw .invalidArgument("stepMs must be a positive multiple of the \(base) ms history bucket, got \(stepMs)")
-        }
-        let (low, high) = Self.inclusiveRange(fromMs, toMs)
+        try QueryArguments.checkHistoryStep(stepMs, bucketMs: configuration.historyBucketMs)
+        let (low, high) = QueryArguments.inclusiveRange(fromMs, toMs)
         return try readPool.withConnection { (connection) throws(StoreError) in
             try connection.counterHistory(stepMs: stepMs, lowMs: low, highMs: high)
         }
-    }
-
-    /// `[fromMs, toMs)` as an inclusive range; empty (low > high) when nothing can match.
-    private static func inclusiveRange(_ fromMs: Int64?, _ toMs: Int64?) -> (Int64, Int64) {
-        let low = fromMs ?? .min
-        guard let toMs else { return (low, .max) }
-        guard toMs > .min else { return (1, 0) }
-        return (low, toMs - 1)
     }
 }
 

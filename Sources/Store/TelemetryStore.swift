@@ -65,7 +65,7 @@ public final class TelemetryStore: TelemetryStorage {
             try opener.requireReadableDatabase(else: error)
             open = nil
             refusal = error
-            metricsRecorder.recordRefused(batches: 0, error: error)
+            metricsRecorder.recordRefused(batches: 0, error: error, atMs: WallClock.nowMs())
         }
         startWriterThread(ExclusiveBox<OpenWriter?>(open), refusal: refusal, opener: opener)
     }

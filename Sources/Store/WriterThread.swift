@@ -141,10 +141,10 @@ enum WriterThread {
     private static func refuse(_ request: WriteRequest, with error: StoreError, metrics: MetricsRecorder) {
         switch request {
         case .batch(_, _, _, _, let completion, _):
-            metrics.recordRefused(batches: 1, error: error)
+            metrics.recordRefused(batches: 1, error: error, atMs: WallClock.nowMs())
             completion(.failure(error))
         case .counters(_, _, let completion):
-            metrics.recordRefused(batches: 0, error: error)
+            metrics.recordRefused(batches: 0, error: error, atMs: WallClock.nowMs())
             completion?(.failure(error))
         case .maintain(let completion):
             completion(.failure(error))
