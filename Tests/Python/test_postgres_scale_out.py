@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import sqlite3
 import subprocess
 import sys
@@ -228,6 +229,11 @@ def test_unreachable_database_at_start_exits_1_naming_the_target_without_the_pas
 # -- replicas agree -------------------------------------------------------------------------------------------------
 
 
+# The fleet's devices send in lockstep (same simulated schedule), so with a multiple of 3 devices the round-robin
+# balancer would hand each device the same replica every round; 61 moves each device to the next replica each round.
+DEVICES = 61
+
+
 def test_three_replicas_on_one_database_agree_on_devices_readings_and_bandwidth(tmp_path, pg_fast, replicas):
     names = ["replica-a", "replica-b", "replica-c"]
     pg = pg_fast
@@ -235,12 +241,12 @@ def test_three_replicas_on_one_database_agree_on_devices_readings_and_bandwidth(
     url = pg.url(db)
     collectors = [replicas(url, name) for name in names]
     with RoundRobinProxy([("127.0.0.1", c.port) for c in collectors]) as proxy:
-        # 60 devices through the balancer, a new connection (so the next replica) for every batch; 20 of them
+        # 61 devices through the balancer, a new connection (so the next replica) for every batch; 20 of them
         # also send other sensors over keep-alive connections straight to replica b, with seqs of their own.
         # 5 simulated minutes at 30x: 30 batches of 10 s per device and fleet, about 10 s of real time.
         spread = direct = None
         try:
-            spread = _fleet(tmp_path, "spread", proxy.url, "--devices", "60", "--protocol", "mixed",
+            spread = _fleet(tmp_path, "spread", proxy.url, "--devices", str(DEVICES), "--protocol", "mixed",
                             "--connection", "per-batch", "--duration", "5m", "--speedup", "30",
                             "--seq-base", "0")
             direct = _fleet(tmp_path, "direct", collectors[1].url, "--devices", "20", "--protocol", "mixed",
@@ -264,7 +270,7 @@ def test_three_replicas_on_one_database_agree_on_devices_readings_and_bandwidth(
 
     # psql, the independent reader.
     assert _ints(pg.psql(db, "SELECT count(*), sum(readings), sum(batches) FROM devices")) == \
-        [(60, expected_readings, expected_batches)]
+        [(DEVICES, expected_readings, expected_batches)]
     assert _ints(pg.psql(db, "SELECT sum(count) FROM chunks")) == [(expected_readings,)]
     assert _ints(pg.psql(db, "SELECT sum(readings) FROM series")) == [(expected_readings,)]
     by_collector = {row[0]: (row[1], row[2]) for row in _ints(
@@ -272,6 +278,11 @@ def test_three_replicas_on_one_database_agree_on_devices_readings_and_bandwidth(
     assert set(by_collector) == set(names), f"batches rows per collector: {by_collector}"
     assert sum(n for n, _ in by_collector.values()) == expected_batches
     assert sum(r for _, r in by_collector.values()) == expected_readings
+    # The balancer moved the spread fleet's devices between replicas: each has batches stored by more than one.
+    switched = dict(_ints(pg.psql(db, "SELECT n, count(*) FROM (SELECT count(DISTINCT collector) AS n FROM batches "
+                                      "WHERE seq < 1000000 GROUP BY device) AS d GROUP BY n")))
+    assert set(switched) <= {2, 3} and sum(switched.values()) == DEVICES, \
+        f"devices of the spread fleet by how many replicas stored their batches: {switched}"
     db_devices = {row[0]: row[1:] for row in _ints(pg.psql(
         db, "SELECT name, first_seen_ms, last_seen_ms, readings, batches, last_seq FROM devices"))}
 
@@ -327,6 +338,13 @@ def test_three_replicas_on_one_database_agree_on_devices_readings_and_bandwidth(
             assert (sum(r["batches"] for r in share.values()), _readings(share)) == stored, (
                 f"{name} says {collector_name} stored {sum(r['batches'] for r in share.values())} batches, "
                 f"{_readings(share)} readings; its batches rows say {stored}")
+    # /metrics: each replica's own share, under its collector label, as its batches rows say.
+    for name, c in zip(names, collectors):
+        metrics = http_request(c, "GET", "/metrics").body.decode()
+        own = re.findall(r'^fleetwire_readings_total\{collector="([^"]*)",protocol="[^"]*"\} (\d+)$', metrics,
+                         re.MULTILINE)
+        assert own and {label for label, _ in own} == {name}, f"{name}'s readings metrics: {own}"
+        assert sum(int(v) for _, v in own) == by_collector[name][1], (name, own, by_collector[name])
     # With the counters settled, the traffic fields of the device summaries agree too.
     for device in sorted(db_devices):
         answers = [get_json(c, f"/v1/devices/{device}") for c in collectors]
@@ -336,7 +354,8 @@ def test_three_replicas_on_one_database_agree_on_devices_readings_and_bandwidth(
         c.stop()
     _check_database(pg, db, tmp_path)
     print(f"\nbalancer connections per replica {per_backend}; batches rows per collector {by_collector}; "
-          f"{expected_batches} batches, {expected_readings} readings; duplicates answered "
+          f"{expected_batches} batches, {expected_readings} readings; devices by replicas that stored their "
+          f"batches {switched}; duplicates answered "
           f"{[r['total']['duplicate_batches'] for r in reports]}")
 
 
@@ -392,6 +411,9 @@ def test_sigkill_storm_on_one_replica_loses_no_acknowledged_batch_and_stores_non
         stored = {(d, s): r for d, s, r in conn.execute(
             "SELECT d.name, b.seq, b.readings FROM batches b JOIN devices d ON d.id = b.device_id")}
         per_collector = dict(conn.execute("SELECT collector, count(*) FROM batches GROUP BY collector"))
+        one_replica = [name for name, n in conn.execute(
+            "SELECT d.name, count(DISTINCT b.collector) FROM batches b JOIN devices d ON d.id = b.device_id "
+            "GROUP BY d.name") if n < 2]
         stored_by = dict(conn.execute("SELECT collector, total(readings) FROM batches GROUP BY collector"))
         counted_by = dict(conn.execute("SELECT collector, total(readings) FROM bandwidth GROUP BY collector"))
         # What replica-a committed within a flush interval (2 s, plus slack for a late timer) before a kill.
@@ -402,6 +424,7 @@ def test_sigkill_storm_on_one_replica_loses_no_acknowledged_batch_and_stores_non
         conn.close()
     counted = sum(counted_by.values())
     assert set(per_collector) == {"replica-a", "replica-b"}, f"batches rows per collector: {per_collector}"
+    assert not one_replica, f"devices whose batches only one replica stored (the balancer did not move them): {one_replica}"
     stored_not_acked = set(stored) - set(acked)
     left = report["total"]["buffered_batches"] + report["total"]["batches_dropped_full"] + \
         report["total"]["batches_dropped_rejected"]
