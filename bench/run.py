@@ -96,8 +96,11 @@ def proc_mem(pid):
 
 
 class Collector:
-    def __init__(self, binary, auth=False, extra_args=()):
+    def __init__(self, binary, auth=False, extra_args=(), db=None):
+        """`db`: a PostgreSQL URL (row 12); by default a fresh SQLite file in the run's temporary directory, whose
+        name also places the key, token and log files."""
         self.db = tempfile.mktemp(prefix="db-", suffix=".sqlite", dir=_tmpdir)
+        self.db_arg = db or self.db
         self.errpath = self.db + ".log"
         self.err = open(self.errpath, "w+")
         # Authentication off by default: the targets are the protocols' own costs; the auth rows of table 3 measure
@@ -111,7 +114,7 @@ class Collector:
         self.proc = subprocess.Popen(
             # Every benchmark client (up to 10,000 idle connections) comes from 127.0.0.1: lift the per-address
             # connection limit (default 1,024) to the total.
-            [binary, "serve", "--listen", "127.0.0.1:0", "--db", self.db, *auth_args,
+            [binary, "serve", "--listen", "127.0.0.1:0", "--db", self.db_arg, *auth_args,
              "--max-connections-per-address", "16384", *extra_args],
             stdout=subprocess.DEVNULL, stderr=self.err)
         _children.append(self.proc)
@@ -704,6 +707,10 @@ def markdown(res):
         import browsers
         browsers.bench = sys.modules[__name__]
         out += browsers.markdown(res["browsers"])
+    if "postgres" in res:
+        import postgres
+        postgres.bench = sys.modules[__name__]
+        out += postgres.markdown(res["postgres"])
     return "\n".join(out)
 
 
@@ -845,6 +852,9 @@ def full(args):
     import browsers
     browsers.bench = sys.modules[__name__]
     res["browsers"] = browsers.run(args)
+    import postgres
+    postgres.bench = sys.modules[__name__]
+    res["postgres"] = postgres.run(args)
     log("5. memory with idle connections")
     res["memory"] = idle_memory(args)
     per = 500 if args.quick else 2000

@@ -26,9 +26,13 @@ package struct BucketAccumulator {
     }
 
     /// The start of the bucket holding `ts` (floored toward −∞).
+    /// A reading within one step of `Int64.min` has no bucket start that fits an Int64: it gets `Int64.min` (the
+    /// bucket is then a little short), so such a time (a device may send any int64) never traps a query.
     package func bucket(of ts: Int64) -> Int64 {
         let remainder = ts % stepMs
-        return remainder >= 0 ? ts - remainder : ts - remainder - stepMs
+        guard remainder < 0 else { return ts - remainder }
+        let (start, overflow) = (ts - remainder).subtractingReportingOverflow(stepMs)
+        return overflow ? .min : start
     }
 
     /// Adds one reading.

@@ -6,18 +6,21 @@ import Collector
 import CollectorService
 import Flags
 import Foundation
+import PostgresStore
+import Storage
 import Store
 import Telemetry
 
 let devicesUsage = """
-    usage: collector devices <revoke|restore|revoked> [DEVICE...] [--db PATH]
+    usage: collector devices <revoke|restore|revoked> [DEVICE...] [--db PATH|URL]
 
     commands:
       revoke DEVICE...    refuse these devices from now on, even with a valid token (403 / PERMISSION_DENIED)
       restore DEVICE...   accept them again
       revoked             list the revoked devices and when they were revoked
 
-    A running collector on the same database picks the change up within 2 s.
+    A running collector on the same database picks the change up within 2 s; with a PostgreSQL --db, every
+    collector sharing it does.
     """
 
 let devicesSummaries = [
@@ -33,7 +36,10 @@ func devicesFlags(_ command: String) -> FlagParser {
     FlagParser(
         command: "collector devices \(command)\(command == "revoked" ? "" : " DEVICE...")",
         summary: devicesSummaries[command] ?? command,
-        specs: [FlagSpec("db", value: "PATH", default: "data/telemetry.db", help: "the collector's SQLite database")])
+        specs: [
+            FlagSpec("db", value: "PATH|URL", default: "data/telemetry.db",
+                     help: "the collector's SQLite database, or the PostgreSQL URL or connection string its --db names")
+        ])
 }
 
 func devices(_ arguments: [String]) throws(FlagError) {
@@ -59,9 +65,13 @@ func devices(_ arguments: [String]) throws(FlagError) {
             throw FlagError("invalid device id \"\(bad)\": must match [A-Za-z0-9._:-]{1,128}")
         }
     }
-    let path = flags.string("db")!
+    let database = DatabaseChoice(flags.string("db")!)
     do {
-        let revocations = try DeviceRevocations(path: path)
+        let revocations: any DenyList
+        switch database {
+        case .sqlite(let path): revocations = try DeviceRevocations(path: path)
+        case .postgres(let connection): revocations = try PostgresRevocations(connection: connection)
+        }
         switch command {
         case "revoke":
             let added = try revocations.revoke(ids, atMs: WallClock.nowMs())
@@ -87,3 +97,13 @@ func isoTime(_ ms: Int64) -> String {
     formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
     return formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
 }
+
+/// The deny-list operations both backends offer, so the command is written once.
+protocol DenyList {
+    func revoke(_ devices: [String], atMs: Int64) throws(StoreError) -> [String]
+    func restore(_ devices: [String]) throws(StoreError) -> [String]
+    func list() throws(StoreError) -> [RevokedDevice]
+}
+
+extension DeviceRevocations: DenyList {}
+extension PostgresRevocations: DenyList {}

@@ -4,6 +4,7 @@
 
 import Flags
 import Foundation
+import Postgres
 import Store
 
 let sqlFlags = FlagParser(
@@ -47,6 +48,13 @@ func sql(_ arguments: [String]) throws(FlagError) {
     }
     guard let format = SQLOutputFormat(rawValue: flags.string("format")!) else {
         throw FlagError("--format: expected tsv, csv or json, got \(flags.string("format")!)")
+    }
+    if case .postgres(let connection) = DatabaseChoice(flags.string("db")!) {
+        // The chunks' readings are decoded by the SQLite console's virtual table; PostgreSQL has no such table.
+        fail("""
+            collector sql reads a SQLite database; for PostgreSQL use psql on \(PostgresURL.redact(connection)) \
+            (the readings are compressed in chunks: see schema/postgresql.sql)
+            """, code: 2)
     }
     let result: SQLResult
     do {

@@ -18,10 +18,11 @@ import Storage
 // holding this writer (and its pending group commit) behind the other one, and no lock wait can take part in a
 // deadlock. Then, as in SQLite: read the headers (not the blobs) from the first possibly small chunk on, find runs
 // of two or more adjacent small chunks, and replace each complete run (at most about one full chunk's worth per
-// series per pass) by chunks cut by the policy. Chunks never overlap, so a run's readings are already sorted and
-// distinct and every reading keeps its value. A run the policy would cut exactly as it is stored (chunks ended
-// by the span bound are "small" by the count and span test) is left as it is: nothing is written. A failed step rolls back whole (old chunks stay) and the compactor's
-// memory goes back to what it was before the step, so the same work is tried again later.
+// series per pass; the next pass resumes at the first chunk not read) by chunks cut by the policy. Chunks never
+// overlap, so a run's readings are already sorted and distinct and every reading keeps its value. A run the policy
+// would cut exactly as it is stored (chunks ended by the span bound are "small" by the count and span test) is
+// left as it is: nothing is written. A failed step rolls back whole (old chunks stay) and the compactor's memory
+// goes back to what it was before the step, so the same work is tried again later.
 
 /// Merges a series' small chunks into chunks of up to ChunkPolicy.standard, in short transactions on the writer's
 /// connection between group commits. Owned by the writer thread.

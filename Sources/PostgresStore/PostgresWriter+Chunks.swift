@@ -224,7 +224,8 @@ extension PostgresWriter {
         var stored: [StoredChunk] = []
         for row in result.rows {
             let chunk = try decode(operation) { () throws(PostgresError) in
-                StoredChunk(startTs: try row.int(at: 0) ?? 0, endTs: try row.int(at: 1) ?? 0, data: try row.bytes(at: 2) ?? [])
+                StoredChunk(
+                    startTs: try row.int(at: 0) ?? 0, endTs: try row.int(at: 1) ?? 0, data: try row.bytes(at: 2) ?? [])
             }
             stored.append(chunk)
         }

@@ -76,8 +76,10 @@ struct PostgresCompactorTests {
                 for sensor in ["temp", "hum", "inf"] {
                     for step: Int64 in [1_000, 7_000, 60_000] {
                         for aggregate in [SeriesAggregate.count, .min, .max, .last] {
-                            text +=
-                                "\(try reader.series(deviceID: device, sensor: sensor, lowMs: .min, highMs: .max, stepMs: step, aggregate: aggregate))\n"
+                            let buckets = try reader.series(
+                                deviceID: device, sensor: sensor, lowMs: .min, highMs: .max, stepMs: step,
+                                aggregate: aggregate)
+                            text += "\(buckets)\n"
                         }
                         let sums = try reader.series(
                             deviceID: device, sensor: sensor, lowMs: .min, highMs: .max, stepMs: step, aggregate: .sum)

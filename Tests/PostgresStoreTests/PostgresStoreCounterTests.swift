@@ -16,13 +16,17 @@ extension PostgresStoreTests {
         defer { second.close() }
         try await first.addCounters(
             [CounterDelta(protocolName: "grpc", device: "d", bytesIn: 100, bytesOut: 10, readings: 5)], atMs: 25_000)
-        try await first.addCounters([CounterDelta(protocolName: "grpc", device: "d", bytesIn: 1, calls: 1)], atMs: 26_000)
+        try await first.addCounters(
+            [CounterDelta(protocolName: "grpc", device: "d", bytesIn: 1, calls: 1)], atMs: 26_000)
         try await second.addCounters(
             [CounterDelta(protocolName: "grpc", device: "d", bytesIn: 50, segmentsOut: 7)], atMs: -1)
         let rows = try PostgresConnection(connectingTo: url).execute(
             "SELECT collector, bytes_in, bytes_out, readings, calls, segments_out, updated_ms FROM bandwidth "
                 + "ORDER BY collector")
-        #expect(rows.rows.map(\.values) == [["a", "101", "10", "5", "1", "0", "26000"], ["b", "50", "0", "0", "0", "7", "-1"]])
+        #expect(
+            rows.rows.map(\.values) == [
+                ["a", "101", "10", "5", "1", "0", "26000"], ["b", "50", "0", "0", "0", "7", "-1"],
+            ])
         #expect(try Self.column(url, "SELECT sum(bytes_in) FROM bandwidth WHERE protocol = 'grpc'") == ["151"])
         let history = try PostgresConnection(connectingTo: url).execute(
             "SELECT collector, bucket_ms, bytes_in, readings FROM bandwidth_history ORDER BY collector, bucket_ms")

@@ -220,7 +220,8 @@ extension PostgresStoreTests {
         #expect(outcomes.withLock { $0.values.map(\.readingsStored).reduce(0, +) } == 4_005)
         #expect(store.metrics().commits == 2)
         let counts = try Self.column(
-            url, "SELECT s.sensor || ':' || c.count FROM chunks c JOIN series s ON s.id = c.series_id "
+            url,
+            "SELECT s.sensor || ':' || c.count FROM chunks c JOIN series s ON s.id = c.series_id "
                 + "ORDER BY s.sensor, c.start_ts")
         #expect(counts == ["big:2000", "big:2000", "t:5"])
         #expect(try Self.storedReadings(url, device: "d").map(\.1) == [1, 2, 3, 4, 5])
