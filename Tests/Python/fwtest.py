@@ -43,11 +43,15 @@ class Collector:
 
     Authentication is off (`--auth off`) unless `extra_args` says `--auth on` (see test_auth.py and `AuthKeys`)."""
 
-    def __init__(self, db: Path, log_path: Path, extra_args=(), loops: int = 2, port: int = 0,
+    def __init__(self, db: Path | str, log_path: Path, extra_args=(), loops: int = 2, port: int = 0,
                  log_through_pipe: bool = False):
         """`log_through_pipe`: the collector writes its log to a pipe that this process copies into `log_path`, so
-        a file-size limit put on the collector (prlimit --fsize) does not apply to its log."""
-        self.db = Path(db)
+        a file-size limit put on the collector (prlimit --fsize) does not apply to its log.
+
+        `db` is a SQLite file, or a PostgreSQL URL (`postgresql://...`, kept as the string it is; the fleet key
+        then lives beside the log)."""
+        self.is_postgres = isinstance(db, str) and db.startswith(("postgresql://", "postgres://"))
+        self.db = db if self.is_postgres else Path(db)
         self.log_path = Path(log_path)
         self.log_through_pipe = log_through_pipe
         extra = [str(a) for a in extra_args]
@@ -55,7 +59,8 @@ class Collector:
             extra = ["--auth", "off", *extra]
         # The fleet key's folder also holds the TLS certificate and ticket key: the test's own, not the repo's data/.
         if not any(a == "--fleet-key-file" or a.startswith("--fleet-key-file=") for a in extra):
-            extra = ["--fleet-key-file", str(self.db.parent / "fleet.key"), *extra]
+            key_directory = Path(log_path).parent if self.is_postgres else self.db.parent
+            extra = ["--fleet-key-file", str(key_directory / "fleet.key"), *extra]
         self.args = [str(COLLECTOR_BIN), "serve", "--listen", f"127.0.0.1:{port}", "--db", str(self.db),
                      "--loops", str(loops), *extra]
         self.proc: subprocess.Popen | None = None
@@ -88,7 +93,11 @@ class Collector:
             match = LISTEN_RE.search(self.log())
             if match:
                 self.port = int(match.group(1))
-                assert match.group(2) == str(self.db), f"collector logged another database: {match.group(0)}"
+                if self.is_postgres:  # "PostgreSQL <the URL without its password>, collector <name>"
+                    assert match.group(2).startswith("PostgreSQL postgresql://"), \
+                        f"collector logged another database: {match.group(0)}"
+                else:
+                    assert match.group(2) == str(self.db), f"collector logged another database: {match.group(0)}"
                 return self
             if self.proc.poll() is not None:
                 raise RuntimeError(f"collector exited with {self.proc.returncode} before listening:\n{self.log()}")
