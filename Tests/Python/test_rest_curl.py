@@ -208,7 +208,9 @@ def test_reads_answer_over_both_transports(collector, http2):
     r = curl(collector, "/v1/bandwidth", http2=http2)
     assert (r.status, r.headers.get("content-type")) == (200, "application/json")
     report = r.json()
-    assert set(report) == {"protocols", "socket_bytes_in", "socket_bytes_out"}
+    assert set(report) == {"protocols", "socket_bytes_in", "socket_bytes_out", "collector", "collectors"}
+    # On SQLite one collector owns the database: no name, no shares (a shared PostgreSQL database fills them).
+    assert (report["collector"], report["collectors"]) == (None, [])
     r = curl(collector, "/v1/bandwidth/devices?protocol=rest-json", http2=http2)
     assert r.status == 200 and r.json() == {"devices": []}
     r = curl(collector, "/v1/bandwidth", "-I", http2=http2)  # HEAD: curl -I writes the headers as the output
