@@ -216,7 +216,7 @@ final class PostgresWriter {
         isConnected = false
         reconnectDelayMs = configuration.reconnectInitialMs
         nextReconnectNs = MonotonicClock.nowNs()
-        context.status.disconnection = Self.reason(error)
+        context.status.disconnection = Self.reason(error, naming: connection.target)
     }
 
     /// One reconnect attempt: on success the writer is connected again; on failure the next attempt waits twice as
@@ -229,7 +229,8 @@ final class PostgresWriter {
             reconnectDelayMs = configuration.reconnectInitialMs
             context.status.disconnection = nil
         } catch {
-            context.status.disconnection = Self.reason(StoreError(error, operation: "reconnect"))
+            context.status.disconnection = Self.reason(
+                StoreError(error, operation: "reconnect"), naming: connection.target)
             nextReconnectNs = MonotonicClock.nowNs() &+ UInt64(reconnectDelayMs) * 1_000_000
             reconnectDelayMs = min(reconnectDelayMs * 2, configuration.reconnectMaxMs)
         }
@@ -250,11 +251,15 @@ final class PostgresWriter {
     }
 
     /// A short reason for readiness and refusals: the error's message (already free of the password).
-    static func reason(_ error: StoreError) -> String {
-        switch error {
-        case .storageFailure(_, _, let message), .postgres(_, _, let message): message
-        default: error.description
-        }
+    /// The messages it goes into name the target already ("the database at … is unreachable: <reason>"), so the
+    /// reason leaves out libpq's own mention of it.
+    static func reason(_ error: StoreError, naming target: String) -> String {
+        let text =
+            switch error {
+            case .storageFailure(_, _, let message), .postgres(_, _, let message): message
+            default: error.description
+            }
+        return text.replacing(" (\(target))", with: "")
     }
 
     // MARK: - Maintenance
