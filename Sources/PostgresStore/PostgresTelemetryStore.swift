@@ -101,15 +101,9 @@ public final class PostgresTelemetryStore: TelemetryStorage {
 
     /// Stores `batch` and returns its outcome once committed: `submit` for async callers, tests and tools.
     public func store(deviceID: String, batch: ReadingBatch) async throws(StoreError) -> BatchOutcome {
-        let result = await withCheckedContinuation {
-            (continuation: CheckedContinuation<Result<BatchOutcome, StoreError>, Never>) in
-            do throws(StoreError) {
-                try submit(deviceID: deviceID, batch: batch) { continuation.resume(returning: $0) }
-            } catch {
-                continuation.resume(returning: .failure(error))
-            }
+        try await awaitStoreCompletion { (completion) throws(StoreError) in
+            try submit(deviceID: deviceID, batch: batch, completion: completion)
         }
-        return try result.get()
     }
 
     /// Queues bandwidth counter deltas to be added to this collector's `bandwidth` rows and to its
@@ -124,28 +118,16 @@ public final class PostgresTelemetryStore: TelemetryStorage {
 
     /// Adds counter deltas and returns once they are committed.
     public func addCounters(_ deltas: [CounterDelta], atMs: Int64) async throws(StoreError) {
-        let result = await withCheckedContinuation {
-            (continuation: CheckedContinuation<Result<Void, StoreError>, Never>) in
-            do throws(StoreError) {
-                try addCounters(deltas, atMs: atMs) { continuation.resume(returning: $0) }
-            } catch {
-                continuation.resume(returning: .failure(error))
-            }
+        try await awaitStoreCompletion { (completion) throws(StoreError) in
+            try addCounters(deltas, atMs: atMs, completion: completion)
         }
-        try result.get()
     }
 
     /// Compacts every series holding small chunks, through the writer like every write, and returns once done.
     public func compactAndSweep() async throws(StoreError) {
-        let result = await withCheckedContinuation {
-            (continuation: CheckedContinuation<Result<Void, StoreError>, Never>) in
-            do throws(StoreError) {
-                try queue.enqueue(.maintain(completion: { continuation.resume(returning: $0) }))
-            } catch {
-                continuation.resume(returning: .failure(error))
-            }
+        try await awaitStoreCompletion { (completion) throws(StoreError) in
+            try queue.enqueue(.maintain(completion: completion))
         }
-        try result.get()
     }
 
     /// Registers `subscription` through the write queue, so the writer registers it between two transactions.

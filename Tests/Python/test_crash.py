@@ -71,13 +71,13 @@ def _read_acked_log(path: Path) -> dict:
     return acked
 
 
-def _fleet(tmp_path: Path, name: str, port: int, *args: str) -> subprocess.Popen:
-    """Starts `device-sim run` writing its acked log, JSON report and output under tmp_path/name.*"""
+def _fleet(tmp_path: Path, name: str, target: str, *args: str, seed: int = SEED) -> subprocess.Popen:
+    """Starts `device-sim run` against `target`, writing its acked log, JSON report and output under tmp_path/name.*
+    (also used by test_postgres_scale_out)."""
     out = open(tmp_path / f"{name}.out", "wb")
     try:
         return subprocess.Popen(
-            [str(DEVICE_SIM_BIN), "run", "--target", f"http://127.0.0.1:{port}", "--protocol", "mixed",
-             "--max-rate", "--seed", str(SEED), "--call-timeout", "5s", "--quiet",
+            [str(DEVICE_SIM_BIN), "run", "--target", target, "--seed", str(seed), "--call-timeout", "5s", "--quiet",
              "--acked-log", str(tmp_path / f"{name}.acked"), "--json", str(tmp_path / f"{name}.json"), *args],
             stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
     finally:
@@ -90,7 +90,9 @@ def _finish(fleet: subprocess.Popen, tmp_path: Path, name: str) -> dict:
         code = fleet.wait(timeout=FLEET_TIMEOUT)
     except subprocess.TimeoutExpired:
         fleet.kill()
-        raise AssertionError(f"device-sim {name} did not finish within {FLEET_TIMEOUT} s")
+        fleet.wait(5)
+        raise AssertionError(f"device-sim {name} did not finish within {FLEET_TIMEOUT} s:\n"
+                             f"{(tmp_path / f'{name}.out').read_text(errors='replace')[-3000:]}")
     output = (tmp_path / f"{name}.out").read_text(errors="replace")
     assert code == 0, f"device-sim {name} exited with {code}:\n{output[-3000:]}"
     return json.loads((tmp_path / f"{name}.json").read_text())
@@ -178,7 +180,8 @@ def test_sigkill_during_full_speed_ingest_loses_no_acknowledged_batch(tmp_path):
     try:
         collector.start()
         counters = [_bandwidth(collector)]
-        fleet = _fleet(tmp_path, "fleet", port, "--devices", "24", "--duration", "30d",
+        fleet = _fleet(tmp_path, "fleet", f"http://127.0.0.1:{port}", "--protocol", "mixed", "--max-rate",
+                       "--devices", "24", "--duration", "30d",
                        "--time-limit", f"{FLEET_SECONDS}s")
         acked_log = tmp_path / "fleet.acked"
         acked_at_kill = []
@@ -210,7 +213,8 @@ def test_sigkill_during_full_speed_ingest_loses_no_acknowledged_batch(tmp_path):
         highest = {}
         for device, seq in acked:
             highest[device] = max(highest.get(device, 0), seq)
-        second = _fleet(tmp_path, "again", port, "--devices", "24", "--interval", "100ms", "--batch", "1s",
+        second = _fleet(tmp_path, "again", f"http://127.0.0.1:{port}", "--protocol", "mixed", "--max-rate",
+                        "--devices", "24", "--interval", "100ms", "--batch", "1s",
                         "--duration", "5s", "--seq-base", "auto")
         report2 = _finish(second, tmp_path, "again")
         acked2 = _read_acked_log(tmp_path / "again.acked")

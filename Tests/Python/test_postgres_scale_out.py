@@ -39,11 +39,11 @@ import pytest
 from fwtest import (CALL_TIMEOUT, CHANNEL_OPTIONS, COLLECTOR_BIN, DEVICE_SIM_BIN, Collector, get_json, http_request,
                     simple_batch)
 from pgtest import PostgresServer, RoundRobinProxy, free_port, mirror_to_sqlite, missing_device_rows, wait_for
+from test_crash import _fleet as crash_fleet, _finish
 from test_crash import (_check_acknowledged_batches_stored_once, _check_stored_batches_whole_and_counted,
                         _read_acked_log)
 
 SEED = int(os.environ.get("FW_SCALE_SEED", "20261206"))
-FLEET_TIMEOUT = 120  # seconds for a fleet run to end
 FLUSH_WAIT = 12.0  # seconds for every replica's view of the fleet counters to settle (flushes every 2 s)
 RECOVERY_WAIT = 30.0  # seconds for writes to work again once PostgreSQL is back (reconnect with backoff)
 NOT_READY_WAIT = 10.0  # seconds for a collector to notice that PostgreSQL is gone
@@ -110,29 +110,8 @@ def replicas(tmp_path):
 
 
 def _fleet(tmp_path: Path, name: str, target: str, *args: str) -> subprocess.Popen:
-    """Starts `device-sim run` against `target`, writing tmp_path/name.{acked,json,out}."""
-    out = open(tmp_path / f"{name}.out", "wb")
-    try:
-        return subprocess.Popen(
-            [str(DEVICE_SIM_BIN), "run", "--target", target, "--seed", str(SEED), "--call-timeout", "5s", "--quiet",
-             "--acked-log", str(tmp_path / f"{name}.acked"), "--json", str(tmp_path / f"{name}.json"), *args],
-            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
-    finally:
-        out.close()
-
-
-def _finish(fleet: subprocess.Popen, tmp_path: Path, name: str) -> dict:
-    """Waits for the fleet run, checks it exited 0, returns its JSON report."""
-    try:
-        code = fleet.wait(timeout=FLEET_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        fleet.kill()
-        fleet.wait(5)
-        raise AssertionError(f"device-sim {name} did not finish within {FLEET_TIMEOUT} s:\n"
-                             f"{(tmp_path / f'{name}.out').read_text(errors='replace')[-3000:]}")
-    output = (tmp_path / f"{name}.out").read_text(errors="replace")
-    assert code == 0, f"device-sim {name} exited with {code}:\n{output[-3000:]}"
-    return json.loads((tmp_path / f"{name}.json").read_text())
+    """test_crash's fleet (acked log, JSON report) with this file's seed."""
+    return crash_fleet(tmp_path, name, target, *args, seed=SEED)
 
 
 def _kill_all(*processes) -> None:
