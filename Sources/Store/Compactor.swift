@@ -153,7 +153,8 @@ final class Compactor {
         var readingsRewritten = 0
         /// Where the small chunks left for later begin (nil: none left).
         var tailFromTs: Int64?
-        /// Where the work stopped because the transaction had done enough (nil: all done).
+        /// Where the work stopped because the transaction had done enough (nil: all done): the first chunk of the
+        /// run not read yet.
         var remainingFromTs: Int64?
         var tailReadings: Int64 = 0
     }
@@ -193,8 +194,11 @@ final class Compactor {
                 outcome.chunksRemoved += part.count
                 outcome.chunksWritten += written.count
                 outcome.readingsRewritten += Int(prefixReadings)
-                if prefixEnd < run.endIndex, let last = written.last {
-                    outcome.remainingFromTs = last.startTs
+                if prefixEnd < run.endIndex {
+                    // The next pass starts at the first chunk not read (its headers begin one chunk earlier, the
+                    // last one written here, so a small one is merged on): each pass moves forward. Resuming at
+                    // the last chunk written could read the same chunks forever when the cut reproduces them.
+                    outcome.remainingFromTs = run[prefixEnd].startTs
                     return outcome
                 }
                 if isTail, let last = written.last, !policy.isFull(count: last.count, spanMs: last.spanMs) {
