@@ -6,9 +6,8 @@ import Storage
 // Compaction on PostgreSQL: merging a series' small chunks (one per batch, as writers store them) into chunks of up
 // to `ChunkPolicy.standard` (an hour or 3,600 readings).
 //
-// When: as Sources/Store/Compactor.swift. The writer notes every chunk it writes (`noteWrite`); a series is ready
-// once its run of small chunks could fill a whole chunk (by count or span), once readings landed before that run,
-// or once it has had no write for `idleMs`. Each reading is therefore rewritten about once.
+// When: `CompactionSchedule` (Chunks), the rule both backends keep; which runs of a series are merged, and where
+// a long run resumes: `ChunkCompaction` (Chunks).
 //
 // How: a step is one short transaction on the writer's connection, between group commits, taking ready series
 // until ~3 ms have passed or 20,000 readings were rewritten (no bound with `compactAll`). For each series it first
@@ -27,79 +26,38 @@ import Storage
 /// Merges a series' small chunks into chunks of up to ChunkPolicy.standard, in short transactions on the writer's
 /// connection between group commits. Owned by the writer thread.
 struct PostgresCompactor {
-    /// What the compactor knows of a series with small chunks.
-    struct SeriesState: Equatable {
-        /// The first ts from which small chunks may exist.
-        var fromTs: Int64
-        /// Readings in small chunks written since the last compaction, and the span they cover.
-        var readings: Int64 = 0
-        var firstTs: Int64
-        var lastTs: Int64
-        var lastWriteNs: UInt64
-        /// True once waiting makes the run no bigger: full by count or span, or readings landed in the past.
-        var isReady = false
-    }
-
-    /// A chunk's time range and count, without its blob.
-    struct ChunkHeader: Equatable {
-        var startTs: Int64
-        var endTs: Int64
-        var count: Int64
-
-        var spanMs: Int64 { endTs &- startTs }
-    }
-
-    let policy: ChunkPolicy
-    /// A series with no write for this long has its small chunks merged even if they cannot fill a chunk.
-    let idleNs: UInt64
+    /// Which series hold small chunks and which are ready (CompactionSchedule.swift).
+    private(set) var schedule: CompactionSchedule
     /// Readings one step rewrites at most (unless `compactAll`).
     let maxReadingsPerStep = 20_000
     /// Time after which a step takes no further series (one series always completes; unless `compactAll`).
     let stepBudgetNs: UInt64 = 3_000_000
-    private(set) var series: [Int64: SeriesState] = [:]
-    private(set) var ready: [Int64] = []
-    private var lastIdleScanNs: UInt64 = 0
 
     /// A compactor cutting by `policy` that merges an idle series' chunks after `idleMs` without writes.
     init(policy: ChunkPolicy = .standard, idleMs: Int64) {
-        self.policy = policy
-        self.idleNs = UInt64(max(0, idleMs)) * 1_000_000
+        schedule = CompactionSchedule(policy: policy, idleMs: idleMs)
     }
+
+    /// The cut compaction writes.
+    var policy: ChunkPolicy { schedule.policy }
 
     /// Records a chunk the writer stored (after its transaction committed); `isInPast` when it was merged into or
     /// between older chunks.
     mutating func noteWrite(seriesID: Int64, startTs: Int64, endTs: Int64, count: Int64, isInPast: Bool, nowNs: UInt64)
     {
-        guard !policy.isFull(count: count, spanMs: endTs &- startTs) || isInPast else { return }
-        let known = series[seriesID]
-        // In the past of what is known to be small: among compacted chunks (or anywhere, when nothing is known).
-        let isBeforeRun = isInPast && known.map { startTs < $0.fromTs } ?? isInPast
-        var state = known ?? SeriesState(fromTs: startTs, firstTs: startTs, lastTs: endTs, lastWriteNs: nowNs)
-        state.fromTs = min(state.fromTs, startTs)
-        state.firstTs = min(state.firstTs, startTs)
-        state.lastTs = max(state.lastTs, endTs)
-        state.readings += count
-        state.lastWriteNs = nowNs
-        if !state.isReady
-            && (isBeforeRun || policy.isFull(count: state.readings, spanMs: state.lastTs &- state.firstTs))
-        {
-            state.isReady = true
-            ready.append(seriesID)
-        }
-        series[seriesID] = state
+        schedule.noteWrite(
+            seriesID: seriesID, startTs: startTs, endTs: endTs, count: count, isInPast: isInPast, nowNs: nowNs)
     }
 
     /// Marks a series as possibly holding small chunks from `fromTs` on: after a restart, when the memory of what
     /// was written is gone (they are compacted once idle, or once they fill).
     mutating func noteUnknown(seriesID: Int64, fromTs: Int64, nowNs: UInt64) {
-        guard series[seriesID] == nil else { return }
-        series[seriesID] = SeriesState(fromTs: fromTs, firstTs: fromTs, lastTs: fromTs, lastWriteNs: nowNs)
+        schedule.noteUnknown(seriesID: seriesID, fromTs: fromTs, nowNs: nowNs)
     }
 
     /// True when a step would find work now.
     mutating func hasReadyWork(nowNs: UInt64) -> Bool {
-        promoteIdle(nowNs: nowNs)
-        return !ready.isEmpty
+        schedule.hasReadyWork(nowNs: nowNs)
     }
 
     /// One step: BEGIN; for ready series (all noted series when `compactAll`): lock the series row, read the chunk
@@ -109,147 +67,43 @@ struct PostgresCompactor {
     mutating func step(
         on connection: PostgresConnection, nowNs: UInt64, compactAll: Bool
     ) throws(StoreError) -> (chunksMerged: UInt64, chunksWritten: UInt64) {
-        if compactAll { makeEverythingReady() } else { promoteIdle(nowNs: nowNs) }
-        guard !ready.isEmpty else { return (0, 0) }
-        let saved = (series: series, ready: ready)
+        if compactAll { schedule.makeEverythingReady() } else { schedule.promoteIdle(nowNs: nowNs) }
+        guard !schedule.ready.isEmpty else { return (0, 0) }
+        let saved = schedule
         let startNs = MonotonicClock.nowNs()
         var merged: UInt64 = 0
         var written: UInt64 = 0
         var readingsRewritten = 0
         var skipped: [Int64] = []
         var session = Session(connection: connection)
+        let policy = policy
         do throws(StoreError) {
-            while !ready.isEmpty
-                && (compactAll
-                    || (readingsRewritten < maxReadingsPerStep && MonotonicClock.nowNs() &- startNs < stepBudgetNs))
+            while compactAll
+                || (readingsRewritten < maxReadingsPerStep && MonotonicClock.nowNs() &- startNs < stepBudgetNs),
+                let (id, state) = schedule.takeReady()
             {
-                let id = ready.removeFirst()
-                guard let state = series[id] else { continue }
                 guard let headers = try session.lockAndReadHeaders(seriesID: id, from: state.fromTs) else {
                     skipped.append(id)  // another collector holds the series: a later step
                     continue
                 }
-                let isIdle = compactAll || nowNs &- state.lastWriteNs >= idleNs
-                let outcome = try compact(seriesID: id, headers: headers, mergeTail: isIdle, &session)
+                let isIdle = compactAll || schedule.isIdle(state, nowNs: nowNs)
+                let outcome = try ChunkCompaction.compact(headers: headers, policy: policy, mergeTail: isIdle) {
+                    (part) throws(StoreError) -> [ChunkHeader]? in
+                    try session.rewrite(seriesID: id, part, policy: policy)
+                }
                 merged += UInt64(outcome.chunksRemoved)
                 written += UInt64(outcome.chunksWritten)
                 readingsRewritten += outcome.readingsRewritten
-                if let remaining = outcome.remainingFromTs {
-                    // More of the same series: it stays ready, behind the others.
-                    series[id]?.fromTs = remaining
-                    ready.append(id)
-                } else if let remaining = outcome.tailFromTs {
-                    // The tail's small chunks wait for more readings.
-                    series[id] = SeriesState(
-                        fromTs: remaining, readings: outcome.tailReadings, firstTs: remaining,
-                        lastTs: state.lastTs, lastWriteNs: state.lastWriteNs)
-                } else {
-                    series[id] = nil
-                }
+                schedule.record(outcome, of: id, takenAs: state)
             }
             try session.commit()
         } catch {
             session.rollBack()
-            series = saved.series
-            ready = saved.ready
+            schedule = saved
             throw error
         }
-        ready.append(contentsOf: skipped)
+        schedule.requeue(skipped)
         return (merged, written)
-    }
-
-    /// Moves series with no write for `idleNs` to the ready list (at most once a second).
-    private mutating func promoteIdle(nowNs: UInt64) {
-        guard nowNs &- lastIdleScanNs >= 1_000_000_000 || idleNs == 0 else { return }
-        lastIdleScanNs = nowNs
-        for (id, state) in series where !state.isReady && nowNs &- state.lastWriteNs >= idleNs {
-            series[id]?.isReady = true
-            ready.append(id)
-        }
-    }
-
-    /// Makes every known series ready.
-    private mutating func makeEverythingReady() {
-        for (id, state) in series where !state.isReady {
-            series[id]?.isReady = true
-            ready.append(id)
-        }
-    }
-
-    /// The outcome of compacting one series.
-    struct SeriesOutcome {
-        var chunksRemoved = 0
-        var chunksWritten = 0
-        var readingsRewritten = 0
-        /// Where the small chunks left for later begin (nil: none left).
-        var tailFromTs: Int64?
-        /// Where the work stopped after one pass (nil: all done): the first chunk of the run not read yet.
-        var remainingFromTs: Int64?
-        var tailReadings: Int64 = 0
-    }
-
-    /// Merges the complete runs of small chunks among `headers`. The last run is complete only when it can fill a
-    /// chunk or `mergeTail` says so; a run with a full chunk after it is always complete.
-    private func compact(
-        seriesID: Int64, headers: [ChunkHeader], mergeTail: Bool, _ session: inout Session
-    ) throws(StoreError) -> SeriesOutcome {
-        var outcome = SeriesOutcome()
-        var runStart = 0
-        var index = 0
-        while index <= headers.count {
-            let isSmall =
-                index < headers.count && !policy.isFull(count: headers[index].count, spanMs: headers[index].spanMs)
-            if isSmall {
-                index += 1
-                continue
-            }
-            // headers[runStart..<index] is a run of small chunks, ended by a full chunk or by the series' end.
-            let run = headers[runStart..<index]
-            let isTail = index == headers.count
-            let readings = run.reduce(0) { $0 + $1.count }
-            let span = (run.last?.endTs ?? 0) &- (run.first?.startTs ?? 0)
-            let isComplete = !isTail || mergeTail || policy.isFull(count: readings, spanMs: span)
-            if run.count >= 2 && isComplete {
-                // At most about one full chunk's worth at a time: the rest of a long run waits for the next pass.
-                var prefixEnd = run.startIndex
-                var prefixReadings: Int64 = 0
-                while prefixEnd < run.endIndex && prefixReadings < Int64(policy.maxReadings) {
-                    prefixReadings += run[prefixEnd].count
-                    prefixEnd += 1
-                }
-                let part = run[run.startIndex..<prefixEnd]
-                guard let newChunks = try session.rewrite(seriesID: seriesID, part, policy: policy) else {
-                    // Already cut as the policy cuts it (chunks ended by the span bound count as small): nothing
-                    // written, and nothing to wait for in this run.
-                    if prefixEnd < run.endIndex {
-                        outcome.remainingFromTs = run[prefixEnd].startTs
-                        return outcome
-                    }
-                    index += 1
-                    runStart = index
-                    continue
-                }
-                outcome.chunksRemoved += part.count
-                outcome.chunksWritten += newChunks.count
-                outcome.readingsRewritten += Int(prefixReadings)
-                if prefixEnd < run.endIndex {
-                    // The next pass starts at the first chunk not read; the headers it reads begin one chunk
-                    // earlier (the last one written here), so a small one is merged on. Each pass moves forward.
-                    outcome.remainingFromTs = run[prefixEnd].startTs
-                    return outcome
-                }
-                if isTail, let last = newChunks.last, !policy.isFull(count: last.count, spanMs: last.spanMs) {
-                    outcome.tailFromTs = last.startTs
-                    outcome.tailReadings = last.count
-                }
-            } else if isTail, let first = run.first, !(run.count == 1 && mergeTail) {
-                outcome.tailFromTs = first.startTs
-                outcome.tailReadings = readings
-            }
-            index += 1
-            runStart = index
-        }
-        return outcome
     }
 }
 

@@ -1,15 +1,6 @@
 import Chunks
 import Storage
 
-/// The time range and count of a chunk, without its blob.
-struct ChunkHeader: Equatable {
-    var startTs: Int64
-    var endTs: Int64
-    var count: Int64
-
-    var spanMs: Int64 { endTs &- startTs }
-}
-
 /// The statements compaction runs on the writer's connection (see Compactor.swift).
 struct CompactorStatements {
     private let selectHeaders: Statement

@@ -192,7 +192,7 @@ struct PostgresCompactorTests {
             #expect(count <= Self.policy.cut(readings.map(\.ts)[...]).count + 1, "series \(series.id): \(count)")
         }
         #expect(try Self.answers(url) == before)
-        #expect(compactor.series.isEmpty)
+        #expect(compactor.schedule.series.isEmpty)
     }
 
     @Test func aSeriesHeldByAnotherTransactionIsLeftAloneUntilItIsFree() throws {
@@ -344,6 +344,6 @@ struct PostgresCompactorTests {
         // A full chunk written in order is not noted at all.
         var other = PostgresCompactor(policy: Self.policy, idleMs: 60_000)
         other.noteWrite(seriesID: 1, startTs: 0, endTs: 100, count: 50, isInPast: false, nowNs: 0)
-        #expect(other.series.isEmpty)
+        #expect(other.schedule.series.isEmpty)
     }
 }
