@@ -91,6 +91,16 @@ public final class PostgresConnection {
         }
     }
 
+    /// Sends ROLLBACK when a transaction is open (also one a failed statement left aborted); does nothing on an idle,
+    /// closed or lost connection. Its own failure is ignored: a connection that cannot roll back is lost, and its
+    /// owner replaces it.
+    public func rollBackIfInTransaction() {
+        switch transactionStatus {
+        case .inTransaction, .inFailedTransaction: _ = try? execute("ROLLBACK")
+        case .idle, .active, .unknown: break
+        }
+    }
+
     /// The server's version as an integer (`150014` for 15.14); 0 when closed.
     public var serverVersion: Int {
         guard let handle else { return 0 }

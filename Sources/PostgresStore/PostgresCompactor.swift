@@ -237,10 +237,7 @@ extension PostgresCompactor {
 
         /// Rolls the step's transaction back if one is open.
         func rollBack() {
-            switch connection.transactionStatus {
-            case .inTransaction, .inFailedTransaction: _ = try? connection.execute("ROLLBACK")
-            case .idle, .active, .unknown: break
-            }
+            connection.rollBackIfInTransaction()
         }
     }
 }

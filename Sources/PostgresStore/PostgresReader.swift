@@ -111,10 +111,7 @@ extension PostgresReader {
 
         /// Ends a failed transaction if one is open; a connection that cannot is dropped by the pool.
         func rollBack() {
-            switch connection.transactionStatus {
-            case .inTransaction, .inFailedTransaction: _ = try? connection.execute("ROLLBACK")
-            case .idle, .active, .unknown: break
-            }
+            connection.rollBackIfInTransaction()
         }
 
         /// Runs a pipeline and returns every statement's result, or the first failure as a store error.

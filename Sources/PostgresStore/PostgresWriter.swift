@@ -205,8 +205,7 @@ final class PostgresWriter {
 
     /// Sends ROLLBACK when a transaction is still open after a failure (a lost connection has none).
     private func rollBackIfOpen() {
-        guard !connection.isConnectionBad, connection.transactionStatus != .idle else { return }
-        _ = try? connection.execute("ROLLBACK")
+        connection.rollBackIfInTransaction()
     }
 
     // MARK: - Connection

@@ -174,4 +174,24 @@ struct PostgresServerTests {
         #expect(connection.transactionStatus == .idle)
         #expect(try connection.execute("SELECT count(*) FROM copied").rows[0].int(at: 0) == 0)
     }
+
+    @Test func rollBackIfInTransactionEndsAnOpenOrAbortedTransactionAndLeavesAnIdleOneAlone() throws {
+        let connection = try connect()
+        connection.rollBackIfInTransaction()  // idle: nothing sent
+        #expect(connection.transactionStatus == .idle)
+        _ = try connection.execute("CREATE TEMP TABLE rolled (n int)")
+        _ = try connection.execute("BEGIN")
+        _ = try connection.execute("INSERT INTO rolled VALUES (1)")
+        #expect(connection.transactionStatus == .inTransaction)
+        connection.rollBackIfInTransaction()
+        #expect(connection.transactionStatus == .idle)
+        _ = try connection.execute("BEGIN")
+        #expect(throws: PostgresError.self) { try connection.execute("SELECT no_such_column FROM rolled") }
+        #expect(connection.transactionStatus == .inFailedTransaction)
+        connection.rollBackIfInTransaction()
+        #expect(connection.transactionStatus == .idle)
+        #expect(try connection.execute("SELECT count(*) FROM rolled").rows[0].int(at: 0) == 0)
+        connection.close()
+        connection.rollBackIfInTransaction()  // closed: nothing to do, no trap
+    }
 }
