@@ -8,7 +8,7 @@ with the collectors and the simulators.
      database with a simulator of 100 devices each (the same 200 devices in all). Medians of readings/s; CPU seconds of the collectors, the
      simulators and the PostgreSQL server processes over each run say which is the limit.
 12b. Ack latency at 50 % of the one-collector median, grpc-stream, 100 devices paced: the simulator's p99 against
-     the commit window (20 ms) + 10 ms.
+     the commit window (20 ms) + 10 ms, and a fresh SQLite collector at the same rate as the reference.
 12c. Disk per stored reading after compaction: one collector ingests for the ingest time, then idles until its
      compactor has merged the small chunks (a series idle for 60 s is compacted), then the database's tables
      (heap, TOAST and indexes) are measured as they are and after VACUUM FULL, against the readings stored.
@@ -122,13 +122,18 @@ def ingest(args, pg, rounds):
 
 
 def latency(args, pg, one_rate):
-    db = pg.create_database()
-    collector = bench.Collector(args.collector, db=pg.url(db))
-    try:
-        timeline = bench.Timeline(collector.proc.pid)
-        return bench.latency_segment(args, collector, timeline, "grpc-stream", one_rate * 0.5, "50%")
-    finally:
-        collector.stop()
+    """The ack latency at 50 % of the one-collector median on PostgreSQL, and on a fresh SQLite collector at the same
+    rate in the same run (the reference the target's miss or hit is read against)."""
+    result = {}
+    for backend in ("postgres", "sqlite"):
+        db = pg.url(pg.create_database()) if backend == "postgres" else None
+        collector = bench.Collector(args.collector, db=db)
+        try:
+            timeline = bench.Timeline(collector.proc.pid)
+            result[backend] = bench.latency_segment(args, collector, timeline, "grpc-stream", one_rate * 0.5, "50%")
+        finally:
+            collector.stop()
+    return result
 
 
 def table_bytes(pg, db):
@@ -207,7 +212,8 @@ def markdown(res):
         cpu = runs[len(runs) // 2]["cpu_s"]
         out.append(f"| {n} | {runs[0]['devices']} | {fmt(res['ingest']['medians'][n])} | "
                    f"{cpu['collectors']} / {cpu['simulators']} / {cpu['postgres']} |")
-    lat = res["latency"]
+    lat = res["latency"]["postgres"]
+    sqlite = res["latency"]["sqlite"]
     d = res["disk"]
     ratio = two / one if one else None
     out += ["", "| target | measured | target | verdict |", "|---|---|---|---|",
@@ -219,6 +225,8 @@ def markdown(res):
             f"(p50 {fmt(lat['p50_ms'], 1)}; store ≤ "
             f"{lat['store_p99_ms_at_most']} ms) | ≤ {TARGETS['ack_p99_ms']} ms | "
             f"{verdict(lat['p99_ms'] is not None and lat['p99_ms'] <= TARGETS['ack_p99_ms'])} |",
+            f"| the same on SQLite, same rate, same run ({fmt(sqlite['achieved_readings_per_s'])} readings/s) | "
+            f"{fmt(sqlite['p99_ms'], 1)} ms (p50 {fmt(sqlite['p50_ms'], 1)}) | reference | |",
             f"| disk per reading after compaction | {d['bytes_per_reading']} B ({d['bytes_per_reading_as_is']} B "
             f"before VACUUM FULL; chunks {d['chunks_bytes_per_reading']} B, batches {d['batches_bytes_per_reading']} B)"
             f" | ≤ {TARGETS['bytes_per_reading_on_disk']} B | "
