@@ -117,8 +117,7 @@ func serve(_ arguments: [String]) throws(FlagError) {
         throw FlagError(error.message)
     }
     let log = Log(isVerbose: !flags.bool("quiet"))
-    configuration.authentication = try authenticationSettings(flags, log: log)
-    (configuration.tls, configuration.plaintext) = try tlsSettings(flags, log: log)
+    // The database's flags are checked before the key, token and certificate files are created.
     let database = DatabaseChoice(configuration.databasePath)
     var postgres: PostgresStoreConfiguration?
     if case .postgres = database {
@@ -126,6 +125,8 @@ func serve(_ arguments: [String]) throws(FlagError) {
     } else {
         try applyStorageFlags(flags, to: &storeConfiguration, log: log)
     }
+    configuration.authentication = try authenticationSettings(flags, log: log)
+    (configuration.tls, configuration.plaintext) = try tlsSettings(flags, log: log)
 
     signal(SIGPIPE, SIG_IGN)
     // A write past RLIMIT_FSIZE (`ulimit -f`, prlimit) then fails with EFBIG, which SQLite reports as an I/O error
