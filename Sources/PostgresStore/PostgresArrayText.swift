@@ -1,5 +1,6 @@
-// Array parameters in PostgreSQL's text form, so that one statement carries many rows
-// (`INSERT … SELECT * FROM unnest($1::bigint[], $2::text[], …)`) and a group commit needs few round trips.
+// Arrays in PostgreSQL's text form: parameters, so that one statement carries many rows (`INSERT … SELECT * FROM
+// unnest($1::bigint[], $2::text[], …)`) and a group commit needs few round trips; and text arrays read back (a
+// device's sensors, `array_agg`), so the syntax lives in one place.
 //
 // Rules (PostgreSQL's array input syntax): elements are separated by commas inside braces; NULL is the bare word
 // NULL; a text or bytea element is always double-quoted, with `"` and `\` escaped by a backslash; a bytea element
@@ -7,6 +8,7 @@
 // is written as NULL (what SQLite stores for a NaN sum, the only NaN a chunk row can hold).
 
 import Postgres
+import Storage
 
 /// Builds array parameters in text form.
 enum PostgresArrayText {
@@ -64,5 +66,45 @@ enum PostgresArrayText {
             text.unicodeScalars.append(character)
         }
         return text + "\""
+    }
+
+    /// The elements of a one-dimensional text array in PostgreSQL's text form (`{a,b}`, `{"a b","c\"d"}`, `{}`);
+    /// NULL elements are not expected (series names are NOT NULL).
+    static func parseTexts(_ text: String, operation: String) throws(StoreError) -> [String] {
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 2, bytes.first == UInt8(ascii: "{"), bytes.last == UInt8(ascii: "}") else {
+            throw .postgres(sqlState: "XX000", operation: operation, message: "\"\(text)\" is not a text array")
+        }
+        var elements: [String] = []
+        var current: [UInt8] = []
+        var isQuoted = false
+        var hasElement = false
+        var index = 1
+        while index < bytes.count - 1 {
+            let byte = bytes[index]
+            if isQuoted {
+                if byte == UInt8(ascii: "\\"), index + 1 < bytes.count - 1 {
+                    index += 1
+                    current.append(bytes[index])
+                } else if byte == UInt8(ascii: "\"") {
+                    isQuoted = false
+                } else {
+                    current.append(byte)
+                }
+            } else if byte == UInt8(ascii: "\"") {
+                isQuoted = true
+                hasElement = true
+            } else if byte == UInt8(ascii: ",") {
+                elements.append(String(decoding: current, as: UTF8.self))
+                current.removeAll()
+                hasElement = false
+            } else {
+                current.append(byte)
+                hasElement = true
+            }
+            index += 1
+        }
+        if hasElement || !elements.isEmpty { elements.append(String(decoding: current, as: UTF8.self)) }
+        return elements
     }
 }

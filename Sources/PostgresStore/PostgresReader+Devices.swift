@@ -73,48 +73,8 @@ extension PostgresReader {
                     name: try row.text(0), firstSeenMs: try row.int(1), lastSeenMs: try row.int(2),
                     readings: try row.int(3), batches: try row.int(4),
                     lastSeq: UInt64(bitPattern: try row.int(5)),
-                    sensors: try Self.textArray(try row.text(6), operation: row.operation)))
+                    sensors: try PostgresArrayText.parseTexts(try row.text(6), operation: row.operation)))
         }
         return result
-    }
-
-    /// The elements of a one-dimensional text array in PostgreSQL's text form (`{a,b}`, `{"a b","c\"d"}`, `{}`);
-    /// NULL elements are not expected (series names are NOT NULL).
-    static func textArray(_ text: String, operation: String) throws(StoreError) -> [String] {
-        let bytes = Array(text.utf8)
-        guard bytes.count >= 2, bytes.first == UInt8(ascii: "{"), bytes.last == UInt8(ascii: "}") else {
-            throw .postgres(sqlState: "XX000", operation: operation, message: "\"\(text)\" is not a text array")
-        }
-        var elements: [String] = []
-        var current: [UInt8] = []
-        var isQuoted = false
-        var hasElement = false
-        var index = 1
-        while index < bytes.count - 1 {
-            let byte = bytes[index]
-            if isQuoted {
-                if byte == UInt8(ascii: "\\"), index + 1 < bytes.count - 1 {
-                    index += 1
-                    current.append(bytes[index])
-                } else if byte == UInt8(ascii: "\"") {
-                    isQuoted = false
-                } else {
-                    current.append(byte)
-                }
-            } else if byte == UInt8(ascii: "\"") {
-                isQuoted = true
-                hasElement = true
-            } else if byte == UInt8(ascii: ",") {
-                elements.append(String(decoding: current, as: UTF8.self))
-                current.removeAll()
-                hasElement = false
-            } else {
-                current.append(byte)
-                hasElement = true
-            }
-            index += 1
-        }
-        if hasElement || !elements.isEmpty { elements.append(String(decoding: current, as: UTF8.self)) }
-        return elements
     }
 }

@@ -24,4 +24,13 @@ import Testing
     @Test func byteasAreHexInQuotes() {
         #expect(PostgresArrayText.byteas([[0x00, 0xAB], []]) == .text(#"{"\\x00ab","\\x"}"#))
     }
+
+    @Test func textsReadBackAsTheyWereWritten() throws {
+        let values = ["a", "", "null", "NULL", "a,b", #"c"d"#, #"e\f"#, "{g}", " h "]
+        guard case .text(let text) = PostgresArrayText.texts(values) else {
+            Issue.record("texts is not a text parameter")
+            return
+        }
+        #expect(try PostgresArrayText.parseTexts(text, operation: "t") == values)
+    }
 }

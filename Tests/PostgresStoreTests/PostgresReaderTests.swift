@@ -234,12 +234,12 @@ struct PostgresReaderTests {
     }
 
     @Test func textArraysOfEveryShapeParse() throws {
-        #expect(try PostgresReader.textArray("{}", operation: "t") == [])
-        #expect(try PostgresReader.textArray("{a}", operation: "t") == ["a"])
-        #expect(try PostgresReader.textArray("{a.b,c-d,e_f}", operation: "t") == ["a.b", "c-d", "e_f"])
+        #expect(try PostgresArrayText.parseTexts("{}", operation: "t") == [])
+        #expect(try PostgresArrayText.parseTexts("{a}", operation: "t") == ["a"])
+        #expect(try PostgresArrayText.parseTexts("{a.b,c-d,e_f}", operation: "t") == ["a.b", "c-d", "e_f"])
         #expect(
-            try PostgresReader.textArray(#"{"null","a,b","c\"d",""}"#, operation: "t") == ["null", "a,b", "c\"d", ""])
-        #expect(throws: StoreError.self) { try PostgresReader.textArray("a,b", operation: "t") }
+            try PostgresArrayText.parseTexts(#"{"null","a,b","c\"d",""}"#, operation: "t") == ["null", "a,b", "c\"d", ""])
+        #expect(throws: StoreError.self) { try PostgresArrayText.parseTexts("a,b", operation: "t") }
     }
 
     @Test func countersAreSummedOverCollectorsOrReadPerCollector() throws {
